@@ -1,0 +1,292 @@
+"""Account rules: users, roles, permission sync and login throttling."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .. import audit
+from ..errors import Conflict, DomainError, NotFound
+from ..extensions import db
+from ..models import LoginThrottle
+from ..timeutil import utcnow, valid_timezone
+from .models import KnownPermission, Role, RolePermission, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
+MIN_PASSWORD = 10
+
+BUILTIN_ROLES = {
+    "admin": (_l("Administrator"), True),
+    "customer_service": (_l("Customer service"), False),
+    "warehouse": (_l("Warehouse"), False),
+    "finance": (_l("Finance"), False),
+    "support_agent": (_l("Support agent"), False),
+}
+
+
+# ----------------------------------------------------------------------------- permissions
+
+
+def declared_permissions() -> list[tuple[str, object]]:
+    """``(plugin, Permission)`` for every loaded plugin, enabled or not, in plugin order."""
+    manager = current_app.extensions["erp_plugins"]
+    found = []
+    for plugin, perms in manager.call_each("erp_permissions", only_enabled=False):
+        for perm in perms or []:
+            found.append((plugin, perm))
+    return found
+
+
+def sync_roles_and_permissions() -> list[str]:
+    """Create missing built-in roles and grant newly declared codes to their default roles.
+
+    A code is granted by default only the first time it is seen, so an administrator who
+    removes it from a role is not overruled at the next upgrade. Returns the new codes.
+    """
+    roles = {r.name: r for r in db.session.scalars(select(Role)).all()}
+    for name, (title, all_perms) in BUILTIN_ROLES.items():
+        if name not in roles:
+            role = Role(name=name, title=str(title), builtin=True, all_permissions=all_perms)
+            db.session.add(role)
+            roles[name] = role
+    db.session.flush()
+    known = set(db.session.scalars(select(KnownPermission.code)).all())
+    new_codes = []
+    for plugin, perm in declared_permissions():
+        if perm.code in known:
+            continue
+        known.add(perm.code)
+        new_codes.append(perm.code)
+        db.session.add(KnownPermission(code=perm.code, plugin=plugin))
+        for role_name in perm.roles:
+            role = roles.get(role_name)
+            if role is not None and not role.all_permissions and perm.code not in role.codes:
+                role.grants.append(RolePermission(code=perm.code))
+    db.session.flush()
+    return new_codes
+
+
+def role_by_name(name: str) -> Role:
+    role = db.session.scalar(select(Role).where(Role.name == name))
+    if role is None:
+        raise NotFound(_("No role named %(name)s.", name=name))
+    return role
+
+
+def create_role(name: str, title: str, codes: list[str]) -> Role:
+    name = (name or "").strip().lower()
+    if not USERNAME_RE.match(name):
+        raise DomainError(_("A role name uses 2-80 lowercase letters, digits, dots, dashes or underscores."), field="name")
+    if db.session.scalar(select(Role.id).where(Role.name == name)):
+        raise Conflict(_("A role named %(name)s already exists.", name=name), field="name")
+    role = Role(name=name, title=(title or name).strip()[:120], builtin=False)
+    db.session.add(role)
+    set_role_permissions(role, codes, audit_it=False)
+    db.session.flush()
+    audit.record("role", role.id, "created", after={"name": name, "codes": sorted(codes)})
+    return role
+
+
+def set_role_permissions(role: Role, codes: list[str], audit_it: bool = True) -> None:
+    """Replace the codes a role grants (unknown codes are refused)."""
+    valid = {perm.code for _plugin, perm in declared_permissions()}
+    unknown = sorted(set(codes) - valid)
+    if unknown:
+        raise DomainError(_("Unknown permission: %(codes)s", codes=", ".join(unknown)))
+    if role.all_permissions:
+        raise DomainError(_("The administrator role always has every permission."))
+    before = sorted(role.codes)
+    wanted = set(codes)
+    for grant in list(role.grants):
+        if grant.code not in wanted:
+            role.grants.remove(grant)
+    for code in sorted(wanted - role.codes):
+        role.grants.append(RolePermission(code=code))
+    if audit_it and before != sorted(wanted):
+        audit.record("role", role.id, "permissions_changed", before=before, after=sorted(wanted))
+
+
+def delete_role(role: Role) -> None:
+    if role.builtin:
+        raise DomainError(_("Built-in roles cannot be deleted."))
+    in_use = db.session.scalar(select(func.count()).select_from(User).where(User.roles.any(Role.id == role.id)))
+    if in_use:
+        raise Conflict(_("The role is given to %(n)d users; take it from them first.", n=in_use))
+    audit.record("role", role.id, "deleted", before={"name": role.name})
+    db.session.delete(role)
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD), field="password")
+    if username and password.lower() == username.lower():
+        raise DomainError(_("The password must not be the user name."), field="password")
+
+
+def create_user(username: str, password: str, *, display_name: str = "", email: str | None = None,
+                roles: list[str] | None = None, locale: str | None = None, timezone: str | None = None) -> User:
+    """Create an active user with the named roles; refuses duplicates and weak passwords."""
+    username = normalise_username(username)
+    if not USERNAME_RE.match(username):
+        raise DomainError(_("A user name uses 2-80 lowercase letters, digits, dots, dashes or underscores."), field="username")
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
+    check_password_strength(password, username)
+    if timezone and not valid_timezone(timezone):
+        raise DomainError(_("Unknown time zone %(tz)s.", tz=timezone), field="timezone")
+    user = User(username=username, display_name=(display_name or "").strip(), email=(email or None),
+                locale=locale or None, timezone=timezone or None, active=True, session_version=0)
+    user.set_password(password)
+    user.roles = [role_by_name(r) for r in (roles or [])]
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user", user.id, "created", after={"username": username, "roles": sorted(roles or [])})
+    return user
+
+
+def get_user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        raise NotFound(_("No user named %(name)s.", name=username))
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_strength(password, user.username)
+    user.set_password(password)
+    audit.record("user", user.id, "password_changed")
+
+
+def update_user(user: User, *, display_name: str, email: str | None, active: bool, roles: list[str],
+                locale: str | None, timezone: str | None, acting_user: User | None = None) -> None:
+    if timezone and not valid_timezone(timezone):
+        raise DomainError(_("Unknown time zone %(tz)s.", tz=timezone), field="timezone")
+    new_roles = [role_by_name(r) for r in roles]
+    if acting_user is not None and acting_user.id == user.id:
+        if not active:
+            raise DomainError(_("You cannot deactivate your own account."), field="active")
+        if any(r.all_permissions for r in user.roles) and not any(r.all_permissions for r in new_roles):
+            raise DomainError(_("You cannot take the administrator role from yourself."), field="roles")
+    before = _user_snapshot(user)
+    user.display_name = (display_name or "").strip()
+    user.email = email or None
+    user.active = bool(active)
+    user.roles = new_roles
+    user.locale = locale or None
+    user.timezone = timezone or None
+    if not active and before["active"]:
+        user.session_version += 1  # log the user out everywhere
+    b, a = audit.diff(before, _user_snapshot(user))
+    if a:
+        audit.record("user", user.id, "updated", before=b, after=a)
+
+
+def _user_snapshot(user: User) -> dict:
+    return {"display_name": user.display_name, "email": user.email, "active": user.active,
+            "roles": sorted(r.name for r in user.roles), "locale": user.locale, "timezone": user.timezone}
+
+
+def random_password() -> str:
+    """A strong password for generated accounts (printed once, never stored in clear)."""
+    return secrets.token_urlsafe(12)
+
+
+# ----------------------------------------------------------------------------- throttling
+
+
+class Throttled(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def _throttle_keys(username: str, address: str | None) -> list[str]:
+    keys = [f"user:{normalise_username(username)}"]
+    if address:
+        keys.append(f"ip:{address}")
+    return keys
+
+
+def check_throttle(username: str, address: str | None) -> None:
+    """Raise :class:`Throttled` when this account or address must wait before trying again."""
+    cfg = current_app.config
+    delay_after = int(cfg.get("LOGIN_THROTTLE_DELAY_AFTER", 3))
+    now = utcnow()
+    rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(_throttle_keys(username, address)))).all()
+    for row in rows:
+        if row.locked_until and row.locked_until > now:
+            minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
+            raise Throttled(_("Too many failed logins. Sign-in is locked for %(n)d more minutes.", n=minutes))
+        if row.failures >= delay_after and row.last_failure_at:
+            wait = min(2 ** (row.failures - delay_after), 60)
+            ready = row.last_failure_at + timedelta(seconds=wait)
+            if ready > now:
+                seconds = max(1, int((ready - now).total_seconds()) + 1)
+                raise Throttled(_("Too many failed logins. Please wait %(n)d seconds and try again.", n=seconds))
+
+
+def record_failure(username: str, address: str | None) -> None:
+    cfg = current_app.config
+    lock_after = int(cfg.get("LOGIN_THROTTLE_LOCK_AFTER", 10))
+    lock_minutes = int(cfg.get("LOGIN_THROTTLE_LOCK_MINUTES", 15))
+    now = utcnow()
+    for key in _throttle_keys(username, address):
+        row = db.session.get(LoginThrottle, key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0)
+            db.session.add(row)
+        if row.last_failure_at and now - row.last_failure_at > timedelta(minutes=lock_minutes) and not row.locked_until:
+            row.failures = 0  # an old streak is forgiven
+        if row.locked_until and row.locked_until <= now:
+            row.failures = 0
+            row.locked_until = None
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures >= lock_after:
+            row.locked_until = now + timedelta(minutes=lock_minutes)
+
+
+def clear_failures(username: str, address: str | None) -> None:
+    for key in _throttle_keys(username, address):
+        row = db.session.get(LoginThrottle, key)
+        if row is not None:
+            db.session.delete(row)
+
+
+_DUMMY_HASH = None
+
+
+def _spend_hash_time(password: str) -> None:
+    global _DUMMY_HASH
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+    check_password_hash(_DUMMY_HASH, password or "")
+
+
+def authenticate(username: str, password: str, address: str | None) -> User:
+    """Check a login. Raises Throttled, or DomainError("wrong user name or password")."""
+    check_throttle(username, address)
+    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        _spend_hash_time(password)  # answer as slowly as for a real account
+    if user is None or not user.check_password(password or "") or not user.active:
+        record_failure(username, address)
+        db.session.commit()
+        raise DomainError(_("Wrong user name or password."))
+    clear_failures(username, address)
+    user.last_login_at = utcnow()
+    return user

@@ -1,0 +1,109 @@
+"""Sign in and out, and the user's own profile and password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from .. import audit
+from ..errors import DomainError
+from ..extensions import db, login_manager
+from ..security import login_only, public, safe_next
+from ..timeutil import valid_timezone
+from . import services
+from .forms import LoginForm, PasswordForm, ProfileForm
+from .models import User
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    user_id, _, version = (session_id or "").partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    flash(_("Please sign in to open that page."), "info")
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("web.dashboard")))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.username.data, form.password.data, request.remote_addr)
+        except services.Throttled as exc:
+            flash(str(exc), "danger")
+            status = 429
+        except DomainError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            login_user(user)
+            session.permanent = False
+            audit.record("user", user.id, "login", actor=user)
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next"), url_for("web.dashboard")))
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_only
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_only
+def profile():
+    form = ProfileForm(obj=current_user)
+    password_form = PasswordForm(prefix="pw")
+    if request.method == "POST" and request.form.get("action") == "profile" and form.validate():
+        tz = (form.timezone.data or "").strip()
+        if tz and not valid_timezone(tz):
+            form.timezone.errors.append(_("Unknown time zone %(tz)s.", tz=tz))
+        else:
+            before = {"display_name": current_user.display_name, "email": current_user.email,
+                      "locale": current_user.locale, "timezone": current_user.timezone}
+            current_user.display_name = (form.display_name.data or "").strip()
+            current_user.email = (form.email.data or "").strip() or None
+            current_user.locale = form.locale.data or None
+            current_user.timezone = tz or None
+            after = {"display_name": current_user.display_name, "email": current_user.email,
+                     "locale": current_user.locale, "timezone": current_user.timezone}
+            b, a = audit.diff(before, after)
+            if a:
+                audit.record("user", current_user.id, "profile_changed", before=b, after=a)
+            db.session.commit()
+            session.pop("lang", None)
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("auth.profile"))
+    elif request.method == "POST" and request.form.get("action") == "password" and password_form.validate():
+        if not current_user.check_password(password_form.current_password.data):
+            password_form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                services.set_password(current_user, password_form.password.data)
+            except DomainError as exc:
+                password_form.password.errors.append(str(exc))
+            else:
+                db.session.commit()
+                login_user(current_user._get_current_object())  # keep this session; others are logged out
+                flash(_("Your password is changed. Other sessions were signed out."), "success")
+                return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=password_form)

@@ -1,0 +1,485 @@
+"""The ``erp`` command. Every failure ends with one line naming the problem and what to do."""
+
+from __future__ import annotations
+
+import functools
+import random
+import secrets
+import socket
+import sys
+
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .config import ConfigError, instance_path, write_instance_config
+
+
+def fail(message: str) -> None:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+_APP = None
+
+
+def get_app():
+    """The site's app, built once per command; configuration errors end the command cleanly."""
+    global _APP
+    if _APP is None:
+        from .app import create_app
+
+        try:
+            _APP = create_app()
+        except ConfigError as exc:
+            fail(str(exc))
+    return _APP
+
+
+def with_app(func):
+    """Run the command inside the site's app context, turning database failures into one line."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        app = get_app()
+        with app.app_context():
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as exc:
+                fail(f"cannot use the database at {_safe_url(app.config['DATABASE_URL'])}: "
+                     f"{str(exc.orig).strip().splitlines()[0]}. Check ERP_DATABASE_URL and that the server is running.")
+            except DBAPIError as exc:
+                fail(f"database error: {str(exc.orig).strip().splitlines()[0]}. Has `erp db upgrade` been run?")
+
+    return wrapper
+
+
+class ErpGroup(click.Group):
+    """The ``erp`` group: built-in commands plus those plugins contribute."""
+
+    def _plugin_commands(self) -> dict:
+        from .app import create_app
+
+        global _APP
+        try:
+            app = _APP or create_app()
+        except ConfigError:
+            return {}
+        _APP = app
+        manager = app.extensions["erp_plugins"]
+        found = {}
+        with app.app_context():
+            for plugin, commands in manager.call_each("erp_cli_commands", only_enabled=False):
+                for command in commands or []:
+                    found[command.name] = _gate(command, plugin)
+        return found
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        return self._plugin_commands().get(name)
+
+
+def _gate(command: click.Command, plugin: str) -> click.Command:
+    """Run a plugin's command in the app context, and only while the plugin is enabled."""
+    if isinstance(command, click.Group):
+        for sub in list(command.commands.values()):
+            _gate(sub, plugin)
+        return command
+    original = command.callback
+
+    @functools.wraps(original)
+    def callback(*args, **kwargs):
+        app = get_app()
+        with app.app_context():
+            if not app.extensions["erp_plugins"].is_enabled(plugin):
+                fail(f"the {plugin} plugin is switched off; switch it on with `erp plugins enable {plugin}`")
+            return original(*args, **kwargs)
+
+    command.callback = callback
+    return command
+
+
+@click.group(cls=ErpGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Self-hosted order management: orders, stock, shipping, payments and customer service."""
+
+
+# ----------------------------------------------------------------------------- set-up
+
+
+def _ensure_instance() -> bool:
+    """Create the instance folder and its secret key; True when it was new."""
+    folder = instance_path()
+    config_file = folder / "config.toml"
+    if config_file.exists() or (folder / "config.py").exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "uploads").mkdir(exist_ok=True)
+    write_instance_config(folder, {"secret_key": secrets.token_urlsafe(48)})
+    click.echo(f"Created {config_file} with a new random secret key.")
+    return True
+
+
+def _initialise(admin_user: str, admin_password: str | None, demo: bool, seed: int = 1) -> tuple[str, str | None]:
+    from .auth import services as auth
+    from .auth.models import User
+    from .extensions import db
+    from .migrate import upgrade
+    from sqlalchemy import func, select
+
+    upgrade()
+    auth.sync_roles_and_permissions()
+    db.session.commit()
+    password = None
+    if not db.session.scalar(select(func.count()).select_from(User)):
+        password = admin_password or auth.random_password()
+        try:
+            auth.create_user(admin_user, password, display_name="Administrator", roles=["admin"])
+        except Exception as exc:
+            db.session.rollback()
+            fail(str(exc))
+        db.session.commit()
+    if demo:
+        _run_demo(seed=seed, scale=1)
+    return admin_user, password
+
+
+@main.command()
+@click.option("--admin-user", default="admin", show_default=True, help="User name of the first administrator.")
+@click.option("--admin-password", default=None, help="Their password (a random one is printed when left out).")
+@click.option("--demo", is_flag=True, help="Also load demo data.")
+def init(admin_user, admin_password, demo):
+    """Create the instance folder, the database schema and the first administrator."""
+    _ensure_instance()
+    _init_in_app(admin_user, admin_password, demo)
+
+
+@with_app
+def _init_in_app(admin_user, admin_password, demo):
+    user, password = _initialise(admin_user, admin_password, demo)
+    if password:
+        click.secho(f"Administrator created: user {user!r}, password {password!r}", fg="green")
+    else:
+        click.echo("The site already has users; no administrator was created.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def quickstart(host, port):
+    """Set up a site on SQLite with demo data (first time only) and start it."""
+    _ensure_instance()
+    _quickstart_setup(host, port)
+    _serve(host, port)
+
+
+@with_app
+def _quickstart_setup(host, port):
+    from .auth.models import User
+    from .extensions import db
+    from sqlalchemy import func, inspect, select
+
+    fresh = "core_user" not in inspect(db.engine).get_table_names() or not db.session.scalar(
+        select(func.count()).select_from(User))
+    if fresh:
+        user, password = _initialise("admin", None, demo=True)
+        click.secho(f"\n  Sign in at http://{host}:{port}/login\n  user: {user}\n  password: {password}\n",
+                    fg="green", bold=True)
+    else:
+        from .migrate import upgrade
+
+        upgrade()
+        click.echo("The site is already set up; sign in with your account "
+                   "(forgot it? `erp users set-password admin`).")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host, port):
+    """Serve the site (development server; see docs/DEPLOY.md for gunicorn)."""
+    _check_ready()
+    _serve(host, port)
+
+
+@with_app
+def _check_ready():
+    from .migrate import pending
+
+    if pending():
+        fail("the database schema is not up to date: run `erp db upgrade` first")
+
+
+def _serve(host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port} ({exc.strerror}); another program may use the port: "
+                 f"choose another with --port")
+    app = get_app()
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+# ----------------------------------------------------------------------------- database
+
+
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_app
+def db_upgrade():
+    """Bring the database to the newest schema of the core and every installed plugin."""
+    from .auth.services import sync_roles_and_permissions
+    from .extensions import db as database
+    from .migrate import upgrade
+
+    upgrade()
+    new = sync_roles_and_permissions()
+    database.session.commit()
+    click.echo("Database is up to date." + (f" New permissions: {', '.join(new)}." if new else ""))
+
+
+@db.command("revision")
+@click.argument("plugin")
+@click.option("-m", "--message", required=True)
+@with_app
+def db_revision(plugin, message):
+    """(Developers) Autogenerate a migration of PLUGIN's tables into its own branch."""
+    from flask import current_app
+
+    from .migrate import revision
+
+    if plugin != "core" and plugin not in current_app.extensions["erp_plugins"].loaded_names:
+        fail(f"no loaded plugin named {plugin!r}")
+    revision(plugin, message)
+
+
+# ----------------------------------------------------------------------------- plugins
+
+
+@main.group()
+def plugins():
+    """List plugins and switch them on or off."""
+
+
+@plugins.command("list")
+@with_app
+def plugins_list():
+    """Show every plugin with its state."""
+    from flask import current_app
+
+    manager = current_app.extensions["erp_plugins"]
+    enabled = manager.enabled()
+    for name in manager.loaded_names:
+        rec = manager.records[name]
+        state = "on " if name in enabled else "off"
+        needs = f" (needs {', '.join(rec.meta.requires)})" if rec.meta.requires else ""
+        click.echo(f"[{state}] {name:<12} {rec.meta.version:<8} {rec.meta.title}{needs}  - {rec.source}")
+    for rec in manager.failed:
+        click.secho(f"[err] {rec.name:<12} {rec.error}  - {rec.source}", fg="red")
+
+
+def _switch(name: str, enable: bool) -> None:
+    from .extensions import db as database
+    from .plugins import PluginError, switch_plugin
+
+    try:
+        switch_plugin(name, enable)
+        database.session.commit()
+    except PluginError as exc:
+        database.session.rollback()
+        fail(str(exc))
+    click.echo(f"{name} is {'on' if enable else 'off'}.")
+
+
+@plugins.command("enable")
+@click.argument("name")
+@with_app
+def plugins_enable(name):
+    """Switch plugin NAME on."""
+    _switch(name, True)
+
+
+@plugins.command("disable")
+@click.argument("name")
+@with_app
+def plugins_disable(name):
+    """Switch plugin NAME off (its data is kept)."""
+    _switch(name, False)
+
+
+# ----------------------------------------------------------------------------- demo, worker
+
+
+def _run_demo(seed: int, scale: int) -> None:
+    from flask import current_app
+    from sqlalchemy import select
+
+    from . import settings
+    from .auth.models import Role, User
+    from .contrib import DemoContext
+    from .extensions import db as database
+
+    if settings.get("demo.loaded"):
+        fail("demo data is already loaded on this site")
+    manager = current_app.extensions["erp_plugins"]
+    admin = database.session.scalar(select(User).join(User.roles).where(Role.name == "admin").order_by(User.id))
+    ctx = DemoContext(rng=random.Random(seed), scale=scale, admin=admin, log=click.echo)
+    enabled = manager.enabled()
+    for name in ["core", *manager.loaded_names]:
+        if name != "core" and name not in enabled:
+            continue
+        impl = [i for i in manager.pm.hook.erp_demo_data.get_hookimpls() if i.plugin_name == name]
+        if not impl:
+            continue
+        click.echo(f"Demo data: {name} ...")
+        try:
+            impl[0].function(ctx=ctx)
+            database.session.commit()
+        except Exception:
+            database.session.rollback()
+            raise
+    settings.set_many({"demo.loaded": True})
+    database.session.commit()
+    click.echo("Demo data loaded.")
+
+
+@main.command()
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 1000))
+@with_app
+def demo(seed, scale):
+    """Load demo data of every enabled plugin."""
+    _run_demo(seed, scale)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run queued jobs and due schedules once, then stop.")
+@with_app
+def worker(burst):
+    """Run background jobs (RQ on Redis when ERP_REDIS_URL is set) and the scheduler."""
+    import threading
+
+    from flask import current_app
+
+    from . import scheduler
+    from .jobs import rq_queue, set_worker_app
+
+    app = current_app._get_current_object()
+    set_worker_app(app)
+    if burst:
+        started = scheduler.run_due()
+        click.echo(f"Scheduled jobs started: {', '.join(started) or 'none'}")
+    if not app.config.get("REDIS_URL"):
+        if burst:
+            return
+        click.echo("No ERP_REDIS_URL: jobs run inline; this worker only runs the scheduler.")
+        scheduler.loop(app)
+        return
+    from rq import Worker
+
+    try:
+        queue = rq_queue(app)
+        queue.connection.ping()
+    except Exception as exc:
+        fail(f"cannot reach Redis at {app.config['REDIS_URL']}: {exc}")
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=scheduler.loop, args=(app, stop), daemon=True).start()
+    try:
+        Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+    finally:
+        stop.set()
+
+
+# ----------------------------------------------------------------------------- users
+
+
+@main.group()
+def users():
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--password", default=None, help="Prompted for when left out.")
+@click.option("--role", "roles", multiple=True, help="Role name; repeat for several (admin, customer_service...).")
+@click.option("--name", "display_name", default="")
+@click.option("--email", default=None)
+@with_app
+def users_create(username, password, roles, display_name, email):
+    """Create a user."""
+    from .auth import services as auth
+    from .errors import DomainError
+    from .extensions import db as database
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        auth.create_user(username, password, display_name=display_name, email=email, roles=list(roles))
+        database.session.commit()
+    except DomainError as exc:
+        database.session.rollback()
+        fail(str(exc))
+    click.echo(f"User {username} created.")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password", default=None, help="Prompted for when left out.")
+@with_app
+def users_set_password(username, password):
+    """Set a user's password (this signs them out everywhere)."""
+    from .auth import services as auth
+    from .errors import DomainError
+    from .extensions import db as database
+
+    try:
+        user = auth.get_user(username)
+        if password is None:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        auth.set_password(user, password)
+        database.session.commit()
+    except DomainError as exc:
+        database.session.rollback()
+        fail(str(exc))
+    click.echo(f"Password of {username} changed.")
+
+
+@users.command("list")
+@with_app
+def users_list():
+    """List users with their roles."""
+    from sqlalchemy import select
+
+    from .auth.models import User
+    from .extensions import db as database
+
+    for user in database.session.scalars(select(User).order_by(User.username)):
+        state = "active  " if user.active else "inactive"
+        click.echo(f"{user.username:<20} {state} {', '.join(r.name for r in user.roles)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

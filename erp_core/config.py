@@ -1,0 +1,166 @@
+"""Configuration layers: built-in defaults < instance/config.toml (or .py) < ``ERP_*`` environment.
+
+Every setting has a typed default here; values coming from TOML or the environment are coerced
+to that type, and a value that cannot be coerced raises :class:`ConfigError` with one line that
+names the setting and what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+BUILTIN_PLUGINS = ("orders", "inventory", "logistics", "finance", "support")
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",
+    "DEBUG": False,
+    "SECRET_KEY": "",
+    "DATABASE_URL": "",
+    "REDIS_URL": "",
+    # Built-in plugins to load; third-party ones come from the erp.plugins entry points.
+    "PLUGINS": list(BUILTIN_PLUGINS),
+    # Plugins switched on when the database holds no switch for them yet (default: all loaded).
+    "PLUGINS_ENABLED": [],
+    "LOAD_ENTRY_POINTS": True,
+    "DEFAULT_LOCALE": "en",
+    "TIMEZONE": "UTC",
+    "CURRENCY": "CNY",
+    "LANGUAGES": ["en", "zh_CN"],
+    "LOGIN_THROTTLE_DELAY_AFTER": 3,
+    "LOGIN_THROTTLE_LOCK_AFTER": 10,
+    "LOGIN_THROTTLE_LOCK_MINUTES": 15,
+    "SQLITE_BUSY_TIMEOUT": 30,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": False,
+    "MAIL_FROM": "",
+    "UPLOAD_FOLDER": "",
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "PER_PAGE": 25,
+    "SCHEDULER_TICK": 30,
+    "JOB_QUEUE": "erp",
+    "LOG_LEVEL": "INFO",
+    "SECURE_COOKIES": False,
+}
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message is one line for the user."""
+
+
+def instance_path() -> Path:
+    """The instance folder: ``$ERP_INSTANCE_PATH`` or ``./instance``, as an absolute path."""
+    return Path(os.environ.get("ERP_INSTANCE_PATH") or "instance").resolve()
+
+
+def _coerce(key: str, value: Any, default: Any, source: str) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{key} from {source} must be true or false, not {value!r}")
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} from {source} must be a whole number, not {value!r}") from None
+    if isinstance(default, list):
+        if isinstance(value, (list, tuple)):
+            return [str(v).strip() for v in value if str(v).strip()]
+        return [part.strip() for part in str(value).split(",") if part.strip()]
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} from {source} must be text, not {value!r}")
+    return value
+
+
+def _read_instance_file(folder: Path) -> tuple[dict[str, Any], str]:
+    toml_file = folder / "config.toml"
+    py_file = folder / "config.py"
+    if toml_file.exists():
+        try:
+            with toml_file.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{toml_file} is not valid TOML: {exc}") from None
+        return {k.upper(): v for k, v in raw.items()}, str(toml_file)
+    if py_file.exists():
+        raw = runpy.run_path(str(py_file))
+        return {k: v for k, v in raw.items() if k.isupper()}, str(py_file)
+    return {}, ""
+
+
+def load_config(folder: Path | None = None, overrides: dict[str, Any] | None = None,
+                environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the effective configuration.
+
+    ``overrides`` (used by tests and the CLI) sit on top of everything. Keys unknown to
+    :data:`DEFAULTS` are passed through untouched so plugins may read their own settings.
+    """
+    folder = folder or instance_path()
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = dict(DEFAULTS)
+    config["PLUGINS"] = list(BUILTIN_PLUGINS)
+    file_values, file_name = _read_instance_file(folder)
+    for key, value in file_values.items():
+        config[key] = _coerce(key, value, DEFAULTS[key], file_name) if key in DEFAULTS else value
+    for name, value in environ.items():
+        if not name.startswith("ERP_") or name in ("ERP_INSTANCE_PATH",) or name.startswith("ERP_TEST_"):
+            continue
+        key = name[4:]
+        if key in DEFAULTS:
+            config[key] = _coerce(key, value, DEFAULTS[key], f"environment variable {name}")
+    for key, value in (overrides or {}).items():
+        config[key] = value
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = "sqlite:///" + str(folder / "erp.sqlite")
+    config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
+    if not config["UPLOAD_FOLDER"]:
+        config["UPLOAD_FOLDER"] = str(folder / "uploads")
+    config["INSTANCE_PATH"] = str(folder)
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the user chose."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if not (url.startswith("sqlite:") or url.startswith("postgresql+psycopg://")):
+        raise ConfigError(
+            f"DATABASE_URL {url.split('://')[0]!r} is not supported: use sqlite:///path or postgresql://user@host/db")
+    return url
+
+
+def write_instance_config(folder: Path, values: dict[str, Any]) -> Path:
+    """Write (or extend) ``instance/config.toml`` with simple key = value lines."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.toml"
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = [existing.rstrip("\n")] if existing else ["# Site configuration written by `erp init`."]
+    for key, value in values.items():
+        if isinstance(value, bool):
+            rendered = "true" if value else "false"
+        elif isinstance(value, int):
+            rendered = str(value)
+        elif isinstance(value, list):
+            rendered = "[" + ", ".join(_toml_str(v) for v in value) + "]"
+        else:
+            rendered = _toml_str(str(value))
+        lines.append(f"{key.lower()} = {rendered}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

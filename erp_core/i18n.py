@@ -1,0 +1,77 @@
+"""Language and time-zone selection, and the formatting filters templates use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from . import settings
+from .money import format_money
+
+LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
+
+
+def languages() -> list[str]:
+    return list(current_app.config.get("LANGUAGES", ["en", "zh_CN"]))
+
+
+def select_locale() -> str:
+    """The user's choice, then the session's, then Accept-Language, then the site default."""
+    langs = languages()
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in langs:
+        return user_locale
+    chosen = session.get("lang") if request else None
+    if chosen in langs:
+        return chosen
+    if request:
+        best = request.accept_languages.best_match(langs)
+        if best:
+            return best
+        # "zh-TW", "zh-Hans" and bare "zh" still mean Chinese rather than English.
+        for tag, _quality in request.accept_languages:
+            if tag.lower().startswith("zh") and "zh_CN" in langs:
+                return "zh_CN"
+            if tag.lower().startswith("en") and "en" in langs:
+                return "en"
+    return settings.get("company.locale") or current_app.config.get("DEFAULT_LOCALE", "en")
+
+
+def select_timezone() -> str:
+    """The user's zone, else the company's."""
+    user_tz = getattr(current_user, "timezone", None) if current_user else None
+    return user_tz or settings.company_timezone()
+
+
+def filter_money(minor, currency: str | None = None) -> str:
+    return format_money(minor, currency or settings.company_currency(), str(get_locale() or "en"))
+
+
+def filter_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def filter_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    # flask_babel shifts an aware datetime into the user's zone before taking its date.
+    return format_date(value, fmt)
+
+
+def filter_number(value, fmt: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, fmt)
+
+
+def register(app) -> None:
+    """Install the Jinja filters."""
+    app.jinja_env.filters["money"] = filter_money
+    app.jinja_env.filters["dt"] = filter_datetime
+    app.jinja_env.filters["d"] = filter_date
+    app.jinja_env.filters["num"] = filter_number

@@ -1,0 +1,122 @@
+"""Background jobs: ``enqueue(func, *args)`` runs after the caller's transaction commits.
+
+Inline by default (in a fresh app context, right after commit); on RQ when ``REDIS_URL`` is
+set, in which case ``erp worker`` runs them. A job is a module-level function given as the
+function itself or as ``"package.module:function"``; its arguments must be JSON-like values
+(ids, not ORM objects). A rolled-back transaction drops the jobs it queued.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Callable
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+_PENDING = "erp_pending_jobs"
+_worker_app = None
+
+
+def job_path(func: Callable | str) -> str:
+    """``"module:qualname"`` of a job function."""
+    if isinstance(func, str):
+        return func
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def resolve(path: str) -> Callable:
+    """Import the function named by ``"module:qualname"``."""
+    module_name, _, attr = path.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def enqueue(func: Callable | str, *args, retries: int = 0, **kwargs) -> None:
+    """Queue ``func(*args, **kwargs)`` to run after the current transaction commits.
+
+    ``retries`` (RQ only) retries a failing job with back-off (10 s, 1 min, 5 min, ...).
+    """
+    item = (job_path(func), args, kwargs, retries)
+    session = db.session()
+    if session.in_transaction():
+        session.info.setdefault(_PENDING, []).append(item)
+    else:
+        _dispatch(current_app._get_current_object(), [item])
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        _dispatch(current_app._get_current_object(), pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop(_PENDING, None)
+
+
+def _dispatch(app, items) -> None:
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        queue = rq_queue(app)
+        from rq import Retry
+
+        intervals = [10, 60, 300, 900, 3600]
+        for path, args, kwargs, retries in items:
+            retry = Retry(max=retries, interval=intervals[:retries]) if retries else None
+            queue.enqueue("erp_core.jobs.run_job", path, list(args), dict(kwargs), retry=retry)
+        return
+    for path, args, kwargs, _retries in items:
+        _run_inline(app, path, args, kwargs)
+
+
+def _run_inline(app, path, args, kwargs) -> None:
+    # A new app context gives the job its own session, independent of the committing one.
+    with app.app_context():
+        try:
+            resolve(path)(*args, **kwargs)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", path)
+
+
+def rq_queue(app):
+    """The RQ queue of this site (``REDIS_URL``, queue ``JOB_QUEUE``)."""
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(app.config.get("JOB_QUEUE", "erp"), connection=Redis.from_url(app.config["REDIS_URL"]))
+
+
+def set_worker_app(app) -> None:
+    """Tell :func:`run_job` which app to use (``erp worker`` and tests call this)."""
+    global _worker_app
+    _worker_app = app
+
+
+def run_job(path: str, args: list, kwargs: dict):
+    """Entry point of RQ jobs: run ``path`` inside the site's app context and commit."""
+    global _worker_app
+    if _worker_app is None:
+        from .app import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        try:
+            result = resolve(path)(*args, **kwargs)
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise

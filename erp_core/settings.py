@@ -1,0 +1,87 @@
+"""Site settings declared by plugins (``erp_settings_fields``) and stored in ``core_setting``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from .contrib import SettingField
+from .extensions import db
+from .models import Setting
+from .timeutil import utcnow
+
+
+def fields(enabled_only: bool = True) -> list[tuple[str, SettingField]]:
+    """``(plugin_name, field)`` for every declared setting, in plugin order."""
+    manager = current_app.extensions["erp_plugins"]
+    result = []
+    for plugin, contributed in manager.call_each("erp_settings_fields", only_enabled=enabled_only):
+        for f in contributed or []:
+            result.append((plugin, f))
+    return result
+
+
+def _field_map() -> dict[str, SettingField]:
+    cached = g.get("_erp_setting_fields") if has_app_context() else None
+    if cached is None:
+        cached = {f.key: f for _, f in fields(enabled_only=False)}
+        if has_app_context():
+            g._erp_setting_fields = cached
+    return cached
+
+
+def _stored() -> dict[str, Any]:
+    cached = g.get("_erp_settings")
+    if cached is None:
+        try:
+            cached = {k: v for k, v in db.session.execute(select(Setting.key, Setting.value)).all()}
+        except DBAPIError:
+            db.session.rollback()
+            cached = {}
+        g._erp_settings = cached
+    return cached
+
+
+def get(key: str, default: Any = None) -> Any:
+    """The stored value of ``key``, else the field's default, else ``default``."""
+    stored = _stored()
+    if key in stored:
+        return stored[key]
+    field = _field_map().get(key)
+    if field is not None:
+        return field.default() if callable(field.default) else field.default
+    return default
+
+
+def set_many(values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Store several settings in the caller's transaction; returns ``{key: (before, after)}``
+    for those that changed (for the audit log)."""
+    stored = _stored()
+    changed = {}
+    for key, value in values.items():
+        before = get(key)
+        if before == value and key in stored:
+            continue
+        row = db.session.get(Setting, key)
+        if row is None:
+            db.session.add(Setting(key=key, value=value, changed_at=utcnow()))
+        else:
+            row.value = value
+            row.changed_at = utcnow()
+        if before != value:
+            changed[key] = (before, value)
+    g.pop("_erp_settings", None)
+    return changed
+
+
+def company_timezone() -> str:
+    """The company's IANA time zone: reports count days in it."""
+    return get("company.timezone") or current_app.config.get("TIMEZONE", "UTC")
+
+
+def company_currency() -> str:
+    """The default currency of new orders and of money shown without one."""
+    return get("company.currency") or current_app.config.get("CURRENCY", "CNY")

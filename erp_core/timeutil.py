@@ -1,0 +1,33 @@
+"""Time helpers: everything is stored in UTC and shown in the user's (or company's) zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def valid_timezone(name: str) -> bool:
+    """True when ``name`` is an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
+    """The UTC instants where the local calendar ``day`` in ``tz_name`` starts and ends."""
+    tz = ZoneInfo(tz_name)
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def to_zone(value: datetime, tz_name: str) -> datetime:
+    """``value`` (aware) expressed in the zone ``tz_name``."""
+    return value.astimezone(ZoneInfo(tz_name))

@@ -1,0 +1,1 @@
+"""The web shell: dashboard, administration pages, error pages, templating helpers."""

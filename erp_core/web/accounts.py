@@ -1,0 +1,157 @@
+"""Administration of users and roles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from ..auth import services
+from ..auth.forms import RoleForm, UserForm
+from ..auth.models import Role, User
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import choices, show_domain_error
+from ..security import requires
+from ..ui import apply_sort, paginate
+
+bp = Blueprint("accounts", __name__, url_prefix="/admin")
+
+
+def _role_choices():
+    roles = db.session.scalars(select(Role).order_by(Role.name)).all()
+    return choices([(r.name, _(r.title)) for r in roles])
+
+
+@bp.route("/users")
+@requires("core.users.manage")
+def users():
+    q = (request.args.get("q") or "").strip()
+    stmt = select(User)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.username).like(like), func.lower(User.display_name).like(like),
+                              func.lower(User.email).like(like)))
+    stmt, sort, desc = apply_sort(stmt, {"username": User.username, "created": User.created_at,
+                                         "last_login": User.last_login_at}, "username")
+    page = paginate(stmt)
+    return render_template("accounts/users.html", page=page, q=q, sort=sort, desc=desc)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("core.users.manage")
+def new_user():
+    form = UserForm()
+    form.roles.choices = _role_choices()
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append(_("A new user needs a password."))
+        else:
+            try:
+                user = services.create_user(form.username.data, form.password.data,
+                                            display_name=form.display_name.data, email=form.email.data,
+                                            roles=form.roles.data, locale=form.locale.data,
+                                            timezone=(form.timezone.data or "").strip())
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                show_domain_error(form, exc)
+            else:
+                flash(_("User %(name)s created.", name=user.username), "success")
+                return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires("core.users.manage")
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    form.roles.choices = _role_choices()
+    if request.method == "GET":
+        form.roles.data = [r.name for r in user.roles]
+        form.locale.data = user.locale or ""
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, display_name=form.display_name.data, email=form.email.data,
+                                 active=form.active.data, roles=form.roles.data, locale=form.locale.data,
+                                 timezone=(form.timezone.data or "").strip(),
+                                 acting_user=current_user._get_current_object())
+            if form.password.data:
+                services.set_password(user, form.password.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("accounts.users"))
+    form.username.render_kw = {"readonly": True}
+    return render_template("accounts/user_form.html", form=form, user=user)
+
+
+@bp.route("/roles")
+@requires("core.roles.manage")
+def roles():
+    all_roles = db.session.scalars(select(Role).order_by(Role.builtin.desc(), Role.name)).all()
+    counts = dict(db.session.execute(
+        select(Role.id, func.count(User.id)).join(Role, User.roles).group_by(Role.id)).all())
+    return render_template("accounts/roles.html", roles=all_roles, counts=counts)
+
+
+def _permission_groups():
+    manager = current_app.extensions["erp_plugins"]
+    groups: dict[str, list] = {}
+    for plugin, perm in services.declared_permissions():
+        groups.setdefault(plugin, []).append(perm)
+    titles = {name: str(rec.meta.title) for name, rec in manager.records.items() if rec.meta}
+    return [(titles.get(p, p), perms) for p, perms in groups.items()]
+
+
+@bp.route("/roles/new", methods=["GET", "POST"])
+@bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
+@requires("core.roles.manage")
+def edit_role(role_id: int | None = None):
+    role = db.session.get(Role, role_id) if role_id else None
+    if role_id and role is None:
+        abort(404)
+    form = RoleForm(obj=role)
+    groups = _permission_groups()
+    form.permissions.choices = choices([(p.code, str(p.label)) for _t, perms in groups for p in perms])
+    if request.method == "GET" and role is not None:
+        form.permissions.data = sorted(role.codes)
+    if role is not None:
+        form.name.data = role.name
+    if form.validate_on_submit():
+        try:
+            if role is None:
+                role = services.create_role(form.name.data, form.title.data, form.permissions.data)
+            else:
+                role.title = form.title.data.strip()
+                if not role.all_permissions:
+                    services.set_role_permissions(role, form.permissions.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash(_("Role %(name)s saved.", name=role.name), "success")
+            return redirect(url_for("accounts.roles"))
+    return render_template("accounts/role_form.html", form=form, role=role, groups=groups)
+
+
+@bp.route("/roles/<int:role_id>/delete", methods=["POST"])
+@requires("core.roles.manage")
+def delete_role(role_id: int):
+    role = db.session.get(Role, role_id) or abort(404)
+    try:
+        services.delete_role(role)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("accounts.edit_role", role_id=role_id))
+    flash(_("Role deleted."), "success")
+    return redirect(url_for("accounts.roles"))
+

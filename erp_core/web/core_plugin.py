@@ -1,0 +1,71 @@
+"""The core's own hook implementations, registered under the name ``core`` (always on)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from .. import hookimpl
+from ..contrib import NavItem, Permission, SettingField
+from ..money import is_currency
+from ..timeutil import valid_timezone
+
+
+@hookimpl
+def erp_blueprints():
+    from ..auth.views import bp as auth_bp
+    from .accounts import bp as accounts_bp
+    from .admin import bp as admin_bp
+    from .views import bp as web_bp
+
+    return [web_bp, auth_bp, accounts_bp, admin_bp]
+
+
+@hookimpl
+def erp_permissions():
+    return [
+        Permission("core.users.manage", _l("Manage users")),
+        Permission("core.roles.manage", _l("Manage roles and permissions")),
+        Permission("core.plugins.manage", _l("Switch plugins on and off")),
+        Permission("core.settings.manage", _l("Change site settings")),
+        Permission("core.audit.view", _l("Read the audit log")),
+    ]
+
+
+@hookimpl
+def erp_nav_items():
+    return [
+        NavItem(_l("Dashboard"), "web.dashboard", None, icon="speedometer2", order=0),
+        NavItem(_l("Users"), "accounts.users", "core.users.manage", icon="people", order=900, group="admin"),
+        NavItem(_l("Roles"), "accounts.roles", "core.roles.manage", icon="shield-lock", order=910, group="admin"),
+        NavItem(_l("Plugins"), "admin.plugins", "core.plugins.manage", icon="puzzle", order=920, group="admin"),
+        NavItem(_l("Settings"), "admin.settings_page", "core.settings.manage", icon="gear", order=930, group="admin"),
+        NavItem(_l("Audit log"), "admin.audit_log", "core.audit.view", icon="journal-text", order=940, group="admin"),
+    ]
+
+
+def _check_timezone(value):
+    if value and not valid_timezone(value):
+        return _l("Unknown time zone.")
+    return None
+
+
+def _check_currency(value):
+    if value and not is_currency(value):
+        return _l("Unknown currency code.")
+    return None
+
+
+@hookimpl
+def erp_settings_fields():
+    section = _l("Company")
+    return [
+        SettingField("company.name", _l("Company name"), "string", "My Company", section, required=True),
+        SettingField("company.timezone", _l("Time zone"), "timezone", lambda: current_app.config["TIMEZONE"], section,
+                     help=_l("Reports count days in this zone; users may choose their own for display."),
+                     required=True, validate=_check_timezone),
+        SettingField("company.currency", _l("Default currency"), "currency", lambda: current_app.config["CURRENCY"], section,
+                     required=True, validate=_check_currency),
+        SettingField("company.locale", _l("Default language"), "choice", "", section,
+                     choices=(("", _l("Automatic")), ("zh_CN", "简体中文"), ("en", "English"))),
+    ]

@@ -1,0 +1,1 @@
+"""The built-in business plugins of the ERP; each is a pluggy plugin module."""

@@ -1,0 +1,105 @@
+"""A test plugin using most contribution hooks, with a table of its own."""
+
+import click
+from flask import Blueprint, render_template_string
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from erp_core import hookimpl
+from erp_core.contrib import NavItem, Panel, Permission, Schedule, SettingField, Widget
+from erp_core.extensions import db
+from erp_core.plugins import PluginMeta
+from erp_core.security import public, requires
+
+meta = PluginMeta(name="alpha", version="1.0", title="Alpha", description="Test plugin A")
+
+CALLS: list = []
+
+
+class AlphaNote(db.Model):
+    __tablename__ = "alpha_note"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(String(100))
+
+
+bp = Blueprint("alpha", __name__, url_prefix="/alpha", template_folder="templates")
+
+
+@bp.route("/")
+@requires("alpha.view")
+def index():
+    return render_template_string("alpha page {{ n }}", n=db.session.query(AlphaNote).count())
+
+
+@bp.route("/open")
+@public
+def open_page():
+    return "alpha public"
+
+
+@hookimpl
+def erp_blueprints():
+    return [bp]
+
+
+@hookimpl
+def erp_permissions():
+    return [Permission("alpha.view", "View alpha", roles=("warehouse",))]
+
+
+@hookimpl
+def erp_nav_items():
+    return [NavItem("Alpha menu", "alpha.index", "alpha.view", icon="star")]
+
+
+@hookimpl
+def erp_dashboard_widgets(user):
+    return [Widget("Alpha widget", "alpha_widget.html", {"who": user.username})]
+
+
+@hookimpl
+def erp_public_blocks():
+    return [Panel("Alpha block", "alpha_widget.html", {"who": "public"})]
+
+
+@hookimpl
+def erp_order_panels(order, user):
+    CALLS.append(("panel", order))
+    return [Panel("Alpha panel", "alpha_widget.html", {"who": user.username})]
+
+
+@hookimpl
+def erp_settings_fields():
+    return [SettingField("alpha.greeting", "Greeting", "string", "hello", "Alpha"),
+            SettingField("alpha.token", "Token", "secret", "", "Alpha")]
+
+
+@hookimpl
+def erp_cli_commands():
+    @click.command("alpha-hello")
+    def hello():
+        """Say hello from alpha."""
+        click.echo(f"hello from alpha ({db.session.query(AlphaNote).count()} notes)")
+
+    return [hello]
+
+
+@hookimpl
+def erp_schedules():
+    return [Schedule("alpha.tick", 60, "tests.core.fakeplugins.alpha:tick")]
+
+
+def tick():
+    db.session.add(AlphaNote(text="tick"))
+
+
+@hookimpl
+def erp_demo_data(ctx):
+    db.session.add(AlphaNote(text=f"demo {ctx.rng.randint(1, 9)}"))
+    ctx.data["alpha"] = True
+
+
+@hookimpl
+def erp_order_validate_transition(order, old_status, new_status):
+    CALLS.append(("validate", old_status, new_status))
+    return ["alpha says no"] if new_status == "forbidden" else []

@@ -7,6 +7,7 @@ import random
 import secrets
 import socket
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -479,6 +480,55 @@ def users_list():
     for user in database.session.scalars(select(User).order_by(User.username)):
         state = "active  " if user.active else "inactive"
         click.echo(f"{user.username:<20} {state} {', '.join(r.name for r in user.roles)}")
+
+
+# ----------------------------------------------------------------------------- translations
+
+
+@main.group()
+def i18n():
+    """(Developers) Extract, update and compile translation catalogs."""
+
+
+def _packages(package):
+    from .i18n_tools import package_dirs
+
+    root = Path(__file__).resolve().parent.parent
+    return [Path(package).resolve()] if package else package_dirs(root)
+
+
+@i18n.command("update")
+@click.argument("package", required=False)
+def i18n_update(package):
+    """Extract messages of PACKAGE (default: all) and merge them into the .po files."""
+    from .i18n_tools import compile_catalogs, update
+
+    for folder in _packages(package):
+        counts = update(folder)
+        compile_catalogs(folder)
+        click.echo(f"{folder.name}: " + ", ".join(f"{loc} {n} untranslated" for loc, n in counts.items()))
+
+
+@i18n.command("compile")
+@click.argument("package", required=False)
+def i18n_compile(package):
+    """Write the .mo files of PACKAGE (default: all)."""
+    from .i18n_tools import compile_catalogs
+
+    for folder in _packages(package):
+        compile_catalogs(folder)
+
+
+@i18n.command("missing")
+@click.argument("package", required=False)
+def i18n_missing(package):
+    """List messages that zh_CN does not translate yet."""
+    from .i18n_tools import LOCALES, missing
+
+    for folder in _packages(package):
+        for locale in LOCALES:
+            for msgid in missing(folder, locale):
+                click.echo(f"{folder.name} {locale}: {msgid}")
 
 
 if __name__ == "__main__":  # pragma: no cover

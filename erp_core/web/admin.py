@@ -103,7 +103,7 @@ def _clean(f, raw):
 @requires("core.settings.manage")
 def settings_page():
     declared = settings.fields()
-    form = _settings_form(declared)(meta={"csrf": True})
+    form = _settings_form(declared)()
     if request.method == "GET":
         for _plugin, f in declared:
             if f.kind != "secret":

@@ -1,0 +1,85 @@
+"""Translations are complete, compiled, chosen correctly; money and time display per locale."""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale
+
+from erp_core.i18n_tools import LOCALES, compiled_bytes, missing, package_dirs, po_path
+from erp_core.money import format_money
+from tests.helpers import login, make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = package_dirs(ROOT)
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_message_is_translated(package, locale):
+    untranslated = missing(package, locale)
+    assert untranslated == [], f"run `erp i18n update {package.name}` and translate: {untranslated[:10]}"
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_compiled_catalog_matches_its_source(package, locale):
+    po = po_path(package, locale)
+    if not po.exists():
+        pytest.skip("package has no messages")  # pragma: no cover
+    assert po.with_suffix(".mo").read_bytes() == compiled_bytes(package, locale), \
+        f"run `erp i18n compile {package.name}`"
+
+
+def test_accept_language_picks_chinese(make_app):
+    app = make_app(plugins=[])
+    client = app.test_client()
+    page = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}).get_data(as_text=True)
+    assert "员工登录" in page
+    page = client.get("/login", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "员工登录" in page
+    page = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "Staff sign in" in page
+
+
+def test_switcher_overrides_accept_language_and_is_kept_for_the_user(make_app):
+    app = make_app(plugins=[])
+    client = app.test_client()
+    user_id = make_user(app)
+    login(client, app, user_id)
+    response = client.post("/language", data={"lang": "zh_CN", "next": "/dashboard"})
+    assert response.headers["Location"] == "/dashboard"
+    assert "工作台" in client.get("/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    fresh = app.test_client()
+    login(fresh, app, user_id)
+    assert "工作台" in fresh.get("/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_switcher_refuses_unknown_language_and_foreign_next(make_app):
+    app = make_app(plugins=[])
+    client = app.test_client()
+    response = client.post("/language", data={"lang": "xx", "next": "https://evil.example"})
+    assert response.headers["Location"] == "/"
+
+
+def test_money_uses_the_currency_decimals_and_locale():
+    assert format_money(123450, "CNY", "en") == "CN¥1,234.50"
+    assert format_money(123450, "CNY", "zh_CN") == "¥1,234.50"
+    assert format_money(12345, "JPY", "en") == "¥12,345"
+    assert format_money(1234567, "KWD", "en").endswith("1,234.567")
+
+
+def test_times_are_shown_in_the_users_zone(make_app):
+    app = make_app(plugins=[])
+    moment = datetime(2026, 1, 31, 20, 30, tzinfo=timezone.utc)
+    with app.test_request_context():
+        render = app.jinja_env.from_string("{{ t|dt('short') }} / {{ t|d('short') }}")
+        from flask import g
+
+        from erp_core import settings
+
+        settings._stored()  # warm the cache, then pretend the company is in Shanghai
+        g._erp_settings["company.timezone"] = "Asia/Shanghai"
+        with force_locale("en"):
+            text = render.render(t=moment)
+    assert text == "2/1/26, 4:30\u202fAM / 2/1/26"

@@ -210,3 +210,161 @@ def erp_stock_low(product_id, warehouse_id, available, threshold):
 
     Returns: nothing.
     """
+
+
+@hookspec
+def erp_warehouse_choices():
+    """Warehouses an order can ship from, for filters and forms of plugins that do not own them.
+
+    Called when a page or report offers a warehouse filter. Inventory answers.
+
+    Returns: a list of ``(id, name)`` tuples.
+    """
+
+
+# --------------------------------------------------------------------------- goods leaving / coming back
+
+
+@hookspec
+def erp_order_goods_shipped(order, quantities, reference):
+    """Goods of ``order`` left the warehouse: ``quantities`` is ``{product_id: quantity}``.
+
+    Fired inside the shipping transaction by orders' manual "mark shipped" (all that remains) and
+    by logistics for each shipment. Inventory consumes the reservation (on hand and reserved both
+    go down) and writes "shipment" moves with ``reference`` (e.g. ``"SO-2026-000001"`` or
+    ``"SH-2026-000007"``). Raising a DomainError undoes the shipping.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def erp_order_goods_returned(order, quantities, restock, reference):
+    """Goods of ``order`` came back: ``quantities`` is ``{product_id: quantity}``.
+
+    Fired inside the transaction by logistics (returned to sender, lost/damaged resolutions) and
+    support (return received). With ``restock`` true inventory puts them back on hand ("return"
+    moves); otherwise it records them as written off. ``reference`` names the cause.
+
+    Returns: a list of dicts ``{"label": ..., "url": ...}`` linking the stock moves made, so the
+    caller's timeline can link them.
+    """
+
+
+# --------------------------------------------------------------------------- requests between plugins
+
+
+@hookspec
+def erp_refund_requested(order, amount_minor, currency, reason, source_type, source_id):
+    """Ask for a refund of ``amount_minor`` on ``order`` because of a return or a delivery exception.
+
+    Fired by support (return received) and logistics (cancel and refund). Finance creates the
+    refund (against the order's payments, never more than refundable) linked to
+    ``(source_type, source_id)``; a DomainError (e.g. nothing refundable) stops the caller.
+
+    Returns: a list of dicts ``{"label": ..., "url": ..., "id": ...}`` for the refunds created.
+    """
+
+
+@hookspec
+def erp_replacement_shipment_requested(order, quantities, reason, source_type, source_id):
+    """Ask for a replacement shipment of ``{product_id: quantity}`` for ``order`` (an exchange, a re-ship).
+
+    Fired by support (exchange) and logistics itself (re-ship). Logistics creates a pending
+    shipment linked to ``(source_type, source_id)``.
+
+    Returns: a list of dicts ``{"label": ..., "url": ..., "id": ...}`` for the shipments created.
+    """
+
+
+@hookspec
+def erp_ticket_requested(order, subject, body, category, source_type, source_id):
+    """Ask customer service to contact the customer about ``order`` (e.g. a delivery exception).
+
+    Fired by logistics and finance. Support opens a ticket (category ``delivery``, ``complaint``
+    or ``order_question``) linked to ``(source_type, source_id)``.
+
+    Returns: a list of dicts ``{"label": ..., "url": ..., "id": ...}`` for the tickets opened.
+    """
+
+
+@hookspec
+def erp_order_public_panels(order):
+    """Blocks of the customer's public tracking page of ``order`` (reached by an unguessable link).
+
+    Called when that page is drawn, for an anonymous customer: show only what the customer may
+    see (shipments and tracking links, payment state), nothing internal.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+    """
+
+
+# --------------------------------------------------------------------------- domain events: other records
+
+
+@hookspec
+def erp_shipment_status_changed(shipment, old_status, new_status):
+    """A shipment changed status (pending, in_transit, delivered, exception, returned, lost).
+
+    Called by logistics inside the transaction of the change.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def erp_payment_recorded(payment):
+    """A payment was recorded (or confirmed by a gateway callback) on an order. Called by finance
+    inside the recording transaction.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def erp_refund_recorded(refund):
+    """A refund was recorded or changed status (requested, refunded, rejected). Called by finance
+    inside the transaction.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def erp_return_status_changed(return_request, old_status, new_status):
+    """A return / exchange request changed status. Called by support inside the transaction.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def erp_ticket_status_changed(ticket, old_status, new_status):
+    """A support ticket changed status (open, pending, resolved, closed). Called by support inside
+    the transaction.
+
+    Returns: nothing.
+    """
+
+
+# --------------------------------------------------------------------------- adapters
+
+
+@hookspec
+def erp_carrier_adapters():
+    """Carrier adapters (classes implementing ``plugins.logistics.adapters.CarrierAdapter``).
+
+    Called by logistics when it lists the adapters a carrier can be configured with.
+
+    Returns: a list of adapter classes.
+    """
+
+
+@hookspec
+def erp_payment_adapters():
+    """Payment method adapters (classes implementing ``plugins.finance.adapters.PaymentAdapter``).
+
+    Called by finance when it lists the methods that can be switched on.
+
+    Returns: a list of adapter classes.
+    """

@@ -7,6 +7,7 @@ plugin whose name prefixes them (``orders_order`` belongs to ``orders``; ``core_
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -38,8 +39,6 @@ def alembic_config(connection=None, only_plugin: str | None = None) -> Config:
         folder = _plugin_versions_dir(name)
         if folder and folder.is_dir():
             folders.append(str(folder))
-    import os
-
     cfg.set_main_option("version_locations", os.pathsep.join(folders))
     cfg.attributes["connection"] = connection
     cfg.attributes["only_plugin"] = only_plugin
@@ -85,7 +84,11 @@ def pending() -> bool:
     """True when the database is behind the newest schema."""
     with db.engine.connect() as connection:
         script = ScriptDirectory.from_config(alembic_config(connection))
-        return set(script.get_heads()) != set(MigrationContext.configure(connection).get_current_heads())
+        current = MigrationContext.configure(connection).get_current_heads()
+        # The version table keeps only the tips: a branch that depends on the core's head
+        # stands for both, so walk down from the tips to see what is applied.
+        applied = {rev.revision for rev in script.iterate_revisions(current, "base")} if current else set()
+        return not set(script.get_heads()) <= applied
 
 
 def revision(plugin: str, message: str) -> None:
@@ -107,7 +110,9 @@ def revision(plugin: str, message: str) -> None:
             kwargs["depends_on"] = [f"{d}@head" for d in deps] or None
             if kwargs["depends_on"]:
                 kwargs["depends_on"] = [_head_of(script, d) for d in deps]
-        command.revision(cfg, message=message, autogenerate=True, version_path=str(version_dir), **kwargs)
+        count = sum(1 for rev in script.walk_revisions() if rev.revision.startswith(plugin + "_"))
+        command.revision(cfg, message=message, autogenerate=True, version_path=str(version_dir),
+                         rev_id=f"{plugin}_{count + 1:04d}", **kwargs)
 
 
 def _head_of(script: ScriptDirectory, branch: str) -> str:

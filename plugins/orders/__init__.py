@@ -1,5 +1,38 @@
-"""Orders: customers, the product catalogue and sales orders."""
+"""Orders: customers, the product catalogue and sales orders (订单录入与管理)."""
 
+from flask_babel import lazy_gettext as _l
+
+from erp_core import hookimpl
+from erp_core.contrib import NavItem, Permission
 from erp_core.plugins import PluginMeta
 
-meta = PluginMeta(name="orders", version="0.1.0", title="Orders", description="Customers, products and sales orders.")
+from . import models  # noqa: F401  (registers the tables)
+
+meta = PluginMeta(
+    name="orders",
+    version="0.1.0",
+    title=_l("Orders"),
+    description=_l("Customers, the product catalogue and sales orders, from entry to completion."),
+)
+
+CS = ("customer_service",)
+CS_WH = ("customer_service", "warehouse")
+CS_WH_FIN = ("customer_service", "warehouse", "finance", "support_agent")
+
+
+@hookimpl
+def erp_permissions():
+    return [
+        Permission("orders.view", _l("See orders"), CS_WH_FIN),
+        Permission("orders.create", _l("Enter orders"), CS),
+        Permission("orders.edit", _l("Change orders"), CS),
+        Permission("orders.confirm", _l("Confirm orders"), CS),
+        Permission("orders.cancel", _l("Cancel and reopen orders"), CS),
+        Permission("orders.ship", _l("Mark orders shipped or delivered"), ("warehouse",)),
+        Permission("orders.export", _l("Export orders"), ("customer_service", "finance")),
+        Permission("orders.import", _l("Import orders and products"), ()),
+        Permission("orders.customers.view", _l("See customers"), CS_WH_FIN),
+        Permission("orders.customers.edit", _l("Add and change customers"), CS),
+        Permission("orders.products.view", _l("See the product catalogue"), CS_WH_FIN),
+        Permission("orders.products.edit", _l("Change the product catalogue"), ("warehouse",)),
+    ]

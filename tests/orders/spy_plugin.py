@@ -1,0 +1,54 @@
+"""A test plugin that records every order hook call and can be told to object or raise."""
+
+from erp_core import hookimpl
+from erp_core.plugins import PluginMeta
+
+meta = PluginMeta(name="spy", version="1", title="Spy", requires=("orders",))
+
+CALLS: list = []
+BEHAVIOUR: dict = {}
+
+
+def reset():
+    CALLS.clear()
+    BEHAVIOUR.clear()
+
+
+def _act(name, *args):
+    action = BEHAVIOUR.get(name)
+    return action(*args) if action else None
+
+
+@hookimpl
+def erp_order_created(order):
+    CALLS.append(("created", order.number))
+    _act("created", order)
+
+
+@hookimpl
+def erp_order_changed(order, changes):
+    CALLS.append(("changed", changes["quantity_delta"]))
+    _act("changed", order, changes)
+
+
+@hookimpl
+def erp_order_validate_transition(order, old_status, new_status):
+    CALLS.append(("validate", old_status, new_status))
+    return _act("validate", order, old_status, new_status) or []
+
+
+@hookimpl
+def erp_order_status_changed(order, old_status, new_status, note):
+    CALLS.append(("status", old_status, new_status, note))
+    _act("status", order, old_status, new_status, note)
+
+
+@hookimpl
+def erp_order_manual_shipping(order):
+    return _act("manual_shipping", order)
+
+
+@hookimpl
+def erp_order_actions(order, user):
+    CALLS.append(("actions", order.number))
+    return _act("actions", order, user) or []

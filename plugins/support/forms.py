@@ -67,9 +67,12 @@ class ReturnRequestForm(Honeypot, FlaskForm):
 
 
 class SurveyForm(Honeypot, FlaskForm):
-    score = RadioField(_l("How satisfied are you?"), validators=[InputRequired(_l("Choose a score from 1 to 5."))],
-                       choices=[(str(n), str(n)) for n in range(1, 6)])
+    score = RadioField(_l("How satisfied are you?"), validators=[InputRequired(_l("Choose a score from 1 to 5."))])
     comment = TextAreaField(_l("Anything you want to tell us? (optional)"), validators=[Optional(), Length(max=4000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.score.choices = choices((str(n), str(n)) for n in range(1, 6))
 
 
 # ----------------------------------------------------------------------------- staff: tickets

@@ -93,6 +93,8 @@ def _parse_quantity(raw, available: int, name: str) -> int:
     if not text.isdigit():
         raise DomainError(_("%(name)s: the quantity must be a whole number.", name=name), field="lines")
     value = int(text)
+    if value and not available:
+        raise DomainError(_("%(name)s: nothing is left to return.", name=name), field="lines")
     if value > available:
         raise DomainError(_("%(name)s: at most %(n)d can be returned.", name=name, n=available), field="lines")
     return value

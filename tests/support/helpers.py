@@ -28,6 +28,7 @@ def make_order(lines=((2, "100.00"), (1, "35.50")), status="delivered", email="b
     for step in path:
         order_services.transition(order, step, note="test" if step == "cancelled" else None)
     db.session.commit()
+    assert order.number and order.customer.name and all(line.quantity for line in order.lines)  # loaded: usable after the request
     return order
 
 

@@ -18,6 +18,9 @@ from flask_babel import Babel
 
 from .extensions import csrf, db, login_manager
 from .plugins import PluginManager
+from .api import models as _api_models  # noqa: F401  (tables)
+from .auth import models as _auth_models  # noqa: F401  (tables)
+from . import models as _core_models  # noqa: F401  (tables)
 
 log = logging.getLogger("erp")
 
@@ -101,6 +104,11 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
             for bp in blueprints or []:
                 app.register_blueprint(bp)
                 manager.blueprint_owner[bp.name] = owner
+
+    from .api.setup import init_api
+
+    with app.app_context():
+        init_api(app, manager)
 
     from .security import enforce_access
     from .web import errors, templating

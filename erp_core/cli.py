@@ -468,6 +468,27 @@ def users_set_password(username, password):
     click.echo(f"Password of {username} changed.")
 
 
+@users.command("token")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for (e.g. the web shop).")
+@click.option("--days", type=int, default=None, help="Expire after this many days (default: never).")
+@with_app
+def users_token(username, name, days):
+    """Create a personal API token for USERNAME and print it (only this once)."""
+    from .api.tokens import create_token
+    from .auth import services as auth
+    from .errors import DomainError
+    from .extensions import db as database
+
+    try:
+        _row, clear = create_token(auth.get_user(username), name, days)
+        database.session.commit()
+    except DomainError as exc:
+        database.session.rollback()
+        fail(str(exc))
+    click.echo(clear)
+
+
 @users.command("list")
 @with_app
 def users_list():

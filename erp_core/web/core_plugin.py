@@ -22,6 +22,13 @@ def erp_blueprints():
 
 
 @hookimpl
+def erp_api_blueprints():
+    from ..api.core_api import bp
+
+    return [bp]
+
+
+@hookimpl
 def erp_permissions():
     return [
         Permission("core.users.manage", _l("Manage users")),

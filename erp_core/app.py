@@ -21,6 +21,7 @@ from .plugins import PluginManager
 from .api import models as _api_models  # noqa: F401  (tables)
 from .auth import models as _auth_models  # noqa: F401  (tables)
 from . import models as _core_models  # noqa: F401  (tables)
+from . import webhooks as _webhooks  # noqa: F401  (tables)
 
 log = logging.getLogger("erp")
 

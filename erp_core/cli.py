@@ -503,6 +503,31 @@ def users_list():
         click.echo(f"{user.username:<20} {state} {', '.join(r.name for r in user.roles)}")
 
 
+# ----------------------------------------------------------------------------- plugin authors
+
+
+@main.group()
+def plugin():
+    """(Plugin authors) Tools for writing plugins."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option("--path", "target", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to create the package in.")
+def plugin_new(name, target):
+    """Generate a working plugin package erp-NAME (page, model, migration, translations, tests)."""
+    from .migrations_info import core_head
+    from .scaffold import ScaffoldError, generate
+
+    try:
+        folder = generate(name, Path(target).resolve(), core_head())
+    except ScaffoldError as exc:
+        fail(str(exc))
+    click.echo(f"Created {folder}")
+    click.echo(f"Next: pip install -e '{folder}[test]' && erp db upgrade && pytest {folder}")
+
+
 # ----------------------------------------------------------------------------- translations
 
 

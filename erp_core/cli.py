@@ -414,6 +414,51 @@ def worker(burst):
         stop.set()
 
 
+# ----------------------------------------------------------------------------- backup
+
+
+def _upload_count(app) -> int:
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    return sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+@main.command()
+@click.argument("target", required=False, type=click.Path(dir_okay=False))
+@with_app
+def backup(target):
+    """Write a consistent backup of the live site (database and uploads) to TARGET.tar.gz."""
+    from flask import current_app
+
+    from .backup import BackupError, create_backup
+    from .timeutil import utcnow
+
+    app = current_app._get_current_object()
+    if not target:
+        target = Path(app.instance_path) / "backups" / f"erp-{utcnow():%Y%m%d-%H%M%S}.tar.gz"
+    with click.progressbar(length=_upload_count(app) + 1, label="Backing up") as bar:
+        try:
+            manifest = create_backup(Path(target), progress=bar.update)
+        except BackupError as exc:
+            fail(str(exc))
+    click.echo(f"Backup written to {target} ({manifest['backend']}, {manifest.get('files', 0)} uploaded files).")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a site that already holds data.")
+@with_app
+def restore(archive, force):
+    """Restore a backup made by `erp backup` into this site's database and upload folder."""
+    from .backup import BackupError, restore_backup
+
+    with click.progressbar(length=3, label="Restoring") as bar:
+        try:
+            manifest = restore_backup(Path(archive), force=force, progress=bar.update)
+        except BackupError as exc:
+            fail(str(exc))
+    click.echo(f"Restored the backup of {manifest['created_at']}. Run `erp db upgrade` if this version is newer.")
+
+
 # ----------------------------------------------------------------------------- users
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import uuid
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from . import i18n, ui
+from . import i18n, logs, ui
 from .config import ConfigError, instance_path, load_config
 from .db import configure_engine
 from flask_babel import Babel
@@ -22,8 +20,6 @@ from .api import models as _api_models  # noqa: F401  (tables)
 from .auth import models as _auth_models  # noqa: F401  (tables)
 from . import models as _core_models  # noqa: F401  (tables)
 from . import webhooks as _webhooks  # noqa: F401  (tables)
-
-log = logging.getLogger("erp")
 
 CORE_ROOT = Path(__file__).resolve().parent
 
@@ -70,7 +66,6 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
         JSON_SORT_KEYS=False,
     )
     app.session_interface = _SessionInterface()
-    _setup_logging(app)
 
     db.init_app(app)
     with app.app_context():
@@ -114,9 +109,8 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
     from .security import enforce_access
     from .web import errors, templating
 
-    app.before_request(_assign_request_id)
+    logs.setup(app)
     app.before_request(enforce_access)
-    app.after_request(_log_request)
     errors.register(app)
     templating.register(app)
     i18n.register(app)
@@ -140,25 +134,3 @@ def _engine_options(cfg: dict) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"check_same_thread": False, "timeout": int(cfg.get("SQLITE_BUSY_TIMEOUT", 30))}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
-
-
-def _setup_logging(app) -> None:
-    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
-    logger = logging.getLogger("erp")
-    logger.setLevel(level)
-    if not logging.getLogger().handlers and not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-
-
-def _assign_request_id():
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
-
-
-def _log_request(response):
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    log.debug("request id=%s method=%s path=%s status=%s", g.get("request_id"), request.method,
-              request.path, response.status_code)
-    return response

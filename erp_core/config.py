@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_TICK": 30,
     "JOB_QUEUE": "erp",
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
     "SECURE_COOKIES": False,
 }
 

@@ -94,7 +94,11 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def _crash(exc):
         db.session.rollback()
-        log.exception("unhandled error request_id=%s path=%s", g.get("request_id"), request.path)
+        from flask_login import current_user
+
+        log.exception("unhandled error on %s %s", request.method, request.path, extra={
+            "method": request.method, "path": request.path, "endpoint": request.endpoint,
+            "args": request.args.to_dict(), "user": current_user.get_id() if current_user.is_authenticated else None})
         return render_error(500)
 
 

@@ -98,7 +98,7 @@ def register(app) -> None:
 
         log.exception("unhandled error on %s %s", request.method, request.path, extra={
             "method": request.method, "path": request.path, "endpoint": request.endpoint,
-            "args": request.args.to_dict(), "user": current_user.get_id() if current_user.is_authenticated else None})
+            "query": request.args.to_dict(), "user": current_user.get_id() if current_user.is_authenticated else None})
         return render_error(500)
 
 

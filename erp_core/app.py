@@ -66,6 +66,12 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
         JSON_SORT_KEYS=False,
     )
     app.session_interface = _SessionInterface()
+    if int(cfg.get("PROXY_COUNT") or 0) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind nginx: trust X-Forwarded-For/-Proto/-Host from that many proxies only.
+        count = int(cfg["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     db.init_app(app)
     with app.app_context():

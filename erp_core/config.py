@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",
     "SECURE_COOKIES": False,
+    # Number of reverse proxies (nginx) in front of the app whose X-Forwarded-* headers to trust.
+    "PROXY_COUNT": 0,
 }
 
 

@@ -195,6 +195,9 @@ def _quickstart_setup(host, port):
 
     fresh = "core_user" not in inspect(db.engine).get_table_names() or not db.session.scalar(
         select(func.count()).select_from(User))
+    # End this read before the migrations open their own connection: on SQLite the session's
+    # transaction holds the write lock (BEGIN IMMEDIATE), and the migrations would wait on it.
+    db.session.rollback()
     if fresh:
         user, password = _initialise("admin", None, demo=True)
         click.secho(f"\n  Sign in at http://{host}:{port}/login\n  user: {user}\n  password: {password}\n",

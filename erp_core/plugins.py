@@ -310,7 +310,7 @@ class PluginManager:
 
 def read_switches() -> dict[str, bool]:
     """The stored on/off switches, or an empty dict when the table does not exist yet."""
-    from sqlalchemy import select
+    from sqlalchemy import inspect, select
     from sqlalchemy.exc import DBAPIError
 
     from .extensions import db
@@ -320,6 +320,10 @@ def read_switches() -> dict[str, bool]:
         rows = db.session.execute(select(PluginState.name, PluginState.enabled)).all()
     except DBAPIError:
         db.session.rollback()
+        # Only a missing table means "no switches yet"; an unreachable database must not pass
+        # for one with every plugin at its default (inspecting it raises the connection error).
+        if PluginState.__tablename__ in inspect(db.engine).get_table_names():
+            raise
         return {}
     return {name: bool(enabled) for name, enabled in rows}
 

@@ -386,16 +386,28 @@ def worker(burst):
     import threading
 
     from flask import current_app
+    from sqlalchemy import text
 
     from . import scheduler
+    from .extensions import db as database
     from .jobs import rq_queue, set_worker_app
 
     app = current_app._get_current_object()
     set_worker_app(app)
+    # Check both services before doing anything, so a wrong URL is one line, not a failing loop.
+    database.session.execute(text("SELECT 1"))
+    database.session.rollback()
+    queue = None
+    if app.config.get("REDIS_URL"):
+        try:
+            queue = rq_queue(app)
+            queue.connection.ping()
+        except Exception as exc:
+            fail(f"cannot reach Redis at {app.config['REDIS_URL']}: {exc}")
     if burst:
         started = scheduler.run_due()
         click.echo(f"Scheduled jobs started: {', '.join(started) or 'none'}")
-    if not app.config.get("REDIS_URL"):
+    if queue is None:
         if burst:
             return
         click.echo("No ERP_REDIS_URL: jobs run inline; this worker only runs the scheduler.")
@@ -403,11 +415,6 @@ def worker(burst):
         return
     from rq import Worker
 
-    try:
-        queue = rq_queue(app)
-        queue.connection.ping()
-    except Exception as exc:
-        fail(f"cannot reach Redis at {app.config['REDIS_URL']}: {exc}")
     stop = threading.Event()
     if not burst:
         threading.Thread(target=scheduler.loop, args=(app, stop), daemon=True).start()

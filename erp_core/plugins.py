@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import traceback
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from types import ModuleType
@@ -128,13 +129,13 @@ class PluginManager:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name and module_name.startswith(exc.name):
-                record.error = f"no plugin named {name!r} is installed"
+                record.error = (f"no plugin named {name!r} is installed: install its package or take it out "
+                                f"of the PLUGINS setting")
             else:
                 record.error = f"import failed: {exc}"
             return record
         except Exception as exc:  # a broken plugin must not take the site down
-            log.exception("plugin %s failed to import", name)
-            record.error = f"import failed: {type(exc).__name__}: {exc}"
+            record.error = _import_failure(name, exc)
             return record
         return self._check_module(record, module)
 
@@ -143,8 +144,7 @@ class PluginManager:
         try:
             module = ep.load()
         except Exception as exc:
-            log.exception("plugin %s failed to import", ep.name)
-            record.error = f"import failed: {type(exc).__name__}: {exc}"
+            record.error = _import_failure(ep.name, exc)
             return record
         return self._check_module(record, module)
 
@@ -306,6 +306,18 @@ class PluginManager:
             if users:
                 raise PluginError(_("Cannot disable %(name)s: %(users)s needs it. Disable %(users)s first.",
                                     name=name, users=", ".join(users)))
+
+
+def _import_failure(name: str, exc: Exception) -> str:
+    """One line saying why a plugin failed to import and where; the traceback goes to the debug log.
+
+    ``load()`` logs that line as an error, so the admin page, the log and every ``erp`` command
+    show the same single line rather than a traceback.
+    """
+    log.debug("plugin %s failed to import", name, exc_info=exc)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"import failed: {type(exc).__name__}: {exc}{where}"
 
 
 def read_switches() -> dict[str, bool]:

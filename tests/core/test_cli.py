@@ -348,7 +348,7 @@ def test_plugins_enable_and_disable_hold_across_processes_and_refuse_clearly(sit
 @pytest.mark.parametrize("args, message", [
     (("enable", "nope"), "Error: No plugin named nope is installed."),
     (("disable", "core"), "Error: The core cannot be switched off."),
-    (("enable", "ghost"), "Error: Plugin ghost cannot be used: no plugin named 'ghost' is installed"),
+    (("enable", "ghost"), "Error: Plugin ghost cannot be used: no plugin named 'ghost' is installed: install its package or take it out of the PLUGINS setting"),
 ])
 def test_plugin_switch_refusals_are_one_line(site, args, message):
     site.setenv("ERP_PLUGINS", "ghost")
@@ -531,6 +531,20 @@ def test_missing_secret_is_one_line_that_says_what_to_do(tmp_path):
         "or set ERP_SECRET_KEY")
 
 
+def test_missing_or_broken_plugins_are_one_line_each_and_the_command_still_works(tmp_path, site_db):
+    env = {"ERP_INSTANCE_PATH": str(tmp_path / "inst"), "ERP_DATABASE_URL": site_db}
+    assert run_erp("init", "--admin-password", "a-long-password", env=env).returncode == 0
+    env["ERP_PLUGINS"] = "ghost,broken=tests.core.fakeplugins.broken"
+    result = run_erp("users", "list", env=env)
+    assert result.returncode == 0 and result.stdout.startswith("admin ")
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "plugin ghost could not be loaded: no plugin named 'ghost' is installed: install its package or take it out of the PLUGINS setting"
+    assert lines[1].startswith("plugin broken could not be loaded: import failed: RuntimeError: boom at import (")
+    assert lines[1].endswith("broken.py, line 3)")
+    assert len(lines) == 2
+
+
 def test_help_works_even_when_the_configuration_is_bad(tmp_path):
     result = run_erp("--help", env={"ERP_INSTANCE_PATH": str(tmp_path), "ERP_PER_PAGE": "abc"})
     assert result.returncode == 0
@@ -568,4 +582,4 @@ def test_healthz_answers_503_when_the_database_is_unreachable(site):
     assert response.status_code == 503 and response.is_json
     body = response.get_json()
     assert body["status"] == "error" and body["database"] == "unreachable"
-    assert body["plugins"]["failed"] == {"ghost": "no plugin named 'ghost' is installed"}
+    assert body["plugins"]["failed"] == {"ghost": "no plugin named 'ghost' is installed: install its package or take it out of the PLUGINS setting"}

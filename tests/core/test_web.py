@@ -395,4 +395,4 @@ def test_healthz_needs_no_login_and_lists_failed_plugins(make_app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.is_json
     assert response.get_json() == {"status": "ok", "database": "ok", "plugins": {
-        "enabled": ["alpha"], "failed": {"ghost": "no plugin named 'ghost' is installed"}}}
+        "enabled": ["alpha"], "failed": {"ghost": "no plugin named 'ghost' is installed: install its package or take it out of the PLUGINS setting"}}}

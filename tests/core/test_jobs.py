@@ -8,9 +8,10 @@ import os
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from erp_core import jobs, scheduler
 from erp_core.extensions import db
@@ -47,6 +48,11 @@ def explode(text):
     """A job that writes, then fails: its write must be rolled back."""
     db.session.add(AlphaNote(text=text))
     raise RuntimeError("job bug")
+
+
+def note_connection(path):
+    """A job that writes down which database connection object it ran on."""
+    Path(path).write_text(str(id(db.session.connection().connection.dbapi_connection)))
 
 
 class Namespace:
@@ -158,6 +164,35 @@ def _work(app):
     queue = jobs.rq_queue(app)
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     return queue
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="RQ work horses are forks (POSIX)")
+def test_a_forked_work_horse_never_talks_on_the_workers_connections(make_app, monkeypatch, tmp_path):
+    """RQ runs each job in a fork of ``erp worker``, whose scheduler thread keeps using its pool."""
+    app = make_app(plugins=[ALPHA])
+    monkeypatch.setattr(jobs, "_worker_app", None)
+    jobs.set_worker_app(app)
+    with app.app_context():
+        parents = id(db.session.connection().connection.dbapi_connection)
+        db.session.commit()  # back into the pool, where the fork finds it
+    same_process = tmp_path / "same"
+    jobs.run_job("tests.core.test_jobs:note_connection", [str(same_process)], {})
+    assert same_process.read_text() == str(parents)  # in the worker itself the pool is reused
+
+    in_horse = tmp_path / "horse"
+    pid = os.fork()
+    if pid == 0:  # the work horse
+        code = 1
+        try:
+            jobs.run_job("tests.core.test_jobs:note_connection", [str(in_horse)], {})
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert in_horse.read_text() != str(parents)
+    with app.app_context():
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # the worker's connection still works
 
 
 @needs_redis

@@ -51,8 +51,6 @@ def pg_url():
     url = _worker_pg_url()
     yield url
     if url and url != PG_URL:
-        from erp_core.extensions import db as _db  # noqa: F401  (engines of finished apps are disposed)
-
         admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))

@@ -213,12 +213,12 @@ def _surveys(rng, now) -> int:
         if rng.random() < 0.3:
             continue
         score = rng.choices([5, 4, 3, 2, 1], weights=[40, 32, 14, 9, 5])[0]
-        when = min(now, max(survey.issued_at, now - timedelta(days=rng.uniform(0, 80))))
         if survey.kind == "order":
-            # order surveys were issued when the demo delivered the orders: spread them over the past
-            survey.issued_at = when - timedelta(hours=rng.uniform(1, 48))
+            # issued when the demo delivered the order, i.e. just now: spread them over the past
+            survey.issued_at = now - timedelta(days=rng.uniform(0.5, 80))
             survey.expires_at = survey.issued_at + timedelta(days=surveys.valid_days())
-        db.session.flush()
+            db.session.flush()
+        when = survey.issued_at + (min(survey.expires_at, now) - survey.issued_at) * rng.uniform(0.05, 0.95)
         with _as(None), _at(when):
             surveys.answer(survey, score, rng.choice(COMMENTS[score]), now=when)
         answered += 1

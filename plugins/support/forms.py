@@ -36,7 +36,7 @@ class ContactForm(Honeypot, FlaskForm):
     order_number = StringField(_l("Order number (if it is about an order)"), validators=[Optional(), Length(max=32)])
     category = SelectField(_l("What is it about?"), validators=[InputRequired()])
     subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
-    message = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=20000)])
+    message = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=20000)], render_kw={"rows": 6})
     attachments = MultipleFileField(_l("Pictures or documents (optional)"))
 
     def __init__(self, *args, **kwargs):
@@ -50,14 +50,14 @@ class LookupForm(Honeypot, FlaskForm):
 
 
 class CustomerReplyForm(Honeypot, FlaskForm):
-    body = TextAreaField(_l("Your message"), validators=[InputRequired(), Length(max=20000)])
+    body = TextAreaField(_l("Your message"), validators=[InputRequired(), Length(max=20000)], render_kw={"rows": 6})
     attachments = MultipleFileField(_l("Pictures or documents (optional)"))
 
 
 class ReturnRequestForm(Honeypot, FlaskForm):
     kind = RadioField(_l("What would you like?"), default="refund", validators=[InputRequired()])
     reason_code = SelectField(_l("Reason"), validators=[InputRequired()])
-    reason = TextAreaField(_l("Tell us more"), validators=[Optional(), Length(max=4000)])
+    reason = TextAreaField(_l("Tell us more"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
     photos = MultipleFileField(_l("Photos (optional)"))
 
     def __init__(self, *args, **kwargs):
@@ -68,7 +68,8 @@ class ReturnRequestForm(Honeypot, FlaskForm):
 
 class SurveyForm(Honeypot, FlaskForm):
     score = RadioField(_l("How satisfied are you?"), validators=[InputRequired(_l("Choose a score from 1 to 5."))])
-    comment = TextAreaField(_l("Anything you want to tell us? (optional)"), validators=[Optional(), Length(max=4000)])
+    comment = TextAreaField(_l("Anything you want to tell us? (optional)"), validators=[Optional(), Length(max=4000)],
+                            render_kw={"rows": 3})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,7 +85,7 @@ class VersionedForm(FlaskForm):
 
 class TicketForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
-    body = TextAreaField(_l("What the customer asks"), validators=[InputRequired(), Length(max=20000)])
+    body = TextAreaField(_l("What the customer asks"), validators=[InputRequired(), Length(max=20000)], render_kw={"rows": 6})
     channel = SelectField(_l("Channel"), default="phone")
     category = SelectField(_l("Category"), default="order_question")
     priority = SelectField(_l("Priority"), default="normal")
@@ -108,7 +109,7 @@ class TicketForm(FlaskForm):
 
 class MessageForm(VersionedForm):
     kind = RadioField(_l("Kind"), default="reply")
-    body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=20000)])
+    body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=20000)], render_kw={"rows": 6})
     then_status = SelectField(_l("Then"), default="", validators=[Optional()])
     attachments = MultipleFileField(_l("Attachments"))
 
@@ -167,8 +168,8 @@ class TeamForm(FlaskForm):
 
 class CannedForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=120)])
-    body = TextAreaField(_l("Text"), validators=[InputRequired()],
-                         description=_l("Placeholders: {customer}, {ticket}, {order}, {agent}."))
+    body = TextAreaField(_l("Text"), validators=[InputRequired()], render_kw={"rows": 6},
+                         description=_l("Placeholders: {customer}, {ticket}, {order}, {agent}."), render_kw={"rows": 6})
     active = BooleanField(_l("Offered to agents"), default=True)
 
 
@@ -178,7 +179,7 @@ class CannedForm(FlaskForm):
 class StaffReturnForm(FlaskForm):
     kind = RadioField(_l("The customer wants"), default="refund")
     reason_code = SelectField(_l("Reason"))
-    reason = TextAreaField(_l("Details"), validators=[Optional(), Length(max=4000)])
+    reason = TextAreaField(_l("Details"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
     photos = MultipleFileField(_l("Photos"))
 
     def __init__(self, *args, **kwargs):
@@ -189,12 +190,12 @@ class StaffReturnForm(FlaskForm):
 
 class DecisionForm(VersionedForm):
     decision = HiddenField(validators=[InputRequired()])
-    message = TextAreaField(_l("Message to the customer"), validators=[Optional(), Length(max=4000)])
+    message = TextAreaField(_l("Message to the customer"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
 
 
 class ReceiveForm(VersionedForm):
     restock = RadioField(_l("The goods"), default="restock")
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,7 +205,7 @@ class ReceiveForm(VersionedForm):
 
 class RefundForm(VersionedForm):
     amount = StringField(_l("Amount to refund"), validators=[Optional(), Length(max=30)])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "refund")  # shares the page with the exchange form
@@ -212,4 +213,4 @@ class RefundForm(VersionedForm):
 
 
 class NoteForm(VersionedForm):
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})

@@ -161,7 +161,7 @@ def get_return(return_id) -> ReturnRequest:
 
 
 def _transition(request: ReturnRequest, new_status: str, expected_version, note: str | None = None,
-                details: dict | None = None, now: datetime | None = None) -> str:
+                now: datetime | None = None) -> str:
     now = now or utcnow()
     tokens.bump_version(ReturnRequest, request, expected_version, _(
         "Return %(number)s was changed by someone else meanwhile. Reload the page; nothing was saved.",
@@ -180,9 +180,8 @@ def _transition(request: ReturnRequest, new_status: str, expected_version, note:
         request.closed_at = now
     db.session.flush()
     _hooks().erp_return_status_changed(return_request=request, old_status=old, new_status=new_status)
-    after = {"status": new_status}
-    after.update(details or {})
-    audit.record("return", request.id, "status_changed", before={"status": old}, after=after, note=note or None)
+    audit.record("return", request.id, "status_changed", before={"status": old}, after={"status": new_status},
+                 note=note or None)
     return old
 
 
@@ -204,15 +203,13 @@ def receive(request: ReturnRequest, restock: bool, note: str = "", expected_vers
     manual = not automatic("stock")
     if manual and not note:
         raise DomainError(_("Inventory is switched off: write down what was done with the goods."), field="note")
-    _transition(request, states.RECEIVED, expected_version, note=note,
-                details={"restock": restock, "manual": manual})
+    _transition(request, states.RECEIVED, expected_version, note=note)
     request.restock = restock
-    if manual:
-        return [_link(request, "stock", manual=True, label=_("Put back on the shelf by hand") if restock
-                      else _("Written off by hand"), note=note)]
-    answers = _hooks().erp_order_goods_returned(order=request.order, quantities=request.quantities(),
-                                               restock=restock, reference=request.number)
-    return _links_from(request, "stock", answers, note)
+    return _step(request, "stock", manual, note,
+                 _("Put back on the shelf by hand") if restock else _("Written off by hand"),
+                 lambda: _hooks().erp_order_goods_returned(order=request.order, quantities=request.quantities(),
+                                                          restock=restock, reference=request.number),
+                 {"goods": _("back on the shelf") if restock else _("written off")})
 
 
 def refund(request: ReturnRequest, amount_text: str, note: str = "", expected_version=None) -> list[ReturnLink]:
@@ -235,16 +232,14 @@ def refund(request: ReturnRequest, amount_text: str, note: str = "", expected_ve
     if manual and not note:
         raise DomainError(_("Finance is switched off: write down how the money was paid back (e.g. the transfer reference)."),
                           field="note")
-    _transition(request, states.REFUNDED, expected_version, note=note,
-                details={"amount": format_money(amount, currency), "manual": manual})
+    _transition(request, states.REFUNDED, expected_version, note=note)
     request.refund_amount_minor = amount
-    if manual:
-        return [_link(request, "refund", manual=True,
-                      label=_("Refunded by hand: %(amount)s", amount=format_money(amount, currency)), note=note)]
-    answers = _hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
-                                            reason=_("Return %(number)s", number=request.number),
-                                            source_type="support_return", source_id=request.id)
-    return _links_from(request, "refund", answers, note)
+    return _step(request, "refund", manual, note,
+                 _("Refunded by hand: %(amount)s", amount=format_money(amount, currency)),
+                 lambda: _hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
+                                                       reason=_("Return %(number)s", number=request.number),
+                                                       source_type="support_return", source_id=request.id),
+                 {"amount": format_money(amount, currency)})
 
 
 def exchange(request: ReturnRequest, note: str = "", expected_version=None) -> list[ReturnLink]:
@@ -254,13 +249,12 @@ def exchange(request: ReturnRequest, note: str = "", expected_version=None) -> l
     if manual and not note:
         raise DomainError(_("Logistics is switched off: write down how the replacement was sent (e.g. the tracking number)."),
                           field="note")
-    _transition(request, states.EXCHANGED, expected_version, note=note, details={"manual": manual})
-    if manual:
-        return [_link(request, "shipment", manual=True, label=_("Replacement sent by hand"), note=note)]
-    answers = _hooks().erp_replacement_shipment_requested(
-        order=request.order, quantities=request.quantities(),
-        reason=_("Exchange %(number)s", number=request.number), source_type="support_return", source_id=request.id)
-    return _links_from(request, "shipment", answers, note)
+    _transition(request, states.EXCHANGED, expected_version, note=note)
+    return _step(request, "shipment", manual, note, _("Replacement sent by hand"),
+                 lambda: _hooks().erp_replacement_shipment_requested(
+                     order=request.order, quantities=request.quantities(),
+                     reason=_("Exchange %(number)s", number=request.number), source_type="support_return",
+                     source_id=request.id), {})
 
 
 def close(request: ReturnRequest, note: str = "", expected_version=None) -> None:
@@ -277,13 +271,18 @@ def _link(request: ReturnRequest, kind: str, manual: bool, label: str, note: str
     return link
 
 
-def _links_from(request: ReturnRequest, kind: str, answers, note: str) -> list[ReturnLink]:
-    made = []
-    for answer in answers or []:
-        for item in answer or []:
-            made.append(_link(request, kind, manual=False, label=item.get("label") or kind, url=item.get("url") or "",
-                              external_id=item.get("id") or "", note=note))
-    audit.record("return", request.id, f"{kind}_linked", after={"links": [m.label for m in made]})
+def _step(request: ReturnRequest, kind: str, manual: bool, note: str, manual_label: str, fire, details: dict):
+    """Link what a step caused: the hook's answers (``fire()``), or one record made by hand."""
+    if manual:
+        made = [_link(request, kind, manual=True, label=manual_label, note=note)]
+    else:
+        made = [_link(request, kind, manual=False, label=item.get("label") or kind, url=item.get("url") or "",
+                      external_id=item.get("id") or "", note=note)
+                for answer in fire() or [] for item in answer or []]
+    after = {"links": [m.label for m in made], **details}
+    if manual:
+        after["by_hand"] = True
+    audit.record("return", request.id, f"{kind}_linked", after=after)
     return made
 
 

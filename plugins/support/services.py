@@ -468,10 +468,9 @@ def open_ticket(data: TicketInput, now: datetime | None = None) -> Ticket:
     ticket.messages.append(message)
     db.session.flush()
     _attach(ticket, message, uploads_checked, from_customer=user_id is None)
-    audit.record("ticket", ticket.id, "created",
-                 after={"number": ticket.number, "channel": ticket.channel, "category": ticket.category,
-                        "priority": ticket.priority, "team": team.name if team else None,
-                        "order": order.number if order else None})
+    created = {"number": ticket.number, "channel": ticket.channel, "category": ticket.category,
+               "priority": ticket.priority, "team": team.name if team else None, "order": order.number if order else None}
+    audit.record("ticket", ticket.id, "created", after={k: v for k, v in created.items() if v is not None})
     return ticket
 
 
@@ -612,7 +611,7 @@ def add_message(ticket: Ticket, kind: str, body: str, attachments=(), then_statu
                 _("%(body)s\n\n—\nSee the whole conversation and answer here: %(url)s",
                   body=body, url=ticket_public_url(ticket)))
     audit.record("ticket", ticket.id, {"reply": "replied", "note": "noted", "customer": "customer_wrote"}[kind],
-                 after={"message": message.id, "emailed": message.emailed} if kind == "reply" else {"message": message.id})
+                 after={"emailed": message.emailed} if kind == "reply" else None)
     if kind == "customer" and ticket.status in (states.PENDING, states.RESOLVED):
         change_status(ticket, states.OPEN, note=_("The customer wrote again."), now=now)
     elif then_status and then_status != ticket.status:

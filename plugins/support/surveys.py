@@ -239,7 +239,9 @@ def breakdown(f: ReportFilters, tz: str, by: str) -> list[Stat]:
     for k, name, total, satisfied, average in rows:
         if by == "category":
             name = str(states.CATEGORY_LABELS.get(k, k or _("Delivery")))
-        result.append(Stat(k, name or _("None"), total, satisfied or 0,
+        if not name:
+            name = _("No team") if by == "team" else _("No agent")
+        result.append(Stat(k, name, total, satisfied or 0,
                            round(float(average), 2) if average is not None else None))
     return result
 

@@ -144,7 +144,7 @@ def test_csat_by_period_team_agent_and_category(support_app):
         by_team = {s.label: (s.responses, s.csat) for s in surveys.breakdown(f, tz, "team")}
         assert by_team == {"Day": (3, 100.0), "Night": (2, 0.0)}
         by_agent = {s.label: (s.responses, s.csat) for s in surveys.breakdown(f, tz, "agent")}
-        assert by_agent == {"agent.bo": (2, 50.0), "None": (3, 66.7)}
+        assert by_agent == {"agent.bo": (2, 50.0), "No agent": (3, 66.7)}
         by_category = {s.key: s.responses for s in surveys.breakdown(f, tz, "category")}
         assert by_category == {"delivery": 2, "complaint": 2, "other": 1}
         only_night = surveys.ReportFilters(start=date(2026, 3, 2), end=date(2026, 3, 22), team_id=night.id)

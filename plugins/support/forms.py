@@ -169,7 +169,7 @@ class TeamForm(FlaskForm):
 class CannedForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=120)])
     body = TextAreaField(_l("Text"), validators=[InputRequired()], render_kw={"rows": 6},
-                         description=_l("Placeholders: {customer}, {ticket}, {order}, {agent}."), render_kw={"rows": 6})
+                         description=_l("Placeholders: {customer}, {ticket}, {order}, {agent}."))
     active = BooleanField(_l("Offered to agents"), default=True)
 
 

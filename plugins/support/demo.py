@@ -31,9 +31,10 @@ from .models import Survey
 PASSWORD = "support-demo-2026"
 AGENTS = [
     ("li.na", "李娜", "Asia/Shanghai"), ("wang.lei", "王磊", "Asia/Shanghai"),
-    ("zhang.min", "张敏 (lead)", "Asia/Shanghai"), ("emma.clark", "Emma Clark", "Europe/London"),
-    ("oliver.king", "Oliver King (lead)", "Europe/London"),
+    ("zhang.min", "张敏", "Asia/Shanghai"), ("emma.clark", "Emma Clark", "Europe/London"),
+    ("oliver.king", "Oliver King", "Europe/London"),
 ]
+LEADS = ("zhang.min", "oliver.king")
 LEAD_PERMISSIONS = ["support.tickets.assign", "support.reports.view", "support.teams.manage", "support.canned.manage"]
 CANNED = [
     ("问候 Greeting", "{customer}，您好！感谢联系我们，我是客服{agent}。关于工单 {ticket}，"),
@@ -123,7 +124,7 @@ def _agents() -> list[User]:
     for username, display, tz in AGENTS:
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
-            roles = ["support_agent"] + (["support_lead"] if "lead" in display else [])
+            roles = ["support_agent"] + (["support_lead"] if username in LEADS else [])
             user = auth_services.create_user(username, PASSWORD, display_name=display, roles=roles,
                                              email=f"{username}@example.com")
             user.timezone = tz

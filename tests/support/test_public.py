@@ -307,3 +307,50 @@ def test_survey_page_takes_one_answer(support_app):
     again = client.post(url, data={"score": "1"})
     assert again.status_code == 422 and "already been answered" in again.get_data(as_text=True)
     assert "Rate our help" not in client.get(ticket_page).get_data(as_text=True)
+
+
+def test_concurrent_hits_are_all_counted(make_app):
+    """Eight clients posting at once from one address: exactly the allowance gets through."""
+    import threading
+    from datetime import datetime, timezone
+
+    app = make_app(plugins=["orders", "support"], SUPPORT_RATE_LIMITS={"lookup": (3, 600)})
+    now = datetime(2026, 3, 2, 12, 0, 5, tzinfo=timezone.utc)
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def worker():
+        with app.test_request_context(method="POST"):
+            barrier.wait(30)
+            try:
+                allowed, _retry = public.hit("lookup", "10.1.1.1", now=now)
+                db.session.commit()
+                answers.append(allowed)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(answers) == [False] * 5 + [True] * 3
+    with app.app_context():
+        from plugins.support.models import RateLimit
+
+        assert db.session.query(RateLimit).one().hits == 8
+
+
+def test_old_rate_limit_windows_are_purged(support_app):
+    from datetime import datetime, timedelta, timezone
+
+    from plugins.support.models import RateLimit
+
+    with support_app.test_request_context():
+        now = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
+        public.hit("contact", "1.2.3.4", now=now - timedelta(days=2))
+        public.hit("contact", "1.2.3.4", now=now)
+        db.session.commit()
+        assert public.purge_rate_limits(now) == 1
+        db.session.commit()
+        assert db.session.query(RateLimit).count() == 1

@@ -80,7 +80,7 @@ def erp_settings_fields():
 def erp_cli_commands():
     from .cli import inventory_group
 
-    return [inventory_group]
+    return [inventory_group()]
 
 
 @hookimpl

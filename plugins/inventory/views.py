@@ -65,6 +65,9 @@ def _sku_options() -> list:
 def _show(form, exc: DomainError) -> None:
     """A refusal beside its field; line fields are ``lines-<n>-<name>``."""
     field = exc.field or ""
+    if field == "lines":
+        flash(str(exc), "danger")
+        return
     if field.startswith("lines-") and hasattr(form, "lines"):
         _prefix, index, name = field.split("-", 2)
         if index.isdigit() and int(index) < len(form.lines.entries):
@@ -468,8 +471,8 @@ def warehouse_form(warehouse_id: int | None = None):
         except DomainError as exc:
             db.session.rollback()
             _show(form, exc)
-    timeline = audit.timeline("warehouse", wh.id) if wh else []
-    return render_template("inventory/warehouse_form.html", form=form, warehouse=wh, timeline=timeline)
+    history = audit.timeline("warehouse", wh.id) if wh else []
+    return render_template("inventory/warehouse_form.html", form=form, warehouse=wh, history=history)
 
 
 @bp.route("/warehouses/<int:warehouse_id>/<any(default, activate, deactivate):action>", methods=["POST"])

@@ -46,7 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_TICK": 30,
     "JOB_QUEUE": "erp",
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
     "SECURE_COOKIES": False,
+    # Number of reverse proxies (nginx) in front of the app whose X-Forwarded-* headers to trust.
+    "PROXY_COUNT": 0,
 }
 
 

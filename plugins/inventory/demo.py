@@ -36,7 +36,7 @@ def _pending_targets(ctx) -> list[tuple[int, str]]:
 
 def _demand(targets) -> dict[int, int]:
     """What the orders to advance will take out of stock, per product."""
-    wanted = {oid for oid, target in targets if target in HOLDS_STOCK or target == states.CANCELLED}
+    wanted = {oid for oid, target in targets if target in HOLDS_STOCK}
     need: dict[int, int] = defaultdict(int)
     for order in db.session.scalars(select(Order).where(Order.id.in_(wanted))) if wanted else []:
         for product_id, qty in order_services.quantities_by_product(order).items():
@@ -92,7 +92,8 @@ def load(ctx) -> None:
     db.session.flush()
 
     advanced = refused = 0
-    for order_id, target in targets:
+    # orders to cancel go first: they reserve and release, leaving the stock to the others
+    for order_id, target in sorted(targets, key=lambda t: t[1] != states.CANCELLED):
         order = db.session.get(Order, order_id)
         try:
             with db.session.begin_nested():

@@ -439,7 +439,9 @@ def alerts():
 def low_stock_widget_context() -> dict:
     """The dashboard card: open alerts (newest first) and how many there are."""
     rows = db.session.execute(
-        select(LowStockAlert, Product.sku, Product.name).join(Product, Product.id == LowStockAlert.product_id)
+        select(LowStockAlert, Product.sku, Product.name, (Level.on_hand - Level.reserved).label("available"))
+        .join(Product, Product.id == LowStockAlert.product_id)
+        .join(Level, and_(Level.product_id == LowStockAlert.product_id, Level.warehouse_id == LowStockAlert.warehouse_id))
         .where(LowStockAlert.resolved_at.is_(None)).order_by(LowStockAlert.id.desc()).limit(6)).all()
     return {"rows": rows, "count": services.open_alert_count(), "names": _warehouse_names()}
 

@@ -178,3 +178,40 @@ def test_check_command_fails_on_a_difference(make_app, monkeypatch):
     result = _run_check(app, monkeypatch)
     assert result.exit_code == 1
     assert "DIFFERENCE P-001 @ MAIN: reserved: level 1, ledger 0" in result.output
+
+
+@pytest.mark.slow
+def test_last_units_through_the_orders_confirm_endpoint(make_app, monkeypatch):
+    """The same race through orders' HTTP action (when the orders pages are installed): no 500,
+    exactly UNITS confirmations, every other buyer sees the stock message."""
+    from tests.helpers import login, make_user
+
+    app = make_app(plugins=PLUGINS)
+    if "orders.action" not in app.view_functions:
+        pytest.skip("the orders pages (orders.action) are not installed in this tree")
+    user_id = make_user(app, roles=["admin"])
+    with app.app_context():
+        customer, (pen, ink, _pad) = catalogue()
+        receive(inv.default_warehouse(), {pen: UNITS, ink: 100})
+        orders_made = [make_order(customer, [(pen, 1), (ink, 2)]) for _ in range(THREADS)]
+        versions = {o.id: o.version for o in orders_made}
+
+    def confirm(order_id):
+        client = app.test_client()
+        login(client, app, user_id)
+        response = client.post(f"/orders/{order_id}/actions/confirm", data={"version": versions[order_id]})
+        assert response.status_code == 302, response.status_code
+        page = client.get(response.headers["Location"])
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        if "Not enough stock of P-001 Product 1" in text and "1 needed, 0 available" in text:
+            return "refused"
+        return "confirmed" if "Confirmed" in text else text
+
+    results = _confirm_in_threads(app, list(versions), confirm)
+    outcomes = list(results.values())
+    assert sorted(set(map(str, outcomes))) == ["confirmed", "refused"], outcomes
+    assert outcomes.count("confirmed") == UNITS
+    with app.app_context():
+        assert db.session.query(Order).filter_by(status=states.CONFIRMED).count() == UNITS
+    assert _run_check(app, monkeypatch).exit_code == 0

@@ -218,6 +218,33 @@ def _duplicate(exc: IntegrityError) -> bool:
     return "form_token" in str(exc.orig) or "inventory_document" in str(exc.orig)
 
 
+def doc_moves(doc: Document) -> list[Move]:
+    return list(db.session.scalars(select(Move).where(Move.document_id == doc.id)))
+
+
+def _save_document(form, record, kind: str, message):
+    """Run ``record()`` (a service that makes a receipt or transfer), commit and go to the document.
+
+    A refusal goes beside its field (returns None: show the form again); a double post of the
+    same form (its one-time token) is recognised and recorded once.
+    """
+    try:
+        doc = record()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _show(form, exc)
+        return None
+    except IntegrityError as exc:
+        db.session.rollback()
+        if not _duplicate(exc):
+            raise
+        flash(_("This form was already sent; nothing was recorded twice."), "warning")
+        return redirect(url_for("inventory.moves", type=kind))
+    flash(message(doc), "success")
+    return redirect(url_for("inventory.document", document_id=doc.id))
+
+
 @bp.route("/receipts/new", methods=["GET", "POST"])
 @requires("inventory.receive")
 def receipt():
@@ -228,23 +255,15 @@ def receipt():
         form.warehouse_id.data = str(_int_arg("warehouse") or (default.id if default else ""))
         _new_token(form)
     if _lines_form_posted(form):
-        try:
-            quantities = services.parse_lines(form.line_rows())
-            doc = services.receive_goods(form.warehouse_id.data, quantities, form.supplier.data, form.note.data,
-                                         token=form.token.data)
-            db.session.commit()
-            flash(_("Receipt %(number)s recorded: %(n)s products put on hand.", number=doc.number, n=len(quantities)),
-                  "success")
-            return redirect(url_for("inventory.document", document_id=doc.id))
-        except DomainError as exc:
-            db.session.rollback()
-            _show(form, exc)
-        except IntegrityError as exc:
-            db.session.rollback()
-            if not _duplicate(exc):
-                raise
-            flash(_("This form was already sent; nothing was recorded twice."), "warning")
-            return redirect(url_for("inventory.moves", type="receipt"))
+        def record():
+            return services.receive_goods(form.warehouse_id.data, services.parse_lines(form.line_rows()),
+                                          form.supplier.data, form.note.data, token=form.token.data)
+
+        done = _save_document(form, record, "receipt", lambda doc: _(
+            "Receipt %(number)s recorded: %(n)s products put on hand.", number=doc.number,
+            n=len({m.product_id for m in doc_moves(doc)})))
+        if done is not None:
+            return done
     return render_template("inventory/receipt.html", form=form, skus=_sku_options())
 
 
@@ -257,22 +276,14 @@ def transfer():
     if request.method == "GET":
         _new_token(form)
     if _lines_form_posted(form):
-        try:
-            quantities = services.parse_lines(form.line_rows())
-            doc = services.transfer(form.from_warehouse_id.data, form.to_warehouse_id.data, quantities,
-                                    form.note.data, token=form.token.data)
-            db.session.commit()
-            flash(_("Transfer %(number)s recorded.", number=doc.number), "success")
-            return redirect(url_for("inventory.document", document_id=doc.id))
-        except DomainError as exc:
-            db.session.rollback()
-            _show(form, exc)
-        except IntegrityError as exc:
-            db.session.rollback()
-            if not _duplicate(exc):
-                raise
-            flash(_("This form was already sent; nothing was recorded twice."), "warning")
-            return redirect(url_for("inventory.moves", type="transfer"))
+        def record():
+            return services.transfer(form.from_warehouse_id.data, form.to_warehouse_id.data,
+                                     services.parse_lines(form.line_rows()), form.note.data, token=form.token.data)
+
+        done = _save_document(form, record, "transfer",
+                              lambda doc: _("Transfer %(number)s recorded.", number=doc.number))
+        if done is not None:
+            return done
     return render_template("inventory/transfer.html", form=form, skus=_sku_options())
 
 

@@ -195,6 +195,9 @@ def _quickstart_setup(host, port):
 
     fresh = "core_user" not in inspect(db.engine).get_table_names() or not db.session.scalar(
         select(func.count()).select_from(User))
+    # End this read before the migrations open their own connection: on SQLite the session's
+    # transaction holds the write lock (BEGIN IMMEDIATE), and the migrations would wait on it.
+    db.session.rollback()
     if fresh:
         user, password = _initialise("admin", None, demo=True)
         click.secho(f"\n  Sign in at http://{host}:{port}/login\n  user: {user}\n  password: {password}\n",
@@ -383,16 +386,28 @@ def worker(burst):
     import threading
 
     from flask import current_app
+    from sqlalchemy import text
 
     from . import scheduler
+    from .extensions import db as database
     from .jobs import rq_queue, set_worker_app
 
     app = current_app._get_current_object()
     set_worker_app(app)
+    # Check both services before doing anything, so a wrong URL is one line, not a failing loop.
+    database.session.execute(text("SELECT 1"))
+    database.session.rollback()
+    queue = None
+    if app.config.get("REDIS_URL"):
+        try:
+            queue = rq_queue(app)
+            queue.connection.ping()
+        except Exception as exc:
+            fail(f"cannot reach Redis at {app.config['REDIS_URL']}: {exc}")
     if burst:
         started = scheduler.run_due()
         click.echo(f"Scheduled jobs started: {', '.join(started) or 'none'}")
-    if not app.config.get("REDIS_URL"):
+    if queue is None:
         if burst:
             return
         click.echo("No ERP_REDIS_URL: jobs run inline; this worker only runs the scheduler.")
@@ -400,11 +415,6 @@ def worker(burst):
         return
     from rq import Worker
 
-    try:
-        queue = rq_queue(app)
-        queue.connection.ping()
-    except Exception as exc:
-        fail(f"cannot reach Redis at {app.config['REDIS_URL']}: {exc}")
     stop = threading.Event()
     if not burst:
         threading.Thread(target=scheduler.loop, args=(app, stop), daemon=True).start()

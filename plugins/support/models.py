@@ -128,8 +128,6 @@ class TicketMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     emailed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
-    attachments: Mapped[list["Attachment"]] = relationship(order_by="Attachment.id", lazy="selectin",
-                                                           viewonly=True)
 
 
 class Attachment(db.Model):

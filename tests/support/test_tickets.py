@@ -320,3 +320,18 @@ def test_canned_replies_fill_their_placeholders(support_app):
         assert text == f"Dear {order.contact_name}, about {order.number} ({ticket.number}) - {{unknown}}"
         with pytest.raises(DomainError, match="Another canned reply"):
             services.save_canned(None, "hello", "x", True)
+
+
+def test_scheduled_jobs_run_once_per_interval(support_app):
+    from erp_core import scheduler
+
+    with support_app.test_request_context():
+        services.open_ticket(TicketInput(subject="late", body="x", priority="urgent"),
+                             now=datetime(2026, 1, 5, tzinfo=timezone.utc))
+        db.session.commit()
+    with support_app.app_context():
+        now = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
+        started = scheduler.run_due(now)
+        assert {"support.sla_scan", "support.send_surveys", "support.purge"} <= set(started)
+        assert db.session.query(Ticket).one().sla_breached_at is not None  # the scan ran (inline jobs)
+        assert not {"support.sla_scan", "support.purge"} & set(scheduler.run_due(now + timedelta(seconds=60)))

@@ -29,8 +29,7 @@ class Team(db.Model):
     hours: Mapped[list["TeamHours"]] = relationship(
         back_populates="team", cascade="all, delete-orphan", order_by="(TeamHours.weekday, TeamHours.start_minute)",
         lazy="selectin")
-    members: Mapped[list["TeamMember"]] = relationship(
-        back_populates="team", cascade="all, delete-orphan", lazy="selectin")
+    members: Mapped[list["TeamMember"]] = relationship(back_populates="team", cascade="all, delete-orphan")
 
     def weekly(self):
         from .hours import WeeklyHours

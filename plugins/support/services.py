@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from erp_core import audit, settings
 from erp_core.db import next_counter
@@ -174,8 +175,19 @@ def _team_snapshot(team: Team) -> dict:
             "leads": sorted(m.user_id for m in team.members if m.is_lead)}
 
 
-def active_teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.name)))
+def active_teams(with_members: bool = False) -> list[Team]:
+    """Active teams with their hours (and, when asked, their members and users) in 2-3 queries."""
+    stmt = select(Team).where(Team.active.is_(True)).order_by(Team.name)
+    if with_members:
+        stmt = stmt.options(selectinload(Team.members).joinedload(TeamMember.user))
+    return list(db.session.scalars(stmt))
+
+
+def all_teams(with_members: bool = False) -> list[Team]:
+    stmt = select(Team).order_by(Team.name)
+    if with_members:
+        stmt = stmt.options(selectinload(Team.members).joinedload(TeamMember.user))
+    return list(db.session.scalars(stmt))
 
 
 def teams_of(user_id: int) -> list[int]:
@@ -189,10 +201,10 @@ def is_lead(user_id: int, team_id: int | None = None) -> bool:
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def on_duty(now: datetime | None = None) -> list[Team]:
-    """Active teams working at ``now``."""
+def on_duty(now: datetime | None = None, teams: list[Team] | None = None) -> list[Team]:
+    """Active teams (or those of ``teams``) working at ``now``."""
     now = now or utcnow()
-    return [t for t in active_teams() if hours_math.on_duty(t.weekly(), now)]
+    return [t for t in (active_teams() if teams is None else teams) if hours_math.on_duty(t.weekly(), now)]
 
 
 def route_team(now: datetime | None = None) -> Team | None:
@@ -214,9 +226,9 @@ def route_team(now: datetime | None = None) -> Team | None:
     return min(upcoming)[2] if upcoming else teams[0]
 
 
-def coverage_gaps(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """When no active team works within ``[start, end)``."""
-    return hours_math.gaps([t.weekly() for t in active_teams()], start, end)
+def coverage_gaps(start: datetime, end: datetime, teams: list[Team] | None = None) -> list[tuple[datetime, datetime]]:
+    """When no active team (of ``teams``) works within ``[start, end)``."""
+    return hours_math.gaps([t.weekly() for t in (active_teams() if teams is None else teams)], start, end)
 
 
 @dataclass
@@ -237,9 +249,9 @@ class CoverageDay:
         return any(share < 1 for share in self.total)
 
 
-def week_coverage(first_day: date, tz_name: str, days: int = 7) -> list[CoverageDay]:
+def week_coverage(first_day: date, tz_name: str, days: int = 7, teams: list[Team] | None = None) -> list[CoverageDay]:
     """Half-hour coverage per team and overall for ``days`` days of the company's calendar."""
-    teams = active_teams()
+    teams = active_teams() if teams is None else teams
     result = []
     for offset in range(days):
         day = first_day + timedelta(days=offset)

@@ -68,7 +68,7 @@ def _agents() -> list[User]:
 
 
 def _all_teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
+    return services.all_teams()
 
 
 # ----------------------------------------------------------------------------- queues
@@ -486,12 +486,13 @@ def coverage():
     tz = settings.company_timezone()
     now = utcnow()
     today = to_zone(now, tz).date()
-    days = services.week_coverage(today, tz)
-    duty = services.on_duty(now)
-    gaps = services.coverage_gaps(now, now + timedelta(days=7)) if services.active_teams() else []
+    teams = services.active_teams(with_members=True)
+    days = services.week_coverage(today, tz, teams=teams)
+    duty = services.on_duty(now, teams)
+    gaps = services.coverage_gaps(now, now + timedelta(days=7), teams) if teams else []
     return render_template("support/coverage.html", days=days, on_duty=duty, gaps=gaps, tz=tz, now=now,
-                           teams=services.active_teams(), format_clock=hours_math.format_clock,
-                           next_start={t.id: hours_math.next_start(t.weekly(), now) for t in services.active_teams()})
+                           teams=teams, format_clock=hours_math.format_clock,
+                           next_start={t.id: hours_math.next_start(t.weekly(), now) for t in teams})
 
 
 # ----------------------------------------------------------------------------- teams
@@ -500,7 +501,8 @@ def coverage():
 @bp.route("/teams")
 @requires("support.teams.manage")
 def teams():
-    return render_template("support/teams.html", teams=_all_teams(), format_day_hours=services.format_day_hours)
+    return render_template("support/teams.html", teams=services.all_teams(with_members=True),
+                           format_day_hours=services.format_day_hours)
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])

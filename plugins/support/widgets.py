@@ -38,9 +38,9 @@ def _coverage_context() -> dict:
 
     now = utcnow()
     teams = active_teams()
-    gaps = coverage_gaps(now, now + timedelta(days=7)) if teams else []
+    gaps = coverage_gaps(now, now + timedelta(days=7), teams) if teams else []
     return {"has_teams": bool(teams), "gaps": gaps[:5], "more_gaps": max(0, len(gaps) - 5),
-            "on_duty": on_duty(now)}
+            "on_duty": on_duty(now, teams)}
 
 
 def _returns_context() -> dict:

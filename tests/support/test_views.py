@@ -402,3 +402,36 @@ def test_csat_page_reflects_answers(support_app):
     page = client.get("/support/csat?period=day").get_data(as_text=True)
     assert "100.0 %" in page and "Lovely" in page and "csat-chart" in page
     assert client.get("/support/csat?from=2026-13-01&to=x&period=year&team=abc").status_code == 200
+
+
+def test_dashboard_widgets_cost_a_few_fixed_statements(make_app):
+    on = make_app(plugins=["orders", "support"])
+    off = make_app(plugins=["orders", "support"], enabled=["orders"])  # the same database, support off
+    client, user_id = _client(on, roles=["admin"])
+    off_client = off.test_client()
+    login(off_client, off, user_id)
+
+    def count(app, c):
+        c.get("/dashboard")
+        with app.app_context():
+            engine = db.engine
+        with QueryCounter(engine) as counter:
+            assert c.get("/dashboard").status_code == 200
+        return counter.count
+
+    baseline = count(off, off_client)
+    with on.test_request_context():
+        make_team("Z", members=[user_id])
+        services.open_ticket(TicketInput(subject="first", body="x", assignee_id=user_id))
+        db.session.commit()
+    few = count(on, client)
+    with on.test_request_context():
+        for name in ("A", "B", "C"):
+            make_team(name, members=[user_id], week={d: "09:00-17:00" for d in range(5)})
+        for i in range(5):
+            services.change_status(services.open_ticket(TicketInput(subject=f"t{i}", body="x", assignee_id=user_id)),
+                                   states.RESOLVED)
+        db.session.commit()
+    busy = count(on, client)
+    assert busy == few, (few, busy)
+    assert busy - baseline <= 6, (baseline, busy)

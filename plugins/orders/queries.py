@@ -77,7 +77,8 @@ class OrderFilter:
 
 
 ORDER_SORTS = {
-    "created": Order.id,  # ids grow with creation time; the first entry is the tie-breaker
+    "id": Order.id,  # the first entry breaks ties (apply_sort)
+    "created": Order.created_at,
     "number": Order.number,
     "customer": Customer.name_key,
     "total": Order.total_minor,

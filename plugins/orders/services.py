@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from erp_core import audit, settings
@@ -580,15 +580,12 @@ def create_order(data: OrderInput) -> Order:
                   contact_phone_key=phone_key(header["contact_phone"]), subtotal_minor=subtotal,
                   discount_minor=discount, total_minor=total, created_at=now, updated_at=now,
                   created_by_id=user_id, version=1, entry_key=entry_key, **header)
-    order.lines = [OrderLine(position=i + 1, product_id=l.product.id, sku=l.product.sku, name=l.product.name,
-                             spec=l.product.spec, unit=l.product.unit, quantity=l.quantity,
-                             unit_price_minor=l.unit_price_minor, discount_percent=l.discount,
-                             line_total_minor=l.total) for i, l in enumerate(lines)]
     db.session.add(order)
     try:
         db.session.flush()
     except IntegrityError:  # the same form posted twice at the same moment
         raise Conflict(_("This form was already sent; nothing more was saved."), code="already_saved") from None
+    _insert_lines(order, [_line_row(order, position, item) for position, item in enumerate(lines, start=1)])
     _hooks().erp_order_created(order=order)
     audit.record("order", order.id, "created", after={"number": order.number, "customer": customer.name,
                                                      "lines": len(lines), "total": format_plain(total, currency),
@@ -638,7 +635,7 @@ def update_order(order: Order, data: OrderInput, expected_version: int | None) -
     order.contact_phone_key = phone_key(order.contact_phone)
 
     delta: dict[int, int] = defaultdict(int)
-    added, removed, changed = [], [], []
+    added, removed, changed, new_rows = [], [], [], []
     kept_ids = set()
     for position, item in enumerate(lines, start=1):
         if item.line_id is not None and int(item.line_id) in existing:
@@ -659,18 +656,14 @@ def update_order(order: Order, data: OrderInput, expected_version: int | None) -
             if before != after:
                 changed.append({"before": before, "after": after})
         else:
-            line = OrderLine(position=position, product_id=item.product.id, sku=item.product.sku,
-                             name=item.product.name, spec=item.product.spec, unit=item.product.unit,
-                             quantity=item.quantity, unit_price_minor=item.unit_price_minor,
-                             discount_percent=item.discount, line_total_minor=item.total)
-            order.lines.append(line)
+            new_rows.append(_line_row(order, position, item))
             delta[item.product.id] += item.quantity
-            added.append(_line_snapshot(line))
-    for line_id, line in existing.items():
-        if line_id not in kept_ids:
-            removed.append(_line_snapshot(line))
-            delta[line.product_id] -= line.quantity
-            order.lines.remove(line)
+            added.append({"sku": item.product.sku, "quantity": item.quantity, "price": item.unit_price_minor,
+                          "discount": str(item.discount)})
+    removed_lines = [line for line_id, line in existing.items() if line_id not in kept_ids]
+    for line in removed_lines:
+        removed.append(_line_snapshot(line))
+        delta[line.product_id] -= line.quantity
 
     subtotal, discount, total = _totals(lines)
     if total >= MAX_MINOR:
@@ -679,7 +672,13 @@ def update_order(order: Order, data: OrderInput, expected_version: int | None) -
         field_changes["total"] = (format_plain(order.total_minor, order.currency), format_plain(total, order.currency))
     order.subtotal_minor, order.discount_minor, order.total_minor = subtotal, discount, total
     order.updated_at = utcnow()
-    db.session.flush()
+    db.session.flush()  # the changed lines: one executemany UPDATE per set of changed columns
+    if removed_lines:
+        db.session.execute(delete(OrderLine).where(OrderLine.id.in_([line.id for line in removed_lines]))
+                           .execution_options(synchronize_session=False))
+        for line in removed_lines:
+            db.session.expunge(line)
+    _insert_lines(order, new_rows)
     changes = {"fields": field_changes, "lines": {"added": added, "removed": removed, "changed": changed},
                "quantity_delta": {pid: d for pid, d in delta.items() if d}}
     if field_changes or added or removed or changed:
@@ -691,6 +690,22 @@ def update_order(order: Order, data: OrderInput, expected_version: int | None) -
         audit.record("order", order.id, "changed", before={k: v[0] for k, v in field_changes.items()},
                      after=after, note=_describe_line_changes(added, removed, changed, order.currency))
     return changes
+
+
+def _line_row(order: Order, position: int, item: _CheckedLine) -> dict:
+    return {"order_id": order.id, "position": position, "product_id": item.product.id, "sku": item.product.sku,
+            "name": item.product.name, "spec": item.product.spec, "unit": item.product.unit,
+            "quantity": item.quantity, "unit_price_minor": item.unit_price_minor, "discount_percent": item.discount,
+            "line_total_minor": item.total}
+
+
+def _insert_lines(order: Order, rows: list[dict]) -> None:
+    """Insert order lines in one executemany statement, whatever their number (a flush of new
+    ORM objects would insert them one by one on SQLite, to read back each id), then let
+    ``order.lines`` load again (one SELECT) when next used."""
+    if rows:
+        db.session.execute(insert(OrderLine), rows)
+    db.session.expire(order, ["lines"])
 
 
 def _describe_line_changes(added, removed, changed, currency) -> str | None:
@@ -722,9 +737,13 @@ def _bump_version(order: Order, expected_version: int | None) -> None:
         update(Order).where(Order.id == order.id, Order.version == expected)
         .values(version=Order.version + 1).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict(_("Order %(number)s was changed by someone else meanwhile. Reload the page and try again; nothing was saved.",
-                         number=order.number))
+        raise _stale(order)
     db.session.refresh(order, ["version", "status"])
+
+
+def _stale(order: Order) -> Conflict:
+    return Conflict(_("Order %(number)s was changed by someone else meanwhile. Reload the page and try again; nothing was saved.",
+                      number=order.number), code="stale")
 
 
 # ----------------------------------------------------------------------------- status machine
@@ -782,6 +801,8 @@ def perform_action(order: Order, action_name: str, note: str | None, expected_ve
     action = states.ACTIONS_BY_NAME.get(action_name)
     if action is None:
         raise DomainError(_("Unknown action."))
+    if expected_version is not None and int(expected_version) != order.version:
+        raise _stale(order)  # a page drawn before the last change (a button pressed twice)
     if order.status not in action.sources:
         raise Conflict(_("An order that is %(old)s cannot become %(new)s.",
                          old=states.LABELS.get(order.status, order.status),

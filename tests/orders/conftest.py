@@ -33,6 +33,16 @@ def orders_app(make_app):
 
 
 @pytest.fixture
+def spy_app(make_app):
+    """Orders plus the spy plugin (tests/orders/spy_plugin.py), which records and answers hooks."""
+    from tests.orders import spy_plugin as spy
+
+    spy.reset()
+    yield make_app(plugins=["orders", "spy=tests.orders.spy_plugin"])
+    spy.reset()
+
+
+@pytest.fixture
 def catalogue(orders_app) -> Catalogue:
     return make_catalogue(orders_app)
 

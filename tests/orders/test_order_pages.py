@@ -338,16 +338,6 @@ def test_print_pages(orders_app, catalogue, staff):
 
 # ----------------------------------------------------------------------------- other plugins on the order page
 
-SPY = "spy=tests.orders.spy_plugin"
-
-
-@pytest.fixture
-def spy_app(make_app):
-    spy.reset()
-    yield make_app(plugins=["orders", SPY])
-    spy.reset()
-
-
 def test_hook_erp_order_actions(spy_app):
     catalogue = make_catalogue(spy_app)
     staff = client_with(spy_app)

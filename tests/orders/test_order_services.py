@@ -195,16 +195,6 @@ def test_confirmed_order_can_change_until_shipped(orders_app):
             services.update_order(order, _order_input(customer, LineInput(pen.id, 1)), order.version)
 
 
-SPY = "spy=tests.orders.spy_plugin"
-
-
-@pytest.fixture
-def spy_app(make_app):
-    spy.reset()
-    yield make_app(plugins=["orders", SPY])
-    spy.reset()
-
-
 def test_hook_erp_order_created(spy_app):
     with spy_app.test_request_context():
         customer, pen, _ink = _catalogue()

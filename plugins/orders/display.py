@@ -3,6 +3,7 @@ the reader's language (the audit log stores field names and status codes)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 from babel.dates import format_skeleton
@@ -65,8 +66,9 @@ def _relabel(values):
 
 def _line_text(item: dict, currency: str) -> str:
     text = _("%(quantity)s × %(price)s", quantity=item["quantity"], price=format_plain(item["price"], currency))
-    if item.get("discount") and float(item["discount"]) != 0:
-        text += " " + _("(−%(discount)s%%)", discount=item["discount"])
+    discount = Decimal(str(item.get("discount") or "0"))
+    if discount:
+        text += " " + _("(−%(discount)s%%)", discount=f"{discount.normalize():f}")
     return text
 
 

@@ -128,6 +128,14 @@ class Order(db.Model):
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position")
 
     @property
+    def ship_place(self) -> str:
+        """Postcode, city and region on one line (the region left out when it is the city)."""
+        parts = [self.ship_postcode, self.ship_city]
+        if self.ship_region and self.ship_region != self.ship_city:
+            parts.append(self.ship_region)
+        return " ".join(p for p in parts if p)
+
+    @property
     def ship_address_text(self) -> str:
         parts = [self.ship_line1, self.ship_line2, self.ship_city, self.ship_region, self.ship_postcode,
                  self.ship_country]

@@ -13,13 +13,14 @@ from flask_login import current_user
 
 from erp_core.errors import Conflict, DomainError, ValidationProblems
 from erp_core.extensions import db
+from erp_core.money import format_plain
 from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import render_contributions
 
 from . import csvio, display, queries, services, states
 from .forms import ActionForm, ImportForm, OrderForm, currency_choices, currency_decimals, parse_lines, to_line_input
-from .models import Order
+from .models import Customer, Order
 
 bp = Blueprint("orders", __name__, url_prefix="/orders", template_folder="templates", static_folder="static")
 
@@ -148,7 +149,7 @@ def _confirm_after_entry(order: Order) -> None:
 def _prefill_customer(form: OrderForm, raw_id) -> None:
     if not raw_id or not str(raw_id).isdigit():
         return
-    customer = db.session.get(services.Customer, int(raw_id))
+    customer = db.session.get(Customer, int(raw_id))
     if customer is None:
         return
     form.customer_id.data = str(customer.id)
@@ -166,7 +167,7 @@ def _prefill_customer(form: OrderForm, raw_id) -> None:
 def _rows_of(order: Order) -> list[dict]:
     return [{"line_id": str(line.id), "product_id": str(line.product_id), "sku": line.sku,
              "label": f"{line.sku} — {line.name}", "unit": line.unit, "quantity": str(line.quantity),
-             "unit_price": services.format_plain(line.unit_price_minor, order.currency),
+             "unit_price": format_plain(line.unit_price_minor, order.currency),
              "discount": "" if not line.discount_percent else f"{line.discount_percent.normalize():f}"}
             for line in order.lines]
 

@@ -6,9 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import show_domain_error
+from erp_core.money import format_plain
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 
@@ -24,9 +26,9 @@ products_bp = Blueprint("orders_products", __name__, url_prefix="/orders/product
 # ----------------------------------------------------------------------------- customers
 
 
-@customers_bp.route("/")
+@customers_bp.route("/", endpoint="index")
 @requires("orders.customers.view")
-def index():
+def customer_list():
     q = (request.args.get("q") or "").strip()[:100]
     stmt, sort, desc = apply_sort(queries.customer_select(q), queries.CUSTOMER_SORTS, "name")
     page = paginate(stmt)
@@ -34,9 +36,9 @@ def index():
     return render_template("orders/customers.html", page=page, q=q, sort=sort, desc=desc, stats=stats)
 
 
-@customers_bp.route("/new", methods=["GET", "POST"])
+@customers_bp.route("/new", methods=["GET", "POST"], endpoint="new")
 @requires("orders.customers.edit")
-def new():
+def new_customer():
     form = NewCustomerForm()
     duplicates = []
     status = 200
@@ -61,21 +63,21 @@ def new():
     return render_template("orders/customer_form.html", form=form, customer=None, duplicates=duplicates), status
 
 
-@customers_bp.route("/<int:customer_id>")
+@customers_bp.route("/<int:customer_id>", endpoint="detail")
 @requires("orders.customers.view")
-def detail(customer_id: int):
+def customer_page(customer_id: int):
     record = services.get_customer(customer_id)
     recent = list(db.session.scalars(select(Order).where(Order.customer_id == record.id)
                                      .order_by(Order.id.desc()).limit(10)))
     stats = queries.customer_order_stats([record.id]).get(record.id, (0, None))
     return render_template("orders/customer.html", customer=record, recent=recent, order_count=stats[0],
                            timeline=display.record_timeline("customer", record.id), labels=states.LABELS,
-                           badges=states.BADGES, address_form=AddressForm(formdata=None))
+                           badges=states.BADGES)
 
 
-@customers_bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@customers_bp.route("/<int:customer_id>/edit", methods=["GET", "POST"], endpoint="edit")
 @requires("orders.customers.edit")
-def edit(customer_id: int):
+def edit_customer(customer_id: int):
     record = services.get_customer(customer_id)
     form = CustomerForm(obj=record)
     status = 200
@@ -94,8 +96,7 @@ def edit(customer_id: int):
         status = STATUS_CODE_INVALID
     duplicates = services.find_duplicates(form.phone.data, form.email.data, exclude_id=record.id) \
         if request.method == "GET" else []
-    return render_template("orders/customer_form.html", form=form, customer=record, duplicates=duplicates,
-                           existing=True), status
+    return render_template("orders/customer_form.html", form=form, customer=record, duplicates=duplicates), status
 
 
 @customers_bp.route("/<int:customer_id>/addresses/new", methods=["GET", "POST"])
@@ -164,24 +165,24 @@ def _address_action(customer_id: int, address_id: int, action, done: str):
 # ----------------------------------------------------------------------------- products
 
 
-@products_bp.route("/")
+@products_bp.route("/", endpoint="index")
 @requires("orders.products.view")
-def index():
+def product_list():
     q = (request.args.get("q") or "").strip()[:100]
     active = request.args.get("active") if request.args.get("active") in ("yes", "no") else ""
     stmt, sort, desc = apply_sort(queries.product_select(q, active), queries.PRODUCT_SORTS, "sku")
     return render_template("orders/products.html", page=paginate(stmt), q=q, active=active, sort=sort, desc=desc)
 
 
-@products_bp.route("/new", methods=["GET", "POST"])
+@products_bp.route("/new", methods=["GET", "POST"], endpoint="new")
 @requires("orders.products.edit")
-def new():
+def new_product():
     return _product_page(None)
 
 
-@products_bp.route("/<int:product_id>", methods=["GET", "POST"])
+@products_bp.route("/<int:product_id>", methods=["GET", "POST"], endpoint="edit")
 @requires("orders.products.edit")
-def edit(product_id: int):
+def edit_product(product_id: int):
     return _product_page(services.get_product(product_id))
 
 
@@ -191,9 +192,9 @@ def _product_page(product: Product | None):
     status = 200
     if request.method == "GET":
         if product is not None:
-            form.price.data = services.format_plain(product.price_minor, product.currency)
+            form.price.data = format_plain(product.price_minor, product.currency)
         else:
-            form.currency.data = services.settings.company_currency()
+            form.currency.data = settings.company_currency()
     if form.validate_on_submit():
         try:
             if product is None:

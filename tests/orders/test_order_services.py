@@ -1,7 +1,5 @@
 """Order entry, changes and the status machine, with every hook orders calls."""
 
-from decimal import Decimal
-
 import pytest
 
 from erp_core.errors import Conflict, DomainError, ValidationProblems

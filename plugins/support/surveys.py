@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import selectinload
 
 from erp_core import audit, settings
 from erp_core.errors import Conflict, DomainError
@@ -285,7 +286,8 @@ def _period_label(day: date, period: str) -> str:
 
 
 def comments_query(f: ReportFilters, tz: str, max_score: int | None = None):
-    stmt = select(Survey).where(_conditions(f, tz), Survey.comment != "")
+    stmt = (select(Survey).where(_conditions(f, tz), Survey.comment != "")
+            .options(selectinload(Survey.ticket), selectinload(Survey.order)))
     if max_score:
         stmt = stmt.where(Survey.score <= max_score)
     return stmt

@@ -435,3 +435,32 @@ def test_dashboard_widgets_cost_a_few_fixed_statements(make_app):
     busy = count(on, client)
     assert busy == few, (few, busy)
     assert busy - baseline <= 6, (baseline, busy)
+
+
+def test_csat_page_runs_the_same_number_of_statements_for_2_or_12_answers(support_app):
+    from plugins.support import surveys
+    from plugins.support.models import Survey
+
+    client, _ = _client(support_app, perms=["support.reports.view"])
+
+    def answer(n):
+        with support_app.test_request_context():
+            for i in range(n):
+                order = make_order()
+                ticket = services.open_ticket(TicketInput(subject=f"t{i}", body="x", order_id=order.id))
+                services.change_status(ticket, states.RESOLVED)
+            for survey in db.session.query(Survey).filter(Survey.answered_at.is_(None)):
+                surveys.answer(survey, 4, "fine")
+            db.session.commit()
+
+    def count():
+        with support_app.app_context():
+            engine = db.engine
+        with QueryCounter(engine) as counter:
+            assert client.get("/support/csat").status_code == 200
+        return counter.count
+
+    answer(1)
+    few = count()
+    answer(6)
+    assert count() == few

@@ -6,12 +6,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
 from .extensions import db
 from .models import AuditLog
+from .timeutil import utcnow
 
 
 def _jsonable(value: Any) -> Any:
@@ -26,6 +30,22 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, set)):
         return [_jsonable(v) for v in value]
     return str(value)
+
+
+_recorded_at: ContextVar[datetime | None] = ContextVar("erp_audit_recorded_at", default=None)
+
+
+@contextmanager
+def recorded_at(when: datetime):
+    """Entries recorded inside the block carry ``when`` instead of the current time.
+
+    For importers and demo data that replay past events; never for live changes.
+    """
+    token = _recorded_at.set(when)
+    try:
+        yield
+    finally:
+        _recorded_at.reset(token)
 
 
 def current_actor():
@@ -46,7 +66,7 @@ def record(object_type: str, object_id, action: str, *, before: Any = None, afte
         actor_id, actor_name = actor.id, actor.username
     else:
         actor_id, actor_name = current_actor()
-    entry = AuditLog(actor_id=actor_id, actor_name=actor_name, object_type=object_type,
+    entry = AuditLog(at=_recorded_at.get() or utcnow(), actor_id=actor_id, actor_name=actor_name, object_type=object_type,
                      object_id=str(object_id), action=action, before=_jsonable(before),
                      after=_jsonable(after), note=note)
     db.session.add(entry)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from erp_core import audit
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import AuditLog
@@ -183,10 +184,11 @@ def advance(order: Order, target: str, rng) -> None:
     note = rng.choice(CANCEL_REASONS) if target == states.CANCELLED else None
     for status in services.path_to(target):
         when = min(when + timedelta(hours=rng.uniform(1, 40)), utcnow())
-        if status == states.SHIPPED:
-            services.ship_everything(order)
-        else:
-            services.transition(order, status, note=note if status == states.CANCELLED else None)
+        with audit.recorded_at(when):  # every entry of the step, whichever plugin writes it
+            if status == states.SHIPPED:
+                services.ship_everything(order)
+            else:
+                services.transition(order, status, note=note if status == states.CANCELLED else None)
         order.updated_at = when
         if status == states.CONFIRMED:
             order.confirmed_at = when

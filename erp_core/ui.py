@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import Select
 
 from .extensions import db
@@ -59,6 +59,14 @@ def url_with(**changes) -> str:
         else:
             args[key] = value
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def path_for(endpoint: str, **values) -> str:
+    """``url_for`` that also works outside a request (jobs, CLI, demo data): a path on this site."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    values = {k: v for k, v in values.items() if v is not None}
+    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def register(app) -> None:

@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -40,6 +40,7 @@ from erp_core import audit, settings
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound, ValidationProblems
 from erp_core.extensions import db
+from erp_core.ui import path_for
 from erp_core.mail import queue_mail
 from erp_core.timeutil import to_zone, utcnow
 from plugins.orders import states as order_states
@@ -908,7 +909,7 @@ def move_links(moves: list[dict]) -> list[dict]:
     """``{"label", "url"}`` per move, for the timelines of other plugins."""
     return [{"label": _("Stock move #%(id)s: %(type)s of %(quantity)s", id=m["id"],
                         type=MOVE_LABELS.get(m["type"], m["type"]), quantity=m["quantity"]),
-             "url": url_for("inventory.product", product_id=m["product_id"], reference=m["reference"] or None)}
+             "url": path_for("inventory.product", product_id=m["product_id"], reference=m["reference"] or None)}
             for m in moves]
 
 

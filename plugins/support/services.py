@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -22,6 +22,7 @@ from erp_core import audit, settings
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
+from erp_core.ui import path_for
 from erp_core.mail import queue_mail
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow, valid_timezone
 from plugins.orders import services as order_services
@@ -73,14 +74,6 @@ def check_phone_list(raw) -> str | None:
         if not re.fullmatch(r"[0-9+()\-. /ext]+", phone, re.I) or not 3 <= len(digits) <= 20:
             return _("%(phone)s does not look like a phone number.", phone=phone)
     return None
-
-
-def path_for(endpoint: str, **values) -> str:
-    """``url_for`` that also works outside a request (jobs, CLI)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    with current_app.test_request_context():
-        return url_for(endpoint, **values)
 
 
 def public_url(endpoint: str, **values) -> str:

@@ -19,9 +19,9 @@ meta = PluginMeta(
 
 @hookimpl
 def erp_blueprints():
-    from .views import bp
+    from . import carrier_views, exception_views, views
 
-    return [bp]
+    return [views.bp, exception_views.bp, carrier_views.bp]
 
 
 @hookimpl
@@ -39,9 +39,9 @@ def erp_permissions():
 def erp_nav_items():
     return [
         NavItem(_l("Shipments"), "logistics.index", "logistics.view", icon="truck", order=30),
-        NavItem(_l("Delivery exceptions"), "logistics.exceptions", "logistics.exceptions",
+        NavItem(_l("Delivery exceptions"), "logistics_exceptions.index", "logistics.exceptions",
                 icon="exclamation-triangle", order=31),
-        NavItem(_l("Carriers"), "logistics.carriers", "logistics.carriers", icon="signpost-split", order=850,
+        NavItem(_l("Carriers"), "logistics_carriers.index", "logistics.carriers", icon="signpost-split", order=850,
                 group="admin"),
     ]
 

@@ -876,6 +876,11 @@ def _check_owner(owner_id) -> int | None:
     return int(raw)
 
 
+def _owner_name(user_id: int | None) -> str | None:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.username if user else None
+
+
 def _open_exception(order: Order, shipment: Shipment, kind: str, note: str, source: str,
                     due_date: date | None = None, owner_id: int | None = None) -> DeliveryException:
     _actor_id, actor_name = audit.current_actor()
@@ -891,7 +896,7 @@ def _open_exception(order: Order, shipment: Shipment, kind: str, note: str, sour
         raise Conflict(_("Shipment %(number)s already has an open exception.", number=shipment.number)) from None
     audit.record("delivery_exception", exception.id, "raised",
                  after={"kind": kind, "shipment": shipment.number, "source": source,
-                        "due_date": exception.due_date, "owner_id": owner_id}, note=note or None)
+                        "due_date": exception.due_date, "owner": _owner_name(owner_id)}, note=note or None)
     _status_changed(shipment, states.EXCEPTION,
                     note=_("%(kind)s: %(note)s", kind=states.KIND_LABELS[kind], note=note) if note
                     else str(states.KIND_LABELS[kind]))
@@ -929,9 +934,9 @@ def update_exception(exception: DeliveryException, owner_id, due_date: date | No
         raise DomainError(_("Notes are limited to %(n)d characters.", n=5000), field="note")
     if due_date is None:
         raise DomainError(_("Give a due date."), field="due_date")
-    before = {"owner_id": exception.owner_id, "due_date": exception.due_date, "note": exception.note}
+    before = {"owner": _owner_name(exception.owner_id), "due_date": exception.due_date, "note": exception.note}
     exception.owner_id, exception.due_date, exception.note = owner, due_date, note
-    b, af = audit.diff(before, {"owner_id": owner, "due_date": due_date, "note": note})
+    b, af = audit.diff(before, {"owner": _owner_name(owner), "due_date": due_date, "note": note})
     if af:
         audit.record("delivery_exception", exception.id, "changed", before=b, after=af)
 

@@ -9,7 +9,6 @@ from io import BytesIO
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import or_, select
 from werkzeug.routing import BuildError
 
@@ -25,9 +24,8 @@ from plugins.orders.models import Order
 from . import adapters as a
 from . import services, states
 from .builtin_adapters import DemoExpressAdapter
-from .forms import (CancelForm, ContactForm, EventForm, ExceptionEditForm, RaiseExceptionForm, ResolveForm,
-                    ShipmentForm, carrier_form)
-from .models import Carrier, DeliveryException, Shipment
+from .forms import CancelForm, EventForm, RaiseExceptionForm, ShipmentForm
+from .models import Carrier, Shipment
 
 bp = Blueprint("logistics", __name__, url_prefix="/logistics", template_folder="templates",
                static_folder="static")
@@ -46,9 +44,7 @@ def order_url(order_id: int) -> str | None:
     return None
 
 
-@bp.app_context_processor
-def _labels():
-    return {"shipment_states": states}
+bp.add_app_template_global(states, "shipment_states")  # labels, also inside imported macros
 
 
 def _invalid(form, exc: DomainError) -> None:
@@ -169,7 +165,7 @@ def shipment(shipment_id: int):
     adapter = services.try_adapter(shipment.carrier)
     event_form = EventForm()
     raise_form = RaiseExceptionForm()
-    raise_form.owner_id.choices = _owner_choices()
+    raise_form.owner_id.choices = owner_choices()
     raise_form.due_date.data = services.default_due_date()
     cancel_form = CancelForm()
     return render_template(
@@ -301,7 +297,7 @@ def label(shipment_id: int):
 def raise_exception(shipment_id: int):
     shipment = services.get_shipment(shipment_id)
     form = RaiseExceptionForm()
-    form.owner_id.choices = _owner_choices()
+    form.owner_id.choices = owner_choices()
     if not form.validate():
         flash(_("The exception could not be raised: %(problem)s", problem=_form_problems(form)), "danger")
         return _back(shipment_id)
@@ -310,196 +306,11 @@ def raise_exception(shipment_id: int):
                          _("Exception raised on shipment %(number)s.", number=shipment.number))
     if exception is _FAILED:
         return _back(shipment_id)
-    return redirect(url_for("logistics.exception", exception_id=exception.id))
+    return redirect(url_for("logistics_exceptions.detail", exception_id=exception.id))
 
 
-# ----------------------------------------------------------------------------- exceptions
-
-
-def _owner_choices():
+def owner_choices():
     return choices([("", _("Nobody yet"))] + [(str(u.id), u.label) for u in services.possible_owners()])
-
-
-@bp.route("/exceptions")
-@requires("logistics.exceptions")
-def exceptions():
-    args = request.args
-    status = args.get("status", states.OPEN)
-    stmt = select(DeliveryException)
-    if status in states.EXCEPTION_STATUS_LABELS:
-        stmt = stmt.where(DeliveryException.status == status)
-    if args.get("kind") in states.KIND_LABELS:
-        stmt = stmt.where(DeliveryException.kind == args["kind"])
-    owner = args.get("owner", "")
-    if owner == "me":
-        stmt = stmt.where(DeliveryException.owner_id == current_user.id)
-    elif owner == "none":
-        stmt = stmt.where(DeliveryException.owner_id.is_(None))
-    elif owner.isdigit():
-        stmt = stmt.where(DeliveryException.owner_id == int(owner))
-    if args.get("overdue") == "1":
-        stmt = stmt.where(DeliveryException.status == states.OPEN, DeliveryException.due_date < services.today())
-    q = (args.get("q") or "").strip()
-    if q:
-        like = f"%{q.upper()}%"
-        stmt = stmt.where(or_(
-            DeliveryException.shipment_id.in_(select(Shipment.id).where(or_(Shipment.number.like(like),
-                                                                             Shipment.tracking_number.like(like)))),
-            DeliveryException.order_id.in_(select(Order.id).where(Order.number.like(like)))))
-    stmt, sort, desc = apply_sort(stmt, {"due": DeliveryException.due_date, "raised": DeliveryException.raised_at,
-                                         "kind": DeliveryException.kind, "id": DeliveryException.id}, "due")
-    page = paginate(stmt)
-    return render_template("logistics/exceptions.html", page=page, sort=sort, desc=desc, q=q, status=status,
-                           owners=services.possible_owners(), today=services.today())
-
-
-@bp.route("/exceptions/<int:exception_id>", methods=["GET", "POST"])
-@requires("logistics.exceptions")
-def exception(exception_id: int):
-    item = services.get_exception(exception_id)
-    form = ExceptionEditForm(obj=item if request.method == "GET" else None)
-    form.owner_id.choices = _owner_choices()
-    if request.method == "GET":
-        form.owner_id.data = str(item.owner_id or "")
-    if form.validate_on_submit():
-        try:
-            services.update_exception(item, form.owner_id.data, form.due_date.data, form.note.data or "")
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            flash(_("Exception saved."), "success")
-            return redirect(url_for("logistics.exception", exception_id=item.id))
-    return render_template("logistics/exception.html", item=item, form=form, resolve_form=ResolveForm(),
-                           contact_form=ContactForm(), resolutions=services.available_resolutions(item),
-                           can_contact=services.can_contact(item), value=services.shipment_value(item.shipment),
-                           history=audit.timeline("delivery_exception", item.id))
-
-
-@bp.route("/exceptions/<int:exception_id>/resolve", methods=["POST"])
-@requires("logistics.exceptions")
-def resolve(exception_id: int):
-    item = services.get_exception(exception_id)
-    form = ResolveForm()
-    if not form.validate():
-        abort(400)
-    links = _attempt(lambda: services.resolve_exception(item, form.resolution.data, form.note.data or ""))
-    if links is not _FAILED:
-        flash(_("Exception resolved: %(resolution)s.", resolution=states.RESOLUTION_LABELS[form.resolution.data]),
-              "success")
-        for link in links:
-            if link.get("label"):
-                flash(_("Created: %(label)s", label=link["label"]), "info")
-    return redirect(url_for("logistics.exception", exception_id=exception_id))
-
-
-@bp.route("/exceptions/<int:exception_id>/contact", methods=["POST"])
-@requires("logistics.exceptions")
-def contact(exception_id: int):
-    item = services.get_exception(exception_id)
-    form = ContactForm()
-    links = _attempt(lambda: services.contact_customer(item, form.message.data or ""))
-    if links is not _FAILED:
-        labels = ", ".join(str(link.get("label", "")) for link in links if link.get("label"))
-        flash(_("Customer service will contact the customer (%(tickets)s).", tickets=labels or "—"), "success")
-    return redirect(url_for("logistics.exception", exception_id=exception_id))
-
-
-# ----------------------------------------------------------------------------- carriers
-
-
-@bp.route("/carriers")
-@requires("logistics.carriers")
-def carriers():
-    rows = services.carriers()
-    adapters = services.adapter_classes()
-    return render_template("logistics/carriers.html", rows=rows, adapters=adapters)
-
-
-def _credentials_from(form, cls) -> dict:
-    return {f.key: getattr(form, "cred_" + f.key).data or "" for f in cls.credential_fields}
-
-
-@bp.route("/carriers/new", methods=["GET", "POST"])
-@requires("logistics.carriers")
-def new_carrier():
-    adapters = services.adapter_classes()
-    cls = adapters.get(request.values.get("adapter", ""))
-    if cls is None:
-        return render_template("logistics/carrier_adapters.html", adapters=adapters)
-    form = carrier_form(cls)()
-    if form.validate_on_submit():
-        try:
-            carrier = services.create_carrier(form.name.data, form.code.data, cls.key, _credentials_from(form, cls),
-                                              form.enabled.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _invalid(form, exc)
-        else:
-            flash(_("Carrier %(name)s added.", name=carrier.name), "success")
-            return redirect(url_for("logistics.edit_carrier", carrier_id=carrier.id))
-    return render_template("logistics/carrier_form.html", form=form, adapter=cls, carrier=None, stored={})
-
-
-@bp.route("/carriers/<int:carrier_id>", methods=["GET", "POST"])
-@requires("logistics.carriers")
-def edit_carrier(carrier_id: int):
-    carrier = db.session.get(Carrier, carrier_id) or abort(404)
-    cls = services.adapter_classes().get(carrier.adapter)
-    if cls is None:
-        flash(_("Carrier %(name)s uses the adapter %(adapter)s, which is not installed or switched off.",
-                name=carrier.name, adapter=carrier.adapter), "warning")
-        return redirect(url_for("logistics.carriers"))
-    form = carrier_form(cls)()
-    stored = dict(carrier.credentials or {})
-    if request.method == "GET":
-        form.name.data = carrier.name
-        for f in cls.credential_fields:
-            if not f.secret:
-                getattr(form, "cred_" + f.key).data = stored.get(f.key, "")
-    del form.code
-    del form.enabled
-    if form.validate_on_submit():
-        try:
-            services.update_carrier(carrier, form.name.data, _credentials_from(form, cls))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _invalid(form, exc)
-        else:
-            flash(_("Carrier %(name)s saved.", name=carrier.name), "success")
-            return redirect(url_for("logistics.edit_carrier", carrier_id=carrier.id))
-    masked = {f.key: services.masked(stored.get(f.key)) for f in cls.credential_fields if f.secret}
-    webhook = None
-    if a.WEBHOOK in cls.supports:
-        webhook = {"url": url_for("logistics.webhook", code=carrier.code, _external=True),
-                   "secret": services.masked(services.webhook_secret(carrier))}
-    return render_template("logistics/carrier_form.html", form=form, adapter=cls, carrier=carrier, stored=masked,
-                           webhook=webhook, history=audit.timeline("carrier", carrier.id))
-
-
-@bp.route("/carriers/<int:carrier_id>/<any(enable, disable):action>", methods=["POST"])
-@requires("logistics.carriers")
-def switch_carrier(carrier_id: int, action: str):
-    carrier = db.session.get(Carrier, carrier_id) or abort(404)
-    services.set_carrier_enabled(carrier, action == "enable")
-    db.session.commit()
-    flash(_("Carrier %(name)s is switched on.", name=carrier.name) if carrier.enabled
-          else _("Carrier %(name)s is switched off; its shipments keep their history.", name=carrier.name), "success")
-    return redirect(url_for("logistics.carriers"))
-
-
-@bp.route("/carriers/<int:carrier_id>/rotate-secret", methods=["POST"])
-@requires("logistics.carriers")
-def rotate_secret(carrier_id: int):
-    carrier = db.session.get(Carrier, carrier_id) or abort(404)
-    secret = services.rotate_webhook_secret(carrier)
-    db.session.commit()
-    flash(_("New webhook secret of %(name)s (shown once; give it to the carrier): %(secret)s",
-            name=carrier.name, secret=secret), "warning")
-    return redirect(url_for("logistics.edit_carrier", carrier_id=carrier.id))
 
 
 # ----------------------------------------------------------------------------- public endpoints

@@ -44,8 +44,17 @@ def _worker_pg_url() -> str | None:
 
 @pytest.fixture(scope="session")
 def pg_url():
-    """The PostgreSQL database of this test process, or None on SQLite runs."""
-    return _worker_pg_url()
+    """The PostgreSQL database of this test process, or None on SQLite runs.
+
+    Under pytest-xdist each worker gets its own database, made here and dropped at the end.
+    """
+    url = _worker_pg_url()
+    yield url
+    if url and url != PG_URL:
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -438,7 +438,7 @@ def test_worker_burst_runs_due_schedules_once(site, monkeypatch):
     app = _alpha_site(site)
     first = site.erp("worker", "--burst")
     assert first.exit_code == 0, first.output
-    assert first.output.strip() == "Scheduled jobs started: alpha.tick"
+    assert first.output.strip() == "Scheduled jobs started: core.webhooks.retry, alpha.tick"
     assert _notes(app) == ["tick"]  # no Redis: the job ran inline
     again = site.erp("worker", "--burst")
     assert again.output.strip() == "Scheduled jobs started: none"  # the interval is not over

@@ -281,11 +281,11 @@ def test_schedules_of_a_switched_off_plugin_do_not_run(make_app):
     with app.app_context():
         switch_plugin("alpha", False)
         db.session.commit()
-        assert scheduler.run_due(utcnow()) == []
+        assert "alpha.tick" not in scheduler.run_due(utcnow())
         switch_plugin("alpha", True)
         db.session.commit()
-        assert scheduler.run_due(utcnow()) == ["alpha.tick"]
-        assert scheduler.run_due(utcnow() + timedelta(seconds=59)) == []
+        assert "alpha.tick" in scheduler.run_due(utcnow())
+        assert "alpha.tick" not in scheduler.run_due(utcnow() + timedelta(seconds=59))
     assert _notes(app) == ["tick"]
 
 

@@ -340,7 +340,14 @@ def test_api_paths_answer_json_problems(app):
     assert missing.get_json() == {"type": "about:blank", "title": "Page not found", "status": 404,
                                   "detail": "This page does not exist, or its module is switched off.",
                                   "code": "not_found"}
-    denied = client.get("/api/test/forbidden")
+    assert client.get("/api/test/forbidden").status_code == 401  # the API ignores session cookies
+    from erp_core.api.tokens import create_token
+    from erp_core.auth.models import User
+
+    with app.app_context():
+        _row, token = create_token(db.session.query(User).first(), "test")
+        db.session.commit()
+    denied = client.get("/api/test/forbidden", headers={"Authorization": f"Bearer {token}"})
     assert denied.status_code == 403 and denied.get_json()["code"] == "forbidden"
     wanted_json = app.test_client().get("/no-such-page", headers={"Accept": "application/json"})
     assert wanted_json.status_code == 404 and wanted_json.get_json()["status"] == 404
@@ -359,7 +366,8 @@ def test_a_crash_shows_a_reference_and_never_the_error(app, caplog):
     assert response.status_code == 500 and "Something went wrong" in page
     assert "req-12345" in page and response.headers["X-Request-ID"] == "req-12345"
     assert "hunter2" not in page and "Traceback" not in page
-    assert "unhandled error request_id=req-12345 path=/test/crash" in caplog.text  # the log has it all
+    [record] = [r for r in caplog.records if r.name == "erp.errors"]  # the log has it all
+    assert record.path == "/test/crash" and record.request_id == "req-12345" and "hunter2" in caplog.text
     api = client.get("/api/test/crash")
     assert api.status_code == 500 and api.get_json()["code"] == "server_error"
     assert "hunter2" not in _page(api)

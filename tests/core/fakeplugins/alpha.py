@@ -37,6 +37,21 @@ def open_page():
     return "alpha public"
 
 
+@bp.route("/enqueue", methods=["POST"])
+@requires("alpha.view")
+def enqueue_tick():
+    """Queue the tick job (it runs after commit: inline, or on RQ when Redis is configured)."""
+    from erp_core.jobs import enqueue
+
+    enqueue(queued_note)
+    db.session.commit()
+    return "queued"
+
+
+def queued_note():
+    db.session.add(AlphaNote(text="queued"))
+
+
 @hookimpl
 def erp_blueprints():
     return [bp]

@@ -57,7 +57,7 @@ def _invalid(form, exc: DomainError) -> None:
         target = getattr(form, name, None) if form is not None else None
         if target is not None and hasattr(target, "errors"):
             target.errors = list(target.errors) + list(messages)
-    flash(str(exc), "danger")
+    flash(_("Please correct the marked fields."), "danger")
 
 
 # ----------------------------------------------------------------------------- shipments

@@ -47,6 +47,7 @@ class Shipment(db.Model):
         Index("ix_logistics_shipment_status_expected", "status", "expected_delivery"),
         Index("ix_logistics_shipment_status_synced", "status", "last_synced_at"),
         Index("ix_logistics_shipment_created", "created_at"),
+        Index("ix_logistics_shipment_ship_date", "ship_date"),
         CheckConstraint("packages IS NULL OR packages > 0", name="packages_positive"),
         CheckConstraint("weight_grams IS NULL OR weight_grams > 0", name="weight_positive"),
     )

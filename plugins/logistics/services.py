@@ -209,8 +209,12 @@ def create_carrier(name: str, code: str, adapter_key: str, credentials: dict, en
     now = utcnow()
     carrier = Carrier(code=code, name=name, adapter=cls.key, enabled=bool(enabled), credentials=values,
                       webhook_nonce=secrets.token_hex(16), created_at=now, updated_at=now)
-    db.session.add(carrier)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(carrier)
+            db.session.flush()
+    except IntegrityError:  # the same code taken a moment ago by another request
+        raise Invalid({"code": [_("The code %(code)s is already used by another carrier.", code=code)]}) from None
     audit.record("carrier", carrier.id, "created", after={"name": name, "code": code, "adapter": cls.key,
                                                          "enabled": carrier.enabled,
                                                          **_credential_audit(cls, values)})
@@ -852,7 +856,10 @@ def tracking_link(shipment: Shipment, adapter: a.CarrierAdapter | None = None) -
     adapter = adapter or try_adapter(shipment.carrier)
     if adapter is None or not adapter.can(a.LINK):
         return None
-    return adapter.tracking_url(shipment.tracking_number)
+    url = adapter.tracking_url(shipment.tracking_number)
+    if not url or not (url.startswith(("https://", "http://")) or (url.startswith("/") and not url.startswith("//"))):
+        return None  # only web links: never javascript: or other schemes in a customer's page
+    return url
 
 
 # ----------------------------------------------------------------------------- delivery exceptions

@@ -330,3 +330,16 @@ def test_pages_in_chinese(app, admin):
     page = admin.get("/logistics/").get_data(as_text=True)
     assert "发货单" in page and "运输中" in page and "快递单号" in page
     assert "配送异常" in admin.get("/logistics/exceptions/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url,shown", [("javascript:alert(1)", False), ("//evil.example/x", False),
+                                       ("data:text/html,hi", False), ("https://carrier.example/t/1", True),
+                                       ("/logistics/track/x", True)])
+def test_only_web_links_reach_the_customer(app, monkeypatch, url, shown):
+    from plugins.logistics.builtin_adapters import ManualAdapter
+
+    monkeypatch.setattr(ManualAdapter, "tracking_url", lambda self, number: url)
+    with app.test_request_context():
+        _demo, manual = make_carriers()
+        shipment = ship(make_order(), manual)
+        assert (services.tracking_link(shipment) == url) is shown

@@ -2,7 +2,7 @@
 
 Revision ID: logistics_0001
 Revises: 
-Create Date: 2026-11-28 05:40:55.213741
+Create Date: 2026-11-28 06:33:20.189582
 """
 
 from alembic import op
@@ -13,7 +13,7 @@ import erp_core.db
 revision = 'logistics_0001'
 down_revision = None
 branch_labels = ('logistics',)
-depends_on = ['core_0001', 'orders_0001']
+depends_on = ['core_0003', 'orders_0001']
 
 
 def upgrade():
@@ -78,6 +78,7 @@ def upgrade():
         batch_op.create_index('ix_logistics_shipment_created', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_logistics_shipment_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_logistics_shipment_replaces_id'), ['replaces_id'], unique=False)
+        batch_op.create_index('ix_logistics_shipment_ship_date', ['ship_date'], unique=False)
         batch_op.create_index('ix_logistics_shipment_status_expected', ['status', 'expected_delivery'], unique=False)
         batch_op.create_index('ix_logistics_shipment_status_synced', ['status', 'last_synced_at'], unique=False)
 
@@ -175,6 +176,7 @@ def downgrade():
     with op.batch_alter_table('logistics_shipment', schema=None) as batch_op:
         batch_op.drop_index('ix_logistics_shipment_status_synced')
         batch_op.drop_index('ix_logistics_shipment_status_expected')
+        batch_op.drop_index('ix_logistics_shipment_ship_date')
         batch_op.drop_index(batch_op.f('ix_logistics_shipment_replaces_id'))
         batch_op.drop_index(batch_op.f('ix_logistics_shipment_order_id'))
         batch_op.drop_index('ix_logistics_shipment_created')

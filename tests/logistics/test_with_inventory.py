@@ -80,3 +80,17 @@ def test_not_enough_stock_for_a_reship_refuses_the_dispatch(stock_app):
         db.session.rollback()
         assert db.session.get(Shipment, replacement.id).status == states.PENDING
         assert level(tea, warehouse) == (0, 0)
+
+
+def test_goods_returned_answers_outside_a_request(stock_app):
+    """Jobs, the CLI and demo data call the hook without a request: links come back without a url."""
+    with stock_app.app_context():
+        customer, (tea, _cup, _pot) = catalogue()
+        receive(inv.default_warehouse(), {tea: 3})
+        order = make_order(customer, [(tea, 3)])
+        orders.transition(order, order_states.CONFIRMED)
+        manager = stock_app.extensions["erp_plugins"]
+        manager.hook.erp_order_goods_shipped(order=order, quantities={tea.id: 3}, reference="SH-TEST-1")
+        (links,) = manager.hook.erp_order_goods_returned(order=order, quantities={tea.id: 1}, restock=True,
+                                                          reference="SH-TEST-1")
+        assert links[0]["url"] == "" and "Stock move" in links[0]["label"]

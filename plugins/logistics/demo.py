@@ -25,7 +25,8 @@ from . import adapters as a
 from . import services, states
 from .builtin_adapters import DemoExpressAdapter, scenario_of
 
-NORMAL_PLANS = ("delivered", "partial", "manual", "lost_reship", "damaged", "delivered", "exchange")
+# In this order, so that even a small demo (nine or ten confirmed orders) shows every state.
+NORMAL_PLANS = ("delivered", "partial", "lost_reship", "exchange", "manual", "damaged", "delivered")
 
 
 def _orders(ctx) -> list[Order]:
@@ -126,8 +127,9 @@ def load(ctx) -> None:
     orders = _orders(ctx)
     plans = cycle(NORMAL_PLANS)
     shipped = []
-    # Leave about a third of the confirmed orders waiting, for the dashboard's "not shipped yet".
-    for order in orders[: max(len(orders) * 2 // 3, min(len(orders), 3))]:
+    # Leave about a third of the confirmed orders waiting (for the dashboard's "not shipped yet"),
+    # but ship at least ten when there are more, so that every state appears.
+    for order in orders[: max(len(orders) * 2 // 3, min(len(orders) - 1, 10))]:
         scenario = _next_scenario()
         plan = next(plans) if scenario == "normal" else scenario
         try:

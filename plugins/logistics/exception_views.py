@@ -77,6 +77,7 @@ def detail(exception_id: int):
     return render_template("logistics/exception.html", item=item, form=form, resolve_form=ResolveForm(),
                            contact_form=ContactForm(), resolutions=services.available_resolutions(item),
                            can_contact=services.can_contact(item), value=services.shipment_value(item.shipment),
+                           replacements=services.replacement_links(item.shipment),
                            history=audit.timeline("delivery_exception", item.id))
 
 

@@ -308,13 +308,14 @@ _RANK = {order_states.CONFIRMED: 0, order_states.PARTIALLY_SHIPPED: 1, order_sta
 def _sync_order(order: Order, note: str) -> None:
     """Move the order forward (partially shipped, shipped, delivered) to match its shipments."""
     target = _target_status(order, order_shipments(order.id))
-    if target is None or order.status not in _RANK or _RANK[target] <= _RANK[order.status]:
-        return
-    path = [s for s in (order_states.PARTIALLY_SHIPPED, order_states.SHIPPED, order_states.DELIVERED)
-            if _RANK[order.status] < _RANK[s] <= _RANK[target]]
-    for step in path:
-        if order_states.can_move(order.status, step):
-            orders.transition(order, step, note=note)
+    while target is not None and order.status in _RANK and _RANK[target] > _RANK[order.status]:
+        # straight there when the order's table allows it (confirmed -> shipped), else step by step
+        step = target if order_states.can_move(order.status, target) else next(
+            (s for s in _RANK if _RANK[order.status] < _RANK[s] < _RANK[target]
+             and order_states.can_move(order.status, s)), None)
+        if step is None:
+            return
+        orders.transition(order, step, note=note)
 
 
 def next_shipment_number() -> str:

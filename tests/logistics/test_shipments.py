@@ -49,6 +49,9 @@ def test_shipping_everything_at_once_goes_straight_to_shipped(app):
         order = make_order()
         shipment = ship(order, manual)
         assert db.session.get(Order, order.id).status == order_states.SHIPPED
+        history = [(e.before["status"], e.after["status"]) for e in db.session.query(AuditLog).filter_by(
+            object_type="order", action="status_changed").order_by(AuditLog.id)]
+        assert history == [("draft", "confirmed"), ("confirmed", "shipped")]
         assert shipment.carrier_display == "SF Express" and shipment.tracking_number.startswith("SF")
         assert shipment.registration == ""
 

@@ -343,3 +343,37 @@ def test_only_web_links_reach_the_customer(app, monkeypatch, url, shown):
         _demo, manual = make_carriers()
         shipment = ship(make_order(), manual)
         assert (services.tracking_link(shipment) == url) is shown
+
+
+def test_two_clerks_shipping_the_last_units_at_once(app):
+    """Both forms were drawn when 5 were left; each ships 3. One wins, the other is told why."""
+    import threading
+
+    order_id, (pen, _ink), _demo, manual = _setup(app)
+    user_id = make_user(app, roles=["admin"])
+    clients = []
+    for _ in range(2):
+        client = app.test_client()
+        login(client, app, user_id)
+        clients.append(client)
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def post(index):
+        barrier.wait()
+        response = clients[index].post(f"/logistics/orders/{order_id}/ship", data={
+            "carrier_id": manual, "carrier_name": "SF", "tracking_number": f"SF-RACE-{index}",
+            f"qty-{pen}": "3", "request_key": f"race-{index}"})
+        results[index] = (response.status_code, response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(code for code, _page in results)
+    assert codes == [200, 302]
+    refused = next(page for code, page in results if code == 200)
+    assert "only 2 left to ship" in refused
+    with app.app_context():
+        assert [s.lines[0].quantity for s in db.session.query(Shipment)] == [3]

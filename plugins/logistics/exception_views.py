@@ -53,7 +53,8 @@ def index():
                                          "kind": DeliveryException.kind, "id": DeliveryException.id}, "due")
     page = paginate(stmt)
     return render_template("logistics/exceptions.html", page=page, sort=sort, desc=desc, q=q, status=status,
-                           owners=services.possible_owners(), today=services.today())
+                           owner_options=[("me", _("Mine")), ("none", _("Nobody yet"))] +
+                           [(u.id, u.label) for u in services.possible_owners()], today=services.today())
 
 
 @bp.route("/<int:exception_id>", methods=["GET", "POST"])

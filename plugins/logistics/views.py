@@ -95,7 +95,7 @@ def index():
                                   "-number")
     page = paginate(stmt)
     return render_template("logistics/index.html", page=page, sort=sort, desc=desc, q=q,
-                           carriers=services.carriers())
+                           carrier_options=[(c.id, c.name) for c in services.carriers()])
 
 
 def _carrier_options(include_id: int | None = None) -> list[dict]:

@@ -100,6 +100,8 @@ def _gate(command: click.Command, plugin: str) -> click.Command:
             _gate(sub, plugin)
         return command
     original = command.callback
+    if getattr(original, "_erp_gated", False):
+        return command  # a module-level command seen again: wrapping it twice would nest app contexts
 
     @functools.wraps(original)
     def callback(*args, **kwargs):
@@ -109,6 +111,7 @@ def _gate(command: click.Command, plugin: str) -> click.Command:
                 fail(f"the {plugin} plugin is switched off; switch it on with `erp plugins enable {plugin}`")
             return original(*args, **kwargs)
 
+    callback._erp_gated = True
     command.callback = callback
     return command
 

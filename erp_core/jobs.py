@@ -50,21 +50,40 @@ def enqueue(func: Callable | str, *args, retries: int = 0, **kwargs) -> None:
     item = (job_path(func), args, kwargs, retries)
     session = db.session()
     if session.in_transaction():
-        session.info.setdefault(_PENDING, []).append(item)
+        # Remember the (sub)transaction it was queued in: a savepoint rolled back drops it.
+        owner = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault(_PENDING, []).append((owner, item))
     else:
         _dispatch(current_app._get_current_object(), [item])
 
 
+# SQLAlchemy also sends after_commit / after_rollback when a savepoint (begin_nested) ends.
+# Releasing one is not the commit: its jobs wait for the outermost commit. Rolling one back drops
+# only the jobs queued inside it.
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        _dispatch(current_app._get_current_object(), pending)
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    ending = session.get_nested_transaction()
+    if ending is not None:
+        session.info[_PENDING] = [(ending.parent if owner is ending else owner, item) for owner, item in pending]
+        return
+    session.info.pop(_PENDING, None)
+    _dispatch(current_app._get_current_object(), [item for _owner, item in pending])
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
-    session.info.pop(_PENDING, None)
+    ending = session.get_nested_transaction()
+    if ending is None:
+        session.info.pop(_PENDING, None)
+        return
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [(owner, item) for owner, item in pending if owner is not ending]
 
 
 def _dispatch(app, items) -> None:

@@ -906,7 +906,8 @@ MOVE_LABELS = {RECEIPT: _l("Receipt"), RESERVATION: _l("Reservation"), RELEASE: 
 
 
 def move_links(moves: list[dict]) -> list[dict]:
-    """``{"label", "url"}`` per move, for the timelines of other plugins."""
+    """``{"label", "url"}`` per move, for the timelines of other plugins (the url is empty outside a
+    request: jobs, the CLI and demo data have no site address to build links with)."""
     return [{"label": _("Stock move #%(id)s: %(type)s of %(quantity)s", id=m["id"],
                         type=MOVE_LABELS.get(m["type"], m["type"]), quantity=m["quantity"]),
              "url": path_for("inventory.product", product_id=m["product_id"], reference=m["reference"] or None)}

@@ -1,0 +1,147 @@
+"""Demo data of logistics: carriers, and shipments of the demo's confirmed orders in every state.
+
+Shipments go through the same services as the pages. Demo Express parcels follow the
+simulator's story for their number (see ``builtin_adapters.scenario_of``), so the periodic
+tracking sync keeps telling the same story afterwards; each order gets the plan that fits the
+story its shipment number will have.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import cycle
+
+from sqlalchemy import select
+
+from erp_core.errors import DomainError
+from erp_core.extensions import db
+from erp_core.models import Counter
+from erp_core.timeutil import utcnow
+
+from plugins.orders import states as order_states
+from plugins.orders.models import Order
+
+from . import adapters as a
+from . import services, states
+from .builtin_adapters import DemoExpressAdapter, scenario_of
+
+# In this order, so that even a small demo (nine or ten confirmed orders) shows every state.
+NORMAL_PLANS = ("delivered", "partial", "lost_reship", "exchange", "manual", "damaged", "delivered")
+
+
+def _orders(ctx) -> list[Order]:
+    found = []
+    for item in ctx.data.get("orders", []) or []:
+        order_id = item if isinstance(item, int) else getattr(item, "id", None)
+        order = db.session.get(Order, order_id) if order_id else None
+        if order is not None and order.status == order_states.CONFIRMED:
+            found.append(order)
+    return found
+
+
+def _next_serial() -> int:
+    year = services.today().year
+    value = db.session.scalar(select(Counter.value).where(Counter.key == f"logistics.shipment.{year}"))
+    return int(value or 0) + 1
+
+
+def _next_scenario() -> str:
+    number = DemoExpressAdapter.number_for(f"SH-{services.today().year}-{_next_serial():06d}", services.today())
+    return scenario_of(number)
+
+
+class _Demo:
+    def __init__(self, ctx, demo_carrier, manual_carrier):
+        self.ctx, self.demo_carrier, self.manual_carrier = ctx, demo_carrier, manual_carrier
+        self.adapter = services.adapter_for(demo_carrier)
+
+    def ship(self, order, days_ago: int, carrier=None, part: bool = False):
+        carrier = carrier or self.demo_carrier
+        remaining = services.remaining_by_line(order)
+        quantities = {line_id: qty for line_id, qty in remaining.items() if qty}
+        if part:
+            first = next(iter(quantities))
+            quantities = {first: max(quantities[first] // 2, 1)} if len(quantities) == 1 else {first: quantities[first]}
+        manual = carrier.adapter != DemoExpressAdapter.key
+        data = services.ShipmentInput(
+            carrier_id=carrier.id, quantities=quantities, ship_date=services.today() - timedelta(days=days_ago),
+            carrier_name="SF Express" if manual else "",
+            tracking_number=f"SF{self.ctx.rng.randint(10**11, 10**12 - 1)}" if manual else "",
+            packages=self.ctx.rng.randint(1, 3), weight_kg=f"{self.ctx.rng.randint(5, 80) / 10:.1f}",
+            expected_delivery=services.today() + timedelta(days=2 - days_ago) if manual else None)
+        shipment = services.create_shipment(order, data)
+        if not manual:
+            self.register_and_track(shipment)
+        return shipment
+
+    def register_and_track(self, shipment):
+        created = self.adapter.create_shipment(services.registration_request(shipment))
+        services.store_registration(shipment, created)
+        services.record_events(shipment, self.adapter.fetch_tracking(shipment.tracking_number), "carrier")
+
+    def run(self, order, plan: str):
+        admin_id = self.ctx.admin.id if self.ctx.admin is not None else None
+        if plan == "delivered":
+            self.ship(order, 3)
+        elif plan == "partial":
+            self.ship(order, 0, part=True)
+        elif plan == "manual":
+            shipment = self.ship(order, 1, carrier=self.manual_carrier)
+            services.add_staff_event(shipment, a.PICKED_UP, None, "Collected by SF courier", "Warehouse")
+        elif plan == "lost_reship":
+            shipment = self.ship(order, 0)
+            exception = services.raise_exception(shipment, a.LOST, "Carrier confirmed the parcel is lost.",
+                                                 owner_id=admin_id)
+            services.resolve_exception(exception, states.RESHIP, "Sending the goods again.")
+        elif plan == "damaged":
+            shipment = self.ship(order, 0)
+            services.raise_exception(shipment, a.DAMAGED, "Box crushed at the hub; photos requested.", owner_id=admin_id)
+        elif plan == "exchange":
+            shipment = self.ship(order, 3)
+            line = shipment.lines[0]
+            replacement = services.create_replacement(order, {line.product_id: 1}, "Exchange for another colour",
+                                                      "demo", shipment.id)
+            services.cancel_pending(replacement, "The customer kept the original after all.")
+        elif plan == "delayed":
+            self.ship(order, 4)
+        elif plan == "address_problem":
+            self.ship(order, 2)
+        elif plan == "refused":
+            shipment = self.ship(order, 2)
+            exception = services.current_exception(shipment)
+            if exception is not None:
+                options = services.available_resolutions(exception)
+                choice = states.RETURN_TO_STOCK if states.RETURN_TO_STOCK in options else states.RESHIP
+                services.resolve_exception(exception, choice, "Parcel back at the warehouse.")
+
+
+def load(ctx) -> None:
+    demo_carrier = services.create_carrier("Demo Express", "demo-express", DemoExpressAdapter.key,
+                                           {"account": "DEMO-0001", "api_key": "demo-key-2f9c41"})
+    manual_carrier = services.create_carrier(
+        "SF Express", "sf-express", "manual",
+        {"tracking_url_template": "https://www.sf-express.com/chn/en/waybill/waybill-detail/{number}"})
+    services.create_carrier("China Post", "china-post", "manual", {}, enabled=False)
+    db.session.flush()
+    demo = _Demo(ctx, demo_carrier, manual_carrier)
+    orders = _orders(ctx)
+    plans = cycle(NORMAL_PLANS)
+    shipped = []
+    # Leave about a third of the confirmed orders waiting (for the dashboard's "not shipped yet"),
+    # but ship at least ten when there are more, so that every state appears.
+    for order in orders[: max(len(orders) * 2 // 3, min(len(orders) - 1, 10))]:
+        scenario = _next_scenario()
+        plan = next(plans) if scenario == "normal" else scenario
+        try:
+            with db.session.begin_nested():
+                demo.run(order, plan)
+            shipped.append(order.id)
+        except DomainError as exc:
+            ctx.log(f"  logistics demo: order {order.number} not shipped ({plan}): {exc}")
+    services.check_delays()
+    # A few of the orders left waiting were promised for a day already gone: the dashboard's
+    # "orders past their promised date" (orders has no service for the date; demo data only).
+    for order in [o for o in orders if o.id not in shipped][:4]:
+        order.promised_date = min(order.created_at + timedelta(days=2), utcnow() - timedelta(hours=1))
+    ctx.data["shipped_orders"] = shipped
+    ctx.log(f"  {len(shipped)} orders shipped, {len(orders) - len(shipped)} confirmed orders left to ship.")

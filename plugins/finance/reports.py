@@ -155,19 +155,32 @@ def _payment_filters(stmt, f: Filters, *, table=Payment):
         stmt = stmt.where(table.currency == f.currency)
     if f.method:
         stmt = stmt.where(table.method == f.method)
-    if f.warehouse_id is not None:
-        stmt = stmt.join(Order, Order.id == table.order_id).where(Order.warehouse_id == f.warehouse_id)
+    if f.warehouse_id is not None:  # a semi-join: no lookup of each payment's order
+        stmt = stmt.where(table.order_id.in_(select(Order.id).where(Order.warehouse_id == f.warehouse_id)))
     return stmt
 
 
-def _sale_orders(stmt, f: Filters):
+def _materialized(stmt, name: str):
+    """A CTE computed once into a temporary table (``AS MATERIALIZED``, SQLite 3.35+ and
+    PostgreSQL 12+): the planners then scan the orders once instead of looking each row up."""
+    return stmt.cte(name).prefix_with("MATERIALIZED")
+
+
+def sale_orders(f: Filters, *, until_only: bool = False):
+    """Confirmed, not cancelled orders of the range (or confirmed before its end) as a CTE:
+    ``id, currency, total, discount, confirmed_at, customer_id``."""
     start, end = f.range_utc
-    stmt = stmt.where(Order.status.in_(states.SALE_STATUSES), Order.confirmed_at >= start, Order.confirmed_at < end)
+    stmt = select(Order.id.label("id"), Order.currency.label("currency"), Order.total_minor.label("total"),
+                  Order.discount_minor.label("discount"), Order.confirmed_at.label("confirmed_at"),
+                  Order.customer_id.label("customer_id"), Order.number.label("number")
+                  ).where(Order.status.in_(states.SALE_STATUSES), Order.confirmed_at < end)
+    if not until_only:
+        stmt = stmt.where(Order.confirmed_at >= start)
     if f.currency:
         stmt = stmt.where(Order.currency == f.currency)
     if f.warehouse_id is not None:
         stmt = stmt.where(Order.warehouse_id == f.warehouse_id)
-    return stmt
+    return _materialized(stmt, "sale_orders")
 
 
 def _totals(rows: list[dict], keys: list[str]) -> list[dict]:
@@ -242,10 +255,9 @@ def run_takings(f: Filters, page=None) -> Result:
 
 def run_sales(f: Filters, page=None) -> Result:
     items = periods(f.start, f.end, f.grain, f.tz)
-    bounds = _bounds(items)
-    inner = _sale_orders(
-        select(period_index(Order.confirmed_at, bounds).label("p"), Order.currency.label("currency"),
-               Order.total_minor.label("total"), Order.discount_minor.label("discount")), f).subquery()
+    sale = sale_orders(f)
+    inner = select(period_index(sale.c.confirmed_at, _bounds(items)).label("p"), sale.c.currency, sale.c.total,
+                   sale.c.discount).subquery()
     stmt = (select(inner.c.p, inner.c.currency, func.count(), func.sum(inner.c.total), func.sum(inner.c.discount))
             .group_by(inner.c.p, inner.c.currency).order_by(inner.c.p, inner.c.currency))
     rows = [{"period": items[p].label, "currency": currency, "orders": int(n), "sales": int(total or 0),
@@ -291,51 +303,65 @@ def run_methods(f: Filters, page=None) -> Result:
                   chart=_ranking_chart(rows, "method", "net", _l("Net takings")))
 
 
-def _paged(stmt, page: tuple[int, int] | None):
-    if page is None:
-        return stmt
-    number, size = page
-    return stmt.limit(size).offset((number - 1) * size)
+def _ranking(agg, label_columns, joins, order_by, sums: list[str], page):
+    """One statement for a ranked, paged report: per-currency totals (kind 0, ``n`` = rows of
+    that currency) and the rows of the page (kind 1), both from the materialized aggregate."""
+    totals = select(literal(0).label("kind"), *[literal(None).label(name) for name, _c in label_columns],
+                    agg.c.currency, func.count().label("n"),
+                    *[func.sum(agg.c[k]).label(k) for k in sums]).group_by(agg.c.currency)
+    rows = select(literal(1).label("kind"), *[col.label(name) for name, col in label_columns], agg.c.currency,
+                  literal(0).label("n"), *[agg.c[k] for k in sums])
+    for target, condition in joins:
+        rows = rows.join(target, condition)
+    rows = rows.order_by(*order_by)
+    if page is not None:
+        number, size = page
+        rows = rows.limit(size).offset((number - 1) * size)
+    found = db.session.execute(union_all(totals, select(rows.subquery()))).mappings().all()
+    ordered = [dict(r) for r in found if r["kind"] == 1]
+    total_rows = [dict(r) for r in found if r["kind"] == 0]
+    return ordered, sorted(total_rows, key=lambda r: r["currency"])
 
 
 def run_products(f: Filters, page=None) -> Result:
-    agg = _sale_orders(
-        select(OrderLine.product_id.label("product_id"), Order.currency.label("currency"),
+    sale = sale_orders(f)
+    agg = _materialized(
+        select(OrderLine.product_id.label("product_id"), sale.c.currency.label("currency"),
                func.sum(OrderLine.quantity).label("quantity"), func.count(distinct(OrderLine.order_id)).label("orders"),
                func.sum(OrderLine.line_total_minor).label("revenue"))
-        .join(Order, Order.id == OrderLine.order_id), f).group_by(OrderLine.product_id, Order.currency).subquery()
-    stmt = (select(Product.sku, Product.name, agg.c.currency, agg.c.quantity, agg.c.orders, agg.c.revenue)
-            .join(Product, Product.id == agg.c.product_id)
-            .order_by(agg.c.currency, agg.c.revenue.desc(), Product.sku))
-    rows = [{"sku": sku, "product": name, "currency": currency, "quantity": int(q), "orders": int(n),
-             "revenue": int(revenue or 0)}
-            for sku, name, currency, q, n, revenue in db.session.execute(_paged(stmt, page))]
-    counted = db.session.execute(select(func.count(), agg.c.currency, func.sum(agg.c.quantity), func.sum(agg.c.revenue))
-                                 .group_by(agg.c.currency).order_by(agg.c.currency)).all()
-    totals = [{"currency": c, "quantity": int(q or 0), "revenue": int(r or 0)} for _n, c, q, r in counted]
+        .select_from(sale).join(OrderLine, OrderLine.order_id == sale.c.id)
+        .group_by(OrderLine.product_id, sale.c.currency), "product_sales")
+    found, counted = _ranking(agg, [("sku", Product.sku), ("product", Product.name)],
+                              [(Product, Product.id == agg.c.product_id)],
+                              [agg.c.currency, agg.c.revenue.desc(), Product.sku], ["quantity", "orders", "revenue"],
+                              page)
+    rows = [{"sku": r["sku"], "product": r["product"], "currency": r["currency"], "quantity": int(r["quantity"]),
+             "orders": int(r["orders"]), "revenue": int(r["revenue"] or 0)} for r in found]
+    totals = [{"currency": t["currency"], "quantity": int(t["quantity"] or 0), "revenue": int(t["revenue"] or 0)}
+              for t in counted]
     columns = [Column("sku", _l("SKU")), Column("product", _l("Product")), Column("currency", _l("Currency")),
                Column("quantity", _l("Quantity"), "int"), Column("orders", _l("Orders"), "int"),
                Column("revenue", _l("Sales (order lines)"), "money")]
-    return Result(columns, rows, total_rows=sum(n for n, *_ in counted), totals=totals,
+    return Result(columns, rows, total_rows=sum(int(t["n"]) for t in counted), totals=totals,
                   chart=_ranking_chart(rows, "sku", "revenue", _l("Sales")))
 
 
 def run_customers(f: Filters, page=None) -> Result:
-    agg = _sale_orders(
-        select(Order.customer_id.label("customer_id"), Order.currency.label("currency"),
-               func.count().label("orders"), func.sum(Order.total_minor).label("sales")), f
-    ).group_by(Order.customer_id, Order.currency).subquery()
-    stmt = (select(Customer.id, Customer.name, agg.c.currency, agg.c.orders, agg.c.sales)
-            .join(Customer, Customer.id == agg.c.customer_id)
-            .order_by(agg.c.currency, agg.c.sales.desc(), Customer.name, Customer.id))
-    rows = [{"customer_id": cid, "customer": name, "currency": currency, "orders": int(n), "sales": int(s or 0)}
-            for cid, name, currency, n, s in db.session.execute(_paged(stmt, page))]
-    counted = db.session.execute(select(func.count(), agg.c.currency, func.sum(agg.c.orders), func.sum(agg.c.sales))
-                                 .group_by(agg.c.currency).order_by(agg.c.currency)).all()
-    totals = [{"currency": c, "orders": int(o or 0), "sales": int(s or 0)} for _n, c, o, s in counted]
+    sale = sale_orders(f)
+    agg = _materialized(
+        select(sale.c.customer_id.label("customer_id"), sale.c.currency.label("currency"),
+               func.count().label("orders"), func.sum(sale.c.total).label("sales"))
+        .group_by(sale.c.customer_id, sale.c.currency), "customer_sales")
+    found, counted = _ranking(agg, [("customer", Customer.name)], [(Customer, Customer.id == agg.c.customer_id)],
+                              [agg.c.currency, agg.c.sales.desc(), Customer.name, Customer.id], ["orders", "sales"],
+                              page)
+    rows = [{"customer": r["customer"], "currency": r["currency"], "orders": int(r["orders"]),
+             "sales": int(r["sales"] or 0)} for r in found]
+    totals = [{"currency": t["currency"], "orders": int(t["orders"] or 0), "sales": int(t["sales"] or 0)}
+              for t in counted]
     columns = [Column("customer", _l("Customer")), Column("currency", _l("Currency")),
                Column("orders", _l("Orders"), "int"), Column("sales", _l("Order totals"), "money")]
-    return Result(columns, rows, total_rows=sum(n for n, *_ in counted), totals=totals,
+    return Result(columns, rows, total_rows=sum(int(t["n"]) for t in counted), totals=totals,
                   chart=_ranking_chart(rows, "customer", "sales", _l("Order totals")))
 
 
@@ -372,25 +398,21 @@ def age_limits(as_of: date, tz: str) -> list[datetime]:
 
 def receivables_query(f: Filters):
     """Confirmed, not cancelled orders with something still owed at the end of ``f.end``:
-    ``(order id, currency, confirmed_at, outstanding, age bucket)`` as a subquery."""
+    ``(order_id, number, currency, confirmed_at, outstanding, bucket, customer_id)``."""
     as_of = local_day_bounds(f.end, f.tz)[1]
     t30, t60, t90 = age_limits(f.end, f.tz)
-    paid = (select(Payment.order_id.label("order_id"), func.sum(Payment.amount_minor).label("paid"))
-            .where(Payment.status == states.PAID, Payment.paid_at < as_of)
-            .group_by(Payment.order_id).subquery())
-    outstanding = Order.total_minor - func.coalesce(paid.c.paid, 0)
-    bucket = case((Order.confirmed_at >= t30, literal_column("0")), (Order.confirmed_at >= t60, literal_column("1")),
-                  (Order.confirmed_at >= t90, literal_column("2")), else_=literal_column("3"))
-    stmt = (select(Order.id.label("order_id"), Order.number.label("number"), Order.currency.label("currency"),
-                   Order.confirmed_at.label("confirmed_at"), outstanding.label("outstanding"), bucket.label("bucket"),
-                   Order.customer_id.label("customer_id"))
-            .outerjoin(paid, paid.c.order_id == Order.id)
-            .where(Order.status.in_(states.SALE_STATUSES), Order.confirmed_at < as_of, outstanding > 0))
-    if f.currency:
-        stmt = stmt.where(Order.currency == f.currency)
-    if f.warehouse_id is not None:
-        stmt = stmt.where(Order.warehouse_id == f.warehouse_id)
-    return stmt.subquery()
+    sale = sale_orders(f, until_only=True)
+    paid = _materialized(select(Payment.order_id.label("order_id"), func.sum(Payment.amount_minor).label("paid"))
+                         .where(Payment.status == states.PAID, Payment.paid_at < as_of)
+                         .group_by(Payment.order_id), "paid_by_order")
+    outstanding = sale.c.total - func.coalesce(paid.c.paid, 0)
+    bucket = case((sale.c.confirmed_at >= t30, literal_column("0")), (sale.c.confirmed_at >= t60, literal_column("1")),
+                  (sale.c.confirmed_at >= t90, literal_column("2")), else_=literal_column("3"))
+    return (select(sale.c.id.label("order_id"), sale.c.number.label("number"), sale.c.currency.label("currency"),
+                   sale.c.confirmed_at.label("confirmed_at"), outstanding.label("outstanding"), bucket.label("bucket"),
+                   sale.c.customer_id.label("customer_id"))
+            .select_from(sale).outerjoin(paid, paid.c.order_id == sale.c.id)
+            .where(outstanding > 0).subquery())
 
 
 def run_receivables(f: Filters, page=None) -> Result:

@@ -2,7 +2,7 @@
 
 Revision ID: finance_0001
 Revises: 
-Create Date: 2026-11-28 05:37:02.410895
+Create Date: 2026-11-28 05:58:05.955185
 """
 
 from alembic import op
@@ -44,8 +44,8 @@ def upgrade():
     )
     with op.batch_alter_table('finance_payment', schema=None) as batch_op:
         batch_op.create_index('ix_finance_payment_created', ['created_at'], unique=False)
-        batch_op.create_index('ix_finance_payment_order', ['order_id', 'status'], unique=False)
-        batch_op.create_index('ix_finance_payment_status_paid', ['status', 'paid_at', 'currency', 'amount_minor'], unique=False)
+        batch_op.create_index('ix_finance_payment_order', ['order_id', 'status', 'paid_at', 'amount_minor'], unique=False)
+        batch_op.create_index('ix_finance_payment_status_paid', ['status', 'paid_at', 'method', 'currency', 'amount_minor', 'order_id'], unique=False)
 
     op.create_table('finance_refund',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -76,7 +76,7 @@ def upgrade():
         batch_op.create_index('ix_finance_refund_payment', ['payment_id'], unique=False)
         batch_op.create_index('ix_finance_refund_requested', ['status', 'requested_at'], unique=False)
         batch_op.create_index('ix_finance_refund_source', ['source_type', 'source_id'], unique=False)
-        batch_op.create_index('ix_finance_refund_status_refunded', ['status', 'refunded_at', 'currency', 'amount_minor'], unique=False)
+        batch_op.create_index('ix_finance_refund_status_refunded', ['status', 'refunded_at', 'method', 'currency', 'source_type', 'amount_minor', 'order_id'], unique=False)
 
 
 

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import uuid
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from . import i18n, ui
+from . import i18n, logs, ui
 from .config import ConfigError, instance_path, load_config
 from .db import configure_engine
 from flask_babel import Babel
 
 from .extensions import csrf, db, login_manager
 from .plugins import PluginManager
-
-log = logging.getLogger("erp")
+from .api import models as _api_models  # noqa: F401  (tables)
+from .auth import models as _auth_models  # noqa: F401  (tables)
+from . import models as _core_models  # noqa: F401  (tables)
+from . import webhooks as _webhooks  # noqa: F401  (tables)
 
 CORE_ROOT = Path(__file__).resolve().parent
 
@@ -66,7 +66,12 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
         JSON_SORT_KEYS=False,
     )
     app.session_interface = _SessionInterface()
-    _setup_logging(app)
+    if int(cfg.get("PROXY_COUNT") or 0) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind nginx: trust X-Forwarded-For/-Proto/-Host from that many proxies only.
+        count = int(cfg["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     db.init_app(app)
     with app.app_context():
@@ -102,12 +107,16 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
                 app.register_blueprint(bp)
                 manager.blueprint_owner[bp.name] = owner
 
+    from .api.setup import init_api
+
+    with app.app_context():
+        init_api(app, manager)
+
     from .security import enforce_access
     from .web import errors, templating
 
-    app.before_request(_assign_request_id)
+    logs.setup(app)
     app.before_request(enforce_access)
-    app.after_request(_log_request)
     errors.register(app)
     templating.register(app)
     i18n.register(app)
@@ -131,25 +140,3 @@ def _engine_options(cfg: dict) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"check_same_thread": False, "timeout": int(cfg.get("SQLITE_BUSY_TIMEOUT", 30))}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
-
-
-def _setup_logging(app) -> None:
-    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
-    logger = logging.getLogger("erp")
-    logger.setLevel(level)
-    if not logging.getLogger().handlers and not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-
-
-def _assign_request_id():
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
-
-
-def _log_request(response):
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    log.debug("request id=%s method=%s path=%s status=%s", g.get("request_id"), request.method,
-              request.path, response.status_code)
-    return response

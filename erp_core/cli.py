@@ -195,6 +195,9 @@ def _quickstart_setup(host, port):
 
     fresh = "core_user" not in inspect(db.engine).get_table_names() or not db.session.scalar(
         select(func.count()).select_from(User))
+    # End this read before the migrations open their own connection: on SQLite the session's
+    # transaction holds the write lock (BEGIN IMMEDIATE), and the migrations would wait on it.
+    db.session.rollback()
     if fresh:
         user, password = _initialise("admin", None, demo=True)
         click.secho(f"\n  Sign in at http://{host}:{port}/login\n  user: {user}\n  password: {password}\n",
@@ -383,16 +386,28 @@ def worker(burst):
     import threading
 
     from flask import current_app
+    from sqlalchemy import text
 
     from . import scheduler
+    from .extensions import db as database
     from .jobs import rq_queue, set_worker_app
 
     app = current_app._get_current_object()
     set_worker_app(app)
+    # Check both services before doing anything, so a wrong URL is one line, not a failing loop.
+    database.session.execute(text("SELECT 1"))
+    database.session.rollback()
+    queue = None
+    if app.config.get("REDIS_URL"):
+        try:
+            queue = rq_queue(app)
+            queue.connection.ping()
+        except Exception as exc:
+            fail(f"cannot reach Redis at {app.config['REDIS_URL']}: {exc}")
     if burst:
         started = scheduler.run_due()
         click.echo(f"Scheduled jobs started: {', '.join(started) or 'none'}")
-    if not app.config.get("REDIS_URL"):
+    if queue is None:
         if burst:
             return
         click.echo("No ERP_REDIS_URL: jobs run inline; this worker only runs the scheduler.")
@@ -400,11 +415,6 @@ def worker(burst):
         return
     from rq import Worker
 
-    try:
-        queue = rq_queue(app)
-        queue.connection.ping()
-    except Exception as exc:
-        fail(f"cannot reach Redis at {app.config['REDIS_URL']}: {exc}")
     stop = threading.Event()
     if not burst:
         threading.Thread(target=scheduler.loop, args=(app, stop), daemon=True).start()
@@ -412,6 +422,51 @@ def worker(burst):
         Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
     finally:
         stop.set()
+
+
+# ----------------------------------------------------------------------------- backup
+
+
+def _upload_count(app) -> int:
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    return sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+@main.command()
+@click.argument("target", required=False, type=click.Path(dir_okay=False))
+@with_app
+def backup(target):
+    """Write a consistent backup of the live site (database and uploads) to TARGET.tar.gz."""
+    from flask import current_app
+
+    from .backup import BackupError, create_backup
+    from .timeutil import utcnow
+
+    app = current_app._get_current_object()
+    if not target:
+        target = Path(app.instance_path) / "backups" / f"erp-{utcnow():%Y%m%d-%H%M%S}.tar.gz"
+    with click.progressbar(length=_upload_count(app) + 1, label="Backing up") as bar:
+        try:
+            manifest = create_backup(Path(target), progress=bar.update)
+        except BackupError as exc:
+            fail(str(exc))
+    click.echo(f"Backup written to {target} ({manifest['backend']}, {manifest.get('files', 0)} uploaded files).")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a site that already holds data.")
+@with_app
+def restore(archive, force):
+    """Restore a backup made by `erp backup` into this site's database and upload folder."""
+    from .backup import BackupError, restore_backup
+
+    with click.progressbar(length=3, label="Restoring") as bar:
+        try:
+            manifest = restore_backup(Path(archive), force=force, progress=bar.update)
+        except BackupError as exc:
+            fail(str(exc))
+    click.echo(f"Restored the backup of {manifest['created_at']}. Run `erp db upgrade` if this version is newer.")
 
 
 # ----------------------------------------------------------------------------- users
@@ -468,6 +523,27 @@ def users_set_password(username, password):
     click.echo(f"Password of {username} changed.")
 
 
+@users.command("token")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for (e.g. the web shop).")
+@click.option("--days", type=int, default=None, help="Expire after this many days (default: never).")
+@with_app
+def users_token(username, name, days):
+    """Create a personal API token for USERNAME and print it (only this once)."""
+    from .api.tokens import create_token
+    from .auth import services as auth
+    from .errors import DomainError
+    from .extensions import db as database
+
+    try:
+        _row, clear = create_token(auth.get_user(username), name, days)
+        database.session.commit()
+    except DomainError as exc:
+        database.session.rollback()
+        fail(str(exc))
+    click.echo(clear)
+
+
 @users.command("list")
 @with_app
 def users_list():
@@ -480,6 +556,31 @@ def users_list():
     for user in database.session.scalars(select(User).order_by(User.username)):
         state = "active  " if user.active else "inactive"
         click.echo(f"{user.username:<20} {state} {', '.join(r.name for r in user.roles)}")
+
+
+# ----------------------------------------------------------------------------- plugin authors
+
+
+@main.group()
+def plugin():
+    """(Plugin authors) Tools for writing plugins."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option("--path", "target", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to create the package in.")
+def plugin_new(name, target):
+    """Generate a working plugin package erp-NAME (page, model, migration, translations, tests)."""
+    from .migrations_info import core_head
+    from .scaffold import ScaffoldError, generate
+
+    try:
+        folder = generate(name, Path(target).resolve(), core_head())
+    except ScaffoldError as exc:
+        fail(str(exc))
+    click.echo(f"Created {folder}")
+    click.echo(f"Next: pip install -e '{folder}[test]' && erp db upgrade && pytest {folder}")
 
 
 # ----------------------------------------------------------------------------- translations

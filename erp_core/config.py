@@ -46,7 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_TICK": 30,
     "JOB_QUEUE": "erp",
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
     "SECURE_COOKIES": False,
+    # Number of reverse proxies (nginx) in front of the app whose X-Forwarded-* headers to trust.
+    "PROXY_COUNT": 0,
 }
 
 
@@ -94,7 +97,10 @@ def _read_instance_file(folder: Path) -> tuple[dict[str, Any], str]:
             raise ConfigError(f"{toml_file} is not valid TOML: {exc}") from None
         return {k.upper(): v for k, v in raw.items()}, str(toml_file)
     if py_file.exists():
-        raw = runpy.run_path(str(py_file))
+        try:
+            raw = runpy.run_path(str(py_file))
+        except Exception as exc:  # a typo in the site's file must not end in a traceback
+            raise ConfigError(f"{py_file} could not be run: {type(exc).__name__}: {exc}") from None
         return {k: v for k, v in raw.items() if k.isupper()}, str(py_file)
     return {}, ""
 

@@ -36,6 +36,18 @@ def erp_blueprints():
 
 
 @hookspec
+def erp_api_blueprints():
+    """JSON API endpoints of the plugin under ``/api/v1``, as :class:`flask_smorest.Blueprint`.
+
+    Called once when the app is built, for every loaded plugin; a disabled plugin's endpoints
+    answer 404 and leave the OpenAPI document. Mark every method with ``requires``/``login_only``
+    like pages; wrap create methods with ``erp_core.api.idempotency.idempotent``.
+
+    Returns: a list of :class:`flask_smorest.Blueprint`.
+    """
+
+
+@hookspec
 def erp_permissions():
     """Permission codes the plugin checks, with labels and the built-in roles that get them.
 

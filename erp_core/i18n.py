@@ -21,6 +21,10 @@ def languages() -> list[str]:
 def select_locale() -> str:
     """The user's choice, then the session's, then Accept-Language, then the site default."""
     langs = languages()
+    if request and request.path.startswith("/api/") and request.headers.get("Accept-Language"):
+        best = request.accept_languages.best_match(langs)
+        if best:
+            return best  # an API client asks per request
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in langs:
         return user_locale

@@ -27,6 +27,7 @@ KEYWORDS = {
 }
 METHOD_MAP = [
     ("**/tests/**", "ignore"),
+    ("**/scaffold/template/**", "ignore"),
     ("**/migrations/**", "ignore"),
     ("**.py", "python"),
     ("**/templates/**.html", "jinja2"),

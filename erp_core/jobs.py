@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Any, Callable
 
 from flask import current_app
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _PENDING = "erp_pending_jobs"
 _worker_app = None
+_worker_pid = None
 
 
 def job_path(func: Callable | str) -> str:
@@ -101,18 +103,26 @@ def rq_queue(app):
 
 def set_worker_app(app) -> None:
     """Tell :func:`run_job` which app to use (``erp worker`` and tests call this)."""
-    global _worker_app
+    global _worker_app, _worker_pid
     _worker_app = app
+    _worker_pid = os.getpid()
 
 
 def run_job(path: str, args: list, kwargs: dict):
     """Entry point of RQ jobs: run ``path`` inside the site's app context and commit."""
-    global _worker_app
+    global _worker_app, _worker_pid
     if _worker_app is None:
         from .app import create_app
 
         _worker_app = create_app()
+        _worker_pid = os.getpid()
     with _worker_app.app_context():
+        if _worker_pid != os.getpid():
+            # An RQ work horse is a fork of the worker, whose pooled connections (sockets) the
+            # parent keeps using: leave them to it and open our own (SQLAlchemy's advice for fork).
+            for engine in db.engines.values():
+                engine.dispose(close=False)
+            _worker_pid = os.getpid()
         try:
             result = resolve(path)(*args, **kwargs)
             db.session.commit()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import traceback
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from types import ModuleType
@@ -128,13 +129,13 @@ class PluginManager:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name and module_name.startswith(exc.name):
-                record.error = f"no plugin named {name!r} is installed"
+                record.error = (f"no plugin named {name!r} is installed: install its package or take it out "
+                                f"of the PLUGINS setting")
             else:
                 record.error = f"import failed: {exc}"
             return record
         except Exception as exc:  # a broken plugin must not take the site down
-            log.exception("plugin %s failed to import", name)
-            record.error = f"import failed: {type(exc).__name__}: {exc}"
+            record.error = _import_failure(name, exc)
             return record
         return self._check_module(record, module)
 
@@ -143,8 +144,7 @@ class PluginManager:
         try:
             module = ep.load()
         except Exception as exc:
-            log.exception("plugin %s failed to import", ep.name)
-            record.error = f"import failed: {type(exc).__name__}: {exc}"
+            record.error = _import_failure(ep.name, exc)
             return record
         return self._check_module(record, module)
 
@@ -308,9 +308,21 @@ class PluginManager:
                                     name=name, users=", ".join(users)))
 
 
+def _import_failure(name: str, exc: Exception) -> str:
+    """One line saying why a plugin failed to import and where; the traceback goes to the debug log.
+
+    ``load()`` logs that line as an error, so the admin page, the log and every ``erp`` command
+    show the same single line rather than a traceback.
+    """
+    log.debug("plugin %s failed to import", name, exc_info=exc)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"import failed: {type(exc).__name__}: {exc}{where}"
+
+
 def read_switches() -> dict[str, bool]:
     """The stored on/off switches, or an empty dict when the table does not exist yet."""
-    from sqlalchemy import select
+    from sqlalchemy import inspect, select
     from sqlalchemy.exc import DBAPIError
 
     from .extensions import db
@@ -320,6 +332,10 @@ def read_switches() -> dict[str, bool]:
         rows = db.session.execute(select(PluginState.name, PluginState.enabled)).all()
     except DBAPIError:
         db.session.rollback()
+        # Only a missing table means "no switches yet"; an unreachable database must not pass
+        # for one with every plugin at its default (inspecting it raises the connection error).
+        if PluginState.__tablename__ in inspect(db.engine).get_table_names():
+            raise
         return {}
     return {name: bool(enabled) for name, enabled in rows}
 

@@ -45,11 +45,14 @@ def public(view):
     return _mark(view, PUBLIC)
 
 
-def access_of(view) -> tuple[str, str | None] | None:
-    """The mark of a view function (or of its class for class-based views)."""
+def access_of(view, method: str | None = None) -> tuple[str, str | None] | None:
+    """The mark of a view function; for class-based views, of the method's handler (or the class)."""
     mark = getattr(view, "_erp_access", None)
-    if mark is None and hasattr(view, "view_class"):
-        mark = getattr(view.view_class, "_erp_access", None)
+    view_class = getattr(view, "view_class", None)
+    if mark is None and view_class is not None:
+        name = (method or "get").lower()
+        handler = getattr(view_class, name, None) or (getattr(view_class, "get", None) if name == "head" else None)
+        mark = getattr(handler, "_erp_access", None) or getattr(view_class, "_erp_access", None)
     return mark
 
 
@@ -68,14 +71,18 @@ def enforce_access():
         abort(404)
     if is_static_endpoint(endpoint):
         return None
-    mark = access_of(current_app.view_functions.get(endpoint))
+    mark = access_of(current_app.view_functions.get(endpoint), request.method)
     if mark is None:
+        if request.method == "OPTIONS":
+            return None
         log.error("endpoint %s declares no permission; refusing it", endpoint)
         abort(403)
     kind, code = mark
     if kind == PUBLIC:
         return None
     if not current_user.is_authenticated:
+        if request.path.startswith("/api/"):
+            abort(401)
         return current_app.login_manager.unauthorized()
     if kind == PERMISSION and not current_user.can(code):
         abort(403)

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from erp_core.app import create_app
-from erp_core.config import BUILTIN_PLUGINS
 from erp_core.extensions import db
+from erp_core.testing import config_for_tests
 
 from tests.helpers import login, make_user
 
@@ -44,8 +44,17 @@ def _worker_pg_url() -> str | None:
 
 @pytest.fixture(scope="session")
 def pg_url():
-    """The PostgreSQL database of this test process, or None on SQLite runs."""
-    return _worker_pg_url()
+    """The PostgreSQL database of this test process, or None on SQLite runs.
+
+    Under pytest-xdist each worker gets its own database, made here and dropped at the end.
+    """
+    url = _worker_pg_url()
+    yield url
+    if url and url != PG_URL:
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -54,20 +63,7 @@ def backend(pg_url):
 
 
 def base_config(database_url: str, plugins=None, **extra) -> dict:
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "LOAD_ENTRY_POINTS": False,
-        "PLUGINS": list(BUILTIN_PLUGINS if plugins is None else plugins),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "SERVER_NAME": None,
-        "REDIS_URL": "",
-        "MAIL_SERVER": "",
-    }
-    config.update(extra)
-    return config
+    return config_for_tests(database_url, plugins, **extra)
 
 
 def reset_postgres(app) -> None:

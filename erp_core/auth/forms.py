@@ -52,3 +52,8 @@ class RoleForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(min=2, max=60)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     permissions = MultiCheckboxField(_l("Permissions"), choices=[])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[Length(max=120)])
+    days = StringField(_l("Valid for (days)"), description=_l("Empty: until revoked."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -12,7 +12,10 @@ from ..extensions import db, login_manager
 from ..security import login_only, public, safe_next
 from ..timeutil import valid_timezone
 from . import services
-from .forms import LoginForm, PasswordForm, ProfileForm
+from ..api.models import ApiToken
+from ..api.tokens import create_token, revoke_token, tokens_of
+from ..forms import show_domain_error
+from .forms import LoginForm, PasswordForm, ProfileForm, TokenForm
 from .models import User
 
 bp = Blueprint("auth", __name__)
@@ -20,6 +23,8 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def _load_user(session_id: str):
+    if request.path.startswith("/api/"):
+        return None  # the API signs in with tokens only, so cookies cannot be used against it
     user_id, _, version = (session_id or "").partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
@@ -27,6 +32,18 @@ def _load_user(session_id: str):
     if user is None or not user.active or str(user.session_version) != version:
         return None
     return user
+
+
+@login_manager.request_loader
+def _load_user_from_token(req):
+    if not req.path.startswith("/api/"):
+        return None
+    scheme, _, token = (req.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    from ..api.tokens import user_for_token
+
+    return user_for_token(token.strip())
 
 
 @login_manager.unauthorized_handler
@@ -106,4 +123,40 @@ def profile():
                 login_user(current_user._get_current_object())  # keep this session; others are logged out
                 flash(_("Your password is changed. Other sessions were signed out."), "success")
                 return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form)
+    return render_template("auth/profile.html", form=form, password_form=password_form,
+                           token_form=TokenForm(prefix="tk"), tokens=tokens_of(current_user))
+
+
+@bp.route("/profile/tokens", methods=["POST"])
+@login_only
+def create_api_token():
+    """Create a personal API token; its value is shown on this one page and never again."""
+    token_form = TokenForm(prefix="tk")
+    token_form.name.data = request.form.get("name", token_form.name.data)
+    token_form.days.data = request.form.get("days", token_form.days.data)
+    new_token = None
+    try:
+        days = int(token_form.days.data) if str(token_form.days.data or "").strip() else None
+    except ValueError:
+        days = -1
+    try:
+        _row, new_token = create_token(current_user, token_form.name.data or "", days)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        show_domain_error(token_form, exc)
+    return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
+                           password_form=PasswordForm(prefix="pw"), token_form=token_form,
+                           tokens=tokens_of(current_user), new_token=new_token)
+
+
+@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_only
+def revoke_api_token(token_id: int):
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    revoke_token(row)
+    db.session.commit()
+    flash(_("Token %(name)s revoked.", name=row.name), "success")
+    return redirect(url_for("auth.profile"))

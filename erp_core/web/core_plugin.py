@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import hookimpl
-from ..contrib import NavItem, Permission, SettingField
+from .. import hookimpl, webhooks
+from ..contrib import NavItem, Permission, Schedule, SettingField
 from ..money import is_currency
 from ..timeutil import valid_timezone
 
@@ -17,8 +17,16 @@ def erp_blueprints():
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .views import bp as web_bp
+    from .webhook_views import bp as webhooks_bp
 
-    return [web_bp, auth_bp, accounts_bp, admin_bp]
+    return [web_bp, auth_bp, accounts_bp, admin_bp, webhooks_bp]
+
+
+@hookimpl
+def erp_api_blueprints():
+    from ..api.core_api import bp
+
+    return [bp]
 
 
 @hookimpl
@@ -29,6 +37,7 @@ def erp_permissions():
         Permission("core.plugins.manage", _l("Switch plugins on and off")),
         Permission("core.settings.manage", _l("Change site settings")),
         Permission("core.audit.view", _l("Read the audit log")),
+        Permission("core.webhooks.manage", _l("Manage outgoing webhooks")),
     ]
 
 
@@ -41,6 +50,7 @@ def erp_nav_items():
         NavItem(_l("Plugins"), "admin.plugins", "core.plugins.manage", icon="puzzle", order=920, group="admin"),
         NavItem(_l("Settings"), "admin.settings_page", "core.settings.manage", icon="gear", order=930, group="admin"),
         NavItem(_l("Audit log"), "admin.audit_log", "core.audit.view", icon="journal-text", order=940, group="admin"),
+        NavItem(_l("Webhooks"), "webhooks.index", "core.webhooks.manage", icon="broadcast", order=950, group="admin"),
     ]
 
 
@@ -69,3 +79,50 @@ def erp_settings_fields():
         SettingField("company.locale", _l("Default language"), "choice", "", section,
                      choices=(("", _l("Automatic")), ("zh_CN", "简体中文"), ("en", "English"))),
     ]
+
+
+@hookimpl
+def erp_schedules():
+    return [Schedule("core.webhooks.retry", 60, "erp_core.webhooks:retry_due")]
+
+
+# Outgoing webhooks follow the domain events of every plugin.
+
+@hookimpl
+def erp_order_created(order):
+    webhooks.emit("order.created", order)
+
+
+@hookimpl
+def erp_order_changed(order, changes):
+    webhooks.emit("order.changed", order, changes=changes)
+
+
+@hookimpl
+def erp_order_status_changed(order, old_status, new_status, note):
+    webhooks.emit("order.status_changed", order, old_status=old_status, new_status=new_status, note=note)
+
+
+@hookimpl
+def erp_shipment_status_changed(shipment, old_status, new_status):
+    webhooks.emit("shipment.status_changed", shipment, old_status=old_status, new_status=new_status)
+
+
+@hookimpl
+def erp_payment_recorded(payment):
+    webhooks.emit("payment.recorded", payment)
+
+
+@hookimpl
+def erp_refund_recorded(refund):
+    webhooks.emit("refund.recorded", refund)
+
+
+@hookimpl
+def erp_return_status_changed(return_request, old_status, new_status):
+    webhooks.emit("return.status_changed", return_request, old_status=old_status, new_status=new_status)
+
+
+@hookimpl
+def erp_ticket_status_changed(ticket, old_status, new_status):
+    webhooks.emit("ticket.status_changed", ticket, old_status=old_status, new_status=new_status)

@@ -18,6 +18,7 @@ log = logging.getLogger("erp.errors")
 def _messages():
     return {
         400: (_("Bad request"), _("The request could not be understood.")),
+        401: (_("Sign-in needed"), _("Send a valid personal API token: Authorization: Bearer <token>.")),
         403: (_("Not allowed"), _("Your account does not have permission to open this page. Ask an administrator if you need it.")),
         404: (_("Page not found"), _("This page does not exist, or its module is switched off.")),
         405: (_("Not allowed"), _("This action cannot be done that way.")),
@@ -34,15 +35,25 @@ def wants_json() -> bool:
         request.accept_mimetypes.best == "application/json" and not request.accept_mimetypes.accept_html)
 
 
-def render_error(status: int, detail: str | None = None):
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "too_large", 422: "unprocessable", 429: "too_many_requests", 500: "server_error"}
+
+
+def render_error(status: int, detail: str | None = None, code: str | None = None, errors: dict | None = None,
+                 headers: dict | None = None):
     title, text = _messages().get(status, (_("Error"), _("Something went wrong")))
     if wants_json():
-        body = {"type": "about:blank", "title": title, "status": status, "detail": detail or text,
-                "code": {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                         409: "conflict", 413: "too_large", 422: "unprocessable", 429: "too_many_requests", 500: "server_error"}.get(status, "error")}
+        body = {"type": "about:blank", "title": str(title), "status": status, "detail": str(detail or text),
+                "code": code or CODES.get(status, "error")}
+        if errors:
+            body["errors"] = errors
         response = jsonify(body)
         response.status_code = status
         response.mimetype = "application/problem+json"
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="erp"'
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
         return response
     return render_template("errors/error.html", status=status, title=title, text=detail or text,
                            request_id=g.get("request_id")), status
@@ -56,18 +67,38 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc):
         db.session.rollback()
-        return render_error(exc.status if exc.status in (400, 403, 404, 409, 422, 429) else 400, str(exc))
+        errors = getattr(exc, "errors", None) or ({exc.field: [str(exc)]} if exc.field else None)
+        problems = getattr(exc, "problems", None)
+        if problems and not errors:
+            errors = {"_": problems}
+        return render_error(exc.status if exc.status in (400, 403, 404, 409, 422, 429) else 400, str(exc),
+                            code=exc.code, errors=errors)
 
     @app.errorhandler(HTTPException)
     def _http(exc):
         if exc.code and exc.code >= 500:
             return render_error(500)
-        return render_error(exc.code or 400, exc.description if exc.code in (400, 429) and _custom(exc) else None)
+        data = getattr(exc, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "headers", "view_args", "files"}:
+            # webargs nests field errors by location; keep a flat {field: [messages]}
+            flat = {}
+            for location_errors in errors.values():
+                flat.update(location_errors if isinstance(location_errors, dict) else {"_": location_errors})
+            errors = flat
+        detail = data.get("message") or (exc.description if _custom(exc) else None)
+        if errors and not detail:
+            detail = _("Some values cannot be used.")
+        return render_error(exc.code or 400, detail, errors=errors, headers=data.get("headers"))
 
     @app.errorhandler(Exception)
     def _crash(exc):
         db.session.rollback()
-        log.exception("unhandled error request_id=%s path=%s", g.get("request_id"), request.path)
+        from flask_login import current_user
+
+        log.exception("unhandled error on %s %s", request.method, request.path, extra={
+            "method": request.method, "path": request.path, "endpoint": request.endpoint,
+            "query": request.args.to_dict(), "user": current_user.get_id() if current_user.is_authenticated else None})
         return render_error(500)
 
 

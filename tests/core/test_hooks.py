@@ -221,8 +221,8 @@ def test_hook_erp_schedules(make_app):
     second = make_app(plugins=[ALPHA])  # another process on the same database
     now = utcnow()
     with first.app_context():
-        assert scheduler.run_due(now) == ["alpha.tick"]
+        assert "alpha.tick" in scheduler.run_due(now)
     with second.app_context():
-        assert scheduler.run_due(now + timedelta(seconds=30)) == []  # same interval: already taken
-        assert scheduler.run_due(now + timedelta(seconds=61)) == ["alpha.tick"]
+        assert "alpha.tick" not in scheduler.run_due(now + timedelta(seconds=30))  # same interval: taken
+        assert "alpha.tick" in scheduler.run_due(now + timedelta(seconds=61))
         assert [n.text for n in db.session.query(alpha.AlphaNote)] == ["tick", "tick"]

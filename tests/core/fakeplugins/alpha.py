@@ -37,6 +37,21 @@ def open_page():
     return "alpha public"
 
 
+@bp.route("/enqueue", methods=["POST"])
+@requires("alpha.view")
+def enqueue_tick():
+    """Queue the tick job (it runs after commit: inline, or on RQ when Redis is configured)."""
+    from erp_core.jobs import enqueue
+
+    enqueue(queued_note)
+    db.session.commit()
+    return "queued"
+
+
+def queued_note():
+    db.session.add(AlphaNote(text="queued"))
+
+
 @hookimpl
 def erp_blueprints():
     return [bp]
@@ -103,3 +118,52 @@ def erp_demo_data(ctx):
 def erp_order_validate_transition(order, old_status, new_status):
     CALLS.append(("validate", old_status, new_status))
     return ["alpha says no"] if new_status == "forbidden" else []
+
+
+# ---------------------------------------------------------------- a small JSON API
+
+import marshmallow as ma  # noqa: E402
+from flask.views import MethodView  # noqa: E402
+from flask_smorest import Blueprint as ApiBlueprint  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from erp_core.api.idempotency import idempotent  # noqa: E402
+from erp_core.api.pagination import PageArgsSchema, page_schema, paginate  # noqa: E402
+from erp_core.errors import DomainError  # noqa: E402
+
+api = ApiBlueprint("alpha_api", __name__, url_prefix="/api/v1/alpha", description="Alpha notes")
+
+
+class NoteSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+
+
+@api.route("/notes")
+class Notes(MethodView):
+    @requires("alpha.view")
+    @api.arguments(PageArgsSchema, location="query")
+    @api.response(200, page_schema(NoteSchema, "NotePage"))
+    def get(self, args):
+        """List notes."""
+        body, headers = paginate(select(AlphaNote).order_by(AlphaNote.id), args)
+        return body, 200, headers
+
+    @requires("alpha.view")
+    @idempotent
+    @api.arguments(NoteSchema)
+    @api.response(201, NoteSchema)
+    @api.alt_response(422, response="DEFAULT_ERROR")
+    def post(self, data):
+        """Create a note."""
+        if data["text"].strip() == "forbidden":
+            raise DomainError("forbidden text", field="text", status=422)
+        note = AlphaNote(text=data["text"])
+        db.session.add(note)
+        db.session.commit()
+        return note
+
+
+@hookimpl
+def erp_api_blueprints():
+    return [api]

@@ -1,0 +1,54 @@
+"""``erp plugin new NAME``: generate a working third-party plugin package.
+
+The package holds its metadata and hook implementations, a blueprint with a page, a model with
+its migration, a template, zh_CN translations and tests; it installs with
+``pip install -e erp-NAME`` and passes its own tests (``pytest erp-NAME``).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+
+from ..config import BUILTIN_PLUGINS
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent / "template"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+
+class ScaffoldError(Exception):
+    """The name or target is unusable; the message says why."""
+
+
+def check_name(name: str) -> None:
+    if not NAME_RE.match(name or "") or keyword.iskeyword(name) or "__" in name:
+        raise ScaffoldError(f"{name!r} is not a usable plugin name: use 2-31 lowercase letters, digits "
+                            "or underscores, starting with a letter")
+    if name in BUILTIN_PLUGINS or name in ("core", "erp", "api"):
+        raise ScaffoldError(f"{name!r} is taken by the ERP itself; choose another name")
+
+
+def generate(name: str, target: Path, core_head: str) -> Path:
+    """Write the package ``erp-<name>`` under ``target``; returns its folder."""
+    check_name(name)
+    package_dir = target / f"erp-{name.replace('_', '-')}"
+    if package_dir.exists():
+        raise ScaffoldError(f"{package_dir} already exists; remove it or choose another folder")
+    title = name.replace("_", " ").title()
+    replacements = {"__plugin__": name, "__Title__": title, "__core_head__": core_head}
+    for source in sorted(TEMPLATE_ROOT.rglob("*")):
+        if source.is_dir() or source.name.endswith((".pyc",)) or "__pycache__" in source.parts:
+            continue
+        relative = str(source.relative_to(TEMPLATE_ROOT)).replace("pkg", f"erp_{name}", 1)
+        relative = relative.replace("__plugin__", name).replace(".tmpl", "")
+        destination = package_dir / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        text = source.read_text(encoding="utf-8")
+        for key, value in replacements.items():
+            text = text.replace(key, value)
+        destination.write_text(text, encoding="utf-8")
+    from ..i18n_tools import compile_catalogs
+
+    compile_catalogs(package_dir / f"erp_{name}")
+    return package_dir

@@ -1,0 +1,54 @@
+"""The plugin loads, migrates, serves its page with permissions, and speaks Chinese."""
+
+from importlib import metadata
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from erp_core.extensions import db
+from erp_core.migrate import include_object_for
+from erp_core.testing import login, make_user
+from erp___plugin__.models import Note
+
+PLUGIN = "__plugin__=erp___plugin__"
+
+
+def test_entry_point_is_declared():
+    names = {ep.name: ep.value for ep in metadata.entry_points(group="erp.plugins")}
+    assert names.get("__plugin__") == "erp___plugin__"
+
+
+def test_the_plugin_loads_and_is_enabled(erp_app_factory):
+    app = erp_app_factory(plugins=[PLUGIN])
+    with app.app_context():
+        assert app.extensions["erp_plugins"].enabled() == {"__plugin__"}
+
+
+def test_page_needs_permission_and_adds_notes(erp_app_factory):
+    app = erp_app_factory(plugins=[PLUGIN])
+    client = app.test_client()
+    login(client, app, make_user(app))
+    assert client.get("/__plugin__/").status_code == 403
+    client = app.test_client()
+    login(client, app, make_user(app, perms=["__plugin__.view", "__plugin__.edit"]))
+    assert client.post("/__plugin__/", data={"text": ""}).status_code == 400
+    assert client.post("/__plugin__/", data={"text": "hello"}).status_code == 302
+    assert "hello" in client.get("/__plugin__/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Note).count() == 1
+
+
+def test_page_speaks_chinese(erp_app_factory):
+    app = erp_app_factory(plugins=[PLUGIN])
+    client = app.test_client()
+    login(client, app, make_user(app, perms=["__plugin__.view", "__plugin__.edit"]))
+    page = client.get("/__plugin__/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "暂无备注" in page
+
+
+def test_migrations_build_exactly_the_models(erp_app_factory):
+    app = erp_app_factory(plugins=[PLUGIN], migrate=True)
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": include_object_for("__plugin__", None)})
+        assert compare_metadata(context, db.metadata) == []

@@ -220,6 +220,11 @@ def parse_money(text, currency: str, field: str = "amount") -> int:
     return minor
 
 
+def _facts(**values) -> dict:
+    """What an audit entry records, without the empty values."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _text(value, limit: int = MAX_TEXT) -> str:
     return (value or "").strip()[:limit]
 
@@ -313,12 +318,12 @@ def record_payment(order: Order, method: str, amount, *, paid_at: datetime | Non
     payment.status = states.PAID
     payment.paid_at = paid_at
     db.session.flush()
-    audit.record("payment", payment.id, "recorded", before=None,
-                 after={"status": states.PAID, "order": order.number, "method": adapter.code,
-                        "amount": format_plain(minor, order.currency), "currency": order.currency,
-                        "credit": format_plain(credit, order.currency) if credit else None,
-                        "reference": reference or None}, note=note or None)
     _hooks().erp_payment_recorded(payment=payment)
+    audit.record("payment", payment.id, "recorded", before=None,
+                 after=_facts(status=states.PAID, order=order.number, method=adapter.code,
+                              amount=format_plain(minor, order.currency), currency=order.currency,
+                              credit=format_plain(credit, order.currency) if credit else None,
+                              reference=reference or None), note=note or None)
     return payment
 
 
@@ -418,12 +423,13 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     db.session.refresh(payment)
     if claimed != 1:  # another delivery of the same callback won the race
         return _repeated_callback(payment, provider_ref, confirmed.status)
-    audit.record("payment", payment.id, "callback", before={"status": states.PENDING},
-                 after={"status": payment.status, "transaction": provider_ref,
-                        "credit": format_plain(payment.credit_minor, payment.currency) if payment.credit_minor else None},
-                 note=_("Confirmed by %(method)s", method=adapter.label))
     if payment.status == states.PAID:
         _hooks().erp_payment_recorded(payment=payment)
+    audit.record("payment", payment.id, "callback", before={"status": states.PENDING},
+                 after=_facts(status=payment.status, transaction=provider_ref,
+                              credit=format_plain(payment.credit_minor, payment.currency) if payment.credit_minor
+                              else None),
+                 note=_("Confirmed by %(method)s", method=adapter.label))
     return CallbackOutcome(payment, True)
 
 
@@ -514,12 +520,12 @@ def request_refund(payment: Payment, amount, reason: str, *, source_type: str = 
                     reference=_text(reference, 120), requested_at=now, requested_by_name=actor_name)
     db.session.add(refund)
     db.session.flush()
+    _hooks().erp_refund_recorded(refund=refund)
     audit.record("refund", refund.id, "requested", before=None,
                  after={"status": states.REQUESTED, "payment": payment.merchant_ref,
                         "amount": format_plain(minor, payment.currency), "currency": payment.currency,
                         "source": f"{refund.source_type}:{refund.source_id}" if refund.source_id else refund.source_type},
                  note=reason)
-    _hooks().erp_refund_recorded(refund=refund)
     return refund
 
 
@@ -580,10 +586,10 @@ def _mark_refunded(refund: Refund, provider_ref: str | None) -> None:
     if provider_ref:
         refund.provider_ref = provider_ref[:120]
     db.session.flush()
-    audit.record("refund", refund.id, "refunded", before={"status": states.REQUESTED},
-                 after={"status": states.REFUNDED, "transaction": provider_ref,
-                        "reference": refund.reference or None}, note=refund.decision_note or None)
     _hooks().erp_refund_recorded(refund=refund)
+    audit.record("refund", refund.id, "refunded", before={"status": states.REQUESTED},
+                 after=_facts(status=states.REFUNDED, transaction=provider_ref, reference=refund.reference or None),
+                 note=refund.decision_note or None)
 
 
 def reject_refund(refund: Refund, note: str) -> None:
@@ -607,9 +613,9 @@ def reject_refund(refund: Refund, note: str) -> None:
     db.session.refresh(refund.payment, ["refunded_minor"])
     _actor_id, actor_name = audit.current_actor()
     refund.decided_by_name = actor_name
+    _hooks().erp_refund_recorded(refund=refund)
     audit.record("refund", refund.id, "rejected", before={"status": states.REQUESTED},
                  after={"status": states.REJECTED}, note=note)
-    _hooks().erp_refund_recorded(refund=refund)
 
 
 def finish_remote_refund(refund_id: int, status: str, provider_ref: str | None, message: str = "") -> None:

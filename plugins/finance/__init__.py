@@ -1,6 +1,7 @@
 """Finance: payments, refunds, receipts and reports of orders (财务结算)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 
 from erp_core import hookimpl
 from erp_core.contrib import NavItem, Panel, Permission, SettingField, Widget
@@ -11,7 +12,7 @@ from . import models  # noqa: F401  (registers the tables)
 meta = PluginMeta(
     name="finance",
     version="0.1.0",
-    title=_l("Finance"),
+    title=_pl("finance", "Finance"),
     description=_l("Payments and refunds of orders, payment methods, receipts and financial reports."),
     requires=("orders",),
 )
@@ -39,8 +40,8 @@ def erp_permissions():
 @hookimpl
 def erp_nav_items():
     return [
-        NavItem(_l("Payments"), "finance.payments", "finance.view", icon="cash-stack", order=40),
-        NavItem(_l("Refunds"), "finance.refunds", "finance.view", icon="arrow-return-left", order=41),
+        NavItem(_pl("finance", "Payments"), "finance.payments", "finance.view", icon="cash-stack", order=40),
+        NavItem(_pl("finance", "Refunds"), "finance.refunds", "finance.view", icon="arrow-return-left", order=41),
         NavItem(_l("Finance reports"), "finance.reports_index", "finance.reports.view", icon="bar-chart-line",
                 order=42),
     ]
@@ -50,7 +51,7 @@ def erp_nav_items():
 def erp_settings_fields():
     from . import services
 
-    section = _l("Finance")
+    section = _pl("finance", "Finance")
     fields = [SettingField("finance.payment_before_shipping", _l("Payment before shipping"), "boolean", False, section,
                            help=_l("Refuse to ship an order until it is paid in full."))]
     for code, cls in services.adapter_classes().items():
@@ -72,7 +73,9 @@ def erp_payment_adapters():
 def erp_order_panels(order, user):
     from .views import order_context
 
-    return [Panel(_l("Payments"), "finance/_order_panel.html", lambda: order_context(order),
+    if user is not None and not user.can("finance.view"):
+        return []
+    return [Panel(_pl("finance", "Payments"), "finance/_order_panel.html", lambda: order_context(order),
                   permission="finance.view", order=30)]
 
 
@@ -80,7 +83,7 @@ def erp_order_panels(order, user):
 def erp_order_public_panels(order):
     from . import services
 
-    return [Panel(_l("Payment"), "finance/_public_panel.html",
+    return [Panel(_pl("finance", "Payment"), "finance/_public_panel.html",
                   lambda: {"order": order, "summary": services.order_summary(order)}, order=30)]
 
 

@@ -35,6 +35,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 
 from erp_core.contrib import SettingField
 
@@ -178,12 +179,12 @@ class _ManualAdapter(PaymentAdapter):
 
 class CashAdapter(_ManualAdapter):
     code = "cash"
-    label = _l("Cash")
+    label = _pl("finance", "Cash")
 
 
 class BankTransferAdapter(_ManualAdapter):
     code = "bank_transfer"
-    label = _l("Bank transfer")
+    label = _pl("finance", "Bank transfer")
     requires_reference = True
 
 
@@ -210,7 +211,8 @@ class DemoGatewayAdapter(PaymentAdapter):
     @classmethod
     def settings_fields(cls) -> list[SettingField]:
         return [SettingField("finance.demo_gateway.secret", _l("Demo gateway signing secret"), "secret", "",
-                             _l("Finance"), help=_l("Leave empty to derive one from the site's secret key."))]
+                             _pl("finance", "Finance"),
+                             help=_l("Leave empty to derive one from the site's secret key."))]
 
     @property
     def _key(self) -> bytes:

@@ -11,6 +11,7 @@ import io
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from erp_core.money import currency_exponent, format_plain, to_decimal
 
@@ -41,7 +42,7 @@ def to_xlsx(result: Result, title: str, basis: str, filters: list[tuple[str, str
 
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Report")[:31]
+    sheet.title = pgettext("finance", "Report")[:31]
     sheet.append([str(c.label) for c in result.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -56,8 +57,8 @@ def to_xlsx(result: Result, title: str, basis: str, filters: list[tuple[str, str
         width = max([len(str(column.label))] + [len(str(r.get(column.key, ""))) for r in result.rows[:200]]) + 2
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(max(width, 10), 50)
     sheet.freeze_panes = "A2"
-    about = book.create_sheet(_("About")[:31])
-    about.append([_("Report"), title])
+    about = book.create_sheet(pgettext("finance", "About")[:31])
+    about.append([pgettext("finance", "Report"), title])
     about.append([_("What it counts"), basis])
     for label, value in filters:
         about.append([label, value])

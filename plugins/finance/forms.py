@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -17,14 +18,14 @@ from erp_core.i18n import select_timezone
 class PaymentForm(FlaskForm):
     """Money received by hand (cash, bank transfer)."""
 
-    method = SelectField(_l("Method"), validators=[InputRequired()], validate_choice=True)
-    amount = StringField(_l("Amount"), validators=[InputRequired(_l("Type an amount."))],
+    method = SelectField(_pl("finance", "Method"), validators=[InputRequired()], validate_choice=True)
+    amount = StringField(_pl("finance", "Amount"), validators=[InputRequired(_l("Type an amount."))],
                          render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    paid_at = StringField(_l("Paid at"), validators=[Optional()], render_kw={"type": "datetime-local"},
+    paid_at = StringField(_pl("finance", "Paid at"), validators=[Optional()], render_kw={"type": "datetime-local"},
                           description=_l("Leave empty for now."))
-    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=120)],
+    reference = StringField(_pl("finance", "Reference"), validators=[Optional(), Length(max=120)],
                             description=_l("Bank transfer reference, receipt number..."))
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+    note = TextAreaField(_pl("finance", "Note"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
     as_credit = BooleanField(_l("Record the excess as customer credit"))
     next = HiddenField()
 
@@ -48,8 +49,8 @@ class PaymentForm(FlaskForm):
 class OnlinePaymentForm(FlaskForm):
     """Send the customer (or yourself, for the demo) to an online provider's payment page."""
 
-    method = SelectField(_l("Provider"), validators=[InputRequired()], validate_choice=True)
-    amount = StringField(_l("Amount"), validators=[InputRequired(_l("Type an amount."))],
+    method = SelectField(_pl("finance", "Provider"), validators=[InputRequired()], validate_choice=True)
+    amount = StringField(_pl("finance", "Amount"), validators=[InputRequired(_l("Type an amount."))],
                          render_kw={"inputmode": "decimal", "autocomplete": "off"})
     as_credit = BooleanField(_l("Record the excess as customer credit"))
     next = HiddenField()
@@ -61,9 +62,9 @@ class OnlinePaymentForm(FlaskForm):
 class RefundForm(FlaskForm):
     amount = StringField(_l("Amount to refund"), validators=[InputRequired(_l("Type an amount."))],
                          render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    reason = TextAreaField(_l("Reason"), validators=[InputRequired(_l("Give a reason for the refund.")),
+    reason = TextAreaField(_pl("finance", "Reason"), validators=[InputRequired(_l("Give a reason for the refund.")),
                                                      Length(max=1000)], render_kw={"rows": 2})
-    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=120)],
+    reference = StringField(_pl("finance", "Reference"), validators=[Optional(), Length(max=120)],
                             description=_l("E.g. the bank transfer of the refund."))
     pay_now = BooleanField(_l("Pay it out now"), default=True,
                            description=_l("Untick to leave it in the refund queue for approval."))
@@ -73,8 +74,8 @@ class RefundForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """Approve or reject a requested refund; rejecting needs a note."""
 
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
-    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=120)])
+    note = TextAreaField(_pl("finance", "Note"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+    reference = StringField(_pl("finance", "Reference"), validators=[Optional(), Length(max=120)])
     next = HiddenField()
 
 
@@ -90,12 +91,12 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = StringField(_l("From"), validators=[Optional()], render_kw={"type": "date"})
-    end = StringField(_l("To"), validators=[Optional()], render_kw={"type": "date"})
-    grain = SelectField(_l("Group by"), validators=[Optional()], validate_choice=False)
-    currency = SelectField(_l("Currency"), validators=[Optional()], validate_choice=False)
-    warehouse = SelectField(_l("Warehouse"), validators=[Optional()], validate_choice=False)
-    method = SelectField(_l("Payment method"), validators=[Optional()], validate_choice=False)
+    start = StringField(_pl("finance", "From"), validators=[Optional()], render_kw={"type": "date"})
+    end = StringField(_pl("finance", "To"), validators=[Optional()], render_kw={"type": "date"})
+    grain = SelectField(_pl("finance", "Group by"), validators=[Optional()], validate_choice=False)
+    currency = SelectField(_pl("finance", "Currency"), validators=[Optional()], validate_choice=False)
+    warehouse = SelectField(_pl("finance", "Warehouse"), validators=[Optional()], validate_choice=False)
+    method = SelectField(_pl("finance", "Payment method"), validators=[Optional()], validate_choice=False)
 
     @staticmethod
     def parse_day(raw: str | None) -> date | None:

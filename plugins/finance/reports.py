@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 from sqlalchemy import Integer, bindparam, case, func, literal, literal_column, select, union_all
 
 from erp_core.db import UTCDateTime
@@ -36,7 +37,7 @@ from .models import Payment, Refund
 
 MAX_PERIODS = 3700  # about ten years of days
 GRAINS = ("day", "week", "month")
-GRAIN_LABELS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month")}
+GRAIN_LABELS = {"day": _pl("finance", "Day"), "week": _pl("finance", "Week"), "month": _pl("finance", "Month")}
 AGE_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 AGE_LABELS = {"0-30": _l("0–30 days"), "31-60": _l("31–60 days"), "61-90": _l("61–90 days"), "90+": _l("Over 90 days")}
 
@@ -122,6 +123,18 @@ class Column:
     key: str
     label: Any
     kind: str = "text"  # text, int, money (minor units, currency in the row's "currency")
+
+
+# Columns several reports share.
+PERIOD = Column("period", _pl("finance", "Period"))
+CURRENCY = Column("currency", _pl("finance", "Currency"))
+ORDERS = Column("orders", _pl("finance", "Orders"), "int")
+ORDER_TOTALS = Column("sales", _pl("finance", "Order totals"), "money")
+CASH_COLUMNS = [Column("payments", _pl("finance", "Payments"), "int"),
+                Column("received", _pl("finance", "Received"), "money"),
+                Column("refunds", _pl("finance", "Refunds"), "int"),
+                Column("refunded", _pl("finance", "Refunded"), "money"),
+                Column("net", _pl("finance", "Net takings"), "money")]
 
 
 @dataclass
@@ -247,12 +260,10 @@ def run_takings(f: Filters, page=None) -> Result:
         got, gave = int(got or 0), int(gave or 0)
         rows.append({"period": items[p].label, "currency": currency, "payments": int(n_pay or 0), "received": got,
                      "refunds": int(n_ref or 0), "refunded": gave, "net": got - gave})
-    columns = [Column("period", _l("Period")), Column("currency", _l("Currency")),
-               Column("payments", _l("Payments"), "int"), Column("received", _l("Received"), "money"),
-               Column("refunds", _l("Refunds"), "int"), Column("refunded", _l("Refunded"), "money"),
-               Column("net", _l("Net takings"), "money")]
+    columns = [PERIOD, CURRENCY, *CASH_COLUMNS]
     return Result(columns, rows, totals=_totals(rows, ["payments", "received", "refunds", "refunded", "net"]),
-                  chart=_series_chart(items, rows, [("received", _l("Received")), ("refunded", _l("Refunded"))]))
+                  chart=_series_chart(items, rows, [("received", CASH_COLUMNS[1].label),
+                                                    ("refunded", CASH_COLUMNS[3].label)]))
 
 
 def run_sales(f: Filters, page=None) -> Result:
@@ -265,11 +276,9 @@ def run_sales(f: Filters, page=None) -> Result:
     rows = [{"period": items[p].label, "currency": currency, "orders": int(n), "sales": int(total or 0),
              "discount": int(discount or 0)}
             for p, currency, n, total, discount in db.session.execute(stmt)]
-    columns = [Column("period", _l("Period")), Column("currency", _l("Currency")),
-               Column("orders", _l("Orders"), "int"), Column("sales", _l("Order totals"), "money"),
-               Column("discount", _l("Discounts given"), "money")]
+    columns = [PERIOD, CURRENCY, ORDERS, ORDER_TOTALS, Column("discount", _pl("finance", "Discounts given"), "money")]
     return Result(columns, rows, totals=_totals(rows, ["orders", "sales", "discount"]),
-                  chart=_series_chart(items, rows, [("sales", _l("Order totals"))], kind="line"))
+                  chart=_series_chart(items, rows, [("sales", _pl("finance", "Order totals"))], kind="line"))
 
 
 def run_methods(f: Filters, page=None) -> Result:
@@ -297,12 +306,9 @@ def run_methods(f: Filters, page=None) -> Result:
         got, gave = int(got or 0), int(gave or 0)
         rows.append({"method": labels.get(method, method), "currency": currency, "payments": int(n_pay or 0),
                      "received": got, "refunds": int(n_ref or 0), "refunded": gave, "net": got - gave})
-    columns = [Column("method", _l("Payment method")), Column("currency", _l("Currency")),
-               Column("payments", _l("Payments"), "int"), Column("received", _l("Received"), "money"),
-               Column("refunds", _l("Refunds"), "int"), Column("refunded", _l("Refunded"), "money"),
-               Column("net", _l("Net takings"), "money")]
+    columns = [Column("method", _pl("finance", "Payment method")), CURRENCY, *CASH_COLUMNS]
     return Result(columns, rows, totals=_totals(rows, ["payments", "received", "refunds", "refunded", "net"]),
-                  chart=_ranking_chart(rows, "method", "net", _l("Net takings")))
+                  chart=_ranking_chart(rows, "method", "net", _pl("finance", "Net takings")))
 
 
 def _ranking(agg, label_columns, joins, order_by, sums: list[str], page):
@@ -341,11 +347,12 @@ def run_products(f: Filters, page=None) -> Result:
              "lines": int(r["lines"]), "revenue": int(r["revenue"] or 0)} for r in found]
     totals = [{"currency": t["currency"], "quantity": int(t["quantity"] or 0), "revenue": int(t["revenue"] or 0)}
               for t in counted]
-    columns = [Column("sku", _l("SKU")), Column("product", _l("Product")), Column("currency", _l("Currency")),
-               Column("quantity", _l("Quantity"), "int"), Column("lines", _l("Order lines"), "int"),
+    columns = [Column("sku", _pl("finance", "SKU")), Column("product", _pl("finance", "Product")), CURRENCY,
+               Column("quantity", _pl("finance", "Quantity"), "int"),
+               Column("lines", _pl("finance", "Order lines"), "int"),
                Column("revenue", _l("Sales (order lines)"), "money")]
     return Result(columns, rows, total_rows=sum(int(t["n"]) for t in counted), totals=totals,
-                  chart=_ranking_chart(rows, "sku", "revenue", _l("Sales")))
+                  chart=_ranking_chart(rows, "sku", "revenue", _pl("finance", "Sales")))
 
 
 def run_customers(f: Filters, page=None) -> Result:
@@ -361,10 +368,9 @@ def run_customers(f: Filters, page=None) -> Result:
              "sales": int(r["sales"] or 0)} for r in found]
     totals = [{"currency": t["currency"], "orders": int(t["orders"] or 0), "sales": int(t["sales"] or 0)}
               for t in counted]
-    columns = [Column("customer", _l("Customer")), Column("currency", _l("Currency")),
-               Column("orders", _l("Orders"), "int"), Column("sales", _l("Order totals"), "money")]
+    columns = [Column("customer", _pl("finance", "Customer")), CURRENCY, ORDERS, ORDER_TOTALS]
     return Result(columns, rows, total_rows=sum(int(t["n"]) for t in counted), totals=totals,
-                  chart=_ranking_chart(rows, "customer", "sales", _l("Order totals")))
+                  chart=_ranking_chart(rows, "customer", "sales", _pl("finance", "Order totals")))
 
 
 def run_refunds(f: Filters, page=None) -> Result:
@@ -381,8 +387,7 @@ def run_refunds(f: Filters, page=None) -> Result:
     rows = [{"period": items[p].label, "currency": currency, "source": str(states.SOURCE_LABELS.get(source, source)),
              "refunds": int(n), "refunded": int(amount or 0)}
             for p, currency, source, n, amount in db.session.execute(stmt)]
-    columns = [Column("period", _l("Period")), Column("currency", _l("Currency")), Column("source", _l("Cause")),
-               Column("refunds", _l("Refunds"), "int"), Column("refunded", _l("Refunded"), "money")]
+    columns = [PERIOD, CURRENCY, Column("source", _pl("finance", "Cause")), CASH_COLUMNS[2], CASH_COLUMNS[3]]
     # the chart stacks causes per period
     chart_rows: dict[tuple, dict] = {}
     for row in rows:
@@ -390,7 +395,7 @@ def run_refunds(f: Filters, page=None) -> Result:
         chart_rows.setdefault(key, {"period": row["period"], "currency": row["currency"], "refunded": 0})
         chart_rows[key]["refunded"] += row["refunded"]
     return Result(columns, rows, totals=_totals(rows, ["refunds", "refunded"]),
-                  chart=_series_chart(items, list(chart_rows.values()), [("refunded", _l("Refunded"))]))
+                  chart=_series_chart(items, list(chart_rows.values()), [("refunded", _pl("finance", "Refunded"))]))
 
 
 def age_limits(as_of: date, tz: str) -> list[datetime]:
@@ -424,8 +429,8 @@ def run_receivables(f: Filters, page=None) -> Result:
     rows = [{"currency": currency, "age": str(AGE_LABELS[AGE_BUCKETS[int(b)]]), "bucket": AGE_BUCKETS[int(b)],
              "orders": int(n), "outstanding": int(amount or 0)}
             for currency, b, n, amount in db.session.execute(stmt)]
-    columns = [Column("currency", _l("Currency")), Column("age", _l("Age since confirmation")),
-               Column("orders", _l("Orders"), "int"), Column("outstanding", _l("Still due"), "money")]
+    columns = [CURRENCY, Column("age", _l("Age since confirmation")), ORDERS,
+               Column("outstanding", _pl("finance", "Still due"), "money")]
     labels = [str(AGE_LABELS[b]) for b in AGE_BUCKETS]
     datasets = []
     for currency in sorted({r["currency"] for r in rows}):
@@ -433,7 +438,7 @@ def run_receivables(f: Filters, page=None) -> Result:
         for row in rows:
             if row["currency"] == currency:
                 values[AGE_BUCKETS.index(row["bucket"])] = row["outstanding"]
-        datasets.append({"label": f"{_l('Still due')} ({currency})", "currency": currency, "minor": values})
+        datasets.append({"label": f"{_pl('finance', 'Still due')} ({currency})", "currency": currency, "minor": values})
     return Result(columns, rows, totals=_totals(rows, ["orders", "outstanding"]),
                   chart={"type": "bar", "labels": labels, "datasets": datasets})
 
@@ -464,7 +469,7 @@ REPORTS: dict[str, Report] = {r.key: r for r in (
     Report("customers", _l("Sales by customer"),
            _l("Sales view: totals of confirmed orders that are not cancelled, counted on the day they were "
               "confirmed."), "people", run_customers, paged=True),
-    Report("refunds", _l("Refunds"),
+    Report("refunds", _pl("finance", "Refunds"),
            _l("Refunds paid out, counted on the day they were paid out, by cause."), "arrow-return-left",
            run_refunds, uses_grain=True, uses_method=True),
     Report("receivables", _l("Receivables and ageing"),

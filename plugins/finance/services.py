@@ -263,8 +263,8 @@ def _credit_part(order: Order, amount: int, as_credit: bool, exclude_payment_id:
         return 0
     if not as_credit:
         if due == 0:
-            message = _("Order %(number)s is already paid in full. Tick \u201crecord the excess as customer credit\u201d "
-                        "to take the money anyway.", number=order.number)
+            message = _("Order %(number)s is already paid in full. Tick \u201crecord the excess as customer "
+                        "credit\u201d to take the money anyway.", number=order.number)
         else:
             message = _("That is more than the %(due)s still due on order %(number)s. Record %(due)s, or tick "
                         "\u201crecord the excess as customer credit\u201d.", due=format_money(due, order.currency),
@@ -524,7 +524,8 @@ def request_refund(payment: Payment, amount, reason: str, *, source_type: str = 
     audit.record("refund", refund.id, "requested", before=None,
                  after={"status": states.REQUESTED, "payment": payment.merchant_ref,
                         "amount": format_plain(minor, payment.currency), "currency": payment.currency,
-                        "source": f"{refund.source_type}:{refund.source_id}" if refund.source_id else refund.source_type},
+                        "source": f"{refund.source_type}:{refund.source_id}" if refund.source_id
+                        else refund.source_type},
                  note=reason)
     return refund
 
@@ -553,13 +554,15 @@ def approve_refund(refund: Refund, *, reference: str = "", note: str = "") -> bo
     refund.decided_by_name = actor_name
     if adapter.remote:
         audit.record("refund", refund.id, "sent", before={"status": states.REQUESTED},
-                     after={"status": states.REQUESTED, "provider": str(adapter.label)}, note=refund.decision_note or None)
+                     after={"status": states.REQUESTED, "provider": str(adapter.label)},
+                     note=refund.decision_note or None)
         jobs.enqueue("plugins.finance.jobs:send_refund", refund.id)
         return False
     try:
         result = adapter.refund(adapter_refund_request(refund, payment))
     except AdapterError as exc:
-        raise RefundRefused(_("%(method)s refused the refund: %(message)s", method=adapter.label, message=exc)) from None
+        raise RefundRefused(_("%(method)s refused the refund: %(message)s", method=adapter.label,
+                              message=exc)) from None
     if result.status == states.REFUNDED:
         _mark_refunded(refund, result.provider_ref)
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 
 # Payment: pending -> paid | failed. Manual methods record a payment as paid at once; an online
 # payment waits (pending) for the provider's verified callback.
@@ -10,7 +11,7 @@ PENDING = "pending"
 PAID = "paid"
 FAILED = "failed"
 PAYMENT_STATUSES = (PENDING, PAID, FAILED)
-PAYMENT_LABELS = {PENDING: _l("Pending"), PAID: _l("Paid"), FAILED: _l("Failed")}
+PAYMENT_LABELS = {PENDING: _pl("finance", "Pending"), PAID: _pl("finance", "Paid"), FAILED: _pl("finance", "Failed")}
 PAYMENT_BADGES = {PENDING: "warning", PAID: "success", FAILED: "secondary"}
 
 # Refund: requested -> refunded | rejected.
@@ -18,13 +19,14 @@ REQUESTED = "requested"
 REFUNDED = "refunded"
 REJECTED = "rejected"
 REFUND_STATUSES = (REQUESTED, REFUNDED, REJECTED)
-REFUND_LABELS = {REQUESTED: _l("Requested"), REFUNDED: _l("Refunded"), REJECTED: _l("Rejected")}
+REFUND_LABELS = {REQUESTED: _pl("finance", "Requested"), REFUNDED: _pl("finance", "Refunded"),
+                 REJECTED: _pl("finance", "Rejected")}
 REFUND_BADGES = {REQUESTED: "warning", REFUNDED: "info", REJECTED: "secondary"}
 
 # Where a refund comes from.
 SOURCE_LABELS = {
     "manual": _l("Entered by finance"),
-    "return": _l("Return"),
+    "return": _pl("finance", "Return"),
     "shipment": _l("Delivery exception"),
 }
 
@@ -36,11 +38,11 @@ PARTIALLY_REFUNDED = "partially_refunded"
 ORDER_REFUNDED = "refunded"
 ORDER_STATES = (UNPAID, PARTIALLY_PAID, ORDER_PAID, PARTIALLY_REFUNDED, ORDER_REFUNDED)
 ORDER_LABELS = {
-    UNPAID: _l("Unpaid"),
-    PARTIALLY_PAID: _l("Partially paid"),
-    ORDER_PAID: _l("Paid"),
-    PARTIALLY_REFUNDED: _l("Partially refunded"),
-    ORDER_REFUNDED: _l("Refunded"),
+    UNPAID: _pl("finance", "Unpaid"),
+    PARTIALLY_PAID: _pl("finance", "Partially paid"),
+    ORDER_PAID: _pl("finance", "Paid"),
+    PARTIALLY_REFUNDED: _pl("finance", "Partially refunded"),
+    ORDER_REFUNDED: _pl("finance", "Refunded"),
 }
 ORDER_BADGES = {UNPAID: "danger", PARTIALLY_PAID: "warning", ORDER_PAID: "success",
                 PARTIALLY_REFUNDED: "info", ORDER_REFUNDED: "secondary"}

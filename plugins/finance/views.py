@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import ValidationError
@@ -372,10 +373,12 @@ def _filters(report, form: ReportFilterForm) -> tuple[reports.Filters, list[str]
 def _filter_form(report):
     form = ReportFilterForm(formdata=request.args)
     form.grain.choices = choices((g, str(reports.GRAIN_LABELS[g])) for g in reports.GRAINS)
-    form.currency.choices = choices([("", _("All currencies"))] + [(c, c) for c in reports.currencies_in_use()])
+    form.currency.choices = choices([("", pgettext("finance", "All currencies"))]
+                                    + [(c, c) for c in reports.currencies_in_use()])
     warehouses = _warehouses()
-    form.warehouse.choices = choices([("", _("All warehouses"))] + [(str(i), n) for i, n in warehouses])
-    form.method.choices = choices([("", _("All methods"))] + list(services.method_labels().items()))
+    form.warehouse.choices = choices([("", pgettext("finance", "All warehouses"))]
+                                     + [(str(i), n) for i, n in warehouses])
+    form.method.choices = choices([("", pgettext("finance", "All methods"))] + list(services.method_labels().items()))
     return form, bool(warehouses)
 
 
@@ -423,17 +426,17 @@ def _chart_json(chart: dict | None) -> str:
 def _filter_description(report, filters: reports.Filters) -> list[tuple[str, str]]:
     rows = []
     if report.uses_range:
-        rows.append((_("From"), filters.start.isoformat()))
-    rows.append((_("To") if report.uses_range else _("As of the end of"), filters.end.isoformat()))
-    rows.append((_("Time zone"), filters.tz))
+        rows.append((pgettext("finance", "From"), filters.start.isoformat()))
+    rows.append((pgettext("finance", "To") if report.uses_range else _("As of the end of"), filters.end.isoformat()))
+    rows.append((pgettext("finance", "Time zone"), filters.tz))
     if report.uses_grain:
-        rows.append((_("Group by"), str(reports.GRAIN_LABELS[filters.grain])))
-    rows.append((_("Currency"), filters.currency or _("All currencies")))
+        rows.append((pgettext("finance", "Group by"), str(reports.GRAIN_LABELS[filters.grain])))
+    rows.append((pgettext("finance", "Currency"), filters.currency or pgettext("finance", "All currencies")))
     if filters.warehouse_id is not None:
         names = dict(_warehouses())
-        rows.append((_("Warehouse"), str(names.get(filters.warehouse_id, filters.warehouse_id))))
+        rows.append((pgettext("finance", "Warehouse"), str(names.get(filters.warehouse_id, filters.warehouse_id))))
     if filters.method:
-        rows.append((_("Payment method"), services.method_label(filters.method)))
+        rows.append((pgettext("finance", "Payment method"), services.method_label(filters.method)))
     return rows
 
 
@@ -509,10 +512,12 @@ def demo_gateway():
         if outcome.payment.status == states.PAID:
             flash(_("The demo gateway confirmed payment %(ref)s.", ref=outcome.payment.merchant_ref), "success")
         else:
-            flash(_("The payment %(ref)s was declined at the demo gateway.", ref=outcome.payment.merchant_ref), "warning")
+            flash(_("The payment %(ref)s was declined at the demo gateway.", ref=outcome.payment.merchant_ref),
+                  "warning")
         return redirect(back)
     return render_template("finance/demo_gateway.html", fields=fields, error=None,
-                           amount=_money(int(fields["amount"]), fields["currency"]) if fields["amount"].isdigit() else "")
+                           amount=_money(int(fields["amount"]), fields["currency"]) if fields["amount"].isdigit()
+                           else "")
 
 
 def _money(minor: int, currency: str) -> str:

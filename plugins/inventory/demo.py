@@ -1,0 +1,133 @@
+"""Demo data of inventory: two warehouses, stock for the demo products (some low, a couple out
+of stock), receipts, a stocktake, a transfer, expected goods, and then the orders that the
+orders demo left as drafts are advanced to their targets, so their reservations are real.
+
+Contract with the orders demo (which runs first): ``ctx.data["products"]`` and
+``ctx.data["order_targets_pending"]`` (or ``ctx.data["order_targets"]``), ``[(order_id, target)]``.
+Without them the demo stocks whatever products the catalogue has.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from erp_core.errors import DomainError
+from erp_core.extensions import db
+from plugins.orders import services as order_services
+from plugins.orders import states
+from plugins.orders.models import Order, Product
+
+from . import services
+from .models import Level
+
+SUPPLIERS = ["华东供应链有限公司", "义乌小商品批发", "杭州茶业合作社", "深圳电子配件厂"]
+HOLDS_STOCK = {states.CONFIRMED, states.PARTIALLY_SHIPPED, states.SHIPPED, states.DELIVERED, states.COMPLETED}
+
+
+def _pending_targets(ctx) -> list[tuple[int, str]]:
+    if "order_targets_pending" in ctx.data:
+        return list(ctx.data["order_targets_pending"])
+    targets = ctx.data.get("order_targets") or []
+    drafts = set(db.session.scalars(select(Order.id).where(Order.status == states.DRAFT)))
+    return [(oid, target) for oid, target in targets if oid in drafts and target != states.DRAFT]
+
+
+def _demand(targets) -> dict[int, int]:
+    """What the orders to advance will take out of stock, per product."""
+    wanted = {oid for oid, target in targets if target in HOLDS_STOCK}
+    need: dict[int, int] = defaultdict(int)
+    for order in db.session.scalars(select(Order).where(Order.id.in_(wanted))) if wanted else []:
+        for product_id, qty in order_services.quantities_by_product(order).items():
+            need[product_id] += qty
+    return need
+
+
+def load(ctx) -> None:
+    rng = ctx.rng
+    main = services.default_warehouse()
+    main.code, main.name, main.address = "SH", "上海主仓", "上海市闵行区莘庄工业区春东路 88 号"
+    north = services.save_warehouse(None, "BJ", "北京仓", "北京市大兴区亦庄经济开发区科创十三街 6 号")
+    db.session.flush()
+
+    products = [p for p in (ctx.data.get("products") or db.session.scalars(select(Product).order_by(Product.id)))
+                if p.active]
+    if not products:
+        ctx.log("  no products to stock")
+        return
+    targets = _pending_targets(ctx)
+    need = _demand(targets)
+    shuffled = products[:]
+    rng.shuffle(shuffled)
+    out_of_stock = shuffled[:2]  # receive exactly what the orders take: nothing left available
+    low = shuffled[2:5]  # a little more than the orders take: below the threshold afterwards
+    quantities = {}
+    for product in products:
+        base = need.get(product.id, 0)
+        if product in out_of_stock:
+            quantities[product.id] = base
+        elif product in low:
+            quantities[product.id] = base + rng.randint(1, 3)
+        else:
+            quantities[product.id] = base + rng.randint(25, 90)
+    # thresholds first, so that crossings during the demo raise real alerts
+    for product in products:
+        if product in out_of_stock or product in low:
+            services.set_rule(product, rng.choice([8, 10, 12]), rng.choice([30, 50]))
+        elif rng.random() < 0.7:
+            services.set_rule(product, rng.choice([3, 5, 8]), rng.choice([20, 30, 40]))
+    # receipts into the main warehouse, split over a few suppliers' deliveries
+    batches: dict[int, dict[int, int]] = defaultdict(dict)
+    for product_id, qty in quantities.items():
+        if qty:
+            batches[rng.randrange(len(SUPPLIERS))][product_id] = qty
+    for index, batch in sorted(batches.items()):
+        services.receive_goods(main.id, batch, supplier=SUPPLIERS[index], note="送货单 DN-%05d" % rng.randint(1, 99999))
+    # the Beijing warehouse gets part of the stock of some products by transfer, and a delivery of its own
+    movable = [p for p in products if p not in out_of_stock and p not in low][:6]
+    if movable:
+        services.transfer(main.id, north.id, {p.id: rng.randint(3, 10) for p in movable[:4]}, note="北方客户备货")
+        services.receive_goods(north.id, {p.id: rng.randint(10, 30) for p in movable[2:]}, supplier=SUPPLIERS[0])
+    db.session.flush()
+
+    advanced = refused = 0
+    # orders to cancel go first: they reserve and release, leaving the stock to the others
+    for order_id, target in sorted(targets, key=lambda t: t[1] != states.CANCELLED):
+        order = db.session.get(Order, order_id)
+        try:
+            with db.session.begin_nested():
+                _advance(order, target, rng)
+            advanced += 1
+        except DomainError as exc:
+            db.session.refresh(order)
+            refused += 1
+            ctx.log(f"  order {order.number} stays {order.status}: {exc}")
+
+    # a stocktake with a small difference, and goods on their way for the low products
+    counted = [p for p in products if p not in out_of_stock and p not in low][6:8]
+    for product in counted:
+        level = db.session.scalar(select(Level).where(Level.product_id == product.id, Level.warehouse_id == main.id))
+        if level is not None and level.on_hand > level.reserved + 2:
+            services.count_stock(main.id, product, level.on_hand - rng.randint(1, 2), "月度盘点：破损")
+    for product in low + out_of_stock[:1]:
+        services.expect_receipt(product, main.id, rng.choice([30, 50]), rng.choice(SUPPLIERS),
+                                note="采购单 PO-%04d" % rng.randint(1, 9999))
+    ctx.data["warehouses"] = [main, north]
+    ctx.log(f"  2 warehouses, {len(products)} products stocked; {advanced} orders advanced, {refused} refused")
+
+
+def _advance(order: Order, target: str, rng) -> None:
+    """Walk a draft order to ``target`` through the orders services (every hook fires)."""
+    advance = getattr(order_services, "advance_order", None)
+    if advance is not None:
+        note = "客户改变主意" if target == states.CANCELLED else None
+        advance(order, target, note=note)
+        return
+    path = {states.CONFIRMED: ["confirm"], states.PARTIALLY_SHIPPED: ["confirm"],
+            states.SHIPPED: ["confirm", "mark_shipped"],
+            states.DELIVERED: ["confirm", "mark_shipped", "mark_delivered"],
+            states.COMPLETED: ["confirm", "mark_shipped", "mark_delivered", "complete"],
+            states.CANCELLED: ["confirm", "cancel"]}.get(target, [])
+    for action in path:
+        order_services.perform_action(order, action, "客户改变主意" if action == "cancel" else None, None)

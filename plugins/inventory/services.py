@@ -1,0 +1,918 @@
+"""Business rules of inventory: the ledger, reservations for orders, receipts, stocktakes,
+transfers, warehouses, thresholds and replenishment.
+
+Every function works in the caller's transaction and raises a DomainError with a translated
+message; the caller rolls back or commits.
+
+Every change of stock goes through :func:`apply_changes`: for one warehouse and any number of
+products it runs ONE conditional UPDATE of the level rows (a ``CASE`` per product)::
+
+    UPDATE inventory_level SET on_hand = on_hand + CASE product_id WHEN .. END,
+                               reserved = reserved + CASE product_id WHEN .. END
+     WHERE warehouse_id = :w AND product_id IN (..)
+       AND on_hand - reserved >= CASE product_id WHEN .. END   -- what must be available
+       AND reserved + CASE product_id WHEN .. END >= 0
+    RETURNING product_id, on_hand, reserved
+
+and compares the rows it returns with the number of products; a shortfall is refused with one
+extra SELECT naming each short product. On PostgreSQL the rows are first locked in
+(product_id, warehouse_id) order, so two multi-product operations never deadlock. The moves are
+written with one multi-row INSERT, and one more UPDATE flips the low-stock flags. The number of
+statements is therefore the same for 5 products and for 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from erp_core import audit, settings
+from erp_core.db import next_counter
+from erp_core.errors import Conflict, DomainError, NotFound, ValidationProblems
+from erp_core.extensions import db
+from erp_core.mail import queue_mail
+from erp_core.timeutil import to_zone, utcnow
+from plugins.orders import states as order_states
+from plugins.orders.models import Order, Product
+from plugins.orders.services import parse_quantity, quantities_by_product
+
+from .models import (ADJUSTMENT, RECEIPT, RELEASE, RESERVATION, RETURN, SHIPMENT, TRANSFER, WRITE_OFF, Document,
+                     ExpectedReceipt, Level, LowStockAlert, Move, StockRule, Warehouse)
+
+log = logging.getLogger(__name__)
+
+# Order states in which the order holds a reservation for what it has not shipped yet.
+HOLDING = frozenset({order_states.CONFIRMED, order_states.PARTIALLY_SHIPPED})
+# Order states after which nothing more ships: leftover reservations are released.
+FINISHED = frozenset({order_states.SHIPPED, order_states.DELIVERED, order_states.COMPLETED,
+                      order_states.CANCELLED, order_states.DRAFT})
+EMAIL_SETTING = "inventory.low_stock_emails"
+MAX_LIST = 10  # products named in one message
+
+
+class InsufficientStock(ValidationProblems):
+    """Not enough available stock; ``problems`` has one sentence per short product."""
+
+    code = "insufficient_stock"
+    status = 409
+
+
+# ----------------------------------------------------------------------------- warehouses
+
+
+def find_default_warehouse() -> Warehouse | None:
+    """The default warehouse, without creating one (for pages)."""
+    return db.session.scalar(select(Warehouse).where(Warehouse.is_default.is_(True), Warehouse.active.is_(True)))
+
+
+def default_warehouse() -> Warehouse:
+    """The default warehouse; the first active one becomes it, and a site with none gets one."""
+    found = find_default_warehouse()
+    if found is not None:
+        return found
+    found = db.session.scalar(select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.id))
+    if found is not None:
+        found.is_default = True
+        return found
+    try:
+        with db.session.begin_nested():
+            found = Warehouse(code="MAIN", name=_("Main warehouse"), is_default=True)
+            db.session.add(found)
+    except IntegrityError:  # created meanwhile by another transaction, or an inactive MAIN exists
+        found = db.session.scalar(select(Warehouse).where(Warehouse.code == "MAIN"))
+        found.active, found.is_default = True, True
+    return found
+
+
+def warehouses(active_only: bool = True) -> list[Warehouse]:
+    stmt = select(Warehouse).order_by(Warehouse.is_default.desc(), Warehouse.name)
+    if active_only:
+        stmt = stmt.where(Warehouse.active.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def get_warehouse(warehouse_id, active: bool = True, field_name: str = "warehouse_id") -> Warehouse:
+    wh = db.session.get(Warehouse, int(warehouse_id)) if str(warehouse_id or "").strip().isdigit() else None
+    if wh is None or (active and not wh.active):
+        raise NotFound(_("Choose a warehouse."), field=field_name)
+    return wh
+
+
+def _clean(text, limit: int) -> str:
+    return (text or "").strip()[:limit]
+
+
+def save_warehouse(wh: Warehouse | None, code: str, name: str, address: str = "") -> Warehouse:
+    """Create (``wh`` None) or change a warehouse. Codes are unique, upper-cased."""
+    code, name = _clean(code, 32).upper(), _clean(name, 120)
+    if not code:
+        raise DomainError(_("The warehouse needs a code."), field="code")
+    if not name:
+        raise DomainError(_("The warehouse needs a name."), field="name")
+    clash = db.session.scalar(select(Warehouse.id).where(Warehouse.code == code))
+    if clash and (wh is None or clash != wh.id):
+        raise Conflict(_("The code %(code)s is already used by another warehouse.", code=code), field="code")
+    if wh is None:
+        wh = Warehouse(code=code, name=name, address=_clean(address, 2000),
+                       is_default=not db.session.scalar(select(func.count()).select_from(Warehouse)))
+        db.session.add(wh)
+        db.session.flush()
+        audit.record("warehouse", wh.id, "created", after={"code": code, "name": name})
+        return wh
+    before = {"code": wh.code, "name": wh.name, "address": wh.address}
+    wh.code, wh.name, wh.address = code, name, _clean(address, 2000)
+    b, a = audit.diff(before, {"code": wh.code, "name": wh.name, "address": wh.address})
+    if a:
+        audit.record("warehouse", wh.id, "changed", before=b, after=a)
+    return wh
+
+
+def set_default_warehouse(wh: Warehouse) -> None:
+    if not wh.active:
+        raise Conflict(_("An inactive warehouse cannot be the default."))
+    db.session.execute(update(Warehouse).where(Warehouse.id != wh.id).values(is_default=False))
+    wh.is_default = True
+    audit.record("warehouse", wh.id, "made_default")
+
+
+def set_warehouse_active(wh: Warehouse, active: bool) -> None:
+    """Switch a warehouse off (only when it holds nothing and is not the default) or on again."""
+    if wh.active == active:
+        return
+    if not active:
+        if wh.is_default:
+            raise Conflict(_("The default warehouse cannot be switched off; make another one the default first."))
+        held = db.session.scalar(select(func.coalesce(func.sum(Level.on_hand), 0)).where(Level.warehouse_id == wh.id))
+        if held:
+            raise Conflict(_("%(name)s still holds %(n)s units; transfer them away first.", name=wh.name, n=held))
+    wh.active = active
+    audit.record("warehouse", wh.id, "activated" if active else "deactivated")
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+@dataclass
+class Change:
+    """What one product's level must do: deltas of on hand and reserved."""
+
+    on_hand: int = 0
+    reserved: int = 0
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _case(values: dict[int, int]):
+    return case(values, value=Level.product_id, else_=0)
+
+
+def lock_levels(pairs) -> None:
+    """PostgreSQL: lock the level rows of ``(product_id, warehouse_id)`` pairs in a fixed order.
+
+    SQLite needs nothing: write transactions there start with BEGIN IMMEDIATE and run one at a time.
+    """
+    pairs = sorted(set(pairs))
+    if not pairs or _dialect() != "postgresql":
+        return
+    products = sorted({p for p, _w in pairs})
+    wids = sorted({w for _p, w in pairs})
+    db.session.execute(select(Level.id).where(Level.product_id.in_(products), Level.warehouse_id.in_(wids))
+                       .order_by(Level.product_id, Level.warehouse_id).with_for_update())
+
+
+def _ensure_levels(warehouse_id: int, product_ids) -> None:
+    """Create missing level rows (0, 0) in one INSERT ... ON CONFLICT DO NOTHING."""
+    product_ids = sorted(set(product_ids))
+    if not product_ids:
+        return
+    if _dialect() == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    now = utcnow()
+    rows = [{"product_id": p, "warehouse_id": warehouse_id, "on_hand": 0, "reserved": 0, "low_alerted": False,
+             "updated_at": now} for p in product_ids]
+    db.session.execute(dialect_insert(Level).values(rows).on_conflict_do_nothing(
+        index_elements=["product_id", "warehouse_id"]))
+
+
+@dataclass
+class MoveSpec:
+    """How to write the moves of one :func:`apply_changes` call."""
+
+    type: str | dict[int, str]  # one type, or a type per product
+    order_id: int | None = None
+    document_id: int | None = None
+    reference: str = ""
+    note: str = ""
+    quantity: dict[int, int] = field(default_factory=dict)  # shown quantity per product (default |delta|)
+
+
+def apply_changes(warehouse_id: int, changes: dict[int, Change], spec: MoveSpec, *, create_rows: bool = False,
+                  shortage: str = "available", locked: bool = False) -> list[dict]:
+    """Change the levels of several products in one warehouse and write their moves.
+
+    One conditional UPDATE for all products; refused as a whole (InsufficientStock) when any
+    product lacks stock. ``create_rows`` makes missing level rows first (receipts, returns).
+    Returns the inserted moves as dicts (``id``, ``product_id``, ``type``, ``quantity``...).
+    """
+    changes = {p: c for p, c in changes.items() if c.on_hand or c.reserved or spec.quantity.get(p)}
+    if not changes:
+        return []
+    pids = sorted(changes)
+    if create_rows:
+        _ensure_levels(warehouse_id, pids)
+    if not locked:
+        lock_levels((p, warehouse_id) for p in pids)
+    d_on_hand = {p: c.on_hand for p, c in changes.items()}
+    d_reserved = {p: c.reserved for p, c in changes.items()}
+    needed = {p: c.reserved - c.on_hand for p, c in changes.items()}  # available must stay >= 0
+    now = utcnow()
+    stmt = (update(Level)
+            .where(Level.warehouse_id == warehouse_id, Level.product_id.in_(pids),
+                   Level.on_hand - Level.reserved >= _case(needed),
+                   Level.reserved + _case(d_reserved) >= 0)
+            .values(on_hand=Level.on_hand + _case(d_on_hand), reserved=Level.reserved + _case(d_reserved),
+                    updated_at=now)
+            .returning(Level.product_id, Level.on_hand, Level.reserved)
+            .execution_options(synchronize_session=False))
+    after = {row.product_id: (row.on_hand, row.reserved) for row in db.session.execute(stmt)}
+    if len(after) != len(pids):
+        raise _shortage(warehouse_id, changes, shortage)
+    actor_id, actor_name = audit.current_actor()
+    rows = []
+    for p in pids:
+        c = changes[p]
+        kind = spec.type[p] if isinstance(spec.type, dict) else spec.type
+        rows.append({"product_id": p, "warehouse_id": warehouse_id, "type": kind,
+                     "quantity": spec.quantity.get(p, abs(c.on_hand) or abs(c.reserved)),
+                     "on_hand_delta": c.on_hand, "reserved_delta": c.reserved,
+                     "on_hand_after": after[p][0], "reserved_after": after[p][1],
+                     "order_id": spec.order_id, "document_id": spec.document_id,
+                     "reference": spec.reference[:64], "note": spec.note, "actor_id": actor_id,
+                     "actor_name": actor_name, "created_at": now})
+    # One multi-row INSERT; one move per product, so the product tells which id is whose.
+    ids = dict((r.product_id, r.id) for r in db.session.execute(insert(Move).returning(Move.product_id, Move.id), rows))
+    for row in rows:
+        row["id"] = ids[row["product_id"]]
+    sync_low_flags([(p, warehouse_id) for p in pids])
+    return rows
+
+
+def _shortage(warehouse_id: int, changes: dict[int, Change], kind: str) -> DomainError:
+    """The refusal of :func:`apply_changes`: one SELECT to name every short product."""
+    pids = sorted(changes)
+    rows = db.session.execute(
+        select(Product.id, Product.sku, Product.name, Level.on_hand, Level.reserved)
+        .outerjoin(Level, and_(Level.product_id == Product.id, Level.warehouse_id == warehouse_id))
+        .where(Product.id.in_(pids)).order_by(Product.sku)).all()
+    wh_name = db.session.scalar(select(Warehouse.name).where(Warehouse.id == warehouse_id)) or "?"
+    problems = []
+    for row in rows:
+        c = changes[row.id]
+        on_hand, reserved = row.on_hand or 0, row.reserved or 0
+        available = on_hand - reserved
+        if available >= c.reserved - c.on_hand and reserved + c.reserved >= 0 and row.on_hand is not None:
+            continue
+        if kind == "count":
+            problems.append(_("%(sku)s %(name)s in %(warehouse)s cannot be counted at %(counted)s: %(reserved)s are reserved for confirmed orders. Cancel those orders or move them to another warehouse first.",
+                              sku=row.sku, name=row.name, warehouse=wh_name, counted=on_hand + c.on_hand,
+                              reserved=reserved))
+        elif kind == "ledger":
+            problems.append(_("The stock records of %(sku)s %(name)s in %(warehouse)s disagree (%(reserved)s reserved); nothing was changed. Ask an administrator to run `erp inventory check`.",
+                              sku=row.sku, name=row.name, warehouse=wh_name, reserved=reserved))
+        else:
+            problems.append(_("Not enough stock of %(sku)s %(name)s in %(warehouse)s: %(needed)s needed, %(available)s available.",
+                              sku=row.sku, name=row.name, warehouse=wh_name, needed=c.reserved - c.on_hand,
+                              available=max(available, 0)))
+    if not problems:  # a concurrent change made the shortage go away: let the caller try again
+        problems = [_("Stock changed meanwhile; nothing was changed. Please try again.")]
+    if len(problems) > MAX_LIST:
+        problems = problems[:MAX_LIST] + [_("... and %(n)s more products.", n=len(problems) - MAX_LIST)]
+    return InsufficientStock(problems)
+
+
+# ----------------------------------------------------------------------------- low stock
+
+
+def sync_low_flags(pairs) -> None:
+    """Raise or re-arm the low-stock flag of the given levels (one UPDATE ... RETURNING).
+
+    A level whose available falls below its product's threshold while not flagged is a
+    crossing: it is recorded, announced through ``erp_stock_low`` and mailed. A flagged level
+    back at or above the threshold is re-armed (and its alert marked resolved).
+    """
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return
+    threshold = func.coalesce(select(StockRule.low_threshold).where(StockRule.product_id == Level.product_id)
+                              .scalar_subquery(), 0)
+    is_low = (Level.on_hand - Level.reserved) < threshold
+    wids = {w for _p, w in pairs}
+    where = [Level.product_id.in_(sorted({p for p, _w in pairs})), Level.low_alerted != is_low]
+    where.append(Level.warehouse_id == next(iter(wids)) if len(wids) == 1
+                 else tuple_(Level.product_id, Level.warehouse_id).in_(pairs))
+    flipped = db.session.execute(
+        update(Level).where(*where).values(low_alerted=is_low)
+        .returning(Level.product_id, Level.warehouse_id, Level.on_hand, Level.reserved, Level.low_alerted)
+        .execution_options(synchronize_session=False)).all()
+    if not flipped:
+        return
+    now = utcnow()
+    crossed = [r for r in flipped if r.low_alerted]
+    rearmed = [(r.product_id, r.warehouse_id) for r in flipped if not r.low_alerted]
+    if rearmed:
+        db.session.execute(update(LowStockAlert).where(
+            LowStockAlert.resolved_at.is_(None),
+            tuple_(LowStockAlert.product_id, LowStockAlert.warehouse_id).in_(rearmed)).values(resolved_at=now))
+    if crossed:
+        thresholds = dict(db.session.execute(select(StockRule.product_id, StockRule.low_threshold).where(
+            StockRule.product_id.in_({r.product_id for r in crossed}))).all())
+        alerts = [{"product_id": r.product_id, "warehouse_id": r.warehouse_id, "available": r.on_hand - r.reserved,
+                   "threshold": thresholds.get(r.product_id, 0), "created_at": now} for r in crossed]
+        db.session.execute(insert(LowStockAlert), alerts)
+        hook = current_app.extensions["erp_plugins"].hook
+        for a in alerts:
+            hook.erp_stock_low(product_id=a["product_id"], warehouse_id=a["warehouse_id"],
+                               available=a["available"], threshold=a["threshold"])
+        _mail_low_stock(alerts)
+
+
+def low_stock_recipients() -> list[str]:
+    raw = settings.get(EMAIL_SETTING) or ""
+    return [a.strip() for a in str(raw).replace(";", ",").split(",") if a.strip()]
+
+
+def _mail_low_stock(alerts: list[dict]) -> None:
+    recipients = low_stock_recipients()
+    if not recipients:
+        return
+    products = {p.id: p for p in db.session.scalars(select(Product).where(
+        Product.id.in_({a["product_id"] for a in alerts})))}
+    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)).all())
+    locale = settings.get("company.locale") or current_app.config.get("DEFAULT_LOCALE", "en")
+    with force_locale(locale):
+        lines = [_("%(sku)s %(name)s in %(warehouse)s: %(available)s available, threshold %(threshold)s",
+                   sku=products[a["product_id"]].sku, name=products[a["product_id"]].name,
+                   warehouse=names.get(a["warehouse_id"], "?"), available=a["available"], threshold=a["threshold"])
+                 for a in alerts]
+        subject = _("Low stock: %(n)s products below their threshold", n=len(alerts)) if len(alerts) > 1 else \
+            _("Low stock: %(line)s", line=lines[0])
+        body = "\n".join([_("These products fell below their low-stock threshold:"), ""] + ["- " + l for l in lines])
+    queue_mail(recipients, subject, body)
+
+
+def set_rule(product: Product, low_threshold, reorder_quantity) -> StockRule:
+    """Set a product's low-stock threshold and reorder quantity, then re-check its levels."""
+    values = {}
+    for name, raw in (("low_threshold", low_threshold), ("reorder_quantity", reorder_quantity)):
+        text = str(raw if raw is not None else "").strip() or "0"
+        if not text.isdigit():
+            raise DomainError(_("Enter a whole number of 0 or more."), field=name)
+        values[name] = int(text)
+        if values[name] > 1_000_000:
+            raise DomainError(_("Quantity cannot exceed %(max)s.", max=1_000_000), field=name)
+    rule = db.session.get(StockRule, product.id)
+    before = {"low_threshold": rule.low_threshold, "reorder_quantity": rule.reorder_quantity} if rule else {}
+    if rule is None:
+        rule = StockRule(product_id=product.id)
+        db.session.add(rule)
+    rule.low_threshold, rule.reorder_quantity = values["low_threshold"], values["reorder_quantity"]
+    rule.updated_at = utcnow()
+    db.session.flush()
+    b, a = audit.diff(before, values)
+    if a:
+        audit.record("product", product.id, "stock_rule_changed", before=b, after=a)
+    wids = db.session.scalars(select(Level.warehouse_id).where(Level.product_id == product.id)).all()
+    sync_low_flags([(product.id, w) for w in wids])
+    return rule
+
+
+# ----------------------------------------------------------------------------- orders
+
+
+@dataclass
+class OrderStock:
+    reserved: int = 0
+    shipped: int = 0
+    returned: int = 0
+
+
+def order_stock(order_id: int) -> dict[tuple[int, int], OrderStock]:
+    """What the ledger says about one order, per (product, warehouse): reserved now, shipped, returned."""
+    rows = db.session.execute(
+        select(Move.product_id, Move.warehouse_id, func.sum(Move.reserved_delta),
+               func.sum(case((Move.type == SHIPMENT, Move.quantity), else_=0)),
+               func.sum(case((Move.type.in_((RETURN, WRITE_OFF)), Move.quantity), else_=0)))
+        .where(Move.order_id == order_id).group_by(Move.product_id, Move.warehouse_id)).all()
+    return {(r[0], r[1]): OrderStock(int(r[2] or 0), int(r[3] or 0), int(r[4] or 0)) for r in rows}
+
+
+def _per_product(stock: dict[tuple[int, int], OrderStock], attr: str) -> dict[int, int]:
+    totals: dict[int, int] = defaultdict(int)
+    for (p, _w), s in stock.items():
+        totals[p] += getattr(s, attr)
+    return totals
+
+
+def lock_order(order: Order) -> None:
+    """PostgreSQL: take the order's row lock, so stock work on one order runs one at a time."""
+    if _dialect() == "postgresql":
+        db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+
+
+def order_warehouse_id(order: Order) -> int:
+    """The warehouse the order ships from; an order without one gets the default."""
+    if order.warehouse_id is None:
+        order.warehouse_id = default_warehouse().id
+    return order.warehouse_id
+
+
+def sync_order_reservation(order: Order, products=None) -> None:
+    """Make the order's reservation match what it still needs, in its warehouse.
+
+    While the order is confirmed (or partly shipped) it holds, per product, what it ordered
+    minus what has shipped; in any other state it holds nothing. Reservations held in another
+    warehouse (after a change of warehouse) are released. ``products`` limits the work to
+    some products (an edit). Shortages refuse the whole operation.
+    """
+    stock = order_stock(order.id)
+    target: dict[int, int] = {}
+    if order.status in HOLDING:
+        shipped = _per_product(stock, "shipped")
+        target = {p: max(0, q - shipped.get(p, 0)) for p, q in quantities_by_product(order).items()}
+    wid = order_warehouse_id(order) if (target or order.warehouse_id) else None
+    per_wh: dict[int, dict[int, Change]] = defaultdict(dict)
+    for (p, w), s in stock.items():
+        if w != wid and s.reserved:
+            per_wh[w][p] = Change(reserved=-s.reserved)
+    if wid is not None:
+        held = {p: s.reserved for (p, w), s in stock.items() if w == wid}
+        for p in set(target) | set(held):
+            delta = target.get(p, 0) - held.get(p, 0)
+            if delta:
+                per_wh[wid][p] = Change(reserved=delta)
+    if products is not None:
+        wanted = set(products)
+        per_wh = {w: {p: c for p, c in ch.items() if p in wanted} for w, ch in per_wh.items()}
+    per_wh = {w: ch for w, ch in per_wh.items() if ch}
+    if not per_wh:
+        return
+    lock_levels((p, w) for w, ch in per_wh.items() for p in ch)
+    # Releases first (they cannot fail), then reservations.
+    for w in sorted(per_wh, key=lambda w: w == wid):
+        ch = per_wh[w]
+        types = {p: RESERVATION if c.reserved > 0 else RELEASE for p, c in ch.items()}
+        apply_changes(w, ch, MoveSpec(types, order_id=order.id, reference=order.number),
+                      shortage="available" if any(c.reserved > 0 for c in ch.values()) else "ledger", locked=True)
+
+
+def confirmation_problems(order: Order) -> list[str]:
+    """What would stop the order's reservation (for the validation hook): one SELECT."""
+    wid = order.warehouse_id or default_warehouse().id
+    needed = quantities_by_product(order)
+    if not needed:
+        return []
+    rows = db.session.execute(
+        select(Product.id, Product.sku, Product.name, Level.on_hand, Level.reserved)
+        .outerjoin(Level, and_(Level.product_id == Product.id, Level.warehouse_id == wid))
+        .where(Product.id.in_(sorted(needed))).order_by(Product.sku)).all()
+    problems = []
+    wh_name = None
+    for row in rows:
+        available = (row.on_hand or 0) - (row.reserved or 0)
+        if available < needed[row.id]:
+            wh_name = wh_name or db.session.scalar(select(Warehouse.name).where(Warehouse.id == wid))
+            problems.append(_("Not enough stock of %(sku)s %(name)s in %(warehouse)s: %(needed)s needed, %(available)s available.",
+                              sku=row.sku, name=row.name, warehouse=wh_name, needed=needed[row.id],
+                              available=max(available, 0)))
+    if len(problems) > MAX_LIST:
+        problems = problems[:MAX_LIST] + [_("... and %(n)s more products.", n=len(problems) - MAX_LIST)]
+    return problems
+
+
+def on_status_changed(order: Order, old_status: str, new_status: str) -> None:
+    """Reserve on confirm, release on cancel / back to draft / when the order is done."""
+    if new_status in HOLDING and old_status not in HOLDING:
+        sync_order_reservation(order)
+    elif new_status in FINISHED and new_status != order_states.SHIPPED:
+        # "shipped" waits for erp_order_goods_shipped, which consumes the reservation.
+        sync_order_reservation(order)
+
+
+def on_order_changed(order: Order, changes: dict) -> None:
+    """Follow an edit of a confirmed order: more of a product reserves more, less releases."""
+    delta = changes.get("quantity_delta") or {}
+    if delta and order.status in HOLDING:
+        sync_order_reservation(order, products=delta.keys())
+
+
+def _check_quantities(quantities: dict) -> dict[int, int]:
+    clean = {}
+    for p, q in (quantities or {}).items():
+        q = int(q)
+        if q < 0:
+            raise DomainError(_("Quantities must not be negative."))
+        if q:
+            clean[int(p)] = clean.get(int(p), 0) + q
+    return clean
+
+
+def ship_goods(order: Order, quantities: dict, reference: str | None) -> list[dict]:
+    """Goods of the order left its warehouse: consume the reservation (on hand and reserved go down).
+
+    A quantity beyond what the order holds reserved (a replacement) comes out of available stock.
+    """
+    quantities = _check_quantities(quantities)
+    if not quantities:
+        return []
+    lock_order(order)
+    stock = order_stock(order.id)
+    wid = order_warehouse_id(order)
+    changes = {p: Change(on_hand=-q, reserved=-min(q, stock.get((p, wid), OrderStock()).reserved))
+               for p, q in quantities.items()}
+    moves = apply_changes(wid, changes, MoveSpec(SHIPMENT, order_id=order.id, reference=reference or order.number,
+                                                 quantity=quantities))
+    if order.status in FINISHED:
+        sync_order_reservation(order)  # fully shipped: nothing more will leave
+    return moves
+
+
+def return_goods(order: Order, quantities: dict, restock: bool, reference: str | None) -> list[dict]:
+    """Goods of the order came back. ``restock``: back on hand ("return" moves); otherwise
+    recorded as written off ("write_off" moves that leave on hand as it is).
+
+    Never more than shipped and not yet returned (or, for an order shipped before inventory
+    was switched on, than ordered and not yet returned).
+    """
+    quantities = _check_quantities(quantities)
+    if not quantities:
+        return []
+    lock_order(order)
+    stock = order_stock(order.id)
+    shipped, returned = _per_product(stock, "shipped"), _per_product(stock, "returned")
+    if not any(shipped.values()):
+        shipped = quantities_by_product(order)
+    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(quantities)))}
+    for p, q in sorted(quantities.items()):
+        if p not in products:
+            raise NotFound(_("No such product."))
+        left = shipped.get(p, 0) - returned.get(p, 0)
+        if q > left:
+            raise DomainError(_("%(sku)s: %(q)s cannot come back on order %(number)s; only %(left)s were shipped and not yet returned.",
+                                sku=products[p].sku, q=q, number=order.number, left=max(left, 0)))
+    wid = order_warehouse_id(order)
+    if restock:
+        changes = {p: Change(on_hand=q) for p, q in quantities.items()}
+        return apply_changes(wid, changes, MoveSpec(RETURN, order_id=order.id, reference=reference or order.number),
+                             create_rows=True)
+    changes = {p: Change() for p in quantities}
+    return apply_changes(wid, changes, MoveSpec(WRITE_OFF, order_id=order.id, reference=reference or order.number,
+                                                note=_("Returned goods written off (not put back on hand)."),
+                                                quantity=quantities), create_rows=True)
+
+
+def change_order_warehouse(order: Order, warehouse_id) -> bool:
+    """Ship the order from another warehouse; a reservation moves with it in this transaction."""
+    lock_order(order)
+    db.session.refresh(order, ["status", "warehouse_id"])
+    if order.status not in order_states.EDITABLE:
+        raise Conflict(_("Order %(number)s is %(status)s; its warehouse can no longer change.",
+                         number=order.number, status=order_states.LABELS[order.status]))
+    wh = get_warehouse(warehouse_id)
+    old = order.warehouse_id
+    if old == wh.id:
+        return False
+    old_name = db.session.scalar(select(Warehouse.name).where(Warehouse.id == old)) if old else None
+    order.warehouse_id = wh.id
+    db.session.flush()
+    sync_order_reservation(order)
+    audit.record("order", order.id, "warehouse_changed", before={"warehouse": old_name}, after={"warehouse": wh.name})
+    return True
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+def parse_lines(rows) -> dict[int, int]:
+    """``[(sku_or_product_id, quantity), ...]`` as typed in a form -> ``{product_id: quantity}``.
+
+    Blank rows are skipped; an unknown SKU or a bad quantity raises a DomainError whose
+    ``field`` is ``lines-<index>-sku`` or ``lines-<index>-quantity``.
+    """
+    typed = [(i, str(s or "").strip(), q) for i, (s, q) in enumerate(rows)]
+    typed = [(i, s, q) for i, s, q in typed if s or str(q or "").strip()]
+    if not typed:
+        raise DomainError(_("Add at least one line."), field="lines")
+    skus = {s.upper() for _i, s, _q in typed}
+    found = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    result: dict[int, int] = defaultdict(int)
+    for i, sku, raw in typed:
+        product = found.get(sku.upper())
+        if product is None:
+            raise DomainError(_("Line %(n)d: unknown product code %(sku)s.", n=i + 1, sku=sku or "—"),
+                              field=f"lines-{i}-sku")
+        try:
+            result[product.id] += parse_quantity(raw)
+        except DomainError as exc:
+            raise DomainError(_("Line %(n)d: %(reason)s", n=i + 1, reason=exc), field=f"lines-{i}-quantity") from None
+    return dict(result)
+
+
+def _new_document(kind: str, prefix: str, warehouse_id: int, token: str | None, **fields) -> Document:
+    if token:
+        existing = db.session.scalar(select(Document).where(Document.form_token == token[:64]))
+        if existing is not None:
+            raise Conflict(_("This form was already sent: %(number)s was recorded. Nothing was recorded twice.",
+                             number=existing.number))
+    from erp_core.settings import company_timezone
+
+    year = to_zone(utcnow(), company_timezone()).year
+    number = f"{prefix}-{year}-{next_counter(db.session, f'inventory.{kind}.{year}'):06d}"
+    actor_id, actor_name = audit.current_actor()
+    doc = Document(number=number, kind=kind, warehouse_id=warehouse_id, form_token=(token or None) and token[:64],
+                   actor_id=actor_id, actor_name=actor_name, **fields)
+    db.session.add(doc)
+    db.session.flush()
+    return doc
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def receive_goods(warehouse_id, quantities: dict[int, int], supplier: str = "", note: str = "",
+                  token: str | None = None) -> Document:
+    """Goods arrived: one receipt document and a "receipt" move per product (on hand goes up)."""
+    wh = get_warehouse(warehouse_id)
+    quantities = _check_quantities(quantities)
+    if not quantities:
+        raise DomainError(_("Add at least one line."), field="lines")
+    doc = _new_document("receipt", "GR", wh.id, token, supplier=_clean(supplier, 200), note=_clean(note, 2000))
+    apply_changes(wh.id, {p: Change(on_hand=q) for p, q in quantities.items()},
+                  MoveSpec(RECEIPT, document_id=doc.id, reference=doc.number, note=doc.supplier), create_rows=True)
+    return doc
+
+
+def count_stock(warehouse_id, product: Product, counted, reason: str, seen=None,
+                token: str | None = None) -> Document | None:
+    """A stocktake: the counted quantity replaces on hand through an "adjustment" move.
+
+    ``seen`` is the on hand the counter was shown; if stock moved since, the count is refused
+    (recount). Counting below what is reserved is refused. Nothing to adjust: returns None.
+    """
+    wh = get_warehouse(warehouse_id)
+    reason = _clean(reason, 1000)
+    text = str(counted if counted is not None else "").strip()
+    if not text.isdigit():
+        raise DomainError(_("Enter the counted quantity as a whole number of 0 or more."), field="counted")
+    counted = int(text)
+    if counted > 10_000_000:
+        raise DomainError(_("Quantity cannot exceed %(max)s.", max=10_000_000), field="counted")
+    if not reason:
+        raise DomainError(_("Give a reason for the adjustment."), field="reason")
+    lock_levels([(product.id, wh.id)])
+    level = db.session.execute(select(Level.on_hand, Level.reserved).where(
+        Level.product_id == product.id, Level.warehouse_id == wh.id)).first()
+    on_hand = level.on_hand if level else 0
+    if seen not in (None, "") and str(seen).strip().lstrip("-").isdigit() and int(seen) != on_hand:
+        raise Conflict(_("Stock of %(sku)s in %(warehouse)s moved while you counted: the books said %(seen)s, now %(now)s. Check the count and send it again.",
+                         sku=product.sku, warehouse=wh.name, seen=seen, now=on_hand), field="counted")
+    diff = counted - on_hand
+    if diff == 0:
+        return None
+    doc = _new_document("stocktake", "ST", wh.id, token, note=reason)
+    apply_changes(wh.id, {product.id: Change(on_hand=diff)},
+                  MoveSpec(ADJUSTMENT, document_id=doc.id, reference=doc.number, note=reason),
+                  create_rows=True, shortage="count", locked=True)
+    return doc
+
+
+def transfer(from_id, to_id, quantities: dict[int, int], note: str = "", token: str | None = None) -> Document:
+    """Move stock between warehouses: available must cover it in the source."""
+    source = get_warehouse(from_id, field_name="from_warehouse_id")
+    target = get_warehouse(to_id, field_name="to_warehouse_id")
+    if source.id == target.id:
+        raise DomainError(_("Choose two different warehouses."), field="to_warehouse_id")
+    quantities = _check_quantities(quantities)
+    if not quantities:
+        raise DomainError(_("Add at least one line."), field="lines")
+    doc = _new_document("transfer", "TR", source.id, token, to_warehouse_id=target.id, note=_clean(note, 2000))
+    _ensure_levels(target.id, quantities)
+    lock_levels([(p, w) for p in quantities for w in (source.id, target.id)])
+    spec = dict(document_id=doc.id, reference=doc.number, note=doc.note)
+    apply_changes(source.id, {p: Change(on_hand=-q) for p, q in quantities.items()}, MoveSpec(TRANSFER, **spec),
+                  locked=True)
+    apply_changes(target.id, {p: Change(on_hand=q) for p, q in quantities.items()}, MoveSpec(TRANSFER, **spec),
+                  locked=True)
+    return doc
+
+
+# ----------------------------------------------------------------------------- expected receipts
+
+
+def parse_date(raw, field_name: str = "expected_date") -> date | None:
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(_("Dates are written YYYY-MM-DD."), field=field_name) from None
+
+
+def expect_receipt(product: Product, warehouse_id, quantity, supplier: str = "", expected_date=None,
+                   note: str = "") -> ExpectedReceipt:
+    """Record goods on their way from a supplier (counted as incoming for replenishment)."""
+    wh = get_warehouse(warehouse_id)
+    try:
+        qty = parse_quantity(quantity)
+    except DomainError as exc:
+        raise DomainError(str(exc), field="quantity") from None
+    when = expected_date if isinstance(expected_date, date) or expected_date is None else parse_date(expected_date)
+    _uid, actor_name = audit.current_actor()
+    er = ExpectedReceipt(product_id=product.id, warehouse_id=wh.id, quantity=qty, supplier=_clean(supplier, 200),
+                         expected_date=when, note=_clean(note, 2000), created_by=actor_name)
+    db.session.add(er)
+    db.session.flush()
+    audit.record("expected_receipt", er.id, "created", after={"sku": product.sku, "quantity": qty,
+                                                             "warehouse": wh.name, "supplier": er.supplier})
+    return er
+
+
+def _close_expected(er: ExpectedReceipt, status: str) -> None:
+    """Conditional UPDATE: only an open expected receipt can be closed (a double post is refused)."""
+    done = db.session.execute(update(ExpectedReceipt).where(ExpectedReceipt.id == er.id,
+                                                            ExpectedReceipt.status == "open")
+                              .values(status=status, closed_at=utcnow())
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict(_("This expected receipt is no longer open; nothing was changed."))
+    db.session.refresh(er)
+
+
+def receive_expected(er: ExpectedReceipt, quantity=None) -> Document:
+    """The expected goods arrived (possibly a different quantity): make the receipt."""
+    qty = er.quantity if quantity in (None, "") else None
+    if qty is None:
+        try:
+            qty = parse_quantity(quantity)
+        except DomainError as exc:
+            raise DomainError(str(exc), field="quantity") from None
+    _close_expected(er, "received")
+    doc = receive_goods(er.warehouse_id, {er.product_id: qty}, supplier=er.supplier,
+                        note=_("Expected receipt #%(id)s", id=er.id))
+    er.received_quantity, er.document_id = qty, doc.id
+    audit.record("expected_receipt", er.id, "received", before={"status": "open"},
+                 after={"status": "received", "quantity": qty, "receipt": doc.number})
+    return doc
+
+
+def cancel_expected(er: ExpectedReceipt) -> None:
+    _close_expected(er, "cancelled")
+    audit.record("expected_receipt", er.id, "cancelled", before={"status": "open"}, after={"status": "cancelled"})
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def incoming_subquery():
+    return (select(ExpectedReceipt.product_id, ExpectedReceipt.warehouse_id,
+                   func.sum(ExpectedReceipt.quantity).label("incoming"))
+            .where(ExpectedReceipt.status == "open")
+            .group_by(ExpectedReceipt.product_id, ExpectedReceipt.warehouse_id).subquery())
+
+
+def replenishment_query(warehouse_id: int):
+    """Products with a threshold whose available plus incoming in the warehouse is below it."""
+    inc = incoming_subquery()
+    available = func.coalesce(Level.on_hand, 0) - func.coalesce(Level.reserved, 0)
+    incoming = func.coalesce(inc.c.incoming, 0)
+    return (select(Product, StockRule, func.coalesce(Level.on_hand, 0).label("on_hand"),
+                   func.coalesce(Level.reserved, 0).label("reserved"), incoming.label("incoming"))
+            .join(StockRule, and_(StockRule.product_id == Product.id, StockRule.low_threshold > 0))
+            .outerjoin(Level, and_(Level.product_id == Product.id, Level.warehouse_id == warehouse_id))
+            .outerjoin(inc, and_(inc.c.product_id == Product.id, inc.c.warehouse_id == warehouse_id))
+            .where(Product.active.is_(True), available + incoming < StockRule.low_threshold))
+
+
+@dataclass
+class Suggestion:
+    quantity: int
+    reason: str
+
+
+def suggest(on_hand: int, reserved: int, incoming: int, threshold: int, reorder: int) -> Suggestion:
+    """How much to order and why: at least the shortfall to the threshold, at least the reorder quantity."""
+    available = on_hand - reserved
+    projected = available + incoming
+    shortfall = max(0, threshold - projected)
+    quantity = max(shortfall, reorder)
+    if reorder >= shortfall:
+        reason = _("Available %(available)s + incoming %(incoming)s = %(projected)s is below the threshold of %(threshold)s; the reorder quantity %(reorder)s covers the shortfall of %(shortfall)s and brings it to %(after)s.",
+                   available=available, incoming=incoming, projected=projected, threshold=threshold,
+                   reorder=reorder, shortfall=shortfall, after=projected + quantity)
+    else:
+        reason = _("Available %(available)s + incoming %(incoming)s = %(projected)s is below the threshold of %(threshold)s; the shortfall of %(shortfall)s is more than the reorder quantity %(reorder)s, so the shortfall is suggested.",
+                   available=available, incoming=incoming, projected=projected, threshold=threshold,
+                   reorder=reorder, shortfall=shortfall)
+    return Suggestion(quantity, reason)
+
+
+def order_panel(order: Order) -> dict:
+    """Per line: ordered, reserved for this order, available in the order's warehouse; shortages."""
+    default = find_default_warehouse()
+    wid = order.warehouse_id or (default.id if default else None)
+    needed = quantities_by_product(order)
+    levels = {r.product_id: r for r in db.session.execute(
+        select(Level.product_id, Level.on_hand, Level.reserved).where(
+            Level.warehouse_id == wid, Level.product_id.in_(sorted(needed) or [0]))).all()}
+    stock = order_stock(order.id)
+    shipped = _per_product(stock, "shipped")
+    rows, short = [], 0
+    for line in order.lines:
+        level = levels.get(line.product_id)
+        held = stock.get((line.product_id, wid), OrderStock()).reserved
+        available = (level.on_hand - level.reserved) if level else 0
+        outstanding = max(0, needed[line.product_id] - shipped.get(line.product_id, 0))
+        missing = max(0, outstanding - held - available) if order.status in order_states.OPEN else 0
+        short += bool(missing)
+        rows.append({"line": line, "on_hand": level.on_hand if level else 0, "reserved_total": level.reserved if level else 0,
+                     "available": available, "held": held, "shipped": shipped.get(line.product_id, 0),
+                     "missing": missing})
+    return {"order": order, "warehouse_id": wid, "warehouses": warehouses(), "rows": rows, "short": short,
+            "editable": order.status in order_states.EDITABLE}
+
+
+# ----------------------------------------------------------------------------- the check
+
+
+@dataclass
+class Difference:
+    product_id: int
+    warehouse_id: int
+    what: str
+    level: int | None
+    ledger: int | None
+
+
+def check_ledger() -> list[Difference]:
+    """Every level must equal the sum of its moves (on hand and reserved), and no order outside
+    the holding states may keep a reservation. Returns the differences (empty: all agree)."""
+    sums = {(r[0], r[1]): (int(r[2] or 0), int(r[3] or 0)) for r in db.session.execute(
+        select(Move.product_id, Move.warehouse_id, func.sum(Move.on_hand_delta), func.sum(Move.reserved_delta))
+        .group_by(Move.product_id, Move.warehouse_id))}
+    problems = []
+    seen = set()
+    for level in db.session.execute(select(Level.product_id, Level.warehouse_id, Level.on_hand, Level.reserved)
+                                    .order_by(Level.product_id, Level.warehouse_id)):
+        key = (level.product_id, level.warehouse_id)
+        seen.add(key)
+        on_hand, reserved = sums.get(key, (0, 0))
+        if level.on_hand != on_hand:
+            problems.append(Difference(*key, "on_hand", level.on_hand, on_hand))
+        if level.reserved != reserved:
+            problems.append(Difference(*key, "reserved", level.reserved, reserved))
+    for key, (on_hand, reserved) in sorted(sums.items()):
+        if key not in seen and (on_hand or reserved):
+            problems.append(Difference(*key, "missing_level", None, on_hand))
+    held = db.session.execute(
+        select(Move.order_id, Move.product_id, Move.warehouse_id, func.sum(Move.reserved_delta), Order.status)
+        .join(Order, Order.id == Move.order_id)
+        .group_by(Move.order_id, Move.product_id, Move.warehouse_id, Order.status)
+        .having(func.sum(Move.reserved_delta) != 0)).all()
+    for order_id, product_id, warehouse_id, reserved, status in held:
+        if reserved < 0 or status not in HOLDING | {order_states.SHIPPED}:
+            problems.append(Difference(product_id, warehouse_id, f"order {order_id} ({status}) holds", reserved, 0))
+    return problems
+
+
+MOVE_LABELS = {RECEIPT: _l("Receipt"), RESERVATION: _l("Reservation"), RELEASE: _l("Release"),
+               SHIPMENT: _l("Shipment"), RETURN: _l("Return"), WRITE_OFF: _l("Write-off"),
+               ADJUSTMENT: _l("Adjustment"), TRANSFER: _l("Transfer")}
+
+
+def move_links(moves: list[dict]) -> list[dict]:
+    """``{"label", "url"}`` per move, for the timelines of other plugins."""
+    return [{"label": _("Stock move #%(id)s: %(type)s of %(quantity)s", id=m["id"],
+                        type=MOVE_LABELS.get(m["type"], m["type"]), quantity=m["quantity"]),
+             "url": url_for("inventory.product", product_id=m["product_id"], reference=m["reference"] or None)}
+            for m in moves]
+
+
+def open_alert_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(LowStockAlert).where(LowStockAlert.resolved_at.is_(None)))
+
+

@@ -18,11 +18,21 @@ from erp_core.money import currency_exponent, format_plain, to_decimal
 from .reports import Result
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value):
+    """Text a spreadsheet will not run as a formula (a customer named "=HYPERLINK(...)")."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _cell(column, row):
     value = row.get(column.key)
     if column.kind == "money":
         return to_decimal(value or 0, row["currency"])
-    return value
+    return safe_text(value) if column.kind == "text" else value
 
 
 def to_csv(result: Result) -> bytes:
@@ -30,7 +40,7 @@ def to_csv(result: Result) -> bytes:
     writer = csv.writer(out)
     writer.writerow([str(c.label) for c in result.columns])
     for row in result.rows:
-        writer.writerow([format_plain(row.get(c.key) or 0, row["currency"]) if c.kind == "money" else row.get(c.key)
+        writer.writerow([format_plain(row.get(c.key) or 0, row["currency"]) if c.kind == "money" else _cell(c, row)
                          for c in result.columns])
     # UTF-8 with a byte-order mark, so that spreadsheet programs read Chinese names correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -260,3 +260,16 @@ def test_refund_rows_count_only_paid_out_refunds(fin_app, book):
         db.session.commit()
         assert db.session.query(Refund).count() == 2
         assert [(r["currency"], r["refunded"]) for r in _run("refunds").rows] == [("CNY", 10000)]
+
+
+def test_exports_never_carry_formulas(fin_app):
+    from plugins.orders import services as orders
+
+    with fin_app.test_request_context(method="POST"):
+        customer = orders.create_customer('=HYPERLINK("http://evil.example","x")')
+        make_order(("10", 1, "0"), customer=customer)
+    client = _finance_client(fin_app)
+    text = client.get("/finance/reports/customers/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in text
+    rows = read_xlsx_rows(client.get("/finance/reports/customers/export.xlsx").get_data())
+    assert rows[1][0].startswith("'=HYPERLINK")

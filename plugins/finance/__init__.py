@@ -20,9 +20,9 @@ meta = PluginMeta(
 
 @hookimpl
 def erp_blueprints():
-    from .views import bp
+    from .views import bp, refunds_bp, reports_bp
 
-    return [bp]
+    return [bp, refunds_bp, reports_bp]
 
 
 @hookimpl
@@ -41,8 +41,8 @@ def erp_permissions():
 def erp_nav_items():
     return [
         NavItem(_pl("finance", "Payments"), "finance.payments", "finance.view", icon="cash-stack", order=40),
-        NavItem(_pl("finance", "Refunds"), "finance.refunds", "finance.view", icon="arrow-return-left", order=41),
-        NavItem(_l("Finance reports"), "finance.reports_index", "finance.reports.view", icon="bar-chart-line",
+        NavItem(_pl("finance", "Refunds"), "finance_refunds.refunds", "finance.view", icon="arrow-return-left", order=41),
+        NavItem(_l("Finance reports"), "finance_reports.reports_index", "finance.reports.view", icon="bar-chart-line",
                 order=42),
     ]
 

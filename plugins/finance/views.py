@@ -31,6 +31,10 @@ from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, Refun
 from .models import Payment, Refund
 
 bp = Blueprint("finance", __name__, url_prefix="/finance", template_folder="templates", static_folder="static")
+# Refunds and reports have menu entries of their own: their own blueprints keep the menu's
+# highlight on the entry of the page (the menu highlights every entry of the current blueprint).
+refunds_bp = Blueprint("finance_refunds", __name__, url_prefix="/finance/refunds", template_folder="templates")
+reports_bp = Blueprint("finance_reports", __name__, url_prefix="/finance/reports", template_folder="templates")
 
 
 def _back(form, fallback: str) -> str:
@@ -257,7 +261,7 @@ def refund_payment(payment_id: int):
     return _payment_page(payment, db.session.get(Order, payment.order_id), form, status=422)
 
 
-@bp.route("/refunds")
+@refunds_bp.route("")
 @requires("finance.view")
 def refunds():
     stmt = select(Refund).join(Order, Order.id == Refund.order_id).options(contains_eager(Refund.order))
@@ -278,12 +282,12 @@ def refunds():
                            can_refund=has_permission("finance.refunds.manage"))
 
 
-@bp.route("/refunds/<int:refund_id>/approve", methods=["POST"])
+@refunds_bp.route("/<int:refund_id>/approve", methods=["POST"])
 @requires("finance.refunds.manage")
 def approve_refund(refund_id: int):
     refund = services.get_refund(refund_id)
     form = DecisionForm()
-    back = _back(form, url_for("finance.refunds"))
+    back = _back(form, url_for("finance_refunds.refunds"))
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "danger")
         return redirect(back)
@@ -301,12 +305,12 @@ def approve_refund(refund_id: int):
     return redirect(back)
 
 
-@bp.route("/refunds/<int:refund_id>/reject", methods=["POST"])
+@refunds_bp.route("/<int:refund_id>/reject", methods=["POST"])
 @requires("finance.refunds.manage")
 def reject_refund(refund_id: int):
     refund = services.get_refund(refund_id)
     form = DecisionForm()
-    back = _back(form, url_for("finance.refunds"))
+    back = _back(form, url_for("finance_refunds.refunds"))
     try:
         services.reject_refund(refund, form.note.data or "")
         db.session.commit()
@@ -389,13 +393,13 @@ def _get_report(key: str):
     return report
 
 
-@bp.route("/reports")
+@reports_bp.route("")
 @requires("finance.reports.view")
 def reports_index():
     return render_template("finance/reports/index.html", reports=reports.REPORTS.values())
 
 
-@bp.route("/reports/<key>")
+@reports_bp.route("/<key>")
 @requires("finance.reports.view")
 def report(key: str):
     report = _get_report(key)
@@ -440,7 +444,7 @@ def _filter_description(report, filters: reports.Filters) -> list[tuple[str, str
     return rows
 
 
-@bp.route("/reports/<key>/export.<any(csv, xlsx):fmt>")
+@reports_bp.route("/<key>/export.<any(csv, xlsx):fmt>")
 @requires("finance.reports.view")
 def export_report(key: str, fmt: str):
     report = _get_report(key)

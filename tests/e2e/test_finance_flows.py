@@ -47,6 +47,14 @@ def sign_in(page, server):
     expect(page).to_have_url(server.url("/dashboard"))
 
 
+def _open(page, toggle: str, form: str):
+    """Unfold a collapsed form and wait until Bootstrap's animation has finished."""
+    page.get_by_test_id(toggle).click()
+    expect(page.get_by_test_id(form)).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    expect(page.get_by_test_id(form)).not_to_have_class(re.compile("collapsing"))
+    return page.get_by_test_id(form)
+
+
 def _takings_row(page):
     return page.get_by_test_id("report-table").locator("tbody tr").first
 
@@ -58,8 +66,7 @@ def test_pay_in_two_steps_refund_part_and_see_the_report(page, finance_server, s
     # 1. a partial payment in cash
     page.goto(finance_server.url(f"/finance/orders/{order_id}"))
     expect(page.get_by_test_id("payment-state")).to_have_text("Unpaid")
-    page.get_by_test_id("record-payment-toggle").click()
-    form = page.get_by_test_id("record-payment-form")
+    form = _open(page, "record-payment-toggle", "record-payment-form")
     form.get_by_label("Method").select_option("cash")
     form.get_by_label("Amount").fill("40")
     form.get_by_label("Reference").fill("Till 2")
@@ -70,20 +77,21 @@ def test_pay_in_two_steps_refund_part_and_see_the_report(page, finance_server, s
     shot(page, "finance-partial-payment")
 
     # an overpayment is refused beside the field, with the amount still due
-    page.get_by_test_id("record-payment-toggle").click()
+    form = _open(page, "record-payment-toggle", "record-payment-form")
     form.get_by_label("Amount").fill("500")
     form.get_by_test_id("record-payment-submit").click()
     expect(page.locator("#pay-amount + .invalid-feedback")).to_contain_text("more than the CN¥60.00 still due")
     page.goto(finance_server.url(f"/finance/orders/{order_id}"))
 
     # 2. the rest through the demo gateway: its signed callback records the payment
-    page.get_by_test_id("online-payment-toggle").click()
-    online = page.get_by_test_id("online-payment-form")
+    online = _open(page, "online-payment-toggle", "online-payment-form")
     expect(online.get_by_label("Amount")).to_have_value("60.00")
     online.get_by_test_id("online-payment-submit").click()
+    page.wait_for_url(re.compile(r"/finance/demo-gateway/pay\?"))
     expect(page.get_by_test_id("gateway-amount")).to_have_text("CN¥60.00")
     shot(page, "finance-demo-gateway")
     page.get_by_test_id("gateway-pay").click()
+    page.wait_for_url(finance_server.url(f"/finance/orders/{order_id}"))
     expect(page.get_by_text(re.compile(r"The demo gateway confirmed payment PAY-\d+\."))).to_be_visible()
     expect(page.get_by_test_id("payment-state")).to_have_text("Paid")
     expect(page.get_by_test_id("finance-balance")).to_have_text("CN¥100.00")

@@ -118,16 +118,8 @@ def load(ctx) -> None:
 
 
 def _advance(order: Order, target: str, rng) -> None:
-    """Walk a draft order to ``target`` through the orders services (every hook fires)."""
-    advance = getattr(order_services, "advance_order", None)
-    if advance is not None:
-        note = "客户改变主意" if target == states.CANCELLED else None
-        advance(order, target, note=note)
-        return
-    path = {states.CONFIRMED: ["confirm"], states.PARTIALLY_SHIPPED: ["confirm"],
-            states.SHIPPED: ["confirm", "mark_shipped"],
-            states.DELIVERED: ["confirm", "mark_shipped", "mark_delivered"],
-            states.COMPLETED: ["confirm", "mark_shipped", "mark_delivered", "complete"],
-            states.CANCELLED: ["confirm", "cancel"]}.get(target, [])
-    for action in path:
-        order_services.perform_action(order, action, "客户改变主意" if action == "cancel" else None, None)
+    """Walk a draft order to ``target`` through the orders services (every hook fires), each step
+    dated some hours after the previous one as the orders demo does."""
+    from plugins.orders.demo import advance
+
+    advance(order, target, rng)

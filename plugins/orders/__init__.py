@@ -3,14 +3,14 @@
 from flask_babel import lazy_gettext as _l
 
 from erp_core import hookimpl
-from erp_core.contrib import NavItem, Permission
+from erp_core.contrib import NavItem, Permission, Widget
 from erp_core.plugins import PluginMeta
 
 from . import models  # noqa: F401  (registers the tables)
 
 meta = PluginMeta(
     name="orders",
-    version="0.1.0",
+    version="0.2.0",
     title=_l("Orders"),
     description=_l("Customers, the product catalogue and sales orders, from entry to completion."),
 )
@@ -36,3 +36,41 @@ def erp_permissions():
         Permission("orders.products.view", _l("See the product catalogue"), CS_WH_FIN),
         Permission("orders.products.edit", _l("Change the product catalogue"), ("warehouse",)),
     ]
+
+
+@hookimpl
+def erp_blueprints():
+    from . import api  # noqa: F401  (its routes join the orders blueprint)
+    from .views import bp
+    from .views_catalogue import customers_bp, products_bp
+
+    return [bp, customers_bp, products_bp]
+
+
+@hookimpl
+def erp_nav_items():
+    return [
+        NavItem(_l("Orders"), "orders.index", "orders.view", icon="receipt", order=10),
+        NavItem(_l("Customers"), "orders_customers.index", "orders.customers.view", icon="people", order=12),
+        NavItem(_l("Products"), "orders_products.index", "orders.products.view", icon="tags", order=14),
+    ]
+
+
+@hookimpl
+def erp_dashboard_widgets(user):
+    from . import display, queries
+
+    return [
+        Widget(_l("Orders awaiting confirmation"), "orders/_widget_drafts.html", queries.awaiting_confirmation,
+               permission="orders.view", order=10, width=6),
+        Widget(_l("Today's orders"), "orders/_widget_today.html",
+               lambda: {"today": queries.today_summary(), "chart": display.daily_chart(queries.daily_counts(14))},
+               permission="orders.view", order=11, width=6),
+    ]
+
+
+@hookimpl
+def erp_demo_data(ctx):
+    from .demo import load
+
+    load(ctx)

@@ -121,9 +121,19 @@ class Order(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
     # Optimistic lock: a form carries the version it was drawn from; a stale post is refused.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # A random key the entry form carries, so that a double-posted form creates one order only.
+    entry_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position")
+
+    @property
+    def ship_place(self) -> str:
+        """Postcode, city and region on one line (the region left out when it is the city)."""
+        parts = [self.ship_postcode, self.ship_city]
+        if self.ship_region and self.ship_region != self.ship_city:
+            parts.append(self.ship_region)
+        return " ".join(p for p in parts if p)
 
     @property
     def ship_address_text(self) -> str:

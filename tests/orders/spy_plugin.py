@@ -52,3 +52,23 @@ def erp_order_manual_shipping(order):
 def erp_order_actions(order, user):
     CALLS.append(("actions", order.number))
     return _act("actions", order, user) or []
+
+
+@hookimpl
+def erp_order_panels(order, user):
+    CALLS.append(("panels", order.number))
+    return _act("panels", order, user) or []
+
+
+@hookimpl
+def erp_order_goods_shipped(order, quantities, reference):
+    CALLS.append(("shipped", dict(quantities), reference))
+    _act("shipped", order, quantities, reference)
+
+
+@hookimpl
+def erp_blueprints():
+    # Only to give the spy's panel template a folder.
+    from flask import Blueprint
+
+    return [Blueprint("spy", __name__, template_folder="templates")]

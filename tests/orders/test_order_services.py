@@ -1,7 +1,5 @@
 """Order entry, changes and the status machine, with every hook orders calls."""
 
-from decimal import Decimal
-
 import pytest
 
 from erp_core.errors import Conflict, DomainError, ValidationProblems
@@ -70,8 +68,9 @@ def test_rounding_cases_that_broke_other_erps(orders_app, currency, price, quant
     (dict(quantity="1.5"), "quantity", "whole number"),
     (dict(quantity="abc"), "quantity", "whole number"),
     (dict(quantity="99999999999"), "quantity", "cannot exceed"),
-    (dict(product_id="999999"), "product_id", "unknown product"),
-    (dict(product_id=""), "product_id", "choose a product"),
+    (dict(product_id="999999"), "product_id", "Unknown product"),
+    (dict(product_id=""), "product_id", "Choose a product"),
+    (dict(product_id="", sku="NOPE-1"), "product_id", "No product has the code NOPE-1"),
     (dict(unit_price="1.234"), "unit_price", "decimals"),
     (dict(unit_price="-1"), "unit_price", "negative"),
     (dict(discount="101"), "discount", "between 0 and 100"),
@@ -192,16 +191,6 @@ def test_confirmed_order_can_change_until_shipped(orders_app):
         db.session.commit()
         with pytest.raises(Conflict, match="can no longer be changed"):
             services.update_order(order, _order_input(customer, LineInput(pen.id, 1)), order.version)
-
-
-SPY = "spy=tests.orders.spy_plugin"
-
-
-@pytest.fixture
-def spy_app(make_app):
-    spy.reset()
-    yield make_app(plugins=["orders", SPY])
-    spy.reset()
 
 
 def test_hook_erp_order_created(spy_app):

@@ -1,0 +1,61 @@
+"""JSON endpoints of the order entry page's pickers (customer, product, likely duplicates)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from erp_core.extensions import db
+
+from erp_core.money import currency_exponent, format_plain
+from erp_core.security import requires
+
+from . import queries, services
+from .models import Customer
+from .views import bp
+
+
+def _address_json(address) -> dict:
+    return {"id": address.id, "label": address.label, "recipient": address.recipient, "phone": address.phone,
+            "line1": address.line1, "line2": address.line2, "city": address.city, "region": address.region,
+            "postcode": address.postcode, "country": address.country, "is_default": address.is_default,
+            "text": address.one_line()}
+
+
+def _customer_json(customer) -> dict:
+    data = {"id": customer.id, "name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
+            "url": url_for("orders_customers.detail", customer_id=customer.id),
+            "addresses": [_address_json(a) for a in customer.addresses]}
+    return data
+
+
+@bp.route("/api/customers")
+@requires("orders.customers.view")
+def api_customers():
+    q = (request.args.get("q") or "").strip()[:100]
+    found = queries.search_customers(q, limit=10) if q else []
+    return jsonify({"results": [_customer_json(c) for c in found]})
+
+
+@bp.route("/api/customers/duplicates")
+@requires("orders.customers.view")
+def api_duplicates():
+    exclude = request.args.get("exclude", "")
+    matches = services.find_duplicates(request.args.get("phone"), request.args.get("email"),
+                                       exclude_id=int(exclude) if exclude.isdigit() else None)
+    if matches:  # their addresses in one more statement, for "use this customer"
+        db.session.scalars(select(Customer).where(Customer.id.in_([c.id for c in matches]))
+                           .options(selectinload(Customer.addresses))).all()
+    return jsonify({"matches": [_customer_json(c) for c in matches]})
+
+
+@bp.route("/api/products")
+@requires("orders.products.view")
+def api_products():
+    q = (request.args.get("q") or "").strip()[:100]
+    found = queries.search_products(q, limit=15) if q else []
+    return jsonify({"results": [
+        {"id": p.id, "sku": p.sku, "name": p.name, "spec": p.spec, "unit": p.unit, "currency": p.currency,
+         "price": format_plain(p.price_minor, p.currency), "price_minor": p.price_minor,
+         "decimals": currency_exponent(p.currency)} for p in found]})

@@ -225,8 +225,12 @@ def _facts(**values) -> dict:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _text(value, limit: int = MAX_TEXT) -> str:
-    return (value or "").strip()[:limit]
+def clean_text(value, limit: int = MAX_TEXT) -> str:
+    """Typed text, trimmed and without NUL characters (PostgreSQL refuses them in text)."""
+    return (value or "").replace("\x00", "").strip()[:limit]
+
+
+_text = clean_text
 
 
 def _lock_order(order: Order) -> None:

@@ -169,7 +169,7 @@ def receipt(order_id: int):
 def payments():
     stmt = select(Payment).join(Order, Order.id == Payment.order_id).options(contains_eager(Payment.order))
     args = request.args
-    q = (args.get("q") or "").strip()
+    q = services.clean_text(args.get("q"), 100)
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(Order.number.ilike(like), Payment.reference.ilike(like),
@@ -271,7 +271,7 @@ def refunds():
     source = request.args.get("source")
     if source in states.SOURCE_LABELS:
         stmt = stmt.where(Refund.source_type == source)
-    q = (request.args.get("q") or "").strip()
+    q = services.clean_text(request.args.get("q"), 100)
     if q:
         stmt = stmt.where(Order.number.ilike(f"%{q}%"))
     stmt, sort, desc = apply_sort(stmt, {"id": Refund.id, "amount": Refund.amount_minor,

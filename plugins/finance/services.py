@@ -403,7 +403,7 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
         confirmed = adapter.confirm(_request_for(payment, order), data)
     except AdapterError as exc:
         raise CallbackRejected(str(exc)) from None
-    provider_ref = (confirmed.provider_ref or data.provider_ref)[:120]
+    provider_ref = clean_text(confirmed.provider_ref or data.provider_ref, 120)
     if payment.status != states.PENDING:
         return _repeated_callback(payment, provider_ref, confirmed.status)
     now = utcnow()

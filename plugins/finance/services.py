@@ -404,6 +404,8 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     except AdapterError as exc:
         raise CallbackRejected(str(exc)) from None
     provider_ref = clean_text(confirmed.provider_ref or data.provider_ref, 120)
+    if not provider_ref:
+        raise CallbackRejected(_("The callback names no transaction."))
     if payment.status != states.PENDING:
         return _repeated_callback(payment, provider_ref, confirmed.status)
     now = utcnow()

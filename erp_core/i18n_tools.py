@@ -24,6 +24,7 @@ LOCALES = ("zh_Hans_CN",)
 KEYWORDS = {
     "_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
     "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3), "lazy_ngettext": (1, 2),
+    "lazy_pgettext": ((1, "c"), 2), "_pl": ((1, "c"), 2),
 }
 METHOD_MAP = [
     ("**/tests/**", "ignore"),

@@ -1,0 +1,295 @@
+"""Payment adapters: one small class per payment method, behind one interface.
+
+Finance lists the adapters every enabled plugin returns from ``erp_payment_adapters`` (its own
+three built-ins included); the site switches each method on or off in the settings. An adapter
+is a plain class with no database access and no Flask dependency, built with its settings, so
+the contract kit (:mod:`plugins.finance.testing`) can run the same tests against every one.
+
+The life of a payment, as finance drives it:
+
+* ``start(payment)``: begin collecting. A *manual* method (cash, bank transfer) answers
+  ``StartResult(status="paid")``: the money is in hand, the clerk is recording it. An *online*
+  method answers ``StartResult(status="pending", redirect_url=...)``: the customer pays on the
+  provider's page and the payment waits for the provider's callback.
+* ``verify_callback(body, headers)``: check a provider's notification (signature in constant
+  time, well-formed fields) and return what it says as :class:`CallbackData`; raise
+  :class:`CallbackRejected` otherwise. Finance then checks amount, currency and order against the
+  pending payment and records it once, however often the callback arrives.
+* ``confirm(payment, evidence)``: decide whether a payment is paid, given the clerk's entry for
+  manual methods (``{"reference": ...}``) or the verified callback data for online ones.
+* ``refund(refund)``: give money back. Answers ``RefundResult(status="refunded" | "pending" |
+  "failed")``. Adapters with ``remote = True`` talk to a provider over the network: finance then
+  calls ``refund`` from a background job after the transaction commits, never inside it.
+
+Amounts are integer minor units with an ISO 4217 currency, as everywhere in the ERP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
+
+from erp_core.contrib import SettingField
+
+
+class AdapterError(Exception):
+    """The adapter refuses an operation; ``str()`` is a message for the user."""
+
+
+class CallbackRejected(AdapterError):
+    """A provider callback is not authentic or not well-formed; nothing is recorded."""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What finance tells an adapter about a payment."""
+
+    merchant_ref: str  # this site's reference of the payment, e.g. "PAY-000123"
+    order_number: str
+    amount_minor: int
+    currency: str
+    description: str = ""
+    reference: str = ""  # what the clerk typed (bank transfer reference, receipt number)
+    return_url: str = ""  # where the provider sends the customer back
+    callback_url: str = ""  # where the provider posts its notification
+    site_url: str = ""  # the site's root URL, e.g. "https://erp.example.com/"
+
+
+@dataclass(frozen=True)
+class StartResult:
+    status: str  # "paid" (manual methods) or "pending" (online: wait for the callback)
+    redirect_url: str = ""
+    provider_ref: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    status: str  # "paid", "pending" or "failed"
+    provider_ref: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackData:
+    """A verified provider notification."""
+
+    merchant_ref: str
+    provider_ref: str
+    order_number: str
+    amount_minor: int
+    currency: str
+    status: str  # "paid" or "failed"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    refund_ref: str  # this site's reference of the refund, e.g. "REF-000045"
+    merchant_ref: str  # the payment being refunded
+    provider_ref: str | None  # the provider's transaction of that payment
+    amount_minor: int
+    currency: str
+    reason: str
+    reference: str = ""  # what the clerk typed (e.g. the bank transfer of the refund)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    status: str  # "refunded", "pending" (the provider confirms later) or "failed"
+    provider_ref: str | None = None
+    message: str = ""
+
+
+class PaymentAdapter:
+    """Base class of payment methods. Subclass it and return the class from
+    ``erp_payment_adapters``; run :class:`plugins.finance.testing.PaymentAdapterContract`
+    against it in your own test suite."""
+
+    code: str = ""  # unique, lowercase, e.g. "acme_pay"; stored on every payment
+    label: Any = ""  # shown to users (may be a lazy translation)
+    online: bool = False  # the customer pays on the provider's page; a callback confirms it
+    remote: bool = False  # talks to a provider over the network (refunds then run as jobs)
+    requires_reference: bool = False  # the clerk must type a reference when recording
+    refundable: bool = True
+    enabled_by_default: bool = False
+
+    def __init__(self, settings: Mapping[str, Any] | None = None):
+        # The values of the fields returned by settings_fields(), keyed by the part of the key
+        # after "finance.<code>." (e.g. {"secret": "..."}).
+        self.settings = dict(settings or {})
+
+    @classmethod
+    def settings_fields(cls) -> list[SettingField]:
+        """Extra site settings this method needs, keyed ``finance.<code>.<name>``."""
+        return []
+
+    def start(self, payment: PaymentRequest) -> StartResult:
+        raise NotImplementedError
+
+    def confirm(self, payment: PaymentRequest, evidence: Mapping[str, Any]) -> ConfirmResult:
+        raise NotImplementedError
+
+    def refund(self, refund: RefundRequest) -> RefundResult:
+        raise NotImplementedError
+
+    def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> CallbackData:
+        raise CallbackRejected(_l("This payment method does not accept callbacks."))
+
+    def sign_test_callback(self, payment: PaymentRequest, provider_ref: str, status: str = "paid",
+                           **overrides) -> tuple[bytes, dict[str, str]]:
+        """Online adapters only: a callback as the provider would send it (body, headers), for
+        the contract kit and demo data. ``overrides`` replace fields of the payload."""
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------------------- manual methods
+
+
+class _ManualAdapter(PaymentAdapter):
+    """Money counted or seen on a statement by a clerk: recorded as paid at once."""
+
+    enabled_by_default = True
+
+    def start(self, payment: PaymentRequest) -> StartResult:
+        result = self.confirm(payment, {"reference": payment.reference})
+        return StartResult(status=result.status, provider_ref=None)
+
+    def confirm(self, payment: PaymentRequest, evidence: Mapping[str, Any]) -> ConfirmResult:
+        if payment.amount_minor <= 0:
+            raise AdapterError(_l("The amount must be more than zero."))
+        reference = str(evidence.get("reference") or "").strip()
+        if self.requires_reference and not reference:
+            raise AdapterError(_l("Type the bank transfer's reference."))
+        return ConfirmResult(status="paid")
+
+    def refund(self, refund: RefundRequest) -> RefundResult:
+        if refund.amount_minor <= 0:
+            raise AdapterError(_l("The amount must be more than zero."))
+        return RefundResult(status="refunded", provider_ref=None)
+
+
+class CashAdapter(_ManualAdapter):
+    code = "cash"
+    label = _pl("finance", "Cash")
+
+
+class BankTransferAdapter(_ManualAdapter):
+    code = "bank_transfer"
+    label = _pl("finance", "Bank transfer")
+    requires_reference = True
+
+
+# ----------------------------------------------------------------------------- demo gateway
+
+
+SIGNATURE_HEADER = "X-Demo-Gateway-Signature"
+
+
+class DemoGatewayAdapter(PaymentAdapter):
+    """An offline, simulated online payment provider with signed callbacks.
+
+    ``start`` sends the customer to a page of this site that plays the provider (its query is
+    signed, so the page can trust the amount); paying there posts a JSON callback signed with
+    HMAC-SHA256 in the ``X-Demo-Gateway-Signature`` header, exactly as a real provider's server
+    would. Used by demo data and tests; switch it off on a real site.
+    """
+
+    code = "demo_gateway"
+    label = _l("Demo online gateway")
+    online = True
+    enabled_by_default = True
+
+    @classmethod
+    def settings_fields(cls) -> list[SettingField]:
+        return [SettingField("finance.demo_gateway.secret", _l("Demo gateway signing secret"), "secret", "",
+                             _pl("finance", "Finance"),
+                             help=_l("Leave empty to derive one from the site's secret key."))]
+
+    @property
+    def _key(self) -> bytes:
+        secret = str(self.settings.get("secret") or "")
+        if not secret:
+            raise AdapterError(_l("The demo gateway has no signing secret."))
+        return secret.encode()
+
+    def sign(self, message: bytes) -> str:
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def _page_fields(self, payment: PaymentRequest) -> dict[str, str]:
+        return {"ref": payment.merchant_ref, "order": payment.order_number, "amount": str(payment.amount_minor),
+                "currency": payment.currency, "return": payment.return_url}
+
+    def start(self, payment: PaymentRequest) -> StartResult:
+        if payment.amount_minor <= 0:
+            raise AdapterError(_l("The amount must be more than zero."))
+        fields = self._page_fields(payment)
+        fields["sig"] = self.sign(urlencode(sorted(fields.items())).encode())
+        page = payment.site_url.rstrip("/") + "/finance/demo-gateway/pay"
+        return StartResult(status="pending", redirect_url=f"{page}?{urlencode(fields)}")
+
+    def verify_page(self, query: Mapping[str, str]) -> dict[str, str]:
+        """Check the signed query of the simulated payment page; returns its fields."""
+        fields = {k: str(query.get(k, "")) for k in ("ref", "order", "amount", "currency", "return")}
+        expected = self.sign(urlencode(sorted(fields.items())).encode())
+        if not hmac.compare_digest(expected, str(query.get("sig", ""))):
+            raise CallbackRejected(_l("This payment link is not valid."))
+        return fields
+
+    def confirm(self, payment: PaymentRequest, evidence: Mapping[str, Any]) -> ConfirmResult:
+        # Only a verified callback proves a demo payment.
+        if not isinstance(evidence, CallbackData):
+            return ConfirmResult(status="pending")
+        if (evidence.merchant_ref, evidence.amount_minor, evidence.currency) != \
+                (payment.merchant_ref, payment.amount_minor, payment.currency):
+            raise AdapterError(_l("The callback does not match the payment."))
+        return ConfirmResult(status=evidence.status, provider_ref=evidence.provider_ref)
+
+    def refund(self, refund: RefundRequest) -> RefundResult:
+        if refund.amount_minor <= 0:
+            raise AdapterError(_l("The amount must be more than zero."))
+        if not refund.provider_ref:
+            raise AdapterError(_l("This payment has no gateway transaction to refund."))
+        return RefundResult(status="refunded", provider_ref="DGR-" + secrets.token_hex(6).upper())
+
+    def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> CallbackData:
+        header = ""
+        for name, value in headers.items():
+            if name.lower() == SIGNATURE_HEADER.lower():
+                header = str(value)
+        given = header.removeprefix("sha256=")
+        if not given or not hmac.compare_digest(self.sign(body), given):
+            raise CallbackRejected(_l("The callback's signature is not valid."))
+        try:
+            data = json.loads(body.decode("utf-8"))
+            amount = data["amount_minor"]
+            if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+                raise ValueError("amount")
+            status = data["status"]
+            if status not in ("paid", "failed"):
+                raise ValueError("status")
+            return CallbackData(merchant_ref=str(data["merchant_ref"]), provider_ref=str(data["transaction_id"]),
+                                order_number=str(data["order"]), amount_minor=amount,
+                                currency=str(data["currency"]), status=status, raw=data)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise CallbackRejected(_l("The callback is malformed.")) from None
+
+    def sign_test_callback(self, payment: PaymentRequest, provider_ref: str, status: str = "paid",
+                           **overrides) -> tuple[bytes, dict[str, str]]:
+        payload = {"merchant_ref": payment.merchant_ref, "transaction_id": provider_ref,
+                   "order": payment.order_number, "amount_minor": payment.amount_minor,
+                   "currency": payment.currency, "status": status}
+        payload.update(overrides)
+        body = json.dumps(payload, sort_keys=True).encode()
+        return body, {SIGNATURE_HEADER: "sha256=" + self.sign(body), "Content-Type": "application/json"}
+
+
+BUILTIN_ADAPTERS = (CashAdapter, BankTransferAdapter, DemoGatewayAdapter)

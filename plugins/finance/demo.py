@@ -1,0 +1,96 @@
+"""Demo data: payments (cash, bank transfer, demo gateway) and refunds on the demo orders."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from erp_core.errors import DomainError
+from erp_core.extensions import db
+from erp_core.models import AuditLog
+from erp_core.timeutil import utcnow
+from plugins.orders.models import Order
+
+from . import services, states
+
+REASONS = ("Damaged in transit", "Customer returned one item", "Price adjustment agreed with the customer",
+           "Late delivery goodwill gesture")
+
+
+def _orders(ctx) -> list[Order]:
+    found = []
+    for item in ctx.data.get("orders", []) or []:
+        order = item if isinstance(item, Order) else db.session.get(Order, int(item))
+        if order is not None:
+            found.append(order)
+    return found
+
+
+def _when(order: Order, rng) -> "datetime":  # noqa: F821
+    base = order.confirmed_at or order.created_at or utcnow()
+    moment = base + timedelta(hours=rng.randint(1, 72))
+    return min(moment, utcnow() - timedelta(minutes=1))
+
+
+def _backdate(when) -> None:
+    """Give the audit entries not yet written the demo's point in time."""
+    for obj in db.session.new:
+        if isinstance(obj, AuditLog):
+            obj.at = when
+
+
+def load(ctx) -> None:
+    rng = ctx.rng
+    gateway = services.get_adapter("demo_gateway", must_be_enabled=False)
+    counts = {"payments": 0, "refunds": 0}
+    refundable = []
+    for order in _orders(ctx):
+        if order.status not in states.SALE_STATUSES or order.total_minor <= 0:
+            continue
+        roll = rng.random()
+        try:
+            if roll < 0.15:
+                continue  # unpaid: shows up in receivables
+            if roll < 0.30:  # partly paid in cash
+                part = max(order.total_minor * rng.choice((30, 50, 70)) // 100, 1)
+                when = _when(order, rng)
+                services.record_payment(order, "cash", part, paid_at=when, note="Deposit")
+                _backdate(when)
+                counts["payments"] += 1
+                continue
+            if roll < 0.55:  # paid online through the demo gateway
+                when = _when(order, rng)
+                payment, _url = services.start_online_payment(order, "demo_gateway", order.total_minor,
+                                                              site_url="http://localhost/")
+                _backdate(when)
+                body, headers = gateway.sign_test_callback(services.callback_request(payment),
+                                                           "DG-" + secrets.token_hex(8).upper())
+                services.handle_callback("demo_gateway", body, headers)
+                payment.paid_at = when  # demo history: spread over the past days
+                _backdate(when)
+                refundable.append(payment)
+            else:
+                method = rng.choice(("cash", "bank_transfer"))
+                payment = services.record_payment(order, method, order.total_minor, paid_at=_when(order, rng),
+                                                  reference=f"TRX{rng.randint(100000, 999999)}"
+                                                  if method == "bank_transfer" else "")
+                _backdate(payment.paid_at)
+                refundable.append(payment)
+            counts["payments"] += 1
+        except DomainError as exc:  # e.g. a method switched off on this site
+            ctx.log(f"  finance demo: order {order.number} skipped: {exc}")
+    db.session.flush()
+    for index, payment in enumerate(rng.sample(refundable, min(len(refundable), max(4, len(refundable) // 6)))):
+        amount = max(payment.amount_minor * rng.choice((10, 25, 50)) // 100, 1)
+        when = min(payment.paid_at + timedelta(days=rng.randint(1, 5)), utcnow())
+        refund = services.request_refund(payment, amount, rng.choice(REASONS))
+        refund.requested_at = when
+        if index % 4 == 3:
+            services.reject_refund(refund, "Goods not received back yet")
+        elif index % 4 != 2:  # one in four stays in the queue, waiting for finance
+            services.approve_refund(refund)
+            refund.refunded_at = refund.decided_at = when
+        _backdate(when)
+        counts["refunds"] += 1
+    ctx.data["finance"] = counts
+    ctx.log(f"  finance: {counts['payments']} payments, {counts['refunds']} refunds")

@@ -1,0 +1,485 @@
+"""Finance reports (财务报表): every number is an SQL aggregate computed by the database.
+
+Two views of revenue, said on every page (see docs/finance.md):
+
+* the **cash view** counts money: payments received by the time they were paid, refunds by the
+  time they were paid out;
+* the **sales view** counts orders: order totals (and order lines) of confirmed orders that are
+  not cancelled, by the time they were confirmed.
+
+Amounts are never added across currencies: every aggregate groups by currency.
+
+Days are the company's local days (``settings.company_timezone()``), DST included. SQLite has no
+time-zone functions, so the local period boundaries of the requested range are computed here in
+Python (zoneinfo) as UTC instants, and each row is put in its period by a balanced CASE
+expression over those boundaries (``ts < b_mid``, about log2(periods) comparisons a row). The same
+SQL runs on SQLite and PostgreSQL, needs no time-zone support from the database and no index
+beyond the one that narrows the range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
+from sqlalchemy import Integer, bindparam, case, func, literal, literal_column, select, union_all
+
+from erp_core.db import UTCDateTime
+from erp_core.extensions import db
+from erp_core.timeutil import local_day_bounds
+from plugins.orders.models import Customer, Order, OrderLine, Product
+
+from . import states
+from .models import Payment, Refund
+
+MAX_PERIODS = 3700  # about ten years of days
+GRAINS = ("day", "week", "month")
+GRAIN_LABELS = {"day": _pl("finance", "Day"), "week": _pl("finance", "Week"), "month": _pl("finance", "Month")}
+AGE_BUCKETS = ("0-30", "31-60", "61-90", "90+")
+AGE_LABELS = {"0-30": _l("0–30 days"), "31-60": _l("31–60 days"), "61-90": _l("61–90 days"), "90+": _l("Over 90 days")}
+
+
+# ----------------------------------------------------------------------------- filters and periods
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report is asked for. ``start`` and ``end`` are local days, both included."""
+
+    start: date
+    end: date
+    tz: str
+    grain: str = "day"
+    currency: str | None = None
+    warehouse_id: int | None = None
+    method: str | None = None
+
+    @property
+    def range_utc(self) -> tuple[datetime, datetime]:
+        return local_day_bounds(self.start, self.tz)[0], local_day_bounds(self.end, self.tz)[1]
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    first: date
+    last: date
+    start: datetime  # UTC instant of the local start
+    end: datetime  # UTC instant of the local end (exclusive)
+
+
+def periods(start: date, end: date, grain: str, tz: str) -> list[Period]:
+    """Local days, ISO weeks (Monday first) or calendar months covering ``start``..``end``,
+    clipped to the range, with their UTC boundaries (DST-correct)."""
+    result: list[Period] = []
+    day = start
+    stop = end + timedelta(days=1)
+    while day < stop:
+        if grain == "week":
+            following = day + timedelta(days=7 - day.weekday())
+            year, week, _ = day.isocalendar()
+            label = f"{year}-W{week:02d}"
+        elif grain == "month":
+            following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+            label = f"{day.year}-{day.month:02d}"
+        else:
+            following = day + timedelta(days=1)
+            label = day.isoformat()
+        following = min(following, stop)
+        result.append(Period(label, day, following - timedelta(days=1), local_day_bounds(day, tz)[0],
+                             local_day_bounds(following, tz)[0]))
+        day = following
+        if len(result) > MAX_PERIODS:
+            raise ValueError("too many periods")
+    return result
+
+
+def period_index(column, bounds: list[datetime]):
+    """SQL: the index ``i`` of the period ``[bounds[i], bounds[i+1])`` holding ``column``, as a
+    balanced CASE over the boundaries (rows must already be limited to the whole range)."""
+
+    def build(lo: int, hi: int):
+        if hi - lo == 1:
+            return literal_column(str(lo), Integer)
+        mid = (lo + hi) // 2
+        return case((column < bindparam(None, bounds[mid], type_=UTCDateTime), build(lo, mid)),
+                    else_=build(mid, hi))
+
+    return build(0, len(bounds) - 1)
+
+
+def _bounds(items: list[Period]) -> list[datetime]:
+    return [p.start for p in items] + [items[-1].end]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any
+    kind: str = "text"  # text, int, money (minor units, currency in the row's "currency")
+
+
+# Columns several reports share.
+PERIOD = Column("period", _pl("finance", "Period"))
+CURRENCY = Column("currency", _pl("finance", "Currency"))
+ORDERS = Column("orders", _pl("finance", "Orders"), "int")
+ORDER_TOTALS = Column("sales", _pl("finance", "Order totals"), "money")
+CASH_COLUMNS = [Column("payments", _pl("finance", "Payments"), "int"),
+                Column("received", _pl("finance", "Received"), "money"),
+                Column("refunds", _pl("finance", "Refunds"), "int"),
+                Column("refunded", _pl("finance", "Refunded"), "money"),
+                Column("net", _pl("finance", "Net takings"), "money")]
+
+
+@dataclass
+class Result:
+    columns: list[Column]
+    rows: list[dict]
+    total_rows: int | None = None  # when the page shows part of the rows (products, customers)
+    totals: list[dict] = field(default_factory=list)  # one row per currency
+    chart: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: Any
+    basis: Any  # what the numbers count (shown on the page and in exports)
+    icon: str
+    run: Callable[..., Result]
+    uses_grain: bool = False
+    uses_method: bool = False
+    uses_range: bool = True  # receivables use only the end ("as of")
+    paged: bool = False
+
+
+# ----------------------------------------------------------------------------- shared pieces
+
+
+def _payment_filters(stmt, f: Filters, *, table=Payment):
+    if f.currency:
+        stmt = stmt.where(table.currency == f.currency)
+    if f.method:
+        stmt = stmt.where(table.method == f.method)
+    if f.warehouse_id is not None:  # a semi-join: no lookup of each payment's order
+        stmt = stmt.where(table.order_id.in_(select(Order.id).where(Order.warehouse_id == f.warehouse_id)))
+    return stmt
+
+
+def _materialized(stmt, name: str):
+    """A CTE that SQLite computes once into a temporary table (``AS MATERIALIZED``, 3.35+):
+    its planner then scans the orders once instead of looking each line's order up. The SQL is
+    the same on PostgreSQL, whose planner does better on its own with its statistics (it
+    materializes a CTE used twice by itself)."""
+    return stmt.cte(name).prefix_with("MATERIALIZED", dialect="sqlite")
+
+
+def sale_orders(f: Filters, *, until_only: bool = False):
+    """Confirmed, not cancelled orders of the range (or confirmed before its end) as a CTE:
+    ``id, currency, total, discount, confirmed_at, customer_id``."""
+    start, end = f.range_utc
+    stmt = select(Order.id.label("id"), Order.currency.label("currency"), Order.total_minor.label("total"),
+                  Order.discount_minor.label("discount"), Order.confirmed_at.label("confirmed_at"),
+                  Order.customer_id.label("customer_id"), Order.number.label("number")
+                  ).where(Order.status.in_(states.SALE_STATUSES), Order.confirmed_at < end)
+    if not until_only:
+        stmt = stmt.where(Order.confirmed_at >= start)
+    if f.currency:
+        stmt = stmt.where(Order.currency == f.currency)
+    if f.warehouse_id is not None:
+        stmt = stmt.where(Order.warehouse_id == f.warehouse_id)
+    return _materialized(stmt, "sale_orders")
+
+
+def _totals(rows: list[dict], keys: list[str]) -> list[dict]:
+    """Per-currency totals of already aggregated rows (a handful of rows, not raw data)."""
+    by_currency: dict[str, dict] = {}
+    for row in rows:
+        total = by_currency.setdefault(row["currency"], {"currency": row["currency"], **{k: 0 for k in keys}})
+        for key in keys:
+            total[key] += row[key] or 0
+    return [by_currency[c] for c in sorted(by_currency)]
+
+
+def _series_chart(items: list[Period], rows: list[dict], measures: list[tuple[str, Any]], kind: str = "bar") -> dict:
+    labels = [p.label for p in items]
+    index = {p.label: i for i, p in enumerate(items)}
+    datasets = []
+    for currency in sorted({r["currency"] for r in rows}):
+        for key, label in measures:
+            values = [0] * len(items)
+            for row in rows:
+                if row["currency"] == currency:
+                    values[index[row["period"]]] = row[key]
+            datasets.append({"label": f"{label} ({currency})", "currency": currency, "minor": values})
+    return {"type": kind, "labels": labels, "datasets": datasets}
+
+
+def _ranking_chart(rows: list[dict], label_key: str, value_key: str, value_label: Any, top: int = 10) -> dict:
+    datasets, labels = [], []
+    currencies = sorted({r["currency"] for r in rows})
+    shown = rows[:top]
+    labels = [f"{r[label_key]}" + (f" ({r['currency']})" if len(currencies) > 1 else "") for r in shown]
+    for currency in currencies:
+        datasets.append({"label": f"{value_label} ({currency})", "currency": currency,
+                         "minor": [r[value_key] if r["currency"] == currency else 0 for r in shown]})
+    return {"type": "bar", "horizontal": True, "labels": labels, "datasets": datasets}
+
+
+# ----------------------------------------------------------------------------- the reports
+
+
+def run_takings(f: Filters, page=None) -> Result:
+    items = periods(f.start, f.end, f.grain, f.tz)
+    bounds = _bounds(items)
+    start, end = bounds[0], bounds[-1]
+    received = _payment_filters(
+        select(period_index(Payment.paid_at, bounds).label("p"), Payment.currency.label("currency"),
+               Payment.amount_minor.label("received"), literal(0).label("refunded"),
+               literal(1).label("n_pay"), literal(0).label("n_ref"))
+        .where(Payment.status == states.PAID, Payment.paid_at >= start, Payment.paid_at < end), f)
+    refunded = _payment_filters(
+        select(period_index(Refund.refunded_at, bounds).label("p"), Refund.currency.label("currency"),
+               literal(0).label("received"), Refund.amount_minor.label("refunded"),
+               literal(0).label("n_pay"), literal(1).label("n_ref"))
+        .where(Refund.status == states.REFUNDED, Refund.refunded_at >= start, Refund.refunded_at < end), f,
+        table=Refund)
+    both = union_all(received, refunded).subquery()
+    stmt = (select(both.c.p, both.c.currency, func.sum(both.c.n_pay), func.sum(both.c.received),
+                   func.sum(both.c.n_ref), func.sum(both.c.refunded))
+            .group_by(both.c.p, both.c.currency).order_by(both.c.p, both.c.currency))
+    rows = []
+    for p, currency, n_pay, got, n_ref, gave in db.session.execute(stmt):
+        got, gave = int(got or 0), int(gave or 0)
+        rows.append({"period": items[p].label, "currency": currency, "payments": int(n_pay or 0), "received": got,
+                     "refunds": int(n_ref or 0), "refunded": gave, "net": got - gave})
+    columns = [PERIOD, CURRENCY, *CASH_COLUMNS]
+    return Result(columns, rows, totals=_totals(rows, ["payments", "received", "refunds", "refunded", "net"]),
+                  chart=_series_chart(items, rows, [("received", CASH_COLUMNS[1].label),
+                                                    ("refunded", CASH_COLUMNS[3].label)]))
+
+
+def run_sales(f: Filters, page=None) -> Result:
+    items = periods(f.start, f.end, f.grain, f.tz)
+    sale = sale_orders(f)
+    inner = select(period_index(sale.c.confirmed_at, _bounds(items)).label("p"), sale.c.currency, sale.c.total,
+                   sale.c.discount).subquery()
+    stmt = (select(inner.c.p, inner.c.currency, func.count(), func.sum(inner.c.total), func.sum(inner.c.discount))
+            .group_by(inner.c.p, inner.c.currency).order_by(inner.c.p, inner.c.currency))
+    rows = [{"period": items[p].label, "currency": currency, "orders": int(n), "sales": int(total or 0),
+             "discount": int(discount or 0)}
+            for p, currency, n, total, discount in db.session.execute(stmt)]
+    columns = [PERIOD, CURRENCY, ORDERS, ORDER_TOTALS, Column("discount", _pl("finance", "Discounts given"), "money")]
+    return Result(columns, rows, totals=_totals(rows, ["orders", "sales", "discount"]),
+                  chart=_series_chart(items, rows, [("sales", _pl("finance", "Order totals"))], kind="line"))
+
+
+def run_methods(f: Filters, page=None) -> Result:
+    start, end = f.range_utc
+    received = _payment_filters(
+        select(Payment.method.label("method"), Payment.currency.label("currency"),
+               Payment.amount_minor.label("received"), literal(0).label("refunded"),
+               literal(1).label("n_pay"), literal(0).label("n_ref"))
+        .where(Payment.status == states.PAID, Payment.paid_at >= start, Payment.paid_at < end), f)
+    refunded = _payment_filters(
+        select(Refund.method.label("method"), Refund.currency.label("currency"),
+               literal(0).label("received"), Refund.amount_minor.label("refunded"),
+               literal(0).label("n_pay"), literal(1).label("n_ref"))
+        .where(Refund.status == states.REFUNDED, Refund.refunded_at >= start, Refund.refunded_at < end), f,
+        table=Refund)
+    both = union_all(received, refunded).subquery()
+    stmt = (select(both.c.method, both.c.currency, func.sum(both.c.n_pay), func.sum(both.c.received),
+                   func.sum(both.c.n_ref), func.sum(both.c.refunded))
+            .group_by(both.c.method, both.c.currency).order_by(both.c.currency, func.sum(both.c.received).desc()))
+    from .services import method_labels
+
+    labels = method_labels()
+    rows = []
+    for method, currency, n_pay, got, n_ref, gave in db.session.execute(stmt):
+        got, gave = int(got or 0), int(gave or 0)
+        rows.append({"method": labels.get(method, method), "currency": currency, "payments": int(n_pay or 0),
+                     "received": got, "refunds": int(n_ref or 0), "refunded": gave, "net": got - gave})
+    columns = [Column("method", _pl("finance", "Payment method")), CURRENCY, *CASH_COLUMNS]
+    return Result(columns, rows, totals=_totals(rows, ["payments", "received", "refunds", "refunded", "net"]),
+                  chart=_ranking_chart(rows, "method", "net", _pl("finance", "Net takings")))
+
+
+def _ranking(agg, label_columns, joins, order_by, sums: list[str], page):
+    """One statement for a ranked, paged report: per-currency totals (kind 0, ``n`` = rows of
+    that currency) and the rows of the page (kind 1), both from the materialized aggregate."""
+    totals = select(literal(0).label("kind"), *[literal(None).label(name) for name, _c in label_columns],
+                    agg.c.currency, func.count().label("n"),
+                    *[func.sum(agg.c[k]).label(k) for k in sums]).group_by(agg.c.currency)
+    rows = select(literal(1).label("kind"), *[col.label(name) for name, col in label_columns], agg.c.currency,
+                  literal(0).label("n"), *[agg.c[k] for k in sums])
+    for target, condition in joins:
+        rows = rows.join(target, condition)
+    rows = rows.order_by(*order_by)
+    if page is not None:
+        number, size = page
+        rows = rows.limit(size).offset((number - 1) * size)
+    found = db.session.execute(union_all(totals, select(rows.subquery()))).mappings().all()
+    ordered = [dict(r) for r in found if r["kind"] == 1]
+    total_rows = [dict(r) for r in found if r["kind"] == 0]
+    return ordered, sorted(total_rows, key=lambda r: r["currency"])
+
+
+def run_products(f: Filters, page=None) -> Result:
+    sale = sale_orders(f)
+    agg = _materialized(
+        select(OrderLine.product_id.label("product_id"), sale.c.currency.label("currency"),
+               func.sum(OrderLine.quantity).label("quantity"), func.count().label("lines"),
+               func.sum(OrderLine.line_total_minor).label("revenue"))
+        .select_from(sale).join(OrderLine, OrderLine.order_id == sale.c.id)
+        .group_by(OrderLine.product_id, sale.c.currency), "product_sales")
+    found, counted = _ranking(agg, [("sku", Product.sku), ("product", Product.name)],
+                              [(Product, Product.id == agg.c.product_id)],
+                              [agg.c.currency, agg.c.revenue.desc(), Product.sku], ["quantity", "lines", "revenue"],
+                              page)
+    rows = [{"sku": r["sku"], "product": r["product"], "currency": r["currency"], "quantity": int(r["quantity"]),
+             "lines": int(r["lines"]), "revenue": int(r["revenue"] or 0)} for r in found]
+    totals = [{"currency": t["currency"], "quantity": int(t["quantity"] or 0), "revenue": int(t["revenue"] or 0)}
+              for t in counted]
+    columns = [Column("sku", _pl("finance", "SKU")), Column("product", _pl("finance", "Product")), CURRENCY,
+               Column("quantity", _pl("finance", "Quantity"), "int"),
+               Column("lines", _pl("finance", "Order lines"), "int"),
+               Column("revenue", _l("Sales (order lines)"), "money")]
+    return Result(columns, rows, total_rows=sum(int(t["n"]) for t in counted), totals=totals,
+                  chart=_ranking_chart(rows, "sku", "revenue", _pl("finance", "Sales")))
+
+
+def run_customers(f: Filters, page=None) -> Result:
+    sale = sale_orders(f)
+    agg = _materialized(
+        select(sale.c.customer_id.label("customer_id"), sale.c.currency.label("currency"),
+               func.count().label("orders"), func.sum(sale.c.total).label("sales"))
+        .group_by(sale.c.customer_id, sale.c.currency), "customer_sales")
+    found, counted = _ranking(agg, [("customer", Customer.name)], [(Customer, Customer.id == agg.c.customer_id)],
+                              [agg.c.currency, agg.c.sales.desc(), Customer.name, Customer.id], ["orders", "sales"],
+                              page)
+    rows = [{"customer": r["customer"], "currency": r["currency"], "orders": int(r["orders"]),
+             "sales": int(r["sales"] or 0)} for r in found]
+    totals = [{"currency": t["currency"], "orders": int(t["orders"] or 0), "sales": int(t["sales"] or 0)}
+              for t in counted]
+    columns = [Column("customer", _pl("finance", "Customer")), CURRENCY, ORDERS, ORDER_TOTALS]
+    return Result(columns, rows, total_rows=sum(int(t["n"]) for t in counted), totals=totals,
+                  chart=_ranking_chart(rows, "customer", "sales", _pl("finance", "Order totals")))
+
+
+def run_refunds(f: Filters, page=None) -> Result:
+    items = periods(f.start, f.end, f.grain, f.tz)
+    bounds = _bounds(items)
+    inner = _payment_filters(
+        select(period_index(Refund.refunded_at, bounds).label("p"), Refund.currency.label("currency"),
+               Refund.source_type.label("source"), Refund.amount_minor.label("amount"))
+        .where(Refund.status == states.REFUNDED, Refund.refunded_at >= bounds[0], Refund.refunded_at < bounds[-1]),
+        f, table=Refund).subquery()
+    stmt = (select(inner.c.p, inner.c.currency, inner.c.source, func.count(), func.sum(inner.c.amount))
+            .group_by(inner.c.p, inner.c.currency, inner.c.source)
+            .order_by(inner.c.p, inner.c.currency, inner.c.source))
+    rows = [{"period": items[p].label, "currency": currency, "source": str(states.SOURCE_LABELS.get(source, source)),
+             "refunds": int(n), "refunded": int(amount or 0)}
+            for p, currency, source, n, amount in db.session.execute(stmt)]
+    columns = [PERIOD, CURRENCY, Column("source", _pl("finance", "Cause")), CASH_COLUMNS[2], CASH_COLUMNS[3]]
+    # the chart stacks causes per period
+    chart_rows: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["period"], row["currency"])
+        chart_rows.setdefault(key, {"period": row["period"], "currency": row["currency"], "refunded": 0})
+        chart_rows[key]["refunded"] += row["refunded"]
+    return Result(columns, rows, totals=_totals(rows, ["refunds", "refunded"]),
+                  chart=_series_chart(items, list(chart_rows.values()), [("refunded", _pl("finance", "Refunded"))]))
+
+
+def age_limits(as_of: date, tz: str) -> list[datetime]:
+    """UTC instants where orders become 31, 61 and 91 days old on ``as_of`` (local days)."""
+    return [local_day_bounds(as_of - timedelta(days=n), tz)[0] for n in (30, 60, 90)]
+
+
+def receivables_query(f: Filters):
+    """Confirmed, not cancelled orders with something still owed at the end of ``f.end``:
+    ``(order_id, number, currency, confirmed_at, outstanding, bucket, customer_id)``."""
+    as_of = local_day_bounds(f.end, f.tz)[1]
+    t30, t60, t90 = age_limits(f.end, f.tz)
+    sale = sale_orders(f, until_only=True)
+    paid = _materialized(select(Payment.order_id.label("order_id"), func.sum(Payment.amount_minor).label("paid"))
+                         .where(Payment.status == states.PAID, Payment.paid_at < as_of)
+                         .group_by(Payment.order_id), "paid_by_order")
+    outstanding = sale.c.total - func.coalesce(paid.c.paid, 0)
+    bucket = case((sale.c.confirmed_at >= t30, literal_column("0")), (sale.c.confirmed_at >= t60, literal_column("1")),
+                  (sale.c.confirmed_at >= t90, literal_column("2")), else_=literal_column("3"))
+    return (select(sale.c.id.label("order_id"), sale.c.number.label("number"), sale.c.currency.label("currency"),
+                   sale.c.confirmed_at.label("confirmed_at"), outstanding.label("outstanding"), bucket.label("bucket"),
+                   sale.c.customer_id.label("customer_id"))
+            .select_from(sale).outerjoin(paid, paid.c.order_id == sale.c.id)
+            .where(outstanding > 0).subquery())
+
+
+def run_receivables(f: Filters, page=None) -> Result:
+    sub = receivables_query(f)
+    stmt = (select(sub.c.currency, sub.c.bucket, func.count(), func.sum(sub.c.outstanding))
+            .group_by(sub.c.currency, sub.c.bucket).order_by(sub.c.currency, sub.c.bucket))
+    rows = [{"currency": currency, "age": str(AGE_LABELS[AGE_BUCKETS[int(b)]]), "bucket": AGE_BUCKETS[int(b)],
+             "orders": int(n), "outstanding": int(amount or 0)}
+            for currency, b, n, amount in db.session.execute(stmt)]
+    columns = [CURRENCY, Column("age", _l("Age since confirmation")), ORDERS,
+               Column("outstanding", _pl("finance", "Still due"), "money")]
+    labels = [str(AGE_LABELS[b]) for b in AGE_BUCKETS]
+    datasets = []
+    for currency in sorted({r["currency"] for r in rows}):
+        values = [0] * len(AGE_BUCKETS)
+        for row in rows:
+            if row["currency"] == currency:
+                values[AGE_BUCKETS.index(row["bucket"])] = row["outstanding"]
+        datasets.append({"label": f"{_pl('finance', 'Still due')} ({currency})", "currency": currency, "minor": values})
+    return Result(columns, rows, totals=_totals(rows, ["orders", "outstanding"]),
+                  chart={"type": "bar", "labels": labels, "datasets": datasets})
+
+
+def oldest_receivables(f: Filters, limit: int = 50) -> list:
+    """The oldest orders still owing money at the end of ``f.end`` (for the receivables page)."""
+    sub = receivables_query(f)
+    stmt = (select(sub.c.order_id, sub.c.number, sub.c.currency, sub.c.confirmed_at, sub.c.outstanding,
+                   Customer.name)
+            .join(Customer, Customer.id == sub.c.customer_id)
+            .order_by(sub.c.confirmed_at, sub.c.order_id).limit(limit))
+    return db.session.execute(stmt).all()
+
+
+REPORTS: dict[str, Report] = {r.key: r for r in (
+    Report("takings", _l("Takings by period"),
+           _l("Cash view: payments received, counted on the day they were paid, less refunds paid out, counted on "
+              "the day they were paid out."), "cash-coin", run_takings, uses_grain=True, uses_method=True),
+    Report("sales", _l("Sales by period"),
+           _l("Sales view: totals of confirmed orders that are not cancelled, counted on the day they were "
+              "confirmed, whether paid or not."), "graph-up", run_sales, uses_grain=True),
+    Report("methods", _l("Takings by payment method"),
+           _l("Cash view: payments received and refunds paid out in the period, per payment method."),
+           "credit-card", run_methods, uses_method=True),
+    Report("products", _l("Sales by product"),
+           _l("Sales view: order lines (after line discounts) of confirmed orders that are not cancelled, "
+              "counted on the day the order was confirmed."), "box", run_products, paged=True),
+    Report("customers", _l("Sales by customer"),
+           _l("Sales view: totals of confirmed orders that are not cancelled, counted on the day they were "
+              "confirmed."), "people", run_customers, paged=True),
+    Report("refunds", _pl("finance", "Refunds"),
+           _l("Refunds paid out, counted on the day they were paid out, by cause."), "arrow-return-left",
+           run_refunds, uses_grain=True, uses_method=True),
+    Report("receivables", _l("Receivables and ageing"),
+           _l("What customers still owe at the end of the chosen day: confirmed orders that are not cancelled, "
+              "their total less the payments received by then, by age since confirmation."),
+           "hourglass-split", run_receivables, uses_range=False),
+)}
+
+
+def currencies_in_use() -> list[str]:
+    """Currencies of orders (for the currency filter)."""
+    return sorted(c for c in db.session.scalars(select(Order.currency).distinct()) if c)
+

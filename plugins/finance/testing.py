@@ -1,0 +1,194 @@
+"""The payment adapter contract kit: the same tests for every payment adapter.
+
+Use it in your own package's test suite::
+
+    from plugins.finance.testing import PaymentAdapterContract
+    from acme_pay import AcmePayAdapter
+
+    class TestAcmePay(PaymentAdapterContract):
+        adapter_class = AcmePayAdapter
+        settings = {"secret": "test-secret", "merchant_id": "M-1"}
+
+pytest collects the inherited ``test_*`` methods. Manual methods (``online = False``) are
+checked for immediate, reference-aware recording; online ones must also implement
+``sign_test_callback`` so the kit can prove that genuine callbacks verify and tampered ones do
+not. The kit needs no database and no Flask application: adapters must not either.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .adapters import (AdapterError, CallbackData, CallbackRejected, ConfirmResult, PaymentAdapter, PaymentRequest,
+                       RefundRequest, RefundResult, StartResult)
+
+REFUND_STATUSES = {"refunded", "pending", "failed"}
+
+
+class PaymentAdapterContract:
+    """Subclass with ``adapter_class`` (and ``settings`` when the adapter needs some)."""
+
+    adapter_class: type[PaymentAdapter] | None = None
+    settings: dict = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    @pytest.fixture
+    def adapter(self) -> PaymentAdapter:
+        assert self.adapter_class is not None, "set adapter_class on your contract test class"
+        return self.adapter_class(dict(self.settings))
+
+    @staticmethod
+    def payment(**changes) -> PaymentRequest:
+        values = dict(merchant_ref="PAY-000042", order_number="SO-2026-000007", amount_minor=12345,
+                      currency="CNY", description="Order SO-2026-000007", reference="REF-123",
+                      return_url="https://shop.example/finance/orders/7",
+                      callback_url="https://shop.example/finance/callback/x", site_url="https://shop.example/")
+        values.update(changes)
+        return PaymentRequest(**values)
+
+    @staticmethod
+    def refund_request(**changes) -> RefundRequest:
+        values = dict(refund_ref="REF-000009", merchant_ref="PAY-000042", provider_ref="TX-1", amount_minor=2345,
+                      currency="CNY", reason="Returned goods", reference="BANK-9")
+        values.update(changes)
+        return RefundRequest(**values)
+
+    def _online_only(self, adapter):
+        if not adapter.online:
+            pytest.skip("online adapters only")
+
+    def _manual_only(self, adapter):
+        if adapter.online:
+            pytest.skip("manual adapters only")
+
+    # ------------------------------------------------------------------ what it says about itself
+
+    def test_declares_code_label_and_flags(self, adapter):
+        assert issubclass(type(adapter), PaymentAdapter)
+        assert re.fullmatch(r"[a-z][a-z0-9_]{1,39}", adapter.code), "code: lowercase letters, digits, _"
+        assert str(adapter.label).strip()
+        for flag in ("online", "remote", "requires_reference", "refundable", "enabled_by_default"):
+            assert isinstance(getattr(adapter, flag), bool), flag
+
+    def test_settings_are_namespaced_under_its_code(self, adapter):
+        for field in type(adapter).settings_fields():
+            assert field.key.startswith(f"finance.{adapter.code}."), field.key
+
+    # ------------------------------------------------------------------ starting and confirming
+
+    def test_start_answers_paid_or_pending(self, adapter):
+        result = adapter.start(self.payment())
+        assert isinstance(result, StartResult)
+        if adapter.online:
+            assert result.status == "pending"
+            assert re.match(r"https?://", result.redirect_url), "an online method sends the customer somewhere"
+        else:
+            assert result.status == "paid"
+
+    @pytest.mark.parametrize("amount", [0, -1])
+    def test_start_refuses_amounts_that_are_not_positive(self, adapter, amount):
+        with pytest.raises(AdapterError):
+            adapter.start(self.payment(amount_minor=amount))
+
+    @pytest.mark.parametrize("currency,amount", [("JPY", 12345), ("KWD", 117675), ("CNY", 1)])
+    def test_start_handles_any_currency_exponent(self, adapter, currency, amount):
+        result = adapter.start(self.payment(currency=currency, amount_minor=amount))
+        assert result.status in ("paid", "pending")
+
+    def test_manual_recording_honours_the_reference_rule(self, adapter):
+        self._manual_only(adapter)
+        assert adapter.confirm(self.payment(), {"reference": "REF-1"}).status == "paid"
+        if adapter.requires_reference:
+            with pytest.raises(AdapterError):
+                adapter.start(self.payment(reference=""))
+            with pytest.raises(AdapterError):
+                adapter.confirm(self.payment(reference=""), {"reference": "  "})
+        else:
+            assert adapter.start(self.payment(reference="")).status == "paid"
+
+    def test_manual_methods_accept_no_callbacks(self, adapter):
+        self._manual_only(adapter)
+        with pytest.raises(CallbackRejected):
+            adapter.verify_callback(b'{"status": "paid"}', {})
+
+    # ------------------------------------------------------------------ callbacks (online)
+
+    def test_a_genuine_callback_verifies(self, adapter):
+        self._online_only(adapter)
+        payment = self.payment()
+        body, headers = adapter.sign_test_callback(payment, "TX-100")
+        data = adapter.verify_callback(body, headers)
+        assert isinstance(data, CallbackData)
+        assert (data.merchant_ref, data.provider_ref, data.order_number, data.amount_minor, data.currency,
+                data.status) == (payment.merchant_ref, "TX-100", payment.order_number, payment.amount_minor,
+                                 payment.currency, "paid")
+        confirmed = adapter.confirm(payment, data)
+        assert isinstance(confirmed, ConfirmResult) and confirmed.status == "paid"
+
+    def test_a_declined_callback_says_failed(self, adapter):
+        self._online_only(adapter)
+        body, headers = adapter.sign_test_callback(self.payment(), "TX-101", status="failed")
+        assert adapter.verify_callback(body, headers).status == "failed"
+
+    def test_headers_are_matched_case_insensitively(self, adapter):
+        self._online_only(adapter)
+        body, headers = adapter.sign_test_callback(self.payment(), "TX-102")
+        assert adapter.verify_callback(body, {k.lower(): v for k, v in headers.items()}).provider_ref == "TX-102"
+
+    def test_a_tampered_body_is_rejected(self, adapter):
+        self._online_only(adapter)
+        body, headers = adapter.sign_test_callback(self.payment(), "TX-103")
+        tampered = body.replace(b"12345", b"12346")
+        assert tampered != body
+        with pytest.raises(CallbackRejected):
+            adapter.verify_callback(tampered, headers)
+
+    def test_a_missing_or_wrong_signature_is_rejected(self, adapter):
+        self._online_only(adapter)
+        body, headers = adapter.sign_test_callback(self.payment(), "TX-104")
+        with pytest.raises(CallbackRejected):
+            adapter.verify_callback(body, {})
+        forged = {k: (v[:-4] + "0000" if v[-4:] != "0000" else v[:-4] + "1111") for k, v in headers.items()}
+        with pytest.raises(CallbackRejected):
+            adapter.verify_callback(body, forged)
+
+    def test_a_signature_of_another_payment_does_not_fit(self, adapter):
+        self._online_only(adapter)
+        body_a, headers_a = adapter.sign_test_callback(self.payment(), "TX-105")
+        body_b, _headers_b = adapter.sign_test_callback(self.payment(amount_minor=99), "TX-105")
+        with pytest.raises(CallbackRejected):
+            adapter.verify_callback(body_b, headers_a)
+
+    def test_a_malformed_but_signed_callback_is_rejected(self, adapter):
+        self._online_only(adapter)
+        body, headers = adapter.sign_test_callback(self.payment(), "TX-106", amount_minor="lots")
+        with pytest.raises(CallbackRejected):
+            adapter.verify_callback(body, headers)
+
+    def test_confirm_refuses_a_callback_for_another_amount(self, adapter):
+        self._online_only(adapter)
+        body, headers = adapter.sign_test_callback(self.payment(), "TX-107")
+        data = adapter.verify_callback(body, headers)
+        try:
+            result = adapter.confirm(self.payment(amount_minor=1), data)
+        except AdapterError:
+            return
+        assert result.status != "paid"
+
+    # ------------------------------------------------------------------ refunds
+
+    def test_refund_answers_a_known_status(self, adapter):
+        if not adapter.refundable:
+            pytest.skip("not refundable")
+        result = adapter.refund(self.refund_request())
+        assert isinstance(result, RefundResult)
+        assert result.status in REFUND_STATUSES
+
+    def test_refund_refuses_amounts_that_are_not_positive(self, adapter):
+        if not adapter.refundable:
+            pytest.skip("not refundable")
+        with pytest.raises(AdapterError):
+            adapter.refund(self.refund_request(amount_minor=0))

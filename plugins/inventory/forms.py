@@ -30,8 +30,8 @@ class ReceiptForm(_Lines, FlaskForm):
 
 
 class TransferForm(_Lines, FlaskForm):
-    from_warehouse_id = SelectField(_l("From"), validate_choice=False)
-    to_warehouse_id = SelectField(_l("To"), validate_choice=False)
+    from_warehouse_id = SelectField(_l("From warehouse"), validate_choice=False)
+    to_warehouse_id = SelectField(_l("To warehouse"), validate_choice=False)
     note = TextAreaField(_l("Note"), render_kw={"rows": 2})
     token = HiddenField()
     lines = FieldList(FormField(LineForm), min_entries=5, max_entries=MAX_LINES)

@@ -33,6 +33,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import and_, case, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
@@ -901,7 +902,7 @@ def check_ledger() -> list[Difference]:
 
 
 MOVE_LABELS = {RECEIPT: _l("Receipt"), RESERVATION: _l("Reservation"), RELEASE: _l("Release"),
-               SHIPMENT: _l("Shipment"), RETURN: _l("Return"), WRITE_OFF: _l("Write-off"),
+               SHIPMENT: lazy_pgettext("stock move", "Shipment"), RETURN: lazy_pgettext("stock move", "Return"), WRITE_OFF: _l("Write-off"),
                ADJUSTMENT: _l("Adjustment"), TRANSFER: _l("Transfer")}
 
 

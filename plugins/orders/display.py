@@ -68,7 +68,8 @@ def _line_text(item: dict, currency: str) -> str:
     text = _("%(quantity)s × %(price)s", quantity=item["quantity"], price=format_plain(item["price"], currency))
     discount = Decimal(str(item.get("discount") or "0"))
     if discount:
-        text += " " + _("(−%(discount)s%%)", discount=f"{discount.normalize():f}")
+        percent = f"{discount.normalize():f}"
+        text += " " + _("(−%(discount)s%%)", discount=percent)
     return text
 
 

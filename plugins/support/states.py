@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 # ----------------------------------------------------------------------------- tickets
 
@@ -25,7 +26,7 @@ TICKET_ALLOWED = {
 ACTIVE = frozenset({OPEN, PENDING})
 
 PRIORITIES = ("low", "normal", "high", "urgent")
-PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+PRIORITY_LABELS = {"low": lazy_pgettext("priority", "Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 PRIORITY_BADGES = {"low": "secondary", "normal": "info", "high": "warning", "urgent": "danger"}
 
 CHANNELS = ("web", "phone", "email", "chat", "walk_in", "internal")

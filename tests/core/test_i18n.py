@@ -83,3 +83,27 @@ def test_times_are_shown_in_the_users_zone(make_app):
         with force_locale("en"):
             text = render.render(t=moment)
     assert text == "2/1/26, 4:30\u202fAM / 2/1/26"
+
+
+def test_no_two_catalogs_translate_a_message_differently():
+    """All catalogs are merged into one at run time, so one message must mean one thing.
+
+    A plugin that needs another meaning for a common word uses a context (``pgettext``).
+    """
+    from erp_core.i18n_tools import load_po
+
+    seen, conflicts = {}, []
+    for package in PACKAGES:
+        for locale in LOCALES:
+            path = po_path(package, locale)
+            if not path.exists():
+                continue
+            for message in load_po(path, locale):
+                if not message.id or not message.string:
+                    continue
+                key = (locale, message.context, message.id if isinstance(message.id, str) else message.id[0])
+                value = message.string if isinstance(message.string, str) else tuple(message.string)
+                if key in seen and seen[key][1] != value:
+                    conflicts.append(f"{key[2]!r}: {seen[key][0]} {seen[key][1]!r} vs {package.name} {value!r}")
+                seen.setdefault(key, (package.name, value))
+    assert conflicts == []

@@ -113,7 +113,7 @@ def test_import_report_in_chinese(orders_app, importer):
     response = _upload(importer, "/orders/products/import", "sku,name,price\nA-1,,1\n",
                        headers={"Accept-Language": "zh-CN"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "产品需要名称" in page
+    assert response.status_code == 422 and "商品需要名称" in page
 
 
 # ----------------------------------------------------------------------------- orders

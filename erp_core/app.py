@@ -112,10 +112,11 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
     with app.app_context():
         init_api(app, manager)
 
-    from .security import enforce_access
+    from .security import enforce_access, refuse_nul_characters
     from .web import errors, templating
 
     logs.setup(app)
+    app.before_request(refuse_nul_characters)
     app.before_request(enforce_access)
     errors.register(app)
     templating.register(app)

@@ -251,3 +251,19 @@ def test_templates_autoescape(make_app):
     login(client, app, make_user(app, roles=["admin"], display_name="<script>x</script>"))
     page = client.get("/dashboard").get_data(as_text=True)
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_nul_characters_are_refused_before_any_view(make_app):
+    app = make_app(plugins=[ALPHA])
+    client = app.test_client()
+    login(client, app, make_user(app, roles=["admin"]))
+    assert client.get("/admin/users?q=a%00b").status_code == 400
+    assert client.post("/admin/users/new", data={"username": "x\x00y"}).status_code == 400
+    from erp_core.api.tokens import create_token
+
+    with app.app_context():
+        _row, token = create_token(db.session.query(User).first(), "t")
+        db.session.commit()
+    response = app.test_client().post("/api/v1/alpha/notes", data='{"text": "a\\u0000b"}',
+                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert response.status_code == 400 and "NUL" in response.json["detail"]

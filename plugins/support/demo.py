@@ -28,7 +28,6 @@ from plugins.orders.models import Order
 from . import returns, services, states, surveys
 from .models import Survey
 
-PASSWORD = "support-demo-2026"
 AGENTS = [
     ("li.na", "李娜", "Asia/Shanghai"), ("wang.lei", "王磊", "Asia/Shanghai"),
     ("zhang.min", "张敏", "Asia/Shanghai"), ("emma.clark", "Emma Clark", "Europe/London"),
@@ -91,7 +90,8 @@ def load(ctx) -> None:
     rng = ctx.rng
     now = utcnow()
     _settings()
-    agents = _agents()
+    password = auth_services.random_password()  # printed once; never a fixed demo password
+    agents = _agents(password)
     teams = _teams(agents)
     for title, body in CANNED:
         services.save_canned(None, title, body, True)
@@ -100,7 +100,7 @@ def load(ctx) -> None:
     answered = _surveys(rng, now)
     made_returns = _returns(ctx, rng, now, orders, agents)
     ctx.data["support_tickets"] = tickets
-    ctx.log(f"  {len(teams)} teams, {len(agents)} agents (password {PASSWORD}), {len(tickets)} tickets, "
+    ctx.log(f"  {len(teams)} teams, {len(agents)} agents (password {password}), {len(tickets)} tickets, "
             f"{answered} survey answers, {made_returns} returns")
 
 
@@ -116,7 +116,7 @@ def _settings() -> None:
         settings.set_many(values)
 
 
-def _agents() -> list[User]:
+def _agents(password: str) -> list[User]:
     role = db.session.scalar(select(Role).where(Role.name == "support_lead"))
     if role is None:
         role = auth_services.create_role("support_lead", "Support team lead", LEAD_PERMISSIONS)
@@ -125,7 +125,7 @@ def _agents() -> list[User]:
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
             roles = ["support_agent"] + (["support_lead"] if username in LEADS else [])
-            user = auth_services.create_user(username, PASSWORD, display_name=display, roles=roles,
+            user = auth_services.create_user(username, password, display_name=display, roles=roles,
                                              email=f"{username}@example.com")
             user.timezone = tz
         made.append(user)

@@ -126,3 +126,16 @@ def erp_return_status_changed(return_request, old_status, new_status):
 @hookimpl
 def erp_ticket_status_changed(ticket, old_status, new_status):
     webhooks.emit("ticket.status_changed", ticket, old_status=old_status, new_status=new_status)
+
+
+@hookimpl
+def erp_demo_data(ctx):
+    from .. import settings
+
+    values = {}
+    if settings.get("company.name") in ("", "My Company"):
+        values["company.name"] = "茗香茶具商行 (Demo)"
+    if not settings.get("company.timezone") or settings.get("company.timezone") == "UTC":
+        values["company.timezone"] = "Asia/Shanghai"
+    if values:
+        settings.set_many(values)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app, g, render_template, request
+from babel import Locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -65,11 +66,20 @@ def _context():
         "nav_items": nav_items if current_user.is_authenticated else (lambda: {"main": [], "admin": []}),
         "can": has_permission,
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in languages()],
-        "current_locale": str(get_locale() or "en"),
+        "current_locale": _current_language(),
         "company_name": settings.get("company.name", "ERP"),
         "setting": settings.get,
         "request_path": request.full_path if request.query_string else request.path,
     }
+
+
+def _current_language() -> str:
+    """The code of the switcher's language in use ("zh_CN", not Babel's "zh_Hans_CN")."""
+    locale = get_locale()
+    for code in languages():
+        if locale is not None and Locale.parse(code) == locale:
+            return code
+    return str(locale or "en")
 
 
 def register(app) -> None:

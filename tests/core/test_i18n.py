@@ -107,3 +107,12 @@ def test_no_two_catalogs_translate_a_message_differently():
                     conflicts.append(f"{key[2]!r}: {seen[key][0]} {seen[key][1]!r} vs {package.name} {value!r}")
                 seen.setdefault(key, (package.name, value))
     assert conflicts == []
+
+
+def test_the_switcher_marks_the_language_in_use(make_app):
+    app = make_app(plugins=[])
+    client = app.test_client()
+    page = client.get("/login", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'value="zh_CN" lang="zh-CN"\n            class="btn btn-light"' in page
+    page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'value="en" lang="en"\n            class="btn btn-light"' in page

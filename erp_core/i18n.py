@@ -44,6 +44,12 @@ def select_locale() -> str:
     return settings.get("company.locale") or current_app.config.get("DEFAULT_LOCALE", "en")
 
 
+def company_locale() -> str:
+    """The language records written by the system are stored in (follow-up tickets, notes):
+    the company's default language, else the site's default locale."""
+    return settings.get("company.locale") or current_app.config.get("DEFAULT_LOCALE", "en")
+
+
 def select_timezone() -> str:
     """The user's zone, else the company's."""
     user_tz = getattr(current_user, "timezone", None) if current_user else None

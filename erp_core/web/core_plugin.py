@@ -137,5 +137,7 @@ def erp_demo_data(ctx):
         values["company.name"] = "茗香茶具商行 (Demo)"
     if not settings.get("company.timezone") or settings.get("company.timezone") == "UTC":
         values["company.timezone"] = "Asia/Shanghai"
+    if not settings.get("company.locale"):
+        values["company.locale"] = "zh_CN"
     if values:
         settings.set_many(values)

@@ -213,7 +213,7 @@ def _surveys(rng, now) -> int:
     for survey in pending:
         if rng.random() < 0.3:
             continue
-        score = rng.choices([5, 4, 3, 2, 1], weights=[40, 32, 14, 9, 5])[0]
+        score = rng.choices([5, 4, 3, 2, 1], weights=[55, 30, 10, 3, 2])[0]
         if survey.kind == "order":
             # issued when the demo delivered the order, i.e. just now: spread them over the past
             survey.issued_at = now - timedelta(days=rng.uniform(0.5, 80))

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import selectinload
@@ -18,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from erp_core import audit, settings
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
+from erp_core.i18n import company_locale
 from erp_core.mail import mail_configured, queue_mail
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 
@@ -127,9 +129,12 @@ def _follow_up(survey: Survey) -> None:
     ticket = survey.ticket
     order = survey.order
     about = ticket.number if ticket is not None else (order.number if order is not None else "")
-    body = _("A customer gave a score of %(score)d out of 5 about %(about)s.\n\nComment: %(comment)s",
-             score=survey.score, about=about, comment=survey.comment or "—")
-    data = TicketInput(subject=_("Low satisfaction score on %(about)s", about=about), body=body,
+    # Stored text: written in the company's language, whoever (customer, job) triggered it.
+    with force_locale(company_locale()):
+        body = _("A customer gave a score of %(score)d out of 5 about %(about)s.\n\nComment: %(comment)s",
+                 score=survey.score, about=about, comment=survey.comment or "—")
+        subject = _("Low satisfaction score on %(about)s", about=about)
+    data = TicketInput(subject=subject, body=body,
                        category="complaint", priority="high", channel="internal", body_kind="note",
                        order_id=survey.order_id, source_type="survey", source_id=survey.id,
                        contact_name=ticket.contact_name if ticket is not None else "",

@@ -62,6 +62,28 @@ def backend(pg_url):
     return "postgresql" if pg_url else "sqlite"
 
 
+@pytest.fixture
+def empty_database_url(tmp_path, pg_url):
+    """URL of a brand-new, empty database: a SQLite file, or a PostgreSQL database created here
+    (and dropped afterwards) on the server of ERP_TEST_DATABASE_URL."""
+    if not pg_url:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    import uuid
+
+    url = make_url(pg_url)
+    name = f"erp_empty_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def base_config(database_url: str, plugins=None, **extra) -> dict:
     return config_for_tests(database_url, plugins, **extra)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, inspect, select, text
 
 from erp_core import cli, jobs
 from erp_core.app import create_app
@@ -37,22 +36,9 @@ REDIS_URL = os.environ.get("ERP_TEST_REDIS_URL") or None
 
 
 @pytest.fixture
-def site_db(tmp_path, pg_url):
-    """URL of an empty database: a SQLite file, or a PostgreSQL database created and dropped here."""
-    if not pg_url:
-        yield f"sqlite:///{tmp_path / 'site.sqlite'}"
-        return
-    url = make_url(pg_url)
-    name = f"erp_cli_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def site_db(empty_database_url):
+    """URL of an empty database for a site made by the commands under test."""
+    return empty_database_url
 
 
 def _clean_environment(monkeypatch):

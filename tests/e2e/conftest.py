@@ -120,3 +120,13 @@ def shot():
         return path
 
     return take
+
+
+def sign_in(page, server, password: str = ADMIN_PASSWORD, username: str = "admin", wait: bool = True) -> None:
+    """Sign in through the real form; with ``wait`` (a right password) land on the dashboard."""
+    page.goto(server.url("/login"))
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if wait:
+        page.wait_for_url(server.url("/dashboard"))

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from erp_core.extensions import db
-from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer
+from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, sign_in
 from tests.finance.conftest import make_order
 from tests.helpers import make_user
 
@@ -39,12 +39,6 @@ def finance_server(make_app):
     server.stop()
 
 
-def sign_in(page, server):
-    page.goto(server.url("/login"))
-    page.get_by_label("User name").fill("admin")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(server.url("/dashboard"))
 
 
 def _open(page, toggle: str, form: str):

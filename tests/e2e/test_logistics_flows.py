@@ -18,7 +18,7 @@ from plugins.logistics import services
 from plugins.logistics.models import Shipment
 from plugins.orders import states as order_states
 from plugins.orders.models import Order
-from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer
+from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, sign_in
 from tests.helpers import make_user
 from tests.logistics.conftest import make_carriers, make_order
 
@@ -44,12 +44,6 @@ def shop(make_app):
     server.stop()
 
 
-def sign_in(page, server):
-    page.goto(server.url("/login"))
-    page.get_by_label("User name").fill("admin")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(server.url("/dashboard"))
 
 
 def _order_status(app, order_id):

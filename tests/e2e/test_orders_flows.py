@@ -11,7 +11,7 @@ import pytest
 
 from erp_core.extensions import db
 from plugins.orders import services
-from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer
+from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, sign_in
 from tests.helpers import make_user
 
 try:
@@ -40,12 +40,6 @@ def orders_server(make_app):
     server.stop()
 
 
-def sign_in(page, server):
-    page.goto(server.url("/login"))
-    page.get_by_label("User name").fill("admin")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def pick(page, field, text, choice):

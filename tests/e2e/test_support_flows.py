@@ -16,7 +16,7 @@ import pytest
 from erp_core import settings
 from erp_core.config import BUILTIN_PLUGINS
 from erp_core.extensions import db
-from tests.e2e.conftest import ADMIN_PASSWORD, PHONE, LiveServer
+from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, PHONE, sign_in
 from tests.helpers import make_user
 
 try:
@@ -68,12 +68,6 @@ def _pay(order):  # pragma: no cover - runs once finance has landed
     finance_services.record_payment(order, "cash", order.total_minor, reference="e2e")
 
 
-def sign_in(page, server):
-    page.goto(server.url("/login"))
-    page.get_by_label("User name").fill("admin")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def test_customer_and_agent_round_trip(browser, support_server, shot):

@@ -78,7 +78,7 @@ def test_simultaneous_deliveries_record_one_payment(fin_app):
     ({"merchant_ref": "PAY-999999"}, "names no payment"),
     ({"status": "maybe"}, "malformed"),
     ({"amount_minor": "10000"}, "malformed"),
-    ({"transaction_id": "\x00 "}, "no transaction"),
+    ({"transaction_id": "  "}, "no transaction"),
 ])
 def test_callbacks_that_do_not_match_are_rejected(fin_app, change, detail):
     payment_id, _order_id, adapter, request, _url = _pending(fin_app)

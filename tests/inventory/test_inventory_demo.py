@@ -5,7 +5,7 @@ import random
 from erp_core.contrib import DemoContext
 from erp_core.extensions import db
 from plugins.inventory import services as inv
-from plugins.inventory.models import Document, ExpectedReceipt, Level, LowStockAlert, Warehouse
+from plugins.inventory.models import Document, ExpectedReceipt, Level, LowStockAlert
 from plugins.orders import states
 from plugins.orders.models import Order
 from tests.inventory.common import PLUGINS, catalogue, make_order

@@ -7,9 +7,8 @@ import pytest
 
 from erp_core.extensions import db
 from plugins.inventory import services as inv
-from plugins.inventory.models import Document, ExpectedReceipt, Level, LowStockAlert, Move, Warehouse
+from plugins.inventory.models import Document, ExpectedReceipt, Level, Move, Warehouse
 from plugins.orders import services as orders
-from plugins.orders import states
 from plugins.orders.models import Order, Product
 from tests.helpers import QueryCounter, login, make_user
 from tests.inventory.common import PLUGINS, catalogue, make_order, receive

@@ -1,6 +1,5 @@
 """Tracking events: pulled by the sync job, pushed by signed webhooks, typed by staff."""
 
-import json
 import threading
 from datetime import datetime, timedelta, timezone
 

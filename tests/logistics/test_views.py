@@ -9,7 +9,7 @@ from erp_core.extensions import db
 from erp_core.models import AuditLog
 from erp_core.web.templating import render_contributions
 from plugins.logistics import adapters as a
-from plugins.logistics import services, states
+from plugins.logistics import services
 from plugins.logistics.models import Carrier, DeliveryException, Shipment
 from plugins.orders import services as orders
 from plugins.orders import states as order_states

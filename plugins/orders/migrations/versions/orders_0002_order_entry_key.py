@@ -7,7 +7,6 @@ Create Date: 2026-11-28 05:38:18.792788
 
 from alembic import op
 import sqlalchemy as sa
-import erp_core.db
 
 
 revision = 'orders_0002'

@@ -115,6 +115,7 @@ class AcmeExpressAdapter(CarrierAdapter):
 
     @property
     def base_url(self) -> str:
+        """The configured API address without a trailing slash."""
         return self.credential("api_url").strip().rstrip("/")
 
     def validate_tracking_number(self, number: str) -> str:
@@ -293,6 +294,7 @@ def _carrier_message(response: requests.Response) -> str:
 
 
 def _date_or_none(value) -> date | None:
+    """An ISO date (``2026-03-04``), or None when missing or unreadable (it is only a hint)."""
     try:
         return date.fromisoformat(str(value)) if value else None
     except ValueError:

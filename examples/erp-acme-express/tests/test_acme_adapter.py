@@ -130,13 +130,13 @@ def _free_port() -> int:
 @pytest.mark.parametrize("failure,expected", [
     ("500", "ACME Express had a server error (HTTP 500); try again later."),
     ("html", "ACME Express answered with something that is not a JSON object."),
-    ("slow", "ACME Express did not answer within 0.3 seconds; try again later."),
+    ("slow", "ACME Express did not answer within 0.5 seconds; try again later."),
 ])
 @pytest.mark.parametrize("call", ["create", "track"])
 def test_server_failures_become_a_clear_adapter_error(acme, failure, expected, call):
-    adapter = adapter_for(acme, timeout=0.3)
-    number = adapter.create_shipment(shipment_request()).tracking_number
-    acme.acme.fail_with, acme.acme.delay = failure, 1.0
+    number = adapter_for(acme).create_shipment(shipment_request()).tracking_number
+    adapter = adapter_for(acme, timeout=0.5)
+    acme.acme.fail_with, acme.acme.delay = failure, 2.0
     with pytest.raises(a.AdapterError) as failed:
         adapter.create_shipment(shipment_request("SH-2026-000009")) if call == "create" else adapter.fetch_tracking(number)
     assert str(failed.value) == expected

@@ -50,9 +50,11 @@ def test_it_needs_logistics(make_site):
     assert "'logistics'" in failed.error
 
 
-def test_the_admin_page_lists_it_and_switching_it_off_removes_its_adapter(make_site):
+def test_the_admin_page_lists_it_and_switching_it_off_removes_its_adapter(make_site, acme):
     app = make_site()
     client = admin_client(app)
+    _add_carrier(client, acme)
+    assert client.get("/logistics/carriers/1").status_code == 200
     page = client.get("/admin/plugins").get_data(as_text=True)
     assert f'data-plugin="{NAME}"' in page and "ACME Express" in page and "erp-acme-express 0.1.0" in page
     assert 'data-testid="adapter-acme_express"' in client.get("/logistics/carriers/new").get_data(as_text=True)
@@ -65,6 +67,9 @@ def test_the_admin_page_lists_it_and_switching_it_off_removes_its_adapter(make_s
     assert "adapter-acme_express" not in choices and "adapter-demo_express" in choices
     # asking for its form directly only shows the remaining choices
     assert "api_url" not in client.get("/logistics/carriers/new?adapter=acme_express").get_data(as_text=True)
+    # the carrier configured with it stays, but cannot be used until the plugin is back
+    edit = client.get("/logistics/carriers/1", follow_redirects=True).get_data(as_text=True)
+    assert "uses the adapter acme_express, which is not installed or switched off" in edit
 
     assert client.post(f"/admin/plugins/{NAME}/enable").status_code == 302
     assert "adapter-acme_express" in client.get("/logistics/carriers/new").get_data(as_text=True)

@@ -46,9 +46,15 @@ class CarrierAdapterContract:
                 raise AssertionError(f"the adapter opened a network connection to {address!r} in a test")
             return real_connect(sock, address, *args, **kwargs)
 
+        real_create_connection = socket.create_connection
+
+        def create_connection(address, *args, **kwargs):
+            if address[0] not in _LOCAL:  # refuse before resolving the name (no DNS query either)
+                raise AssertionError(f"the adapter opened a network connection to {address!r} in a test")
+            return real_create_connection(address, *args, **kwargs)
+
         monkeypatch.setattr(socket.socket, "connect", guarded)
-        monkeypatch.setattr(socket, "create_connection", lambda address, *args, **kw: guarded(
-            socket.socket(), address))
+        monkeypatch.setattr(socket, "create_connection", create_connection)
 
     def config(self, **changes) -> a.CarrierConfig:
         values = {"code": "contract", "name": "Contract carrier", "credentials": dict(self.credentials),

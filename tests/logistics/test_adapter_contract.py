@@ -89,3 +89,35 @@ def test_hmac_verification_is_strict():
     assert not a.verify_hmac_sha256("k", body, "")
     assert not a.verify_hmac_sha256("", body, a.sign_hmac_sha256("", body))
     assert not a.verify_hmac_sha256("k", body, "sha256=zz\u00e9")
+
+
+class TestTheKitsNetworkGuard(CarrierAdapterContract):
+    """The kit lets an adapter talk to a fake server on 127.0.0.1 with any HTTP client, and
+    refuses anything else before a name is resolved."""
+
+    adapter_factory = ManualAdapter
+
+    def test_local_connections_work_through_create_connection(self):
+        import socket
+        import threading
+        import urllib.request
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        class Hello(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"hello")
+
+            def log_message(self, *args):
+                pass
+
+        server = HTTPServer(("127.0.0.1", 0), Hello)
+        threading.Thread(target=server.handle_request, daemon=True).start()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/", timeout=5) as response:
+                assert response.read() == b"hello"
+        finally:
+            server.server_close()
+        with pytest.raises(AssertionError, match="network connection"):
+            socket.create_connection(("example.com", 80), timeout=1)

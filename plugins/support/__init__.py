@@ -30,6 +30,13 @@ def erp_blueprints():
 
 
 @hookimpl
+def erp_api_blueprints():
+    from .rest_api import BLUEPRINTS
+
+    return list(BLUEPRINTS)
+
+
+@hookimpl
 def erp_permissions():
     return [
         Permission("support.tickets.view", _l("See support tickets and queues"), AGENTS),

@@ -305,7 +305,7 @@ def test_missing_ticket_is_a_problem_404(api):
 @pytest.mark.parametrize("language,missing,choice,detail", [
     ("en", "Missing data for required field.", "Must be one of: low, normal, high, urgent.",
      "Some values cannot be used."),
-    ("zh-CN", "缺少必填字段。", "必须是以下之一：low, normal, high, urgent。", "某些值无法使用。"),
+    ("zh-CN", "缺少必填字段。", "必须是以下之一：low, normal, high, urgent。", "部分数值无法使用。"),
 ])
 def test_validation_errors_are_problem_json_in_the_asked_language(api, support_app, language, missing, choice,
                                                                   detail):

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from erp_core import audit, settings
+from erp_core import audit, settings, webhooks
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
@@ -477,6 +477,7 @@ def open_ticket(data: TicketInput, now: datetime | None = None) -> Ticket:
     created = {"number": ticket.number, "channel": ticket.channel, "category": ticket.category,
                "priority": ticket.priority, "team": team.name if team else None, "order": order.number if order else None}
     audit.record("ticket", ticket.id, "created", after={k: v for k, v in created.items() if v is not None})
+    webhooks.emit("ticket.created", ticket)
     return ticket
 
 
@@ -619,6 +620,10 @@ def add_message(ticket: Ticket, kind: str, body: str, attachments=(), then_statu
                   body=body, url=ticket_public_url(ticket)))
     audit.record("ticket", ticket.id, {"reply": "replied", "note": "noted", "customer": "customer_wrote"}[kind],
                  after={"emailed": message.emailed} if kind == "reply" else None)
+    if kind != "note":  # internal notes stay inside
+        webhooks.emit("ticket.message_added", ticket, message={
+            "id": message.id, "kind": kind, "body": body, "author_name": message.author_name,
+            "created_at": message.created_at.isoformat(), "emailed": message.emailed})
     if kind == "customer" and ticket.status in (states.PENDING, states.RESOLVED):
         change_status(ticket, states.OPEN, note=_("The customer wrote again."), now=now)
     elif then_status and then_status != ticket.status:

@@ -3,7 +3,7 @@ tracking page and contact entries, and 24/7 coverage across teams."""
 
 from flask_babel import lazy_gettext as _l
 
-from erp_core import hookimpl
+from erp_core import hookimpl, webhooks
 from erp_core.contrib import NavItem, Panel, Permission, Schedule, SettingField
 from erp_core.plugins import PluginMeta
 
@@ -20,6 +20,14 @@ meta = PluginMeta(
 
 AGENTS = ("support_agent", "customer_service")
 
+# Outgoing webhook events of support beyond the status changes the core already sends
+# (ticket.status_changed, return.status_changed); offered on the webhooks page while installed.
+WEBHOOK_EVENTS = {
+    "ticket.created": _l("Ticket opened"),
+    "ticket.message_added": _l("Ticket reply to or message from the customer"),
+}
+webhooks.EVENTS.update(WEBHOOK_EVENTS)
+
 
 @hookimpl
 def erp_blueprints():
@@ -27,6 +35,13 @@ def erp_blueprints():
     from .views import bp
 
     return [bp, public_bp]
+
+
+@hookimpl
+def erp_api_blueprints():
+    from .rest_api import BLUEPRINTS
+
+    return list(BLUEPRINTS)
 
 
 @hookimpl

@@ -38,6 +38,7 @@ STEP_HOOKS = {
     "shipment": "erp_replacement_shipment_requested",
 }
 MAX_TEXT = 4000
+MAX_ID = 2**31 - 1  # larger ids cannot exist (and PostgreSQL refuses to compare them with an integer)
 
 
 def implementers(hook_name: str) -> list[str]:
@@ -151,7 +152,8 @@ def create_return(order: Order, kind: str, reason_code: str, reason: str, quanti
 
 
 def get_return(return_id) -> ReturnRequest:
-    request = db.session.get(ReturnRequest, int(return_id)) if str(return_id).isdigit() else None
+    request = (db.session.get(ReturnRequest, int(return_id))
+               if str(return_id).isdecimal() and int(return_id) <= MAX_ID else None)
     if request is None:
         raise NotFound(_("No such return request."))
     return request
@@ -212,13 +214,20 @@ def receive(request: ReturnRequest, restock: bool, note: str = "", expected_vers
                  {"goods": _("back on the shelf") if restock else _("written off")})
 
 
-def refund(request: ReturnRequest, amount_text: str, note: str = "", expected_version=None) -> list[ReturnLink]:
-    """Refund the returned goods (at most what they cost) through finance, else recorded by hand."""
+def refund(request: ReturnRequest, amount_text: str | None, note: str = "", expected_version=None,
+           amount_minor: int | None = None) -> list[ReturnLink]:
+    """Refund the returned goods (at most what they cost) through finance, else recorded by hand.
+
+    The amount is typed text (``amount_text``, a page) or minor units (``amount_minor``, the API);
+    neither means the whole value of the goods.
+    """
     note = (note or "").strip()[:MAX_TEXT]
     currency = request.currency
     raw = str(amount_text if amount_text is not None else "").strip()
     amount = request.amount_minor
-    if raw:
+    if amount_minor is not None:
+        amount = int(amount_minor)
+    elif raw:
         try:
             amount = parse_amount(raw, currency)
         except MoneyError:

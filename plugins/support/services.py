@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from erp_core import audit, settings
+from erp_core import audit, settings, webhooks
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
@@ -33,6 +33,7 @@ from . import states, tokens, uploads
 from .models import Attachment, CannedReply, Team, TeamHours, TeamMember, Ticket, TicketMessage
 
 MAX_BODY = 20_000
+MAX_ID = 2**31 - 1  # larger ids cannot exist (and PostgreSQL refuses to compare them with an integer)
 WEEKDAYS = range(7)
 
 # ----------------------------------------------------------------------------- settings
@@ -380,7 +381,7 @@ def _email_or_error(raw: str, field_name: str, errors: dict) -> str:
 
 def _int_or_none(raw) -> int | None:
     text = str(raw if raw is not None else "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() and int(text) <= MAX_ID else None
 
 
 def _match_customer(email: str, phone: str) -> Customer | None:
@@ -476,6 +477,7 @@ def open_ticket(data: TicketInput, now: datetime | None = None) -> Ticket:
     created = {"number": ticket.number, "channel": ticket.channel, "category": ticket.category,
                "priority": ticket.priority, "team": team.name if team else None, "order": order.number if order else None}
     audit.record("ticket", ticket.id, "created", after={k: v for k, v in created.items() if v is not None})
+    webhooks.emit("ticket.created", ticket)
     return ticket
 
 
@@ -507,7 +509,8 @@ def _attach(ticket: Ticket, message: TicketMessage | None, checked: list, from_c
 
 
 def get_ticket(ticket_id) -> Ticket:
-    ticket = db.session.get(Ticket, int(ticket_id)) if str(ticket_id).isdigit() else None
+    ticket = (db.session.get(Ticket, int(ticket_id))
+              if str(ticket_id).isdecimal() and int(ticket_id) <= MAX_ID else None)
     if ticket is None:
         raise NotFound(_("No such ticket."))
     return ticket
@@ -617,6 +620,10 @@ def add_message(ticket: Ticket, kind: str, body: str, attachments=(), then_statu
                   body=body, url=ticket_public_url(ticket)))
     audit.record("ticket", ticket.id, {"reply": "replied", "note": "noted", "customer": "customer_wrote"}[kind],
                  after={"emailed": message.emailed} if kind == "reply" else None)
+    if kind != "note":  # internal notes stay inside
+        webhooks.emit("ticket.message_added", ticket, message={
+            "id": message.id, "kind": kind, "body": body, "author_name": message.author_name,
+            "created_at": message.created_at.isoformat(), "emailed": message.emailed})
     if kind == "customer" and ticket.status in (states.PENDING, states.RESOLVED):
         change_status(ticket, states.OPEN, note=_("The customer wrote again."), now=now)
     elif then_status and then_status != ticket.status:
@@ -720,6 +727,9 @@ class TicketFilters:
     team_id: str = ""
     q: str = ""
     order_id: str = ""
+    assignee_id: str = ""
+    customer_id: str = ""
+    overdue: bool | None = None  # True: only overdue tickets; False: none of them
 
 
 def ticket_query(filters: TicketFilters, user_id: int, now: datetime | None = None):
@@ -737,7 +747,7 @@ def ticket_query(filters: TicketFilters, user_id: int, now: datetime | None = No
         stmt = stmt.where(overdue_condition(now))
     if filters.status in states.TICKET_STATUSES:
         stmt = stmt.where(Ticket.status == filters.status)
-    elif filters.status != "any" and queue != "all":
+    elif filters.status == "active" or (filters.status != "any" and queue != "all"):
         stmt = stmt.where(Ticket.status.in_(states.ACTIVE))
     if filters.priority in states.PRIORITIES:
         stmt = stmt.where(Ticket.priority == filters.priority)
@@ -749,6 +759,14 @@ def ticket_query(filters: TicketFilters, user_id: int, now: datetime | None = No
         stmt = stmt.where(Ticket.team_id == int(filters.team_id))
     if str(filters.order_id).isdigit():
         stmt = stmt.where(Ticket.order_id == int(filters.order_id))
+    if str(filters.assignee_id).isdigit():
+        stmt = stmt.where(Ticket.assignee_id == int(filters.assignee_id))
+    if str(filters.customer_id).isdigit():
+        stmt = stmt.where(Ticket.customer_id == int(filters.customer_id))
+    if filters.overdue is True:
+        stmt = stmt.where(overdue_condition(now))
+    elif filters.overdue is False:
+        stmt = stmt.where(not_(func.coalesce(overdue_condition(now), False)))
     q = (filters.q or "").strip()
     if q:
         like = f"%{q.lower()}%"

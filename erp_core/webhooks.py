@@ -133,12 +133,24 @@ def _jsonable(value):
     return value
 
 
+# Columns never sent to a subscriber, whatever their table: link nonces, secrets, hashes.
+PRIVATE_NAME_PARTS = ("nonce", "secret", "password", "token", "credential")
+
+
+def _private(attr) -> bool:
+    """A column stays home when its name says it is a secret or its ``info`` has ``private``."""
+    name = attr.key.lower()
+    return any(part in name for part in PRIVATE_NAME_PARTS) or any(
+        column.info.get("private") for column in attr.columns)
+
+
 def serialize(obj) -> dict:
-    """Columns of an ORM object (and of its ``lines``, when it has them) as JSON-able values."""
+    """Columns of an ORM object (and of its ``lines``, when it has them) as JSON-able values,
+    without private columns (see :data:`PRIVATE_NAME_PARTS`; mark others ``info={"private": True}``)."""
     if obj is None:
         return {}
     mapper = inspect(obj).mapper
-    data = {attr.key: _jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+    data = {attr.key: _jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs if not _private(attr)}
     lines = getattr(obj, "lines", None)
     if isinstance(lines, list):
         data["lines"] = [serialize(line) for line in lines]

@@ -153,3 +153,17 @@ def test_admin_pages_create_ping_and_show_the_log(hooks_app, receiver):
     plain = hooks_app.test_client()
     login(plain, hooks_app, make_user(hooks_app))
     assert plain.get("/admin/webhooks/").status_code == 403
+
+
+def test_payloads_never_carry_secrets_nonces_or_hashes(app):
+    """A subscriber gets the record's business columns, never what would open a link or sign."""
+    from erp_core.api.models import ApiToken
+    from erp_core.webhooks import Webhook, serialize
+
+    with app.app_context():
+        data = serialize(Webhook(id=1, url="https://example.com/hook", events=["order.created"],
+                                 secret="whsec_do-not-send", active=True, description="shop"))
+        assert data["url"] == "https://example.com/hook" and data["description"] == "shop"
+        assert "secret" not in data and "whsec_do-not-send" not in str(data)
+        token_columns = serialize(ApiToken(id=2, name="shop", token_hash="abc123"))
+        assert token_columns["name"] == "shop" and "abc123" not in str(token_columns)

@@ -51,6 +51,7 @@ def test_ticket_events_through_the_api(support_app, receiver):
     assert [e for e, _p in _events(receiver)] == ["ticket.created"]
     created = _events(receiver)[0][1]
     assert created["data"]["number"] == ticket["number"] and created["data"]["status"] == "open"
+    assert "nonce" not in created["data"]  # the customer link of the ticket stays private
     headers, body = receiver.requests[0]
     assert webhooks.verify(secret, headers["x-erp-signature"], body)
     api.post(f"/tickets/{ticket['id']}/messages", {"kind": "note", "body": "Internal only"})

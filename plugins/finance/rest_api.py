@@ -47,7 +47,7 @@ def _id_field(**kw):
 
 
 def _day_field(**kw):
-    return ma.fields.Date(validate=ma.validate.Range(min=FIRST_DAY, max=LAST_DAY, error=range_error(1, 1)), **kw)
+    return ma.fields.Date(**kw)
 
 
 def _text_field(limit: int, **kw):
@@ -201,10 +201,11 @@ class RefundInSchema(ApiSchema):
 
 def _day_range(stmt, column, args):
     tz = settings.company_timezone()
+    # days beyond what a time zone can convert are clamped (nothing was recorded then anyway)
     if args.get("start"):
-        stmt = stmt.where(column >= local_day_bounds(args["start"], tz)[0])
+        stmt = stmt.where(column >= local_day_bounds(min(max(args["start"], FIRST_DAY), LAST_DAY), tz)[0])
     if args.get("end"):
-        stmt = stmt.where(column < local_day_bounds(args["end"], tz)[1])
+        stmt = stmt.where(column < local_day_bounds(min(max(args["end"], FIRST_DAY), LAST_DAY), tz)[1])
     return stmt
 
 

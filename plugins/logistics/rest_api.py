@@ -43,7 +43,7 @@ def _id_field(**kw):
 
 
 def _day_field(**kw):
-    return ma.fields.Date(validate=ma.validate.Range(min=FIRST_DAY, max=LAST_DAY, error=range_error(1, 1)), **kw)
+    return ma.fields.Date(**kw)
 
 
 def _text_field(limit: int, **kw):
@@ -108,7 +108,8 @@ class ShipmentSchema(ma.Schema):
     carrier = ma.fields.String(attribute="carrier_display", required=True,
                                metadata={"description": "The carrier's name (or the one typed for a manual carrier)"})
     tracking_number = ma.fields.String(allow_none=True, required=True)
-    tracking_url = ma.fields.Function(lambda s: services.tracking_link(s), allow_none=True, required=True)
+    tracking_url = ma.fields.Function(lambda s: services.tracking_link(s), allow_none=True, required=True,
+                                      metadata={"type": "string", "description": "Where the parcel can be followed"})
     registration = ma.fields.String(required=True, metadata={
         "description": "Carriers that issue tracking numbers: waiting, done or failed; empty otherwise"})
     ship_date = ma.fields.Date(allow_none=True, required=True)
@@ -138,7 +139,8 @@ class DeliveryExceptionSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"enum": [states.OPEN, states.RESOLVED]})
     source = ma.fields.String(required=True)
     owner_id = ma.fields.Integer(allow_none=True, required=True)
-    owner = ma.fields.String(attribute="owner.username", allow_none=True, required=True)
+    owner = ma.fields.Function(lambda e: e.owner.username if e.owner else None, allow_none=True, required=True,
+                               metadata={"type": "string", "description": "Username of who handles it"})
     note = ma.fields.String(required=True)
     due_date = ma.fields.Date(allow_none=True, required=True)
     raised_at = ma.fields.DateTime(required=True)

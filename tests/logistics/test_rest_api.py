@@ -370,7 +370,7 @@ def test_validation_errors_in_the_asked_language(api):
     # a service's refusal, too
     refused = client.post(f"{API}/shipments", headers=_auth(token, **{"Accept-Language": "zh-CN"}),
                           json=_ship_body(order_id, lines, manual, tracking_number=""))
-    assert refused.status_code == 422 and refused.json["errors"]["tracking_number"] == ["请输入运单号。"]
+    assert refused.status_code == 422 and refused.json["errors"]["tracking_number"] == ["请填写快递单号。"]
 
 
 def test_endpoints_vanish_when_logistics_is_switched_off(api):

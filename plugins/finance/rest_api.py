@@ -199,6 +199,18 @@ class RefundInSchema(ApiSchema):
 # ----------------------------------------------------------------------------- helpers
 
 
+class _ApiFields:
+    """Name the API's fields in a service's refusal (the pages call the amount ``amount``)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, _tb):
+        if isinstance(exc, DomainError) and exc.field == "amount":
+            exc.field = "amount_minor"
+        return False
+
+
 def _day_range(stmt, column, args):
     tz = settings.company_timezone()
     # days beyond what a time zone can convert are clamped (nothing was recorded then anyway)
@@ -271,9 +283,10 @@ class Payments(MethodView):
             if paid_at.year < FIRST_DAY.year:
                 raise DomainError(_("Not a valid date and time with a time zone (ISO 8601)."),
                                   field="paid_at", status=422)
-        payment = services.record_payment(order, data["method"], data["amount_minor"], paid_at=paid_at,
-                                          reference=data["reference"], note=data["note"],
-                                          as_credit=data["as_credit"])
+        with _ApiFields():
+            payment = services.record_payment(order, data["method"], data["amount_minor"], paid_at=paid_at,
+                                              reference=data["reference"], note=data["note"],
+                                              as_credit=data["as_credit"])
         db.session.commit()
         return services.get_payment(payment.id), 201, {
             "Location": url_for("finance_api.Payment", payment_id=payment.id)}
@@ -333,9 +346,11 @@ class PaymentRefunds(MethodView):
         """Refund (part of) a payment: never more than is left of it, and a reason is required.
         Paid out at once unless ``pay_now`` is false (remote providers answer later)."""
         payment = services.get_payment(_found(payment_id, _("No such payment.")))
-        refund = services.request_refund(payment, data["amount_minor"], data["reason"], reference=data["reference"])
-        if data["pay_now"]:
-            services.approve_refund(refund, reference=data["reference"])
+        with _ApiFields():
+            refund = services.request_refund(payment, data["amount_minor"], data["reason"],
+                                             reference=data["reference"])
+            if data["pay_now"]:
+                services.approve_refund(refund, reference=data["reference"])
         db.session.commit()
         return services.get_refund(refund.id), 201, {"Location": url_for("finance_api.Refund", refund_id=refund.id)}
 

@@ -68,6 +68,8 @@ class CarrierSchema(ma.Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     adapter = ma.fields.String(required=True)
+    available = ma.fields.Boolean(required=True, metadata={
+        "description": "False while the carrier's adapter is not installed or its plugin is off: it cannot ship"})
     issues_tracking_numbers = ma.fields.Boolean(
         required=True, metadata={"description": "The carrier gives the tracking number: do not send one"})
     asks_carrier_name = ma.fields.Boolean(
@@ -215,11 +217,12 @@ class StaffEventInSchema(ApiSchema):
 # ----------------------------------------------------------------------------- helpers
 
 
-def _carrier_json(carrier: Carrier, adapter: a.CarrierAdapter) -> dict:
+def _carrier_json(carrier: Carrier, adapter: a.CarrierAdapter | None) -> dict:
     return {"id": carrier.id, "code": carrier.code, "name": carrier.name, "adapter": carrier.adapter,
-            "issues_tracking_numbers": adapter.can(a.CREATE),
-            "asks_carrier_name": bool(getattr(adapter, "asks_carrier_name", False)),
-            "tracks": adapter.can(a.TRACK) or adapter.can(a.WEBHOOK)}
+            "available": adapter is not None,
+            "issues_tracking_numbers": bool(adapter and adapter.can(a.CREATE)),
+            "asks_carrier_name": bool(adapter and getattr(adapter, "asks_carrier_name", False)),
+            "tracks": bool(adapter and (adapter.can(a.TRACK) or adapter.can(a.WEBHOOK)))}
 
 
 # Form field names of the services' refusals, as the API's fields are called.
@@ -265,12 +268,7 @@ class Carriers(MethodView):
         """Enabled carriers one can ship with (credentials are never shown)."""
         stmt = select(Carrier).where(Carrier.enabled.is_(True)).order_by(Carrier.name, Carrier.id)
         body, headers = paginate(stmt, args)
-        items = []
-        for carrier in body["items"]:
-            adapter = services.try_adapter(carrier)
-            if adapter is not None:
-                items.append(_carrier_json(carrier, adapter))
-        body["items"] = items
+        body["items"] = [_carrier_json(carrier, services.try_adapter(carrier)) for carrier in body["items"]]
         return body, 200, headers
 
 

@@ -103,7 +103,7 @@ def test_overpayment_is_refused_with_the_amount_due_unless_kept_as_credit(api):
     before = _state(app)
     refused = _pay(client, token, order_id, 7000)
     assert refused.status_code == 422 and refused.json["code"] == "payment_refused"
-    assert "60.00" in refused.json["detail"] and "amount" in refused.json["errors"]
+    assert "60.00" in refused.json["detail"] and "amount_minor" in refused.json["errors"]
     zh = _pay(client, token, order_id, 7000, headers={"Accept-Language": "zh-CN"})
     assert zh.status_code == 422 and "60.00" in zh.json["detail"] and "预存款" in zh.json["detail"]
     assert _state(app) == before
@@ -212,7 +212,7 @@ def test_refused_refunds_change_nothing(api):
     assert client.post(url, headers=_auth(token), json={"amount_minor": 6000, "reason": "x"}).status_code == 201
     before = _state(app)
     too_much = client.post(url, headers=_auth(token), json={"amount_minor": 4001, "reason": "more"})
-    assert too_much.status_code == 422 and "40.00" in too_much.json["errors"]["amount"][0]
+    assert too_much.status_code == 422 and "40.00" in too_much.json["errors"]["amount_minor"][0]
     blank = client.post(url, headers=_auth(token, **{"Accept-Language": "zh-CN"}),
                         json={"amount_minor": 100, "reason": "   "})
     assert blank.status_code == 422 and blank.json["errors"]["reason"] == ["请填写退款原因。"]

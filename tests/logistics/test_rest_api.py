@@ -82,7 +82,7 @@ def test_carriers_lists_enabled_ones_without_credentials(api):
     body = response.json
     assert [c["code"] for c in body["items"]] == ["other"] and body["total"] == 1
     item = body["items"][0]
-    assert item["asks_carrier_name"] is True and item["issues_tracking_numbers"] is False
+    assert item["asks_carrier_name"] is True and item["issues_tracking_numbers"] is False and item["available"]
     assert "credentials" not in item and "tracking_url_template" not in json.dumps(body)
 
 

@@ -85,8 +85,8 @@ def range_error(low: int | None = None, high: int | None = None):
 
 
 def length_error(high: int):
-    """A translated message for ``ma.validate.Length(max=high)`` (and ``min=1``)."""
-    return _l("Must be 1 to {max} characters long.")
+    """A translated message for ``ma.validate.Length(max=high)``."""
+    return _l("At most {max} characters.")
 
 
 def choice_error():

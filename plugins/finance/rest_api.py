@@ -266,8 +266,12 @@ class Payments(MethodView):
     @bp.response(201, PaymentDetailSchema)
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such order")
     def post(self, data):
-        """Record money received by a manual method. More than the order still owes is refused
-        (422, the message says what is due) unless ``as_credit`` is true; nothing is recorded then."""
+        """Record money received by a manual method.
+
+        More than the order still owes is refused (422 ``payment_refused``, the message says what
+        is due) unless ``as_credit`` is true; nothing is recorded then. Send an
+        ``Idempotency-Key`` so that a retry cannot record the payment twice.
+        """
         order = get_order(data["order_id"])
         currency = (data.get("currency") or order.currency).upper()
         if currency != order.currency:
@@ -343,8 +347,11 @@ class PaymentRefunds(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such payment")
     @bp.alt_response(409, response="DEFAULT_ERROR", description="The refund was decided meanwhile")
     def post(self, data, payment_id):
-        """Refund (part of) a payment: never more than is left of it, and a reason is required.
-        Paid out at once unless ``pay_now`` is false (remote providers answer later)."""
+        """Refund (part of) a payment.
+
+        Never more than is left of the payment, and a reason is required (422 ``refund_refused``).
+        Paid out at once unless ``pay_now`` is false (a remote provider answers later).
+        """
         payment = services.get_payment(_found(payment_id, _("No such payment.")))
         with _ApiFields():
             refund = services.request_refund(payment, data["amount_minor"], data["reason"],

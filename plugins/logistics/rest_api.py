@@ -7,7 +7,7 @@ document, are gone while the plugin is switched off.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, timezone
 from decimal import Decimal
 
 import marshmallow as ma
@@ -307,8 +307,12 @@ class Shipments(MethodView):
     @bp.alt_response(409, response="DEFAULT_ERROR", description="The order cannot be shipped (draft, cancelled, "
                                                                 "everything shipped)")
     def post(self, data):
-        """Ship lines of a confirmed order: refused, changing nothing, for more than remains, a draft or
-        cancelled order, a switched-off carrier, or a malformed or already used tracking number."""
+        """Ship lines of a confirmed order.
+
+        Refused, changing nothing, for a draft or cancelled order or one shipped in full (409), and
+        for more than remains to ship, a switched-off carrier, or a malformed or already used
+        tracking number (422). Send an ``Idempotency-Key`` so that a retry cannot ship twice.
+        """
         order = db.session.get(Order, data["order_id"])
         if order is None:
             raise NotFound(_("No such order."), field="order_id")
@@ -362,8 +366,11 @@ class ShipmentEvents(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such shipment")
     @bp.alt_response(409, response="DEFAULT_ERROR", description="The shipment takes no more events")
     def post(self, data, shipment_id):
-        """Record a step of the journey typed by staff (picked up, in transit, out for delivery,
-        delivered); it moves the shipment and its order like a carrier's event."""
+        """Record a tracking event typed by staff.
+
+        Picked up, in transit, out for delivery or delivered: it moves the shipment (and its
+        order) like a carrier's event. A closed shipment takes no more events (409).
+        """
         shipment = services.get_shipment(_check_id(shipment_id))
         occurred_at = data.get("occurred_at")
         if occurred_at is not None:

@@ -424,3 +424,20 @@ def test_api_conforms_to_its_schema(api):
         db.session.commit()
     admin = _token(app, roles=["admin"])
     assert run_conformance(app, admin) == []
+
+
+def test_payment_before_shipping_holds_on_the_api_too(make_app):
+    """Finance's "payment before shipping" rule refuses the API's shipment as it refuses the page's."""
+    from erp_core import settings
+
+    app = make_app(plugins=["orders", "logistics", "finance"])
+    client, token = app.test_client(), _token(app, ALL_PERMS)
+    order_id, lines, _demo, manual = _setup(app)
+    with app.app_context():
+        settings.set_many({"finance.payment_before_shipping": True})
+        db.session.commit()
+    before = _counts(app)
+    response = client.post(f"{API}/shipments", headers=_auth(token), json=_ship_body(order_id, lines, manual))
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "payment before shipping" in response.json["detail"]
+    assert _counts(app) == before

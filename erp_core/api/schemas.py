@@ -42,7 +42,7 @@ def _translate(field: ma.fields.Field) -> None:
     if isinstance(field, ma.fields.Number):
         messages["too_large"] = _l("The number is too large.")
     if isinstance(field, ma.fields.AwareDateTime):
-        messages["awareness"] = _l("Give the time with its time zone, e.g. 2026-01-15T09:30:00+08:00.")
+        messages["invalid_awareness"] = _l("Give the time with its time zone, e.g. 2026-01-15T09:30:00+08:00.")
     if isinstance(field, ma.fields.List):
         _translate(field.inner)
     field.error_messages = {**field.error_messages, **messages}

@@ -354,21 +354,28 @@ def _run_demo(seed: int, scale: int) -> None:
         fail("demo data is already loaded on this site")
     manager = current_app.extensions["erp_plugins"]
     admin = database.session.scalar(select(User).join(User.roles).where(Role.name == "admin").order_by(User.id))
-    ctx = DemoContext(rng=random.Random(seed), scale=scale, admin=admin, log=click.echo)
+    notes: list[str] = []  # what the plugins report, printed under the progress bar once done
+    ctx = DemoContext(rng=random.Random(seed), scale=scale, admin=admin, log=notes.append)
     enabled = manager.enabled()
+    steps = []
     for name in ["core", *manager.loaded_names]:
-        if name != "core" and name not in enabled:
-            continue
         impl = [i for i in manager.pm.hook.erp_demo_data.get_hookimpls() if i.plugin_name == name]
-        if not impl:
-            continue
-        click.echo(f"Demo data: {name} ...")
-        try:
-            impl[0].function(ctx=ctx)
-            database.session.commit()
-        except Exception:
-            database.session.rollback()
-            raise
+        if impl and (name == "core" or name in enabled):
+            steps.append((name, impl[0].function))
+    try:
+        with click.progressbar(steps, label="Demo data", item_show_func=lambda step: step[0] if step else "",
+                               show_pos=True) as bar:
+            for name, function in bar:
+                notes.append(f"{name}:")
+                try:
+                    function(ctx=ctx)
+                    database.session.commit()
+                except Exception:
+                    database.session.rollback()
+                    raise
+    finally:
+        for line in notes:
+            click.echo(line)
     settings.set_many({"demo.loaded": True})
     database.session.commit()
     click.echo("Demo data loaded.")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import settings
 from .money import format_money
@@ -25,7 +26,10 @@ def select_locale() -> str:
         best = request.accept_languages.best_match(langs)
         if best:
             return best  # an API client asks per request
-    user_locale = getattr(current_user, "locale", None) if current_user else None
+    try:
+        user_locale = getattr(current_user, "locale", None) if current_user else None
+    except SQLAlchemyError:  # the database is down: the error page still needs a language
+        user_locale = None
     if user_locale in langs:
         return user_locale
     chosen = session.get("lang") if request else None
@@ -41,7 +45,10 @@ def select_locale() -> str:
                 return "zh_CN"
             if tag.lower().startswith("en") and "en" in langs:
                 return "en"
-    return settings.get("company.locale") or current_app.config.get("DEFAULT_LOCALE", "en")
+    try:
+        return settings.get("company.locale") or current_app.config.get("DEFAULT_LOCALE", "en")
+    except SQLAlchemyError:
+        return current_app.config.get("DEFAULT_LOCALE", "en")
 
 
 def company_locale() -> str:

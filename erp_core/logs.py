@@ -75,10 +75,9 @@ def _finish(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     if request.endpoint and request.endpoint.endswith("static"):
         return response
-    from flask_login import current_user
-
     duration = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-    user = current_user.get_id() if getattr(current_user, "is_authenticated", False) else None
+    loaded = g.get("_login_user")  # only a user the request already loaded: logging must not query
+    user = loaded.get_id() if getattr(loaded, "is_authenticated", False) else None
     log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration,
              extra={"method": request.method, "path": request.path, "status": response.status_code,
                     "duration_ms": round(duration, 1), "user": user, "remote": request.remote_addr})

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, jsonify, render_template, request
+from flask import g, jsonify, make_response, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
@@ -91,15 +94,88 @@ def register(app) -> None:
             detail = _("Some values cannot be used.")
         return render_error(exc.code or 400, detail, errors=errors, headers=data.get("headers"))
 
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc):
+        _quiet_rollback()
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig or exc, extra={
+            "method": request.method, "path": request.path, "endpoint": request.endpoint})
+        return bare_error(503)
+
     @app.errorhandler(Exception)
     def _crash(exc):
-        db.session.rollback()
-        from flask_login import current_user
-
+        _quiet_rollback()
         log.exception("unhandled error on %s %s", request.method, request.path, extra={
             "method": request.method, "path": request.path, "endpoint": request.endpoint,
-            "query": request.args.to_dict(), "user": current_user.get_id() if current_user.is_authenticated else None})
-        return render_error(500)
+            "query": request.args.to_dict(), "user": _user_id()})
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return bare_error(503)
+        try:
+            return render_error(500)
+        except Exception:  # the page itself needs what just failed (the database, a template...)
+            log.exception("the error page could not be rendered; answering with the bare one")
+            _quiet_rollback()
+            return bare_error(500)
+
+
+def _quiet_rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the session is discarded at teardown anyway
+        log.debug("rollback failed after an error", exc_info=True)
+
+
+def _user_id():
+    from flask_login import current_user
+
+    try:
+        return current_user.get_id() if current_user.is_authenticated else None
+    except Exception:  # loading the user needs the database
+        return None
+
+
+def _bare_locale() -> str:
+    """The language for a page built without the database: session choice, then the browser's."""
+    langs = ["en", "zh_CN"]
+    chosen = session.get("lang")
+    if chosen in langs:
+        return chosen
+    best = request.accept_languages.best_match(langs)
+    if best:
+        return best
+    if any(tag.lower().startswith("zh") for tag, _q in request.accept_languages):
+        return "zh_CN"
+    return "en"
+
+
+def bare_error(status: int):
+    """An error answer that needs neither the database nor the site's templates: used when the
+    database is down, or when rendering the normal error page failed."""
+    with force_locale(_bare_locale()):
+        if status == 503:
+            title = _("Temporarily unavailable")
+            text = _("The database cannot be reached right now. Nothing was changed; please try again in a minute.")
+        else:
+            title, text = _messages()[500]
+        reference = _("Error reference")
+        lang = "zh-CN" if _bare_locale() == "zh_CN" else "en"
+    request_id = g.get("request_id") or ""
+    if wants_json():
+        response = jsonify({"type": "about:blank", "title": str(title), "status": status, "detail": str(text),
+                            "code": "database_unavailable" if status == 503 else "server_error"})
+        response.mimetype = "application/problem+json"
+    else:
+        page = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
+                '<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;'
+                'color:#212529}code{color:#6c757d}</style></head><body>'
+                f'<h1>{escape(title)}</h1><p>{escape(text)}</p>'
+                f'<p><small>{escape(reference)}: <code>{escape(request_id)}</code></small></p></body></html>')
+        response = make_response(page)
+        response.mimetype = "text/html"
+    response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = "30"
+    return response
 
 
 def _custom(exc) -> bool:

@@ -1,5 +1,9 @@
 """Demo data of logistics: carriers, and shipments of the demo's confirmed orders in every state.
 
+Orders whose demo target (``ctx.data["order_targets"]``) is shipped, delivered or completed were
+left confirmed by the orders demo (with logistics on, orders ship only through shipments): they
+are shipped here first, dated after their confirmation, and delivered where their target says so.
+
 Shipments go through the same services as the pages. Demo Express parcels follow the
 simulator's story for their number (see ``builtin_adapters.scenario_of``), so the periodic
 tracking sync keeps telling the same story afterwards; each order gets the plan that fits the
@@ -8,11 +12,12 @@ story its shipment number will have.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 from itertools import cycle
 
 from sqlalchemy import select
 
+from erp_core import audit
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import Counter
@@ -27,6 +32,9 @@ from .builtin_adapters import DemoExpressAdapter, scenario_of
 
 # In this order, so that even a small demo (nine or ten confirmed orders) shows every state.
 NORMAL_PLANS = ("delivered", "partial", "lost_reship", "exchange", "manual", "damaged", "delivered")
+HISTORY_TARGETS = (order_states.SHIPPED, order_states.DELIVERED, order_states.COMPLETED)
+# Hours from the ship date's 10:00 (China) to delivery in the simulator's stories that end delivered.
+_DELIVERED_AFTER = {"normal": 30, "address_problem": 55, "delayed": 154}
 
 
 def _orders(ctx) -> list[Order]:
@@ -79,6 +87,37 @@ class _Demo:
         services.store_registration(shipment, created)
         services.record_events(shipment, self.adapter.fetch_tracking(shipment.tracking_number), "carrier")
 
+    def catch_up(self, order, target: str) -> None:
+        """Ship an order of the demo's past as it would have been: the day after it was confirmed,
+        by Demo Express when the parcel's simulated story ends delivered by now, else by SF
+        Express with the courier's delivery typed in. Orders meant to be merely shipped leave
+        now (they are still on their way)."""
+        rng = self.ctx.rng
+        if target == order_states.SHIPPED:
+            with audit.recorded_at(utcnow() - timedelta(hours=rng.uniform(2, 20))):
+                shipment = self.ship(order, 0, carrier=self.manual_carrier)
+                services.add_staff_event(shipment, a.PICKED_UP, None, "Collected by SF courier", "Warehouse")
+            return
+        confirmed = order.confirmed_at or order.created_at
+        days_ago = max((services.today() - confirmed.date()).days - 1, 2)
+        ship_day = services.today() - timedelta(days=days_ago)
+        shipped_at = datetime.combine(ship_day, time(2, 0, tzinfo=timezone.utc))
+        hours = _DELIVERED_AFTER.get(_next_scenario())
+        by_demo_express = hours is not None and shipped_at + timedelta(hours=hours) < utcnow()
+        with audit.recorded_at(shipped_at):
+            if by_demo_express:
+                self.ship(order, days_ago)  # the simulator's events deliver it
+            else:
+                shipment = self.ship(order, days_ago, carrier=self.manual_carrier)
+                services.add_staff_event(shipment, a.PICKED_UP, shipped_at, "Collected by SF courier", "Warehouse")
+                delivered_at = min(shipped_at + timedelta(hours=rng.uniform(20, 60)), utcnow())
+                services.add_staff_event(shipment, a.DELIVERED, delivered_at, "Signed by recipient", "Destination")
+        if target == order_states.COMPLETED and order.status == order_states.DELIVERED:
+            from plugins.orders import services as order_services
+
+            with audit.recorded_at(min(shipped_at + timedelta(days=rng.uniform(4, 10)), utcnow())):
+                order_services.transition(order, order_states.COMPLETED)
+
     def run(self, order, plan: str):
         admin_id = self.ctx.admin.id if self.ctx.admin is not None else None
         if plan == "delivered":
@@ -124,9 +163,20 @@ def load(ctx) -> None:
     services.create_carrier("China Post", "china-post", "manual", {}, enabled=False)
     db.session.flush()
     demo = _Demo(ctx, demo_carrier, manual_carrier)
-    orders = _orders(ctx)
-    plans = cycle(NORMAL_PLANS)
+    targets = dict(ctx.data.get("order_targets") or [])
+    confirmed = _orders(ctx)
     shipped = []
+    for order in [o for o in confirmed if targets.get(o.id) in HISTORY_TARGETS]:
+        try:
+            with db.session.begin_nested():
+                demo.catch_up(order, targets[order.id])
+            shipped.append(order.id)
+        except DomainError as exc:
+            db.session.refresh(order)
+            ctx.log(f"  logistics demo: order {order.number} not shipped ({targets[order.id]}): {exc}")
+    history = len(shipped)
+    orders = [o for o in confirmed if targets.get(o.id) not in HISTORY_TARGETS]
+    plans = cycle(NORMAL_PLANS)
     # Leave about a third of the confirmed orders waiting (for the dashboard's "not shipped yet"),
     # but ship at least ten when there are more, so that every state appears.
     for order in orders[: max(len(orders) * 2 // 3, min(len(orders) - 1, 10))]:
@@ -144,4 +194,5 @@ def load(ctx) -> None:
     for order in [o for o in orders if o.id not in shipped][:4]:
         order.promised_date = min(order.created_at + timedelta(days=2), utcnow() - timedelta(hours=1))
     ctx.data["shipped_orders"] = shipped
-    ctx.log(f"  {len(shipped)} orders shipped, {len(orders) - len(shipped)} confirmed orders left to ship.")
+    ctx.log(f"  {history} orders of the past shipped, {len(shipped) - history} more in every state, "
+            f"{len(confirmed) - len(shipped)} confirmed orders left to ship.")

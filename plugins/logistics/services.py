@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, g, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ from erp_core import audit, settings
 from erp_core.auth.models import ALL, Role, RolePermission, User, user_role
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
+from erp_core.i18n import company_locale
 from erp_core.extensions import db
 from erp_core.money import round_half_up
 from erp_core.timeutil import to_zone, utcnow
@@ -514,7 +516,9 @@ def _dispatch(order: Order, shipment: Shipment, what: str) -> None:
     shipment.shipped_at = utcnow()
     _hooks().erp_order_goods_shipped(order=order, quantities=shipment.quantities, reference=shipment.number)
     _status_changed(shipment, states.IN_TRANSIT, note=what)
-    _sync_order(order, _("Shipment %(number)s dispatched.", number=shipment.number))
+    with force_locale(company_locale()):  # kept in the order's history: the company's language
+        note = _("Shipment %(number)s dispatched.", number=shipment.number)
+    _sync_order(order, note)
     if shipment.registration == "waiting":
         from . import jobs
 
@@ -593,7 +597,9 @@ def cancel_pending(shipment: Shipment, note: str) -> None:
         raise DomainError(_("Give a reason to cancel the shipment."), field="note")
     shipment.outcome = states.WITHDRAWN
     _status_changed(shipment, states.CANCELLED, note=note)
-    _sync_order(order, _("Shipment %(number)s cancelled.", number=shipment.number))
+    with force_locale(company_locale()):  # kept in the order's history: the company's language
+        note = _("Shipment %(number)s cancelled.", number=shipment.number)
+    _sync_order(order, note)
 
 
 def create_replacement(order: Order, quantities: dict, reason: str, source_type: str, source_id) -> Shipment:
@@ -789,7 +795,9 @@ def _apply_event(order: Order, shipment: Shipment, event: a.TrackingEvent, typed
         if open_exception is not None:
             _close(open_exception, states.DELIVERED_AFTER_ALL, _("The carrier delivered the parcel."))
         _status_changed(shipment, states.DELIVERED, note=event.description or None)
-        _sync_order(order, _("Shipment %(number)s delivered.", number=shipment.number))
+        with force_locale(company_locale()):  # kept in the order's history: the company's language
+            note = _("Shipment %(number)s delivered.", number=shipment.number)
+        _sync_order(order, note)
     elif event.status in (a.EXCEPTION, a.RETURNED) and shipment.status == states.IN_TRANSIT:
         kind = event.exception_kind if event.status == a.EXCEPTION else a.RETURNED_TO_SENDER
         _open_exception(order, shipment, kind or a.DELAYED, event.description or "", states.SOURCE_CARRIER)
@@ -1038,7 +1046,9 @@ def resolve_exception(exception: DeliveryException, resolution: str, note: str =
                 order=order, amount_minor=amount, currency=order.currency, reason=reason,
                 source_type=EXCEPTION_SOURCE, source_id=exception.id))
     _close(exception, resolution, note, links)
-    _sync_order(order, _("Delivery exception on shipment %(number)s resolved.", number=shipment.number))
+    with force_locale(company_locale()):  # kept in the order's history: the company's language
+        note = _("Delivery exception on shipment %(number)s resolved.", number=shipment.number)
+    _sync_order(order, note)
     return links
 
 

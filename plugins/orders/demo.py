@@ -12,6 +12,9 @@ Contract with the plugins whose demo runs later (documented in docs/orders.md):
   ``ctx.data["order_targets_pending"]``. Inventory's demo receives stock, then calls
   ``services.advance_order(order, target, note=...)`` for each pending pair (a cancel needs a note).
   With inventory switched off nothing is pending.
+* When an enabled plugin ships orders through its own documents (logistics: no manual "mark
+  shipped"), orders whose target is shipped, delivered or completed stop at ``confirmed``; that
+  plugin's demo ships them (it reads ``ctx.data["order_targets"]``).
 """
 
 from __future__ import annotations
@@ -178,14 +181,17 @@ def load(ctx) -> None:
 
 
 def advance(order: Order, target: str, rng) -> None:
-    """Walk a demo order to ``target``, each step some hours after the previous one. Raises
-    DomainError when a plugin refuses a step (the caller rolls the savepoint back)."""
+    """Walk a demo order to ``target``, each step some hours after the previous one; stop at
+    ``confirmed`` when a plugin ships orders itself. Raises DomainError when a plugin refuses a
+    step (the caller rolls the savepoint back)."""
     when = order.created_at
     note = rng.choice(CANCEL_REASONS) if target == states.CANCELLED else None
     for status in services.path_to(target):
         when = min(when + timedelta(hours=rng.uniform(1, 40)), utcnow())
         with audit.recorded_at(when):  # every entry of the step, whichever plugin writes it
             if status == states.SHIPPED:
+                if not services.manual_shipping_allowed(order):
+                    return  # a shipping plugin ships it with real shipments in its own demo
                 services.ship_everything(order)
             else:
                 services.transition(order, status, note=note if status == states.CANCELLED else None)

@@ -186,6 +186,10 @@ def test_init_with_chosen_admin_and_demo_data(site):
     result = site.erp("init", "--admin-user", "Boss", "--admin-password", "a-long-password", "--demo")
     assert result.exit_code == 0, result.output
     assert "user 'Boss'" in result.output and "Demo data loaded." in result.output
+    lines = result.output.splitlines()
+    for name in ("core", "orders", "inventory", "logistics", "finance", "support"):  # under the progress bar
+        assert f"{name}:" in lines, name
+    assert any("300 orders" in line for line in lines)  # what each plugin reports is kept
     app = site.app()
     assert _check_login(app, "boss", "a-long-password")
     from erp_core import settings

@@ -404,3 +404,43 @@ def test_healthz_needs_no_login_and_lists_failed_plugins(make_app):
     assert response.status_code == 200 and response.is_json
     assert response.get_json() == {"status": "ok", "database": "ok", "plugins": {
         "enabled": ["alpha"], "failed": {"ghost": "no plugin named 'ghost' is installed: install its package or take it out of the PLUGINS setting"}}}
+
+
+# ----------------------------------------------------------------------------- database down
+
+
+@pytest.fixture
+def site_without_database(tmp_path):
+    """A production-like app whose database cannot be opened (its folder is missing)."""
+    from erp_core.app import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(f"sqlite:///{tmp_path / 'gone' / 'erp.sqlite'}"), instance=tmp_path / "instance")
+    app.config.update(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    return app
+
+
+@pytest.mark.parametrize("language, title, text", [
+    ("zh-CN", "暂时无法使用", "暂时无法连接数据库，未做任何更改。请一分钟后再试。"),
+    ("en", "Temporarily unavailable", "The database cannot be reached right now."),
+])
+def test_a_database_outage_gives_a_plain_page_in_the_users_language(site_without_database, language, title, text):
+    client = site_without_database.test_client()
+    for path in ("/", "/login", "/help/contact"):
+        response = client.get(path, headers={"Accept-Language": language})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"] == "30"
+        assert title in page and text in page and "Traceback" not in page
+    with client.session_transaction() as sess:  # a signed-in user: loading them needs the database too
+        sess["_user_id"] = "1:1"
+    response = client.get("/dashboard", headers={"Accept-Language": language})
+    assert response.status_code == 503 and title in response.get_data(as_text=True)
+
+
+def test_a_database_outage_on_the_api_is_problem_json(site_without_database):
+    client = site_without_database.test_client()
+    response = client.get("/api/v1/me", headers={"Authorization": "Bearer erp_whatever", "Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "database_unavailable"

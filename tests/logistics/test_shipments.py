@@ -290,3 +290,19 @@ def test_order_edited_meanwhile_is_seen_by_the_shipment(app):
         db.session.commit()
         error = _refused(order, manual, quantities={line.id: 3}, carrier_name="SF", tracking_number="SF12345")
         assert "only 2 left" in str(error)
+
+
+def test_notes_kept_in_the_order_history_are_in_the_company_language(app):
+    """Whoever dispatches (an English-speaking clerk, a webhook, the demo), the order's history
+    reads in the company's language."""
+    from erp_core import settings
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        settings.set_many({"company.locale": "zh_CN"})
+        db.session.commit()
+        _demo, manual = make_carriers()
+        order = make_order()
+        shipment = ship(order, manual)
+        note = db.session.query(AuditLog).filter_by(object_type="order", action="status_changed").order_by(
+            AuditLog.id.desc()).first().note
+        assert note == f"发货单 {shipment.number} 已发出。"

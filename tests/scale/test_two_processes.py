@@ -1,7 +1,8 @@
 """Scale-out: two separate server processes (gunicorn) on one PostgreSQL database, with Redis.
 
 Proves that a plugin switched off through one process is off in the other on its next request,
-and that a job queued by a web process is run by `erp worker` in another process. (The race for
+and that a job queued by a web process is run by `erp worker` in another process, and that a
+schedule runs once per interval however many worker processes tick. (The race for
 the last units across processes is in tests/scale/test_race_across_processes.py.)
 """
 
@@ -161,3 +162,20 @@ def test_a_job_queued_by_a_web_process_is_run_by_the_worker(site):
             assert "queued" in db.session.scalars(select(alpha.AlphaNote.text)).all()
     finally:
         server.stop()
+
+
+def test_a_schedule_runs_once_per_interval_across_worker_processes(site):
+    """Three `erp worker --burst` processes started together: the due tick is claimed and run once."""
+    app, env = site
+    erp = Path(sys.executable).with_name("erp")
+    workers = [subprocess.Popen([str(erp), "worker", "--burst"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0], [err for _out, err in outputs]
+    started = [out for out, _err in outputs if "alpha.tick" in out]
+    assert len(started) == 1, outputs
+    with app.app_context():
+        assert db.session.scalars(select(alpha.AlphaNote.text)).all() == ["tick"]
+    again = subprocess.run([str(erp), "worker", "--burst"], env=env, cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0 and "alpha.tick" not in again.stdout  # not due again within the interval

@@ -89,6 +89,16 @@ def length_error(high: int):
     return _l("At most {max} characters.")
 
 
+def code_error():
+    """A translated message for a code's ``ma.validate.Regexp`` (see :data:`CODE_PATTERN`)."""
+    return _l("Only letters, digits and _ . : - are allowed.")
+
+
+# What a code (payment method, source type, currency...) is made of, for query filters: a
+# schema-valid query then never carries characters the site refuses (NUL, control characters).
+CODE_PATTERN = r"^[A-Za-z0-9_.:-]*$"
+
+
 def choice_error():
     """A translated message for ``ma.validate.OneOf``."""
     return _l("Must be one of: {choices}.")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import contains_eager
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import ApiSchema, choice_error, length_error, range_error
+from erp_core.api.schemas import CODE_PATTERN, ApiSchema, choice_error, code_error, length_error, range_error
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR
@@ -52,6 +52,11 @@ def _day_field(**kw):
 
 def _text_field(limit: int, **kw):
     return ma.fields.String(validate=ma.validate.Length(max=limit, error=length_error(limit)), **kw)
+
+
+def _code_field(limit: int, **kw):
+    return ma.fields.String(validate=[ma.validate.Length(max=limit, error=length_error(limit)),
+                                      ma.validate.Regexp(CODE_PATTERN, error=code_error())], **kw)
 
 
 def _choice(values, **kw):
@@ -158,9 +163,9 @@ class PageArgs(ApiSchema, PageArgsSchema):
 
 class PaymentFilterSchema(PageArgs):
     order_id = _id_field()
-    method = _text_field(40)
+    method = _code_field(40)
     status = _choice(states.PAYMENT_STATUSES)
-    currency = _text_field(3)
+    currency = _code_field(3)
     start = _day_field(metadata={"description": "Recorded on or after this day (company time zone)"})
     end = _day_field(metadata={"description": "Recorded on or before this day (company time zone)"})
     sort = _choice(["id", "-id", "paid_at", "-paid_at", "amount", "-amount"], load_default="-id")
@@ -170,7 +175,7 @@ class RefundFilterSchema(PageArgs):
     order_id = _id_field()
     payment_id = _id_field()
     status = _choice(states.REFUND_STATUSES)
-    source = _text_field(40, metadata={"description": "manual, return, shipment..."})
+    source = _code_field(40, metadata={"description": "manual, return, shipment..."})
     start = _day_field(metadata={"description": "Requested on or after this day (company time zone)"})
     end = _day_field(metadata={"description": "Requested on or before this day (company time zone)"})
     sort = _choice(["id", "-id", "amount", "-amount", "requested_at", "-requested_at"], load_default="-id")
@@ -178,9 +183,9 @@ class RefundFilterSchema(PageArgs):
 
 class PaymentInSchema(ApiSchema):
     order_id = _id_field(required=True)
-    method = _text_field(40, required=True, metadata={"description": "A manual method's code (cash, bank_transfer)"})
+    method = _code_field(40, required=True, metadata={"description": "A manual method's code (cash, bank_transfer)"})
     amount_minor = _amount_field(required=True)
-    currency = _text_field(3, load_default=None, metadata={"description": "Must be the order's currency when given"})
+    currency = _code_field(3, load_default=None, metadata={"description": "Must be the order's currency when given"})
     paid_at = ma.fields.AwareDateTime(load_default=None, metadata={"description": "Defaults to now"})
     reference = _text_field(120, load_default="")
     note = _text_field(services.MAX_TEXT, load_default="")

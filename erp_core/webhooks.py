@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, and_, inspect, or_, select
+from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, and_, inspect, or_,
+                        select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import audit
@@ -145,12 +146,16 @@ def _private(attr) -> bool:
 
 
 def serialize(obj) -> dict:
-    """Columns of an ORM object (and of its ``lines``, when it has them) as JSON-able values,
-    without private columns (see :data:`PRIVATE_NAME_PARTS`; mark others ``info={"private": True}``)."""
+    """Columns of an ORM object (and of its ``lines``, when it has them) as JSON-able values.
+
+    Left out: private columns (see :data:`PRIVATE_NAME_PARTS`; mark others
+    ``info={"private": True}``) and binary ones (a shipment's label, uploaded files), which are
+    not JSON and not for a receiver of events."""
     if obj is None:
         return {}
     mapper = inspect(obj).mapper
-    data = {attr.key: _jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs if not _private(attr)}
+    data = {attr.key: _jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs
+            if not _private(attr) and not any(isinstance(column.type, LargeBinary) for column in attr.columns)}
     lines = getattr(obj, "lines", None)
     if isinstance(lines, list):
         data["lines"] = [serialize(line) for line in lines]

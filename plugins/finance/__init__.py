@@ -26,6 +26,13 @@ def erp_blueprints():
 
 
 @hookimpl
+def erp_api_blueprints():
+    from .rest_api import bp
+
+    return [bp]
+
+
+@hookimpl
 def erp_permissions():
     return [
         Permission("finance.view", _l("See payments, refunds and balances of orders"),

@@ -25,6 +25,13 @@ def erp_blueprints():
 
 
 @hookimpl
+def erp_api_blueprints():
+    from .rest_api import bp
+
+    return [bp]
+
+
+@hookimpl
 def erp_permissions():
     return [
         Permission("logistics.view", _l("See shipments and tracking"),

@@ -804,8 +804,9 @@ def _apply_event(order: Order, shipment: Shipment, event: a.TrackingEvent, typed
 
 
 def add_staff_event(shipment: Shipment, status: str, occurred_at: datetime | None, description: str,
-                    location: str) -> None:
-    """A member of staff records a step (e.g. "delivered" for a carrier without tracking)."""
+                    location: str) -> TrackingEvent:
+    """A member of staff records a step (e.g. "delivered" for a carrier without tracking);
+    returns the stored event."""
     if status not in states.STAFF_EVENTS:
         raise DomainError(_("Choose what happened."), field="status")
     occurred_at = occurred_at or utcnow()
@@ -824,6 +825,8 @@ def add_staff_event(shipment: Shipment, status: str, occurred_at: datetime | Non
     audit.record("shipment", shipment.id, "event_added", after={"event": status, "at": occurred_at},
                  note=event.description or None)
     _apply_event(order, shipment, event, typed=True)
+    return db.session.scalar(select(TrackingEvent).where(TrackingEvent.shipment_id == shipment.id,
+                                                         TrackingEvent.external_id == event.key()))
 
 
 def tracking_timeline(shipment_id: int) -> list[TrackingEvent]:

@@ -549,7 +549,7 @@ class ReceiveIn(In):
     version = _version()
 
 
-class RefundIn(In):
+class ReturnRefundIn(In):
     amount_minor = ma.fields.Integer(allow_none=True, validate=Range(min=1, max=2**62), metadata={
         "description": "Minor units; empty: the whole value of the goods"})
     note = _text(returns.MAX_TEXT, load_default="", metadata={"description": "Required when finance is off"})
@@ -669,7 +669,7 @@ class ReturnReceive(MethodView):
 @returns_bp.route("/<int:return_id>/refund")
 class ReturnRefund(MethodView):
     @requires("support.returns.manage")
-    @returns_bp.arguments(RefundIn)
+    @returns_bp.arguments(ReturnRefundIn)
     @returns_bp.response(200, ReturnDetailOut)
     def post(self, data, return_id):
         """Refund received goods through finance (recorded by hand when finance is off)."""

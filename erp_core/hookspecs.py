@@ -48,6 +48,19 @@ def erp_api_blueprints():
 
 
 @hookspec
+def erp_webhook_events():
+    """Outgoing webhook events the plugin sends (with ``erp_core.webhooks.emit``) beyond the
+    core's own (order, shipment, payment, refund, return and ticket status events).
+
+    Called when the webhooks page offers events and when a subscription is saved, for enabled
+    plugins only: a switched-off plugin's events are no longer offered (existing subscriptions
+    keep them and get them again when it is switched back on).
+
+    Returns: ``{"event.name": label}`` (labels lazily translated).
+    """
+
+
+@hookspec
 def erp_permissions():
     """Permission codes the plugin checks, with labels and the built-in roles that get them.
 

@@ -46,6 +46,17 @@ EVENTS = {
     "ticket.status_changed": _l("Ticket status changed"),
 }
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
+
+
+def known_events() -> dict:
+    """Every event a subscription may choose: the core's, then those of the enabled plugins
+    (``erp_webhook_events``)."""
+    from flask import current_app
+
+    found = dict(EVENTS)
+    for _plugin, contributed in current_app.extensions["erp_plugins"].call_each("erp_webhook_events"):
+        found.update(contributed or {})
+    return found
 TIMEOUT = 10
 
 
@@ -90,7 +101,8 @@ def _check(url: str, events: list[str]) -> tuple[str, list[str]]:
     if len(url) > 500:
         raise DomainError(_("The URL is too long."), field="url")
     events = [e for e in events if e]
-    unknown = [e for e in events if e not in EVENTS]
+    known = known_events()
+    unknown = [e for e in events if e not in known]
     if unknown or not events:
         raise DomainError(_("Choose at least one event."), field="events")
     return url, sorted(set(events))

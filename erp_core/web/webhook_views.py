@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms import choices, show_domain_error
 from ..security import requires
 from ..ui import paginate
-from ..webhooks import EVENTS, Webhook, WebhookDelivery
+from ..webhooks import Webhook, WebhookDelivery, known_events
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 
@@ -31,7 +31,7 @@ class WebhookForm(FlaskForm):
 
 def _form(obj=None) -> WebhookForm:
     form = WebhookForm(obj=obj)
-    form.events.choices = choices((key, str(label)) for key, label in EVENTS.items())
+    form.events.choices = choices((key, str(label)) for key, label in known_events().items())
     return form
 
 
@@ -39,7 +39,7 @@ def _form(obj=None) -> WebhookForm:
 @requires("core.webhooks.manage")
 def index():
     hooks = db.session.scalars(select(Webhook).order_by(Webhook.id)).all()
-    return render_template("webhooks/index.html", hooks=hooks, events=EVENTS)
+    return render_template("webhooks/index.html", hooks=hooks, events=known_events())
 
 
 @bp.route("/new", methods=["GET", "POST"])

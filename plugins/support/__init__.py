@@ -3,7 +3,7 @@ tracking page and contact entries, and 24/7 coverage across teams."""
 
 from flask_babel import lazy_gettext as _l
 
-from erp_core import hookimpl, webhooks
+from erp_core import hookimpl
 from erp_core.contrib import NavItem, Panel, Permission, Schedule, SettingField
 from erp_core.plugins import PluginMeta
 
@@ -21,12 +21,16 @@ meta = PluginMeta(
 AGENTS = ("support_agent", "customer_service")
 
 # Outgoing webhook events of support beyond the status changes the core already sends
-# (ticket.status_changed, return.status_changed); offered on the webhooks page while installed.
+# (ticket.status_changed, return.status_changed).
 WEBHOOK_EVENTS = {
     "ticket.created": _l("Ticket opened"),
     "ticket.message_added": _l("Ticket reply to or message from the customer"),
 }
-webhooks.EVENTS.update(WEBHOOK_EVENTS)
+
+
+@hookimpl
+def erp_webhook_events():
+    return WEBHOOK_EVENTS
 
 
 @hookimpl

@@ -167,3 +167,29 @@ def test_payloads_never_carry_secrets_nonces_or_hashes(app):
         assert "secret" not in data and "whsec_do-not-send" not in str(data)
         token_columns = serialize(ApiToken(id=2, name="shop", token_hash="abc123"))
         assert token_columns["name"] == "shop" and "abc123" not in str(token_columns)
+
+
+def test_hook_erp_webhook_events(make_app, receiver):
+    """A plugin's own events are offered and can be subscribed to while it is on, and delivered
+    when it emits them; switched off, they are no longer offered."""
+    from erp_core.plugins import switch_plugin
+
+    app = make_app(plugins=["alpha=tests.core.fakeplugins.alpha"])
+    client = app.test_client()
+    login(client, app, make_user(app, roles=["admin"]))
+    assert "alpha.pinged" in client.get("/admin/webhooks/new").get_data(as_text=True)
+    response = client.post("/admin/webhooks/new", data={"url": receiver.url, "events": ["alpha.pinged"]})
+    assert response.status_code == 302
+    with app.test_request_context():
+        assert webhooks.known_events()["alpha.pinged"] == "Alpha was pinged"
+        assert webhooks.emit("alpha.pinged", None, note="hello") == 1
+        db.session.commit()
+    assert receiver.requests[-1][0]["x-erp-event"] == "alpha.pinged"
+    with app.test_request_context():
+        switch_plugin("alpha", False)
+        db.session.commit()
+    with app.test_request_context():
+        assert "alpha.pinged" not in webhooks.known_events()
+        with pytest.raises(Exception, match="event"):
+            webhooks.create_webhook("https://example.com/x", ["alpha.pinged"])
+    assert "alpha.pinged" not in client.get("/admin/webhooks/new").get_data(as_text=True)

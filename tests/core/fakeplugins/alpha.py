@@ -100,6 +100,11 @@ def erp_cli_commands():
 
 
 @hookimpl
+def erp_webhook_events():
+    return {"alpha.pinged": "Alpha was pinged"}
+
+
+@hookimpl
 def erp_schedules():
     return [Schedule("alpha.tick", 60, "tests.core.fakeplugins.alpha:tick")]
 

@@ -82,9 +82,12 @@ class QuerySchema(ApiSchema):
 # Patterns the services' rules imply, so that the OpenAPI document says what is accepted.
 NO_NUL = r"^[^\x00]*$"
 NON_BLANK = r"^\s*[^\s\x00][^\x00]*$"
-PHONE = r"^([+(]?[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*)?$"
-EMAIL = (r"^([A-Za-z0-9_+-]{1,30}(\.[A-Za-z0-9_+-]{1,30})?@[A-Za-z0-9]{1,30}(-[A-Za-z0-9]{1,30})?"
-         r"(\.[A-Za-z0-9]{1,30}(-[A-Za-z0-9]{1,30})?)?\.[A-Za-z]{2,20})?$")
+PHONE = (r"^([+(]?[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*"
+         r"( ?(ext|EXT|x|X)\.? ?[0-9]{1,6})?)?$")
+# ASCII addresses the e-mail check accepts: at most 64 characters before the @, labels without "--".
+_LABEL = r"[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}"
+EMAIL = (r"^([A-Za-z0-9_+-]{1,16}(\.[A-Za-z0-9_+-]{1,15}){0,3}@" + _LABEL + r"(\." + _LABEL + r"){0,3}"
+         r"\.[A-Za-z]{2,20})?$")
 SKU = r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$"
 COUNTRY = r"^([A-Za-z]{2})?$"
 DECIMAL = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"

@@ -464,3 +464,24 @@ def test_order_entry_api_conforms_to_its_schema(make_app):
         _row, token = create_token(db.session.get(User, user_id), "schemathesis")
         db.session.commit()
     assert run_conformance(app, token) == []
+
+
+def test_the_schema_patterns_agree_with_the_services(orders_app):
+    """What the OpenAPI document promises (patterns) the services accept: phone and e-mail."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from plugins.orders.rest_schema import EMAIL, PHONE
+
+    @given(email=st.from_regex(EMAIL, fullmatch=True), phone=st.from_regex(PHONE, fullmatch=True))
+    @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def check(email, phone):
+        if len(email) <= 200:  # the schema's maxLength
+            services.normalise_email(email)
+        if len(phone) <= 40:
+            services.check_phone(phone)
+
+    with orders_app.test_request_context():
+        check()
+        for email in ("li.lei+shop@mail.example.com.cn", "first.middle.last@my-shop-online.com"):
+            assert services.normalise_email(email) == email

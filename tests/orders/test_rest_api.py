@@ -485,3 +485,13 @@ def test_the_schema_patterns_agree_with_the_services(orders_app):
         check()
         for email in ("li.lei+shop@mail.example.com.cn", "first.middle.last@my-shop-online.com"):
             assert services.normalise_email(email) == email
+
+
+def test_names_that_grow_when_lower_cased_are_stored(orders_app, auth):
+    client = orders_app.test_client()
+    name = "İ" * 200  # lower-cased it is 400 characters; the search key keeps 200
+    customer = client.post(f"{API}/customers", json={"name": name}, headers=auth)
+    assert customer.status_code == 201 and customer.json["name"] == name
+    product = client.post(f"{API}/products", json={"sku": "I-1", "name": name, "price_minor": 1}, headers=auth)
+    assert product.status_code == 201
+    assert client.patch(f"{API}/products/{product.json['id']}", json={"name": name + ""}, headers=auth).status_code == 200

@@ -310,3 +310,28 @@ def test_inventory_api_conforms_to_its_schema(make_app):
         assert db.session.scalar(select(func.count()).select_from(Warehouse)) >= 1
         assert db.session.scalar(select(func.count()).select_from(Order)) == 0
         assert db.session.scalar(select(func.count()).select_from(Product)) == 2
+
+
+def test_success_answers_match_the_openapi_document(app, setup, auth):
+    from tests.orders.test_rest_api import assert_documented
+
+    client = app.test_client()
+    p1 = setup["products"][0]
+    posted = _receive(client, auth, [{"product_id": p1, "quantity": 3}])
+    checks = [("post", "/api/v1/stock-moves/receipts", posted)]
+    url = f"{API}/stock-moves/adjustments"
+    checks.append(("post", "/api/v1/stock-moves/adjustments",
+                   client.post(url, json={"product_id": p1, "counted": 2, "reason": "count"}, headers=auth)))
+    checks.append(("post", "/api/v1/stock-moves/adjustments",
+                   client.post(url, json={"product_id": p1, "counted": 2, "reason": "count"}, headers=auth)))
+    move_id = posted.json["moves"][0]["id"]
+    checks.append(("get", "/api/v1/stock-moves/{move_id}", client.get(f"{API}/stock-moves/{move_id}", headers=auth)))
+    with app.app_context():
+        level_id = db.session.scalar(select(Level.id))
+    checks.append(("get", "/api/v1/stock-levels/{level_id}",
+                   client.get(f"{API}/stock-levels/{level_id}", headers=auth)))
+    for path in ("/warehouses", "/stock-levels", "/stock-moves"):
+        checks.append(("get", API + path, client.get(API + path, headers=auth)))
+    assert [r.status_code for _m, _p, r in checks] == [201, 201, 200, 200, 200, 200, 200, 200]
+    for method, path, response in checks:
+        assert_documented(app, method, path, response)

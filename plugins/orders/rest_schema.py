@@ -94,10 +94,28 @@ DECIMAL = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
 PERCENT = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
 
 
+class _Deferred:
+    """A validator message translated when an error is written, never before: marshmallow tests
+    its ``error`` for truth when the schema is built (at import), and a lazy string would then
+    be translated there, outside any request (reading the locale can query the database)."""
+
+    def __init__(self, lazy):
+        self.lazy = lazy
+
+    def __bool__(self) -> bool:
+        return True
+
+    def format(self, *args, **kwargs) -> str:
+        return str(self.lazy).format(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return str(self.lazy)
+
+
 def text(maximum: int, pattern: str = NO_NUL, minimum: int = 0, **kwargs) -> ma.fields.String:
     """A string field with a length limit and a pattern (by default: anything but NUL)."""
     return ma.fields.String(validate=[length(maximum, minimum),
-                                      ma.validate.Regexp(pattern, error=_l("Not in the expected form."))],
+                                      ma.validate.Regexp(pattern, error=_Deferred(_l("Not in the expected form.")))],
                             **kwargs)
 
 
@@ -110,16 +128,16 @@ def currencies() -> list[str]:
 def length(maximum: int, minimum: int = 0) -> ma.validate.Length:
     if minimum:
         return ma.validate.Length(min=minimum, max=maximum,
-                                  error=_l("Between {min} and {max} characters."))
-    return ma.validate.Length(max=maximum, error=_l("At most {max} characters."))
+                                  error=_Deferred(_l("Between {min} and {max} characters.")))
+    return ma.validate.Length(max=maximum, error=_Deferred(_l("At most {max} characters.")))
 
 
 def int_range(minimum: int = 1, maximum: int = MAX_ID) -> ma.validate.Range:
-    return ma.validate.Range(min=minimum, max=maximum, error=_l("Between {min} and {max}."))
+    return ma.validate.Range(min=minimum, max=maximum, error=_Deferred(_l("Between {min} and {max}.")))
 
 
 def one_of(choices) -> ma.validate.OneOf:
-    return ma.validate.OneOf(list(choices), error=_l("Must be one of: {choices}."))
+    return ma.validate.OneOf(list(choices), error=_Deferred(_l("Must be one of: {choices}.")))
 
 
 def id_field(**kwargs) -> ma.fields.Integer:

@@ -169,7 +169,7 @@ def create_customer(name: str, phone: str = "", email: str = "", notes: str = ""
         matches = find_duplicates(phone, email)
         if matches:
             raise PossibleDuplicate(matches)
-    customer = Customer(name=name, name_key=name.lower(), phone=phone or None,
+    customer = Customer(name=name, name_key=name.lower()[:200], phone=phone or None,
                         phone_key=phone_key(phone) or None, email=email or None,
                         notes=(notes or "").strip() or None)
     db.session.add(customer)
@@ -188,7 +188,7 @@ def update_customer(customer: Customer, name: str, phone: str, email: str, notes
         raise DomainError(_("The customer needs a name."), field="name")
     phone = check_phone(phone)
     before = {"name": customer.name, "phone": customer.phone, "email": customer.email, "notes": customer.notes}
-    customer.name, customer.name_key = name, name.lower()
+    customer.name, customer.name_key = name, name.lower()[:200]  # lower() may lengthen (İ)
     customer.phone, customer.phone_key = phone or None, phone_key(phone) or None
     customer.email = normalise_email(email) or None
     customer.notes = (notes or "").strip() or None
@@ -239,6 +239,11 @@ def _address_of(customer: Customer, address_id) -> Address:
     raise NotFound(_("No such address."))
 
 
+def get_address(customer: Customer, address_id) -> Address:
+    """One of the customer's addresses; NotFound when it belongs to nobody or someone else."""
+    return _address_of(customer, address_id)
+
+
 def update_address(customer: Customer, address_id: int, data: dict, make_default: bool = False) -> Address:
     """Change one of the customer's addresses (audited)."""
     address = _address_of(customer, address_id)
@@ -287,7 +292,7 @@ def create_product(sku: str, name: str, price: str, currency: str | None = None,
     values = _product_values(sku, name, price, currency, spec, unit)
     if db.session.scalar(select(Product.id).where(Product.sku == values["sku"])):
         raise Conflict(_("The code %(sku)s is already used by another product.", sku=values["sku"]), field="sku")
-    product = Product(name_key=values["name"].lower(), active=active, **values)
+    product = Product(name_key=values["name"].lower()[:200], active=active, **values)
     db.session.add(product)
     db.session.flush()
     audit.record("product", product.id, "created", after={
@@ -308,7 +313,7 @@ def update_product(product: Product, sku: str, name: str, price: str, currency: 
               "active": product.active}
     for key, value in values.items():
         setattr(product, key, value)
-    product.name_key = product.name.lower()
+    product.name_key = product.name.lower()[:200]
     product.active = bool(active)
     after = {"sku": product.sku, "name": product.name, "spec": product.spec, "unit": product.unit,
              "price": format_plain(product.price_minor, product.currency), "currency": product.currency,
@@ -344,6 +349,17 @@ def get_product(product_id) -> Product:
     if product is None:
         raise NotFound(_("No such product."))
     return product
+
+
+def require_products(product_ids) -> None:
+    """Raise NotFound (one SELECT) when one of ``product_ids`` is not in the catalogue; the
+    field is ``lines-<index>-product_id`` of the first unknown one. For API clients, which send
+    ids: an unknown id is a missing resource rather than a typing mistake."""
+    ids = [int(p) for p in product_ids]
+    known = set(db.session.scalars(select(Product.id).where(Product.id.in_(set(ids))))) if ids else set()
+    for index, product_id in enumerate(ids):
+        if product_id not in known:
+            raise NotFound(_("Unknown product."), field=f"lines-{index}-product_id")
 
 
 def _money_reason(exc: MoneyError, currency: str) -> str:
@@ -760,14 +776,15 @@ def transition(order: Order, new_status: str, note: str | None = None, expected_
     old = order.status
     if not states.can_move(old, new_status):
         raise Conflict(_("An order that is %(old)s cannot become %(new)s.",
-                         old=states.LABELS.get(old, old), new=states.LABELS.get(new_status, new_status)))
+                         old=states.LABELS.get(old, old), new=states.LABELS.get(new_status, new_status)),
+                       code="transition_refused")
     if new_status == states.CANCELLED and not note:
-        raise DomainError(_("Give a reason to cancel the order."), field="note")
+        raise DomainError(_("Give a reason to cancel the order."), field="note", code="reason_required", status=422)
     problems = [p for result in _hooks().erp_order_validate_transition(order=order, old_status=old,
                                                                        new_status=new_status) or []
                 for p in (result or [])]
     if problems:
-        raise ValidationProblems(problems, code="transition_vetoed")
+        raise ValidationProblems(problems, code="transition_vetoed", status=409)
     now = utcnow()
     order.status = new_status
     order.updated_at = now
@@ -806,9 +823,10 @@ def perform_action(order: Order, action_name: str, note: str | None, expected_ve
     if order.status not in action.sources:
         raise Conflict(_("An order that is %(old)s cannot become %(new)s.",
                          old=states.LABELS.get(order.status, order.status),
-                         new=states.LABELS.get(action.target, action.target)))
+                         new=states.LABELS.get(action.target, action.target)), code="transition_refused")
     if action.manual_shipping and not manual_shipping_allowed(order):
-        raise Conflict(_("This order ships through shipments; create a shipment instead."))
+        raise Conflict(_("This order ships through shipments; create a shipment instead."),
+                       code="transition_refused")
     if action.name == "mark_shipped":
         ship_everything(order, note=note, expected_version=expected_version)
     else:

@@ -32,6 +32,13 @@ def erp_blueprints():
 
 
 @hookimpl
+def erp_api_blueprints():
+    from .rest_api import bp
+
+    return [bp]
+
+
+@hookimpl
 def erp_permissions():
     return [
         Permission("inventory.view", _l("See stock, the stock ledger and low-stock alerts"),
@@ -104,7 +111,11 @@ def erp_order_validate_transition(order, old_status, new_status):
     from . import services
 
     if new_status == states.CONFIRMED:
-        return services.confirmation_problems(order)
+        problems = services.confirmation_problems(order)
+        if problems:
+            # Refused with its own code (insufficient_stock, 409), as when the reservation itself
+            # finds too little; pages show each problem, the API answers with the code.
+            raise services.InsufficientStock(problems)
     return []
 
 

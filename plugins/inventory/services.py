@@ -633,6 +633,29 @@ def parse_lines(rows) -> dict[int, int]:
     return dict(result)
 
 
+def lines_by_product_id(rows) -> dict[int, int]:
+    """``[(product_id, quantity), ...]`` (the API's receipt lines) -> ``{product_id: quantity}``.
+
+    One SELECT checks every product; an unknown product or a bad quantity raises a DomainError
+    whose ``field`` is ``lines-<index>-product_id`` or ``lines-<index>-quantity``.
+    """
+    rows = list(rows)
+    if not rows:
+        raise DomainError(_("Add at least one line."), field="lines", status=422)
+    ids = {int(p) for p, _q in rows if str(p).isdigit()}
+    known = set(db.session.scalars(select(Product.id).where(Product.id.in_(ids)))) if ids else set()
+    result: dict[int, int] = defaultdict(int)
+    for i, (product_id, raw) in enumerate(rows):
+        if not str(product_id).isdigit() or int(product_id) not in known:
+            raise NotFound(_("Line %(n)d: unknown product.", n=i + 1), field=f"lines-{i}-product_id")
+        try:
+            result[int(product_id)] += parse_quantity(raw)
+        except DomainError as exc:
+            raise DomainError(_("Line %(n)d: %(reason)s", n=i + 1, reason=exc), field=f"lines-{i}-quantity",
+                              status=422) from None
+    return dict(result)
+
+
 def _new_document(kind: str, prefix: str, warehouse_id: int, token: str | None, **fields) -> Document:
     if token:
         existing = db.session.scalar(select(Document).where(Document.form_token == token[:64]))

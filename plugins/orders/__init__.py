@@ -21,6 +21,13 @@ CS_WH_FIN = ("customer_service", "warehouse", "finance", "support_agent")
 
 
 @hookimpl
+def erp_api_blueprints():
+    from .rest_api import bp
+
+    return [bp]
+
+
+@hookimpl
 def erp_permissions():
     return [
         Permission("orders.view", _l("See orders"), CS_WH_FIN),

@@ -239,6 +239,11 @@ def _address_of(customer: Customer, address_id) -> Address:
     raise NotFound(_("No such address."))
 
 
+def get_address(customer: Customer, address_id) -> Address:
+    """One of the customer's addresses; NotFound when it belongs to nobody or someone else."""
+    return _address_of(customer, address_id)
+
+
 def update_address(customer: Customer, address_id: int, data: dict, make_default: bool = False) -> Address:
     """Change one of the customer's addresses (audited)."""
     address = _address_of(customer, address_id)
@@ -344,6 +349,17 @@ def get_product(product_id) -> Product:
     if product is None:
         raise NotFound(_("No such product."))
     return product
+
+
+def require_products(product_ids) -> None:
+    """Raise NotFound (one SELECT) when one of ``product_ids`` is not in the catalogue; the
+    field is ``lines-<index>-product_id`` of the first unknown one. For API clients, which send
+    ids: an unknown id is a missing resource rather than a typing mistake."""
+    ids = [int(p) for p in product_ids]
+    known = set(db.session.scalars(select(Product.id).where(Product.id.in_(set(ids))))) if ids else set()
+    for index, product_id in enumerate(ids):
+        if product_id not in known:
+            raise NotFound(_("Unknown product."), field=f"lines-{index}-product_id")
 
 
 def _money_reason(exc: MoneyError, currency: str) -> str:
@@ -760,14 +776,15 @@ def transition(order: Order, new_status: str, note: str | None = None, expected_
     old = order.status
     if not states.can_move(old, new_status):
         raise Conflict(_("An order that is %(old)s cannot become %(new)s.",
-                         old=states.LABELS.get(old, old), new=states.LABELS.get(new_status, new_status)))
+                         old=states.LABELS.get(old, old), new=states.LABELS.get(new_status, new_status)),
+                       code="transition_refused")
     if new_status == states.CANCELLED and not note:
-        raise DomainError(_("Give a reason to cancel the order."), field="note")
+        raise DomainError(_("Give a reason to cancel the order."), field="note", code="reason_required", status=422)
     problems = [p for result in _hooks().erp_order_validate_transition(order=order, old_status=old,
                                                                        new_status=new_status) or []
                 for p in (result or [])]
     if problems:
-        raise ValidationProblems(problems, code="transition_vetoed")
+        raise ValidationProblems(problems, code="transition_vetoed", status=409)
     now = utcnow()
     order.status = new_status
     order.updated_at = now
@@ -806,9 +823,10 @@ def perform_action(order: Order, action_name: str, note: str | None, expected_ve
     if order.status not in action.sources:
         raise Conflict(_("An order that is %(old)s cannot become %(new)s.",
                          old=states.LABELS.get(order.status, order.status),
-                         new=states.LABELS.get(action.target, action.target)))
+                         new=states.LABELS.get(action.target, action.target)), code="transition_refused")
     if action.manual_shipping and not manual_shipping_allowed(order):
-        raise Conflict(_("This order ships through shipments; create a shipment instead."))
+        raise Conflict(_("This order ships through shipments; create a shipment instead."),
+                       code="transition_refused")
     if action.name == "mark_shipped":
         ship_everything(order, note=note, expected_version=expected_version)
     else:

@@ -1,0 +1,577 @@
+"""The JSON API of orders (``/api/v1``): customers and their addresses, products, sales orders
+and their transitions.
+
+Thin, like the pages: arguments are checked by the schemas, the work is done by
+:mod:`plugins.orders.services` (so every rule of the pages holds here too), a DomainError turns
+into problem+json with its code. Each method carries the permission mark the matching page has.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import marshmallow as ma
+from flask import url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy.orm import selectinload
+
+from erp_core import settings
+from erp_core.api.idempotency import idempotent
+from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
+from erp_core.errors import Conflict, NotFound
+from erp_core.extensions import db
+from erp_core.money import MAX_MINOR, format_plain
+from erp_core.security import require_permission, requires
+from erp_core.ui import apply_sort
+
+from . import queries, services, states
+from .models import Customer, Order
+from .rest_schema import (COUNTRY, DECIMAL, EMAIL, NON_BLANK, PERCENT, PHONE, SKU, ApiSchema, QuerySchema,
+                          check_id, clamp_date, currencies, id_field, int_range, length, one_of, sort_choices, text)
+
+bp = Blueprint("orders_api", __name__, url_prefix="/api/v1",
+               description="Customers, products and sales orders (orders plugin)")
+
+_text = text
+
+
+# ----------------------------------------------------------------------------- schemas: customers
+
+
+class AddressSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    label = ma.fields.String(required=True)
+    recipient = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True)
+    line1 = ma.fields.String(required=True)
+    line2 = ma.fields.String(required=True)
+    city = ma.fields.String(required=True)
+    region = ma.fields.String(required=True)
+    postcode = ma.fields.String(required=True)
+    country = ma.fields.String(required=True)
+    is_default = ma.fields.Boolean(required=True)
+
+
+class AddressInputSchema(ApiSchema):
+    label = _text(60)
+    recipient = _text(200)
+    phone = _text(40, PHONE)
+    line1 = _text(300, NON_BLANK, required=True)
+    line2 = _text(300)
+    city = _text(120)
+    region = _text(120)
+    postcode = _text(20)
+    country = _text(2, COUNTRY, metadata={"description": "Two-letter code, default CN"})
+    is_default = ma.fields.Boolean(load_default=False)
+
+
+class AddressPatchSchema(AddressInputSchema):
+    line1 = _text(300, NON_BLANK)
+    is_default = ma.fields.Boolean()
+
+
+class CustomerSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    notes = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    addresses = ma.fields.List(ma.fields.Nested(AddressSchema), required=True)
+
+
+class CustomerCreateSchema(ApiSchema):
+    name = _text(200, NON_BLANK, required=True)
+    phone = _text(40, PHONE)
+    email = _text(200, EMAIL)
+    notes = _text(5000)
+    address = ma.fields.Nested(AddressInputSchema, metadata={"description": "The first address (default)"})
+    confirm_duplicate = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Create it even when a customer with the same phone or e-mail exists "
+                       "(otherwise 409 possible_duplicate)"})
+
+
+class CustomerPatchSchema(ApiSchema):
+    name = _text(200, NON_BLANK)
+    phone = _text(40, PHONE)
+    email = _text(200, EMAIL)
+    notes = _text(5000)
+
+
+class CustomerListArgs(QuerySchema, PageArgsSchema):
+    q = _text(100, metadata={"description": "Name, e-mail or phone digits"})
+    sort = ma.fields.String(validate=one_of(sort_choices(queries.CUSTOMER_SORTS)), load_default="name")
+
+
+def customer_json(customer: Customer) -> dict:
+    return {"id": customer.id, "name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
+            "notes": customer.notes or "", "created_at": customer.created_at, "addresses": customer.addresses}
+
+
+# ----------------------------------------------------------------------------- schemas: products
+
+
+class ProductSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    sku = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    spec = ma.fields.String(required=True)
+    unit = ma.fields.String(required=True)
+    currency = ma.fields.String(required=True)
+    price = ma.fields.Method("_price", required=True, metadata={"type": "string", "example": "12.50"})
+    price_minor = ma.fields.Integer(required=True)
+    active = ma.fields.Boolean(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+    def _price(self, product) -> str:
+        return format_plain(product.price_minor, product.currency)
+
+
+class ProductCreateSchema(ApiSchema):
+    sku = _text(64, SKU, required=True, metadata={"description": "Letters, digits and . _ / - ; stored upper-case"})
+    name = _text(200, NON_BLANK, required=True)
+    price_minor = ma.fields.Integer(strict=True, required=True, validate=int_range(0, MAX_MINOR - 1),
+                                    metadata={"description": "Price in minor units of the currency (1250 = 12.50 CNY)"})
+    currency = ma.fields.String(validate=one_of(currencies()),
+                                metadata={"description": "ISO code; default the company currency"})
+    spec = _text(300)
+    unit = _text(20)
+    active = ma.fields.Boolean(load_default=True)
+
+
+class ProductPatchSchema(ProductCreateSchema):
+    sku = _text(64, SKU)
+    name = _text(200, NON_BLANK)
+    price_minor = ma.fields.Integer(strict=True, validate=int_range(0, MAX_MINOR - 1))
+    active = ma.fields.Boolean()
+
+
+class ProductListArgs(QuerySchema, PageArgsSchema):
+    q = _text(100, metadata={"description": "Code, name or specification"})
+    active = ma.fields.Boolean(metadata={"description": "true: on sale only; false: retired only"})
+    sort = ma.fields.String(validate=one_of(sort_choices(queries.PRODUCT_SORTS)), load_default="sku")
+
+
+# ----------------------------------------------------------------------------- schemas: orders
+
+
+class OrderLineSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    product_id = ma.fields.Integer(required=True)
+    sku = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    spec = ma.fields.String(required=True)
+    unit = ma.fields.String(required=True)
+    quantity = ma.fields.Integer(required=True)
+    unit_price_minor = ma.fields.Integer(required=True)
+    discount_percent = ma.fields.Method("_discount", required=True, metadata={"type": "string", "example": "5.00"})
+    line_total_minor = ma.fields.Integer(required=True)
+
+    def _discount(self, line) -> str:
+        return str(Decimal(line.discount_percent or 0).quantize(Decimal("0.01")))
+
+
+HEADER = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
+          "ship_city", "ship_region", "ship_postcode", "ship_country", "notes")
+
+
+class OrderSummarySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    number = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    customer_id = ma.fields.Integer(required=True)
+    customer_name = ma.fields.Function(lambda o: o.customer.name, required=True, metadata={"type": "string"})
+    currency = ma.fields.String(required=True)
+    subtotal_minor = ma.fields.Integer(required=True)
+    discount_minor = ma.fields.Integer(required=True)
+    total_minor = ma.fields.Integer(required=True)
+    contact_name = ma.fields.String(required=True)
+    contact_phone = ma.fields.String(required=True)
+    contact_email = ma.fields.String(required=True)
+    ship_recipient = ma.fields.String(required=True)
+    ship_line1 = ma.fields.String(required=True)
+    ship_line2 = ma.fields.String(required=True)
+    ship_city = ma.fields.String(required=True)
+    ship_region = ma.fields.String(required=True)
+    ship_postcode = ma.fields.String(required=True)
+    ship_country = ma.fields.String(required=True)
+    notes = ma.fields.String(required=True)
+    warehouse_id = ma.fields.Integer(required=True, allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+    confirmed_at = ma.fields.DateTime(required=True, allow_none=True)
+    cancelled_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class OrderSchema(OrderSummarySchema):
+    lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
+    actions = ma.fields.Method("_actions", required=True, metadata={
+        "type": "array", "items": {"type": "string"},
+        "description": "Actions (transitions) the token's user may take now"})
+
+    def _actions(self, order) -> list[str]:
+        return [a.name for a in services.available_actions(order, current_user)]
+
+
+def _contact_fields(required_line1: bool = False) -> dict:
+    return {
+        "contact_name": _text(200), "contact_phone": _text(40), "contact_email": _text(200, EMAIL),
+        "ship_recipient": _text(200), "ship_line1": _text(300, NON_BLANK, required=required_line1),
+        "ship_line2": _text(300), "ship_city": _text(120), "ship_region": _text(120), "ship_postcode": _text(20),
+        "ship_country": _text(2, COUNTRY, metadata={"description": "Two-letter code, default CN"}),
+        "notes": _text(5000),
+    }
+
+
+class LineInputSchema(ApiSchema):
+    product_id = id_field()
+    quantity = ma.fields.Integer(strict=True, required=True, validate=int_range(1, services.MAX_QUANTITY))
+    unit_price = _text(16, DECIMAL, metadata={"description": "Decimal string, e.g. 12.50; default the catalogue price"})
+    discount = _text(6, PERCENT, metadata={"description": "Percent, 0-100, two decimals at most, e.g. 5"})
+
+
+class LinePatchSchema(LineInputSchema):
+    id = id_field(required=False, metadata={"description": "An existing line to keep (omit for a new line)"})
+
+
+OrderCreateSchema = type("OrderCreateSchema", (ApiSchema,), {
+    "customer_id": id_field(),
+    "currency": ma.fields.String(validate=one_of(currencies()),
+                                 metadata={"description": "ISO code; default the company currency"}),
+    "lines": ma.fields.List(ma.fields.Nested(LineInputSchema), required=True,
+                            validate=length(services.MAX_LINES, 1)),
+    **_contact_fields(required_line1=True),
+})
+
+OrderPatchSchema = type("OrderPatchSchema", (ApiSchema,), {
+    "version": ma.fields.Integer(strict=True, required=True, validate=int_range(),
+                                 metadata={"description": "The version the change is based on (409 stale otherwise)"}),
+    "customer_id": id_field(required=False, metadata={"description": "Only while the order is a draft"}),
+    "lines": ma.fields.List(ma.fields.Nested(LinePatchSchema), validate=length(services.MAX_LINES, 1),
+                            metadata={"description": "The full new set of lines; omitted: unchanged"}),
+    **_contact_fields(),
+})
+
+
+class TransitionSchema(ApiSchema):
+    action = ma.fields.String(required=True, validate=one_of(states.ACTIONS_BY_NAME))
+    note = _text(1000, metadata={"description": "Reason (required to cancel)"})
+    version = ma.fields.Integer(strict=True, validate=int_range(),
+                                metadata={"description": "Refuse (409 stale) unless the order is at this version"})
+
+
+class OrderListArgs(QuerySchema, PageArgsSchema):
+    q = _text(100, metadata={"description": "Number, customer, contact, phone digits, product code or name"})
+    status = ma.fields.String(validate=one_of([*states.STATUSES, "open"]))
+    date_from = ma.fields.Date(data_key="from", metadata={"description": "Entered on or after (company calendar)"})
+    date_to = ma.fields.Date(data_key="to", metadata={"description": "Entered on or before (company calendar)"})
+    customer_id = ma.fields.Integer(validate=int_range())
+    sort = ma.fields.String(validate=one_of(sort_choices(queries.ORDER_SORTS)), load_default="-created")
+
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _rename_line_errors(exc: services.OrderInvalid) -> services.OrderInvalid:
+    """The services name line fields like the form (``lines-0-quantity``); the API says ``lines.0.quantity``."""
+    exc.errors = {key.replace("-", ".") if key.startswith("lines-") else key: value
+                  for key, value in exc.errors.items()}
+    return exc
+
+
+def _order_input(data: dict, lines: list[services.LineInput], **extra) -> services.OrderInput:
+    header = {name: data[name] for name in HEADER if data.get(name) is not None}
+    return services.OrderInput(lines=lines, **header, **extra)
+
+
+def _line_input(item: dict, existing=None, currency: str = "") -> services.LineInput:
+    unit_price, discount = item.get("unit_price"), item.get("discount")
+    if existing is not None:  # a kept line keeps what the client did not send
+        if unit_price is None:
+            unit_price = format_plain(existing.unit_price_minor, currency)
+        if discount is None:
+            discount = str(existing.discount_percent)
+    return services.LineInput(product_id=item["product_id"], quantity=item["quantity"], unit_price=unit_price,
+                              discount=discount, line_id=item.get("id"))
+
+
+def _require_products(lines: list[dict]) -> None:
+    try:
+        services.require_products([item["product_id"] for item in lines])
+    except NotFound as exc:
+        exc.field = exc.field.replace("-", ".")
+        raise
+
+
+def _order(order_id: int) -> Order:
+    return services.get_order(check_id(order_id))
+
+
+def _order_response(order: Order, status: int = 200, headers: dict | None = None):
+    db.session.refresh(order)  # lines and version as stored
+    return order, status, headers or {}
+
+
+# ----------------------------------------------------------------------------- customers
+
+
+@bp.route("/customers", endpoint="customers")
+class Customers(MethodView):
+    @requires("orders.customers.view")
+    @bp.arguments(CustomerListArgs, location="query")
+    @bp.response(200, page_schema(CustomerSchema, "CustomerPage"))
+    def get(self, args):
+        """List customers (search with q), with their addresses."""
+        stmt, _sort, _desc = apply_sort(queries.customer_select(args.get("q", "").strip()), queries.CUSTOMER_SORTS,
+                                        "name")
+        body, headers = paginate(stmt.options(selectinload(Customer.addresses)), args)
+        body["items"] = [customer_json(c) for c in body["items"]]
+        return body, 200, headers
+
+    @requires("orders.customers.edit")
+    @idempotent
+    @bp.arguments(CustomerCreateSchema)
+    @bp.response(201, CustomerSchema)
+    @bp.alt_response(409, response="DEFAULT_ERROR", description="possible_duplicate: same phone or e-mail")
+    def post(self, data):
+        """Create a customer (and its first address). Send an Idempotency-Key to retry safely."""
+        customer = services.create_customer(data["name"], data.get("phone", ""), data.get("email", ""),
+                                            data.get("notes", ""), address=data.get("address"),
+                                            allow_duplicate=data["confirm_duplicate"])
+        db.session.commit()
+        return customer_json(customer), 201, {"Location": url_for("orders_api.customer", customer_id=customer.id)}
+
+
+@bp.route("/customers/<int:customer_id>", endpoint="customer")
+class CustomerItem(MethodView):
+    @requires("orders.customers.view")
+    @bp.response(200, CustomerSchema)
+    def get(self, customer_id):
+        """One customer with its addresses."""
+        return customer_json(services.get_customer(check_id(customer_id)))
+
+    @requires("orders.customers.edit")
+    @bp.arguments(CustomerPatchSchema)
+    @bp.response(200, CustomerSchema)
+    def patch(self, data, customer_id):
+        """Change a customer's name, phone, e-mail or notes (fields left out stay as they are)."""
+        customer = services.get_customer(check_id(customer_id))
+        merged = {"name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
+                  "notes": customer.notes or "", **data}
+        services.update_customer(customer, merged["name"], merged["phone"], merged["email"], merged["notes"])
+        db.session.commit()
+        return customer_json(customer)
+
+
+@bp.route("/customers/<int:customer_id>/addresses", endpoint="addresses")
+class Addresses(MethodView):
+    @requires("orders.customers.view")
+    @bp.response(200, AddressSchema(many=True))
+    def get(self, customer_id):
+        """The customer's addresses (the default one is marked)."""
+        return services.get_customer(check_id(customer_id)).addresses
+
+    @requires("orders.customers.edit")
+    @idempotent
+    @bp.arguments(AddressInputSchema)
+    @bp.response(201, AddressSchema)
+    def post(self, data, customer_id):
+        """Add an address; the first one, or one sent with is_default, becomes the default."""
+        customer = services.get_customer(check_id(customer_id))
+        make_default = data.pop("is_default", False)
+        address = services.add_address(customer, data, make_default=make_default)
+        db.session.commit()
+        return address, 201, {"Location": url_for("orders_api.address", customer_id=customer.id,
+                                                  address_id=address.id)}
+
+
+@bp.route("/customers/<int:customer_id>/addresses/<int:address_id>", endpoint="address")
+class AddressItem(MethodView):
+    @requires("orders.customers.view")
+    @bp.response(200, AddressSchema)
+    def get(self, customer_id, address_id):
+        """One address of the customer."""
+        customer = services.get_customer(check_id(customer_id))
+        return services.get_address(customer, check_id(address_id))
+
+    @requires("orders.customers.edit")
+    @bp.arguments(AddressPatchSchema)
+    @bp.response(200, AddressSchema)
+    def patch(self, data, customer_id, address_id):
+        """Change an address (fields left out stay as they are); is_default=true makes it the default."""
+        customer = services.get_customer(check_id(customer_id))
+        address = services.get_address(customer, check_id(address_id))
+        merged = {name: getattr(address, name) for name in services.ADDRESS_FIELDS}
+        make_default = bool(data.pop("is_default", False))
+        merged.update(data)
+        services.update_address(customer, address.id, merged, make_default=make_default)
+        db.session.commit()
+        return address
+
+    @requires("orders.customers.edit")
+    @bp.response(204)
+    def delete(self, customer_id, address_id):
+        """Remove an address. Orders keep their own copy of it."""
+        customer = services.get_customer(check_id(customer_id))
+        services.delete_address(customer, check_id(address_id))
+        db.session.commit()
+
+
+# ----------------------------------------------------------------------------- products
+
+
+@bp.route("/products", endpoint="products")
+class Products(MethodView):
+    @requires("orders.products.view")
+    @bp.arguments(ProductListArgs, location="query")
+    @bp.response(200, page_schema(ProductSchema, "ProductPage"))
+    def get(self, args):
+        """List the catalogue (search with q; active=true/false)."""
+        active = "" if args.get("active") is None else ("yes" if args["active"] else "no")
+        stmt, _sort, _desc = apply_sort(queries.product_select(args.get("q", "").strip(), active),
+                                        queries.PRODUCT_SORTS, "sku")
+        body, headers = paginate(stmt, args)
+        return body, 200, headers
+
+    @requires("orders.products.edit")
+    @idempotent
+    @bp.arguments(ProductCreateSchema)
+    @bp.response(201, ProductSchema)
+    @bp.alt_response(409, response="DEFAULT_ERROR", description="The code is used by another product")
+    def post(self, data):
+        """Add a product to the catalogue."""
+        currency = data.get("currency") or settings.company_currency()
+        product = services.create_product(data["sku"], data["name"], format_plain(data["price_minor"], currency),
+                                          currency,
+                                          spec=data.get("spec", ""), unit=data.get("unit", "pcs"),
+                                          active=data["active"])
+        db.session.commit()
+        return product, 201, {"Location": url_for("orders_api.product", product_id=product.id)}
+
+
+@bp.route("/products/<int:product_id>", endpoint="product")
+class ProductItem(MethodView):
+    @requires("orders.products.view")
+    @bp.response(200, ProductSchema)
+    def get(self, product_id):
+        """One product."""
+        return services.get_product(check_id(product_id))
+
+    @requires("orders.products.edit")
+    @bp.arguments(ProductPatchSchema)
+    @bp.response(200, ProductSchema)
+    @bp.alt_response(409, response="DEFAULT_ERROR", description="The code is used by another product")
+    def patch(self, data, product_id):
+        """Change a product (fields left out stay). Orders keep their own copy of code, name and price."""
+        product = services.get_product(check_id(product_id))
+        currency = data.get("currency") or product.currency
+        merged = {"sku": product.sku, "name": product.name, "spec": product.spec, "unit": product.unit,
+                  "active": product.active, **data}
+        price_minor = data["price_minor"] if data.get("price_minor") is not None else product.price_minor
+        price = format_plain(price_minor, currency)
+        services.update_product(product, merged["sku"], merged["name"], price, currency, spec=merged["spec"],
+                                unit=merged["unit"], active=merged["active"])
+        db.session.commit()
+        return product
+
+
+# ----------------------------------------------------------------------------- orders
+
+
+@bp.route("/orders", endpoint="orders")
+class Orders(MethodView):
+    @requires("orders.view")
+    @bp.arguments(OrderListArgs, location="query")
+    @bp.response(200, page_schema(OrderSummarySchema, "OrderPage"))
+    def get(self, args):
+        """List orders with the filters of the order list page (without lines)."""
+        filters = queries.OrderFilter(q=args.get("q", "").strip(), status=args.get("status", ""),
+                                      date_from=clamp_date(args.get("date_from")),
+                                      date_to=clamp_date(args.get("date_to")),
+                                      customer_id=args.get("customer_id"))
+        stmt, _sort, _desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
+        body, headers = paginate(stmt, args)
+        return body, 200, headers
+
+    @requires("orders.create")
+    @idempotent
+    @bp.arguments(OrderCreateSchema)
+    @bp.response(201, OrderSchema)
+    def post(self, data):
+        """Enter a draft order. Line prices default to the catalogue's; send an Idempotency-Key to retry safely."""
+        services.get_customer(data["customer_id"])
+        _require_products(data["lines"])
+        lines = [_line_input(item) for item in data["lines"]]
+        order_input = _order_input(data, lines, customer_id=data["customer_id"],
+                                   currency=data.get("currency") or settings.company_currency())
+        try:
+            order = services.create_order(order_input)
+        except services.OrderInvalid as exc:
+            raise _rename_line_errors(exc) from None
+        db.session.commit()
+        return _order_response(order, 201, {"Location": url_for("orders_api.order", order_id=order.id)})
+
+
+@bp.route("/orders/<int:order_id>", endpoint="order")
+class OrderItem(MethodView):
+    @requires("orders.view")
+    @bp.response(200, OrderSchema)
+    def get(self, order_id):
+        """One order with its lines and the actions the token's user may take."""
+        return _order(order_id)
+
+    @requires("orders.edit")
+    @bp.arguments(OrderPatchSchema)
+    @bp.response(200, OrderSchema)
+    @bp.alt_response(409, response="DEFAULT_ERROR",
+                     description="stale: the order changed since `version`; or it can no longer change")
+    def patch(self, data, order_id):
+        """Change lines, quantities, contact and address until the order ships (optimistic `version`)."""
+        order = _order(order_id)
+        if data.get("customer_id") not in (None, order.customer_id) and order.status != states.DRAFT:
+            raise Conflict(_("The customer of order %(number)s can no longer change: it is %(status)s.",
+                             number=order.number, status=states.LABELS[order.status]), field="customer_id")
+        if data.get("customer_id") is not None:
+            services.get_customer(data["customer_id"])
+        _require_products(data.get("lines") or [])
+        existing = {line.id: line for line in order.lines}
+        if data.get("lines") is None:
+            lines = [_line_input({"id": line.id, "product_id": line.product_id, "quantity": line.quantity},
+                                 line, order.currency) for line in order.lines]
+        else:
+            lines = [_line_input(item, existing.get(item.get("id")), order.currency) for item in data["lines"]]
+        current = {name: getattr(order, name) for name in HEADER}
+        merged = {**current, **{k: v for k, v in data.items() if k in HEADER}}
+        order_input = _order_input(merged, lines, customer_id=data.get("customer_id") or order.customer_id,
+                                   currency=order.currency)
+        try:
+            services.update_order(order, order_input, data["version"])
+        except services.OrderInvalid as exc:
+            raise _rename_line_errors(exc) from None
+        db.session.commit()
+        return _order_response(order)
+
+
+@bp.route("/orders/<int:order_id>/transitions", endpoint="transitions")
+class Transitions(MethodView):
+    @requires("orders.view")
+    @bp.arguments(TransitionSchema)
+    @bp.response(200, OrderSchema)
+    @bp.alt_response(409, response="DEFAULT_ERROR", description=(
+        "transition_refused (not allowed from the current status), stale (version), "
+        "transition_vetoed or insufficient_stock (another module objects)"))
+    def post(self, data, order_id):
+        """Take an action of the order's transition table (confirm, cancel with a note, ...).
+
+        The token's user needs the action's permission (as the button on the order page does)."""
+        order = _order(order_id)
+        require_permission(states.ACTIONS_BY_NAME[data["action"]].permission)
+        services.perform_action(order, data["action"], data.get("note"), data.get("version"))
+        db.session.commit()
+        return _order_response(order)

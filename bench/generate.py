@@ -260,7 +260,7 @@ def _load_site(conn) -> Site:
     from erp_core.auth.models import User  # noqa: F401  (tables known)
 
     products = [tuple(r) for r in conn.execute(text(
-        "SELECT id, sku, name, spec, unit, price_minor FROM orders_product ORDER BY id"))]
+        "SELECT id, sku, name, spec, unit, price_minor FROM orders_product WHERE sku LIKE 'BK-%' ORDER BY id"))]
     customers = [tuple(r) for r in conn.execute(text(
         "SELECT c.id, c.name, COALESCE(c.phone, ''), COALESCE(c.phone_key, ''), COALESCE(c.email, ''), "
         "a.line1, a.city, a.region, a.postcode FROM orders_customer c "
@@ -613,8 +613,8 @@ def generate(app, orders: int, products: int = 10_000, customers: int | None = N
             gen = Generator(w, site, rng, now, days)
             if not append:
                 gen.catalogue(products, customers if customers is not None else max(products * 2, 10))
-                gen.initial_stock()
-                w.flush()
+            gen.initial_stock()
+            w.flush()
             times = sorted(rng.randint(gen.start, now - 60) for _ in range(orders))
             with click.progressbar(times, label=f"Generating {orders} orders") if progress else \
                     contextlib.nullcontext(times) as bar:

@@ -642,8 +642,9 @@ def write_doc(path: Path, result: dict) -> None:
 
 def postgres_version(url: str) -> str:
     from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
-    engine = create_engine(url)
+    engine = create_engine(make_url(url).set(database="postgres"))
     with engine.connect() as conn:
         version = conn.execute(text("SHOW server_version")).scalar()
     engine.dispose()

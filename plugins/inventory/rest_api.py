@@ -11,7 +11,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import abort, url_for
 from flask.views import MethodView
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 

@@ -82,19 +82,40 @@ class QuerySchema(ApiSchema):
 # Patterns the services' rules imply, so that the OpenAPI document says what is accepted.
 NO_NUL = r"^[^\x00]*$"
 NON_BLANK = r"^\s*[^\s\x00][^\x00]*$"
-PHONE = r"^([+(]?[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*)?$"
-EMAIL = (r"^([A-Za-z0-9_+-]{1,30}(\.[A-Za-z0-9_+-]{1,30})?@[A-Za-z0-9]{1,30}(-[A-Za-z0-9]{1,30})?"
-         r"(\.[A-Za-z0-9]{1,30}(-[A-Za-z0-9]{1,30})?)?\.[A-Za-z]{2,20})?$")
+PHONE = (r"^([+(]?[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*[0-9][0-9 ()./#-]*"
+         r"( ?(ext|EXT|x|X)\.? ?[0-9]{1,6})?)?$")
+# ASCII addresses the e-mail check accepts: at most 64 characters before the @, labels without "--".
+_LABEL = r"[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}"
+EMAIL = (r"^([A-Za-z0-9_+-]{1,16}(\.[A-Za-z0-9_+-]{1,15}){0,3}@" + _LABEL + r"(\." + _LABEL + r"){0,3}"
+         r"\.[A-Za-z]{2,20})?$")
 SKU = r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$"
 COUNTRY = r"^([A-Za-z]{2})?$"
 DECIMAL = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
 PERCENT = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
 
 
+class _Deferred:
+    """A validator message translated when an error is written, never before: marshmallow tests
+    its ``error`` for truth when the schema is built (at import), and a lazy string would then
+    be translated there, outside any request (reading the locale can query the database)."""
+
+    def __init__(self, lazy):
+        self.lazy = lazy
+
+    def __bool__(self) -> bool:
+        return True
+
+    def format(self, *args, **kwargs) -> str:
+        return str(self.lazy).format(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return str(self.lazy)
+
+
 def text(maximum: int, pattern: str = NO_NUL, minimum: int = 0, **kwargs) -> ma.fields.String:
     """A string field with a length limit and a pattern (by default: anything but NUL)."""
     return ma.fields.String(validate=[length(maximum, minimum),
-                                      ma.validate.Regexp(pattern, error=_l("Not in the expected form."))],
+                                      ma.validate.Regexp(pattern, error=_Deferred(_l("Not in the expected form.")))],
                             **kwargs)
 
 
@@ -107,16 +128,16 @@ def currencies() -> list[str]:
 def length(maximum: int, minimum: int = 0) -> ma.validate.Length:
     if minimum:
         return ma.validate.Length(min=minimum, max=maximum,
-                                  error=_l("Between {min} and {max} characters."))
-    return ma.validate.Length(max=maximum, error=_l("At most {max} characters."))
+                                  error=_Deferred(_l("Between {min} and {max} characters.")))
+    return ma.validate.Length(max=maximum, error=_Deferred(_l("At most {max} characters.")))
 
 
 def int_range(minimum: int = 1, maximum: int = MAX_ID) -> ma.validate.Range:
-    return ma.validate.Range(min=minimum, max=maximum, error=_l("Between {min} and {max}."))
+    return ma.validate.Range(min=minimum, max=maximum, error=_Deferred(_l("Between {min} and {max}.")))
 
 
 def one_of(choices) -> ma.validate.OneOf:
-    return ma.validate.OneOf(list(choices), error=_l("Must be one of: {choices}."))
+    return ma.validate.OneOf(list(choices), error=_Deferred(_l("Must be one of: {choices}.")))
 
 
 def id_field(**kwargs) -> ma.fields.Integer:

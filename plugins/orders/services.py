@@ -169,7 +169,7 @@ def create_customer(name: str, phone: str = "", email: str = "", notes: str = ""
         matches = find_duplicates(phone, email)
         if matches:
             raise PossibleDuplicate(matches)
-    customer = Customer(name=name, name_key=name.lower(), phone=phone or None,
+    customer = Customer(name=name, name_key=name.lower()[:200], phone=phone or None,
                         phone_key=phone_key(phone) or None, email=email or None,
                         notes=(notes or "").strip() or None)
     db.session.add(customer)
@@ -188,7 +188,7 @@ def update_customer(customer: Customer, name: str, phone: str, email: str, notes
         raise DomainError(_("The customer needs a name."), field="name")
     phone = check_phone(phone)
     before = {"name": customer.name, "phone": customer.phone, "email": customer.email, "notes": customer.notes}
-    customer.name, customer.name_key = name, name.lower()
+    customer.name, customer.name_key = name, name.lower()[:200]  # lower() may lengthen (İ)
     customer.phone, customer.phone_key = phone or None, phone_key(phone) or None
     customer.email = normalise_email(email) or None
     customer.notes = (notes or "").strip() or None
@@ -292,7 +292,7 @@ def create_product(sku: str, name: str, price: str, currency: str | None = None,
     values = _product_values(sku, name, price, currency, spec, unit)
     if db.session.scalar(select(Product.id).where(Product.sku == values["sku"])):
         raise Conflict(_("The code %(sku)s is already used by another product.", sku=values["sku"]), field="sku")
-    product = Product(name_key=values["name"].lower(), active=active, **values)
+    product = Product(name_key=values["name"].lower()[:200], active=active, **values)
     db.session.add(product)
     db.session.flush()
     audit.record("product", product.id, "created", after={
@@ -313,7 +313,7 @@ def update_product(product: Product, sku: str, name: str, price: str, currency: 
               "active": product.active}
     for key, value in values.items():
         setattr(product, key, value)
-    product.name_key = product.name.lower()
+    product.name_key = product.name.lower()[:200]
     product.active = bool(active)
     after = {"sku": product.sku, "name": product.name, "spec": product.spec, "unit": product.unit,
              "price": format_plain(product.price_minor, product.currency), "currency": product.currency,

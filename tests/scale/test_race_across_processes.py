@@ -56,7 +56,7 @@ def shop(make_app, pg_url):
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("ERP_")}
-    env.update({"PYTHONPATH": str(ROOT), "ERP_DATABASE_URL": pg_url, "ERP_SECRET_KEY": "race-secret",
+    env.update({"PYTHONPATH": str(ROOT), "ERP_DATABASE_URL": pg_url, "ERP_SECRET_KEY": app.config["SECRET_KEY"],
                 "ERP_PLUGINS": ",".join(PLUGINS), "ERP_LOAD_ENTRY_POINTS": "0", "ERP_REDIS_URL": REDIS_URL,
                 "ERP_JOB_QUEUE": f"erp-race-{uuid.uuid4().hex[:8]}", "ERP_INSTANCE_PATH": str(Path(app.instance_path)),
                 "ERP_LOG_LEVEL": "WARNING"})

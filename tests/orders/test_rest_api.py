@@ -175,7 +175,7 @@ def test_unknown_references_are_not_found(orders_app, catalogue, auth):
 
 @pytest.mark.parametrize("lang, detail, required", [
     ("en", "Some values cannot be used.", "This field is required."),
-    ("zh-CN", "部分数值无法使用。", "此项必填。"),
+    ("zh-CN", "部分数值无法使用。", "此项为必填项。"),
 ])
 def test_validation_errors_are_problem_json_in_the_asked_language(orders_app, catalogue, auth, lang, detail,
                                                                  required):

@@ -123,7 +123,9 @@ class Order(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # A random key the entry form carries, so that a double-posted form creates one order only.
     entry_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    # "unnested": under an outer join (a ticket's optional order) the customer is outer-joined too,
+    # not nested as "LEFT JOIN (orders JOIN customers)", which SQLite can only materialise whole.
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin="unnested")
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position")
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from erp_core import audit
 from erp_core.errors import Conflict, DomainError, NotFound
@@ -307,7 +308,9 @@ def _tell_customer(request: ReturnRequest, subject: str, message: str) -> None:
 
 
 def order_returns(order_id: int) -> list[ReturnRequest]:
+    """The latest 50 return requests of an order, without joining the order again (the caller has it)."""
     return list(db.session.scalars(select(ReturnRequest).where(ReturnRequest.order_id == order_id)
+                                   .options(lazyload(ReturnRequest.order))
                                    .order_by(ReturnRequest.id.desc()).limit(50)))
 
 

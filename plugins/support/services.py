@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, not_, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from erp_core import audit, settings, webhooks
 from erp_core.db import next_counter
@@ -801,7 +801,14 @@ def queue_counts(user_id: int, now: datetime | None = None) -> dict[str, int]:
 
 
 def order_tickets(order_id: int) -> list[Ticket]:
+    """The latest 50 tickets about an order, for its page's panel.
+
+    The ticket's order, team and assignee are not joined (the panel shows none of them and the
+    page already has the order): joining the order eagerly nests its customer's inner join in an
+    outer join, which SQLite answers by materialising every order with its customer."""
     return list(db.session.scalars(select(Ticket).where(Ticket.order_id == order_id).order_by(Ticket.id.desc())
+                                   .options(lazyload(Ticket.order), lazyload(Ticket.team),
+                                            lazyload(Ticket.assignee))
                                    .limit(50)))
 
 

@@ -464,3 +464,34 @@ def test_csat_page_runs_the_same_number_of_statements_for_2_or_12_answers(suppor
     few = count()
     answer(6)
     assert count() == few
+
+
+def test_order_page_support_panel_costs_the_same_for_1_or_6_tickets_and_joins_no_order(support_app):
+    """The panel's ticket and return queries do not join the order again (the page has it): a
+    ticket's optional order with its customer made SQLite materialise every order."""
+    client, _ = _client(support_app, roles=["admin"])
+    with support_app.test_request_context():
+        order = make_order()
+        order_id, line_id = order.id, order.lines[0].id
+        services.open_ticket(TicketInput(subject="Which colour?", body="x", order_id=order_id))
+        returns.create_return(order, "refund", "damaged", "dented", {line_id: 1})
+        db.session.commit()
+
+    def count():
+        client.get(f"/orders/{order_id}")  # warm
+        with support_app.app_context():
+            engine = db.engine
+        with QueryCounter(engine) as counter:
+            response = client.get(f"/orders/{order_id}")
+        assert response.status_code == 200 and "Which colour?" in response.get_data(as_text=True)
+        return counter
+
+    few = count()
+    with support_app.test_request_context():
+        for i in range(5):
+            services.open_ticket(TicketInput(subject=f"More {i}", body="x", order_id=order_id))
+        db.session.commit()
+    many = count()
+    assert many.count == few.count <= 25, many.statements
+    panel = [s for s in many.statements if "FROM support_ticket" in s or "FROM support_return " in s]
+    assert len(panel) == 2 and not any("orders_order" in s.split("WHERE")[0] for s in panel), panel

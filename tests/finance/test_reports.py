@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from erp_core import settings
 from erp_core.extensions import db
@@ -273,3 +274,39 @@ def test_exports_never_carry_formulas(fin_app):
     assert "'=HYPERLINK" in text
     rows = read_xlsx_rows(client.get("/finance/reports/customers/export.xlsx").get_data())
     assert rows[1][0].startswith("'=HYPERLINK")
+
+
+def test_receivables_of_a_warehouse_are_the_unfiltered_ones_of_its_orders(fin_app, book):
+    """The warehouse filter only restricts the orders: each order owes the same as without it."""
+    from collections import Counter
+
+    from plugins.orders.models import Order
+
+    with fin_app.test_request_context(method="POST"):
+        for key, warehouse in (("a", 1), ("b", 2), ("c", 2), ("d", 1)):
+            db.session.get(Order, book[key]).warehouse_id = warehouse
+        db.session.commit()
+        for n, (warehouse, paid) in enumerate(((1, "30"), (2, None), (2, "499.99"), (1, "500"), (None, "1"))):
+            order = _confirmed(make_order(("500", 1, "0"), warehouse_id=warehouse),
+                               at(f"2025-0{1 + n % 2}-1{n}T09:00"))
+            if paid:
+                services.record_payment(order, "cash", paid, paid_at=at("2025-03-01T09:00"))
+        late = _confirmed(make_order(("80", 1, "0"), warehouse_id=2), at("2025-02-20T09:00"))
+        services.record_payment(late, "cash", "80", paid_at=at("2025-03-03T09:00"))  # paid after the day
+        db.session.commit()
+        f = reports.Filters(start=date(2025, 3, 1), end=date(2025, 3, 2), tz="Asia/Shanghai")
+        everything = reports.oldest_receivables(f, limit=1000)
+        warehouse_of = dict(db.session.execute(select(Order.id, Order.warehouse_id)).all())
+        assert len(everything) == 6 and {r.order_id for r in everything} >= {book["c"], late.id}
+        for warehouse in (1, 2):
+            mine = [r for r in everything if warehouse_of[r.order_id] == warehouse]
+            wf = reports.Filters(start=f.start, end=f.end, tz=f.tz, warehouse_id=warehouse)
+            assert [tuple(r) for r in reports.oldest_receivables(wf, limit=1000)] == [tuple(r) for r in mine]
+            buckets = Counter()
+            for r in mine:
+                buckets[r.currency, "orders"] += 1
+                buckets[r.currency, "outstanding"] += r.outstanding
+            rows = _run("receivables", warehouse_id=warehouse).rows
+            assert sum(r["orders"] for r in rows) == len(mine)
+            assert {(r["currency"], k): sum(x[k] for x in rows if x["currency"] == r["currency"])
+                    for r in rows for k in ("orders", "outstanding")} == dict(buckets)

@@ -24,10 +24,19 @@ def page_args() -> tuple[int, int]:
     return page, min(max(per_page, 1), MAX_PER_PAGE)
 
 
-def paginate(stmt: Select):
-    """A Flask-SQLAlchemy pagination of ``stmt`` for the current request (never a 404)."""
+def paginate(stmt: Select, count: Select | None = None):
+    """A Flask-SQLAlchemy pagination of ``stmt`` for the current request (never a 404).
+
+    ``count``, when given, is a cheaper statement returning the number of rows of ``stmt`` (for
+    example without a join that can neither drop nor repeat rows); by default ``stmt`` itself is
+    counted, with all its joins and columns."""
     page, per_page = page_args()
-    return db.paginate(stmt, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False)
+    if count is None:
+        return db.paginate(stmt, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False)
+    result = db.paginate(stmt, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False,
+                         count=False)
+    result.total = db.session.scalar(count)
+    return result
 
 
 def apply_sort(stmt: Select, columns: dict, default: str) -> tuple[Select, str, bool]:

@@ -88,7 +88,22 @@ ORDER_SORTS = {
 
 def order_select(f: OrderFilter) -> Select:
     """``SELECT orders JOIN customer`` filtered by ``f`` (the customer comes in the same row)."""
-    stmt = select(Order).join(Order.customer).options(contains_eager(Order.customer))
+    return _filtered(select(Order).join(Order.customer).options(contains_eager(Order.customer)), f)
+
+
+def order_count(f: OrderFilter) -> Select:
+    """``SELECT count(*)`` of the rows of :func:`order_select`, for the list's page count.
+
+    Every order has exactly one customer (a required foreign key), so the customer is joined only
+    when the search needs it: the count then reads the ``(status, created_at)`` index alone
+    instead of looking every matching order's customer up (90,000 lookups at 100k orders)."""
+    stmt = select(func.count(Order.id)).select_from(Order)
+    if f.q:
+        stmt = stmt.join(Order.customer)
+    return _filtered(stmt, f)
+
+
+def _filtered(stmt: Select, f: OrderFilter) -> Select:
     if f.status == "open":
         stmt = stmt.where(Order.status.in_(sorted(states.OPEN)))
     elif f.status:

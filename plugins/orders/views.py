@@ -35,7 +35,7 @@ STATUS_CODE_INVALID = 422
 def index():
     filters = queries.OrderFilter.from_args(request.args)
     stmt, sort, desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
-    page = paginate(stmt)
+    page = paginate(stmt, count=queries.order_count(filters))
     return render_template("orders/list.html", page=page, filters=filters, sort=sort, desc=desc,
                            statuses=states.STATUSES, labels=states.LABELS, badges=states.BADGES)
 

@@ -313,6 +313,9 @@ def _order(order_id: int) -> Order:
     return services.get_order(check_id(order_id))
 
 
+_ORDER_SCHEMA = OrderSchema()  # dumping keeps no state: one instance serves every answer
+
+
 def _commit_with_response(order: Order, status: int = 200, headers: dict | None = None):
     """Serialise the order as stored, then commit, then answer.
 
@@ -321,7 +324,7 @@ def _commit_with_response(order: Order, status: int = 200, headers: dict | None 
     second transaction (on SQLite no second ``BEGIN IMMEDIATE``) per write request."""
     db.session.flush()
     db.session.refresh(order)
-    body = OrderSchema().dump(order)
+    body = _ORDER_SCHEMA.dump(order)
     db.session.commit()
     return jsonify(body), status, headers or {}
 

@@ -77,7 +77,11 @@ def _finish(response):
         return response
     duration = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
     loaded = g.get("_login_user")  # only a user the request already loaded: logging must not query
-    user = loaded.get_id() if getattr(loaded, "is_authenticated", False) else None
+    signed_in = g.get("_erp_signed_in")  # (user, id) noted by the sign-in: no reload after a commit
+    if signed_in is not None and signed_in[0] is loaded:
+        user = signed_in[1]
+    else:
+        user = loaded.get_id() if getattr(loaded, "is_authenticated", False) else None
     log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration,
              extra={"method": request.method, "path": request.path, "status": response.status_code,
                     "duration_ms": round(duration, 1), "user": user, "remote": request.remote_addr})

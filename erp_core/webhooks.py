@@ -176,13 +176,15 @@ def serialize(obj) -> dict:
 
 def emit(event: str, obj, **extra) -> int:
     """Queue a delivery of ``event`` about ``obj`` to every active subscriber; returns how many."""
-    hooks = [h for h in db.session.scalars(select(Webhook).where(Webhook.active.is_(True))) if event in h.events]
+    # Only the ids and event lists: the subscriptions are not loaded as objects for every event.
+    hooks = [hook_id for hook_id, events in db.session.execute(
+        select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))) if event in (events or ())]
     if not hooks:
         return 0
     payload = {"event": event, "occurred_at": utcnow().isoformat(), "data": serialize(obj),
                **{k: _jsonable(v) for k, v in extra.items()}}
-    for hook in hooks:
-        delivery = WebhookDelivery(webhook_id=hook.id, event=event, payload=payload, status="pending",
+    for hook_id in hooks:
+        delivery = WebhookDelivery(webhook_id=hook_id, event=event, payload=payload, status="pending",
                                    next_attempt_at=utcnow())
         db.session.add(delivery)
         db.session.flush()

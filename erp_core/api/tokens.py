@@ -8,9 +8,11 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import OperationalError
 
 from .. import audit
+from ..auth.models import Role, User
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutil import utcnow
@@ -51,7 +53,12 @@ def user_for_token(clear: str):
     """The active user a presented token belongs to, or None (expired, revoked, unknown)."""
     if not clear or not clear.startswith(PREFIX) or len(clear) > 200:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(clear)))
+    # One statement: the token, its user, the user's roles and their grants (the permission set
+    # is computed from them once and kept on the user for the request).
+    row = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _digest(clear))
+        .options(joinedload(ApiToken.user).joinedload(User.roles).joinedload(Role.grants))
+    ).unique().scalar_one_or_none()
     if row is None or not row.active or not row.user.active:
         return None
     now = utcnow()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -96,12 +96,11 @@ class User(UserMixin, db.Model):
         cached = getattr(self, "_erp_codes", None)
         if cached is not None:
             return cached
-        if any(r.all_permissions for r in self.roles):
+        roles = self.roles  # loaded with their grants (selectin, or joined by the token sign-in)
+        if any(r.all_permissions for r in roles):
             codes = frozenset({ALL})
         else:
-            role_ids = [r.id for r in self.roles]
-            codes = frozenset(db.session.scalars(
-                select(RolePermission.code).where(RolePermission.role_id.in_(role_ids))).all()) if role_ids else frozenset()
+            codes = frozenset(g.code for r in roles for g in r.grants)
         self._erp_codes = codes
         return codes
 

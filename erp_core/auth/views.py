@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -31,6 +31,14 @@ def _load_user(session_id: str):
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or str(user.session_version) != version:
         return None
+    return _signed_in(user)
+
+
+def _signed_in(user: User | None) -> User | None:
+    """Remember who signed this request in (for the request log, which must not load the user
+    again once a commit has expired it)."""
+    if user is not None:
+        g._erp_signed_in = (user, user.get_id())
     return user
 
 
@@ -43,7 +51,7 @@ def _load_user_from_token(req):
         return None
     from ..api.tokens import user_for_token
 
-    return user_for_token(token.strip())
+    return _signed_in(user_for_token(token.strip()))
 
 
 @login_manager.unauthorized_handler

@@ -105,21 +105,6 @@ def erp_warehouse_choices():
 
 
 @hookimpl
-def erp_order_validate_transition(order, old_status, new_status):
-    from plugins.orders import states
-
-    from . import services
-
-    if new_status == states.CONFIRMED:
-        problems = services.confirmation_problems(order)
-        if problems:
-            # Refused with its own code (insufficient_stock, 409), as when the reservation itself
-            # finds too little; pages show each problem, the API answers with the code.
-            raise services.InsufficientStock(problems)
-    return []
-
-
-@hookimpl
 def erp_order_status_changed(order, old_status, new_status, note):
     from . import services
 

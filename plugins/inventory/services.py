@@ -481,32 +481,12 @@ def sync_order_reservation(order: Order, products=None) -> None:
                       shortage="available" if any(c.reserved > 0 for c in ch.values()) else "ledger", locked=True)
 
 
-def confirmation_problems(order: Order) -> list[str]:
-    """What would stop the order's reservation (for the validation hook): one SELECT."""
-    wid = order.warehouse_id or default_warehouse().id
-    needed = quantities_by_product(order)
-    if not needed:
-        return []
-    rows = db.session.execute(
-        select(Product.id, Product.sku, Product.name, Level.on_hand, Level.reserved)
-        .outerjoin(Level, and_(Level.product_id == Product.id, Level.warehouse_id == wid))
-        .where(Product.id.in_(sorted(needed))).order_by(Product.sku)).all()
-    problems = []
-    wh_name = None
-    for row in rows:
-        available = (row.on_hand or 0) - (row.reserved or 0)
-        if available < needed[row.id]:
-            wh_name = wh_name or db.session.scalar(select(Warehouse.name).where(Warehouse.id == wid))
-            problems.append(_("Not enough stock of %(sku)s %(name)s in %(warehouse)s: %(needed)s needed, %(available)s available.",
-                              sku=row.sku, name=row.name, warehouse=wh_name, needed=needed[row.id],
-                              available=max(available, 0)))
-    if len(problems) > MAX_LIST:
-        problems = problems[:MAX_LIST] + [_("... and %(n)s more products.", n=len(problems) - MAX_LIST)]
-    return problems
-
-
 def on_status_changed(order: Order, old_status: str, new_status: str) -> None:
-    """Reserve on confirm, release on cancel / back to draft / when the order is done."""
+    """Reserve on confirm, release on cancel / back to draft / when the order is done.
+
+    Confirming has no separate stock check before it: the reservation's conditional UPDATE is the
+    check, and a shortage refuses the confirmation (``InsufficientStock``, 409
+    ``insufficient_stock``, one sentence per short product), which rolls the transition back."""
     if new_status in HOLDING and old_status not in HOLDING:
         sync_order_reservation(order)
     elif new_status in FINISHED and new_status != order_states.SHIPPED:

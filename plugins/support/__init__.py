@@ -172,7 +172,7 @@ def erp_demo_data(ctx):
 def erp_order_created(order):
     from . import public
 
-    public.ensure_access(order)
+    public.create_access(order)
 
 
 @hookimpl

@@ -58,6 +58,16 @@ def ensure_access(order: Order) -> OrderAccess:
     return row
 
 
+def create_access(order: Order) -> OrderAccess:
+    """The access row of an order created in this transaction (``erp_order_created``).
+
+    No other transaction can know the new order yet, and the row goes with it (cascade), so a
+    plain insert suffices: no lookup first and no savepoint, as :func:`ensure_access` needs."""
+    row = OrderAccess(order_id=order.id, nonce=tokens.new_nonce(), created_at=utcnow())
+    db.session.add(row)
+    return row
+
+
 def tracking_token(order_id: int, nonce: str | None) -> str | None:
     return tokens.derive("order", order_id, nonce)
 

@@ -121,18 +121,37 @@ def test_confirming_beyond_stock_is_refused_before_trying_and_names_each_product
         assert level(pen, wh) == (2, 0) and level(ink, wh) == (9, 0)
 
 
-def test_the_conditional_update_refuses_even_when_validation_was_passed(inv_app, monkeypatch):
-    """The validation hook only informs; the UPDATE ... WHERE on_hand - reserved >= qty decides."""
+def test_the_conditional_update_is_the_only_stock_check_on_confirm(inv_app):
+    """No level is read before the reservation: the UPDATE ... WHERE on_hand - reserved >= qty
+    decides, and its refusal is the confirmation's refusal."""
+    from sqlalchemy import event
+
     with inv_app.test_request_context():
         customer, (pen, _ink, _pad) = catalogue()
         wh = inv.default_warehouse()
         receive(wh, {pen: 2})
-        order = make_order(customer, [(pen, 3)])
-        monkeypatch.setattr(inv, "confirmation_problems", lambda order: [])
-        with pytest.raises(inv.InsufficientStock, match="3 needed, 2 available"):
+        db.session.commit()
+        seen = []
+
+        def note(conn, cursor, statement, parameters, context, executemany):
+            seen.append(" ".join(statement.split()))
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            order = make_order(customer, [(pen, 3)])
+            with pytest.raises(inv.InsufficientStock, match="3 needed, 2 available"):
+                orders.transition(order, states.CONFIRMED)
+            db.session.rollback()
+            assert level(pen, wh) == (2, 0) and db.session.get(Order, order.id).status == states.DRAFT
+            seen.clear()
+            order = make_order(customer, [(pen, 2)])
             orders.transition(order, states.CONFIRMED)
-        db.session.rollback()
-        assert level(pen, wh) == (2, 0) and db.session.get(Order, order.id).status == states.DRAFT
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert level(pen, wh) == (2, 2)
+        level_reads = [s for s in seen if s.startswith("SELECT") and "inventory_level.on_hand" in s]
+        assert level_reads == []
 
 
 def test_stocktake_adjusts_to_the_count_but_never_below_reserved(inv_app):

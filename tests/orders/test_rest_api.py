@@ -345,6 +345,42 @@ def test_confirm_works_without_inventory(orders_app, catalogue, auth):
     assert response.status_code == 200 and response.json["status"] == "confirmed"
 
 
+def test_writes_answer_inside_their_one_transaction(orders_app, catalogue, auth):
+    """Create and confirm each run one database transaction (on SQLite one BEGIN IMMEDIATE):
+    the answer is built before the commit, and the request log does not reload the user; the
+    token, its user, roles and grants come in one statement."""
+    from sqlalchemy import event
+
+    client = orders_app.test_client()
+    _create(client, catalogue, auth)  # warm caches
+    with orders_app.app_context():
+        engine = db.engine
+    begins = []
+
+    def began(conn):
+        begins.append(conn)
+
+    event.listen(engine, "begin", began)
+    try:
+        with QueryCounter(engine) as create_sql:
+            created = _create(client, catalogue, auth)
+        created_begins = len(begins)
+        begins.clear()
+        confirmed = client.post(f"{API}/orders/{created['id']}/transitions", json={"action": "confirm"},
+                                headers=auth)
+        confirm_begins = len(begins)
+    finally:
+        event.remove(engine, "begin", began)
+    assert created_begins == 1 and confirm_begins == 1
+    sign_in = [s for s in create_sql.statements if "core_user" in s or "core_role" in s]
+    assert len(sign_in) == 1 and "core_api_token" in sign_in[0]
+    assert confirmed.status_code == 200, confirmed.json
+    assert confirmed.json["status"] == "confirmed" and confirmed.json["version"] == created["version"] + 1
+    assert "cancel" in confirmed.json["actions"] and "confirm" not in confirmed.json["actions"]
+    assert [line["quantity"] for line in confirmed.json["lines"]] == [2, 3]
+    assert client.get(f"{API}/orders/{created['id']}", headers=auth).json == confirmed.json
+
+
 # ----------------------------------------------------------------------------- customers and products
 
 

@@ -16,6 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The largest value of an INTEGER id column: a larger id cannot exist, and PostgreSQL refuses to
+# compare one with an integer column, so callers answer "not found" before asking.
+MAX_ID = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator):

@@ -13,8 +13,16 @@ request is validated).
 
 from __future__ import annotations
 
+from datetime import date
+
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
+
+from ..db import MAX_ID
+from ..errors import NotFound
+
+# Day filters are brought inside these bounds before they become times.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 
 _INVALID = {
     ma.fields.Integer: _l("Not a valid whole number."),
@@ -102,3 +110,31 @@ CODE_PATTERN = r"^[A-Za-z0-9_.:-]*$"
 def choice_error():
     """A translated message for ``ma.validate.OneOf``."""
     return _l("Must be one of: {choices}.")
+
+
+def id_field(**kw) -> ma.fields.Integer:
+    """A database id in a request (1 to :data:`MAX_ID`)."""
+    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID, error=range_error(1, MAX_ID)), **kw)
+
+
+def text_field(limit: int, **kw) -> ma.fields.String:
+    """Text of at most ``limit`` characters."""
+    return ma.fields.String(validate=ma.validate.Length(max=limit, error=length_error(limit)), **kw)
+
+
+def code_field(limit: int, **kw) -> ma.fields.String:
+    """A code (see :data:`CODE_PATTERN`) of at most ``limit`` characters."""
+    return ma.fields.String(validate=[ma.validate.Length(max=limit, error=length_error(limit)),
+                                      ma.validate.Regexp(CODE_PATTERN, error=code_error())], **kw)
+
+
+def choice_field(values, **kw) -> ma.fields.String:
+    """One of ``values``."""
+    return ma.fields.String(validate=ma.validate.OneOf(list(values), error=choice_error()), **kw)
+
+
+def existing_id(value: int, message) -> int:
+    """``value`` when it can be an id; else NotFound with ``message`` (before the database is asked)."""
+    if not 1 <= value <= MAX_ID:
+        raise NotFound(message)
+    return value

@@ -8,7 +8,7 @@ while the plugin is switched off.
 
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import timezone
 
 import marshmallow as ma
 from flask import url_for
@@ -21,8 +21,9 @@ from sqlalchemy.orm import contains_eager
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import CODE_PATTERN, ApiSchema, choice_error, code_error, length_error, range_error
-from erp_core.errors import DomainError, NotFound
+from erp_core.api.schemas import (FIRST_DAY, LAST_DAY, ApiSchema, choice_field, code_field, existing_id, id_field,
+                                  range_error, text_field)
+from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR
 from erp_core.security import requires
@@ -38,40 +39,10 @@ from .models import Payment, Refund
 bp = Blueprint("finance_api", __name__, url_prefix="/api/v1/finance",
                description="Finance: payment methods, payments, refunds and order balances")
 
-MAX_ID = 2**31 - 1
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
-
-
-def _id_field(**kw):
-    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID, error=range_error(1, MAX_ID)), **kw)
-
-
-def _day_field(**kw):
-    return ma.fields.Date(**kw)
-
-
-def _text_field(limit: int, **kw):
-    return ma.fields.String(validate=ma.validate.Length(max=limit, error=length_error(limit)), **kw)
-
-
-def _code_field(limit: int, **kw):
-    return ma.fields.String(validate=[ma.validate.Length(max=limit, error=length_error(limit)),
-                                      ma.validate.Regexp(CODE_PATTERN, error=code_error())], **kw)
-
-
-def _choice(values, **kw):
-    return ma.fields.String(validate=ma.validate.OneOf(list(values), error=choice_error()), **kw)
-
 
 def _amount_field(**kw):
     return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_MINOR - 1, error=range_error(1, MAX_MINOR - 1)),
                              metadata={"description": "Integer minor units of the currency (fen, cents)"}, **kw)
-
-
-def _found(value: int, message) -> int:
-    if not 1 <= value <= MAX_ID:
-        raise NotFound(message)
-    return value
 
 
 # ----------------------------------------------------------------------------- output schemas
@@ -162,41 +133,41 @@ class PageArgs(ApiSchema, PageArgsSchema):
 
 
 class PaymentFilterSchema(PageArgs):
-    order_id = _id_field()
-    method = _code_field(40)
-    status = _choice(states.PAYMENT_STATUSES)
-    currency = _code_field(3)
-    start = _day_field(metadata={"description": "Recorded on or after this day (company time zone)"})
-    end = _day_field(metadata={"description": "Recorded on or before this day (company time zone)"})
-    sort = _choice(["id", "-id", "paid_at", "-paid_at", "amount", "-amount"], load_default="-id")
+    order_id = id_field()
+    method = code_field(40)
+    status = choice_field(states.PAYMENT_STATUSES)
+    currency = code_field(3)
+    start = ma.fields.Date(metadata={"description": "Recorded on or after this day (company time zone)"})
+    end = ma.fields.Date(metadata={"description": "Recorded on or before this day (company time zone)"})
+    sort = choice_field(["id", "-id", "paid_at", "-paid_at", "amount", "-amount"], load_default="-id")
 
 
 class RefundFilterSchema(PageArgs):
-    order_id = _id_field()
-    payment_id = _id_field()
-    status = _choice(states.REFUND_STATUSES)
-    source = _code_field(40, metadata={"description": "manual, return, shipment..."})
-    start = _day_field(metadata={"description": "Requested on or after this day (company time zone)"})
-    end = _day_field(metadata={"description": "Requested on or before this day (company time zone)"})
-    sort = _choice(["id", "-id", "amount", "-amount", "requested_at", "-requested_at"], load_default="-id")
+    order_id = id_field()
+    payment_id = id_field()
+    status = choice_field(states.REFUND_STATUSES)
+    source = code_field(40, metadata={"description": "manual, return, shipment..."})
+    start = ma.fields.Date(metadata={"description": "Requested on or after this day (company time zone)"})
+    end = ma.fields.Date(metadata={"description": "Requested on or before this day (company time zone)"})
+    sort = choice_field(["id", "-id", "amount", "-amount", "requested_at", "-requested_at"], load_default="-id")
 
 
 class PaymentInSchema(ApiSchema):
-    order_id = _id_field(required=True)
-    method = _code_field(40, required=True, metadata={"description": "A manual method's code (cash, bank_transfer)"})
+    order_id = id_field(required=True)
+    method = code_field(40, required=True, metadata={"description": "A manual method's code (cash, bank_transfer)"})
     amount_minor = _amount_field(required=True)
-    currency = _code_field(3, load_default=None, metadata={"description": "Must be the order's currency when given"})
+    currency = code_field(3, load_default=None, metadata={"description": "Must be the order's currency when given"})
     paid_at = ma.fields.AwareDateTime(load_default=None, metadata={"description": "Defaults to now"})
-    reference = _text_field(120, load_default="")
-    note = _text_field(services.MAX_TEXT, load_default="")
+    reference = text_field(120, load_default="")
+    note = text_field(services.MAX_TEXT, load_default="")
     as_credit = ma.fields.Boolean(load_default=False, metadata={
         "description": "Take more than the order still owes and keep the excess as customer credit"})
 
 
 class RefundInSchema(ApiSchema):
     amount_minor = _amount_field(required=True)
-    reason = _text_field(services.MAX_TEXT, required=True)
-    reference = _text_field(120, load_default="")
+    reason = text_field(services.MAX_TEXT, required=True)
+    reference = text_field(120, load_default="")
     pay_now = ma.fields.Boolean(load_default=True, metadata={
         "description": "Pay it out at once (as the page does by default); false leaves it in the refund queue"})
 
@@ -308,7 +279,7 @@ class PaymentResource(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such payment")
     def get(self, payment_id):
         """One payment with its refunds."""
-        return services.get_payment(_found(payment_id, _("No such payment.")))
+        return services.get_payment(existing_id(payment_id, _("No such payment.")))
 
 
 # ----------------------------------------------------------------------------- refunds
@@ -340,7 +311,7 @@ class RefundResource(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such refund")
     def get(self, refund_id):
         """One refund."""
-        return services.get_refund(_found(refund_id, _("No such refund.")))
+        return services.get_refund(existing_id(refund_id, _("No such refund.")))
 
 
 @bp.route("/payments/<int:payment_id>/refunds")
@@ -357,7 +328,7 @@ class PaymentRefunds(MethodView):
         Never more than is left of the payment, and a reason is required (422 ``refund_refused``).
         Paid out at once unless ``pay_now`` is false (a remote provider answers later).
         """
-        payment = services.get_payment(_found(payment_id, _("No such payment.")))
+        payment = services.get_payment(existing_id(payment_id, _("No such payment.")))
         with _ApiFields():
             refund = services.request_refund(payment, data["amount_minor"], data["reason"],
                                              reference=data["reference"])
@@ -377,7 +348,7 @@ class OrderBalance(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such order")
     def get(self, order_id):
         """An order's payment state and balance, derived from its payments and refunds."""
-        order = get_order(_found(order_id, _("No such order.")))
+        order = get_order(existing_id(order_id, _("No such order.")))
         summary = services.order_summary(order)
         return {"order_id": order.id, "order_number": order.number, "currency": summary.currency,
                 "total_minor": summary.total, "paid_minor": summary.paid, "refunded_minor": summary.refunded,

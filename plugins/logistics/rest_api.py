@@ -7,7 +7,7 @@ document, are gone while the plugin is switched off.
 
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import timezone
 from decimal import Decimal
 
 import marshmallow as ma
@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import ApiSchema, choice_error, length_error, range_error
+from erp_core.api.schemas import FIRST_DAY, ApiSchema, choice_field, existing_id, id_field, range_error, text_field
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.security import requires
@@ -33,31 +33,6 @@ from .models import Carrier, DeliveryException, Shipment, TrackingEvent
 
 bp = Blueprint("logistics_api", __name__, url_prefix="/api/v1/logistics",
                description="Logistics: carriers, shipments, tracking events and delivery exceptions")
-
-MAX_ID = 2**31 - 1
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
-
-
-def _id_field(**kw):
-    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID, error=range_error(1, MAX_ID)), **kw)
-
-
-def _day_field(**kw):
-    return ma.fields.Date(**kw)
-
-
-def _text_field(limit: int, **kw):
-    return ma.fields.String(validate=ma.validate.Length(max=limit, error=length_error(limit)), **kw)
-
-
-def _choice(values, **kw):
-    return ma.fields.String(validate=ma.validate.OneOf(list(values), error=choice_error()), **kw)
-
-
-def _check_id(value: int) -> int:
-    if not 1 <= value <= MAX_ID:
-        raise NotFound(_("No such shipment."))
-    return value
 
 
 # ----------------------------------------------------------------------------- output schemas
@@ -163,55 +138,55 @@ class PageArgs(ApiSchema, PageArgsSchema):
 
 
 class ShipmentFilterSchema(PageArgs):
-    order_id = _id_field()
-    carrier = _id_field(metadata={"description": "Carrier id"})
-    status = _choice(states.STATUSES)
-    from_ = _day_field(data_key="from", metadata={"description": "Shipped on or after this day"})
-    to = _day_field(metadata={"description": "Shipped on or before this day"})
-    sort = _choice(["number", "-number", "ship_date", "-ship_date", "expected", "-expected", "status", "-status"],
+    order_id = id_field()
+    carrier = id_field(metadata={"description": "Carrier id"})
+    status = choice_field(states.STATUSES)
+    from_ = ma.fields.Date(data_key="from", metadata={"description": "Shipped on or after this day"})
+    to = ma.fields.Date(metadata={"description": "Shipped on or before this day"})
+    sort = choice_field(["number", "-number", "ship_date", "-ship_date", "expected", "-expected", "status", "-status"],
                    load_default="-number")
 
 
 class ExceptionFilterSchema(PageArgs):
-    status = _choice([states.OPEN, states.RESOLVED])
-    kind = _choice(a.EXCEPTION_KINDS)
-    shipment_id = _id_field()
-    order_id = _id_field()
-    owner_id = _id_field()
+    status = choice_field([states.OPEN, states.RESOLVED])
+    kind = choice_field(a.EXCEPTION_KINDS)
+    shipment_id = id_field()
+    order_id = id_field()
+    owner_id = id_field()
     overdue = ma.fields.Boolean(metadata={"description": "Only open exceptions past their due date"})
-    sort = _choice(["due", "-due", "raised", "-raised", "kind", "-kind", "id", "-id"], load_default="due")
+    sort = choice_field(["due", "-due", "raised", "-raised", "kind", "-kind", "id", "-id"], load_default="due")
 
 
 class ShipmentLineInSchema(ApiSchema):
-    order_line_id = _id_field(required=True)
+    order_line_id = id_field(required=True)
     quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=1_000_000,
                                                                            error=range_error(1, 1_000_000)))
 
 
 class ShipmentInSchema(ApiSchema):
-    order_id = _id_field(required=True)
-    carrier_id = _id_field(required=True)
+    order_id = id_field(required=True)
+    carrier_id = id_field(required=True)
     lines = ma.fields.List(ma.fields.Nested(ShipmentLineInSchema), required=True,
                            validate=ma.validate.Length(min=1, max=500, error=range_error(1, 500)),
                            metadata={"description": "Order lines and how many of each to ship"})
-    tracking_number = _text_field(64, load_default="", metadata={
+    tracking_number = text_field(64, load_default="", metadata={
         "description": "Required unless the carrier issues tracking numbers itself"})
-    carrier_name = _text_field(120, load_default="", metadata={
+    carrier_name = text_field(120, load_default="", metadata={
         "description": "Who takes the parcel, for carriers that ask for it (the manual carrier)"})
-    ship_date = _day_field(load_default=None, metadata={"description": "Defaults to today"})
-    expected_delivery = _day_field(load_default=None)
+    ship_date = ma.fields.Date(load_default=None, metadata={"description": "Defaults to today"})
+    expected_delivery = ma.fields.Date(load_default=None)
     packages = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(
         min=1, max=services.MAX_PACKAGES, error=range_error(1, services.MAX_PACKAGES)))
     weight_grams = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(
         min=1, max=services.MAX_WEIGHT_GRAMS, error=range_error(1, services.MAX_WEIGHT_GRAMS)))
-    notes = _text_field(services.NOTES_LIMIT, load_default="")
+    notes = text_field(services.NOTES_LIMIT, load_default="")
 
 
 class StaffEventInSchema(ApiSchema):
-    status = _choice(states.STAFF_EVENTS, required=True)
+    status = choice_field(states.STAFF_EVENTS, required=True)
     occurred_at = ma.fields.AwareDateTime(load_default=None, metadata={"description": "Defaults to now"})
-    description = _text_field(300, load_default="")
-    location = _text_field(120, load_default="")
+    description = text_field(300, load_default="")
+    location = text_field(120, load_default="")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -342,7 +317,7 @@ class ShipmentResource(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such shipment")
     def get(self, shipment_id):
         """One shipment with its lines and tracking events."""
-        return _shipment_detail(services.get_shipment(_check_id(shipment_id)))
+        return _shipment_detail(services.get_shipment(existing_id(shipment_id, _("No such shipment."))))
 
 
 @bp.route("/shipments/<int:shipment_id>/events")
@@ -353,7 +328,7 @@ class ShipmentEvents(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such shipment")
     def get(self, args, shipment_id):
         """A shipment's tracking events in the order they happened."""
-        shipment = services.get_shipment(_check_id(shipment_id))
+        shipment = services.get_shipment(existing_id(shipment_id, _("No such shipment.")))
         stmt = select(TrackingEvent).where(TrackingEvent.shipment_id == shipment.id).order_by(
             TrackingEvent.occurred_at, TrackingEvent.id)
         body, headers = paginate(stmt, args)
@@ -371,7 +346,7 @@ class ShipmentEvents(MethodView):
         Picked up, in transit, out for delivery or delivered: it moves the shipment (and its
         order) like a carrier's event. A closed shipment takes no more events (409).
         """
-        shipment = services.get_shipment(_check_id(shipment_id))
+        shipment = services.get_shipment(existing_id(shipment_id, _("No such shipment.")))
         occurred_at = data.get("occurred_at")
         if occurred_at is not None:
             try:
@@ -420,6 +395,4 @@ class ExceptionResource(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such exception")
     def get(self, exception_id):
         """One delivery exception."""
-        if not 1 <= exception_id <= MAX_ID:
-            raise NotFound(_("No such exception."))
-        return services.get_exception(exception_id)
+        return services.get_exception(existing_id(exception_id, _("No such exception.")))

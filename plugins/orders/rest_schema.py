@@ -14,7 +14,8 @@ from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-MAX_ID = 2**31 - 1  # the largest value of an INTEGER column; larger ids cannot exist
+from erp_core.api.schemas import MAX_ID
+
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import LinksSchema, paginate
+from erp_core.api.schemas import MAX_ID
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import has_permission, requires
@@ -32,7 +33,6 @@ from plugins.orders.models import Order
 from . import returns, services, states, surveys
 from .models import Attachment, ReturnRequest, Survey, Ticket
 
-MAX_ID = 2**31 - 1
 MAX_REPORT_DAYS = 800  # as the CSAT page: a longer window keeps its end and moves its start
 EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
 from erp_core import audit
+from erp_core.db import MAX_ID
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.mail import queue_mail
@@ -39,7 +40,6 @@ STEP_HOOKS = {
     "shipment": "erp_replacement_shipment_requested",
 }
 MAX_TEXT = 4000
-MAX_ID = 2**31 - 1  # larger ids cannot exist (and PostgreSQL refuses to compare them with an integer)
 
 
 def implementers(hook_name: str) -> list[str]:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import lazyload, selectinload
 
 from erp_core import audit, settings, webhooks
-from erp_core.db import next_counter
+from erp_core.db import MAX_ID, next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.ui import path_for
@@ -33,7 +33,6 @@ from . import states, tokens, uploads
 from .models import Attachment, CannedReply, Team, TeamHours, TeamMember, Ticket, TicketMessage
 
 MAX_BODY = 20_000
-MAX_ID = 2**31 - 1  # larger ids cannot exist (and PostgreSQL refuses to compare them with an integer)
 WEEKDAYS = range(7)
 
 # ----------------------------------------------------------------------------- settings

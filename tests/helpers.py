@@ -3,6 +3,6 @@
 They live in :mod:`erp_core.testing` so that third-party plugins can use them too.
 """
 
-from erp_core.testing import QueryCounter, login, make_user
+from erp_core.testing import QueryCounter, api_token, bearer, login, make_user
 
-__all__ = ["QueryCounter", "login", "make_user"]
+__all__ = ["QueryCounter", "api_token", "bearer", "login", "make_user"]

@@ -90,6 +90,23 @@ def login(client, app, user_id: int) -> None:
         sess["_fresh"] = True
 
 
+def api_token(app, perms=(), roles=()) -> str:
+    """A personal API token of a new user holding exactly ``perms`` plus ``roles``."""
+    from ..api.tokens import create_token
+    from ..auth.models import User
+
+    user_id = make_user(app, perms=perms, roles=roles)
+    with app.app_context():
+        _row, clear = create_token(db.session.get(User, user_id), "test")
+        db.session.commit()
+    return clear
+
+
+def bearer(token: str, **extra) -> dict:
+    """Request headers carrying ``token`` (and ``extra`` headers)."""
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
 class QueryCounter:
     """Count SQL statements run on an engine inside a ``with`` block."""
 

@@ -10,8 +10,6 @@ from sqlalchemy import func, select
 
 from erp_core import webhooks
 from erp_core.api.models import IdempotencyRecord
-from erp_core.api.tokens import create_token
-from erp_core.auth.models import User
 from erp_core.extensions import db
 from erp_core.plugins import switch_plugin
 from plugins.logistics import adapters as a
@@ -21,29 +19,19 @@ from plugins.orders import states as order_states
 from plugins.orders.models import Order
 from tests.core.test_api_conformance import run_conformance
 from tests.core.test_webhooks import Receiver
-from tests.helpers import QueryCounter, make_user
+from tests.helpers import QueryCounter, api_token, bearer
 from tests.logistics.conftest import make_carriers, make_order, ship
 
 API = "/api/v1/logistics"
 ALL_PERMS = ["logistics.view", "logistics.ship", "logistics.exceptions"]
 
 
-def _token(app, perms=(), roles=()):
-    user_id = make_user(app, perms=list(perms), roles=list(roles))
-    with app.app_context():
-        _row, clear = create_token(db.session.get(User, user_id), "test")
-        db.session.commit()
-    return clear
-
-
-def _auth(token, **extra):
-    return {"Authorization": f"Bearer {token}", **extra}
 
 
 @pytest.fixture
 def api(app):
     """The app, a client and a token with every logistics permission."""
-    return app, app.test_client(), _token(app, ALL_PERMS)
+    return app, app.test_client(), api_token(app, ALL_PERMS)
 
 
 def _setup(app, **order_kw):
@@ -77,7 +65,7 @@ def test_carriers_lists_enabled_ones_without_credentials(api):
         demo, _manual = make_carriers()
         services.set_carrier_enabled(demo, False)
         db.session.commit()
-    response = client.get(f"{API}/carriers", headers=_auth(token))
+    response = client.get(f"{API}/carriers", headers=bearer(token))
     assert response.status_code == 200
     body = response.json
     assert [c["code"] for c in body["items"]] == ["other"] and body["total"] == 1
@@ -93,7 +81,7 @@ def test_create_shipment_and_read_it_back(api):
     app, client, token = api
     order_id, lines, _demo, manual = _setup(app)
     first_line = next(iter(lines))
-    response = client.post(f"{API}/shipments", headers=_auth(token), json=_ship_body(
+    response = client.post(f"{API}/shipments", headers=bearer(token), json=_ship_body(
         order_id, {first_line: 2}, manual, packages=2, weight_grams=1500, notes="fragile",
         expected_delivery=(datetime.now(timezone.utc) + timedelta(days=3)).date().isoformat()))
     assert response.status_code == 201, response.json
@@ -105,7 +93,7 @@ def test_create_shipment_and_read_it_back(api):
     assert [(l["order_line_id"], l["quantity"]) for l in body["lines"]] == [(first_line, 2)]
     assert body["events"] == [] and body["tracking_url"].endswith(f"n=SF-API-{order_id}")
     assert response.headers["Location"].endswith(f"/shipments/{body['id']}")
-    got = client.get(response.headers["Location"], headers=_auth(token))
+    got = client.get(response.headers["Location"], headers=bearer(token))
     assert got.status_code == 200 and got.json["number"] == body["number"]
     with app.app_context():
         assert db.session.get(Order, order_id).status == order_states.PARTIALLY_SHIPPED
@@ -114,11 +102,11 @@ def test_create_shipment_and_read_it_back(api):
 def test_carrier_that_issues_tracking_numbers_registers_after_commit(api):
     app, client, token = api
     order_id, lines, demo, _manual = _setup(app)
-    response = client.post(f"{API}/shipments", headers=_auth(token),
+    response = client.post(f"{API}/shipments", headers=bearer(token),
                            json={"order_id": order_id, "carrier_id": demo,
                                  "lines": [{"order_line_id": k, "quantity": v} for k, v in lines.items()]})
     assert response.status_code == 201, response.json
-    got = client.get(f"{API}/shipments/{response.json['id']}", headers=_auth(token)).json
+    got = client.get(f"{API}/shipments/{response.json['id']}", headers=bearer(token)).json
     assert got["registration"] == "done" and got["tracking_number"]
     with app.app_context():
         assert db.session.get(Order, order_id).status == order_states.SHIPPED
@@ -135,22 +123,22 @@ def test_refused_shipments_change_nothing(api):
         cancelled_id, cancelled_line = cancelled.id, cancelled.lines[0].id
         ship(make_order(), make_carriers()[1], tracking_number="TAKEN-1")
     before = _counts(app)
-    too_many = client.post(f"{API}/shipments", headers=_auth(token),
+    too_many = client.post(f"{API}/shipments", headers=bearer(token),
                            json=_ship_body(order_id, {line_id: qty + 1}, manual))
     assert too_many.status_code == 422 and too_many.mimetype == "application/problem+json"
     assert f"only {qty} left" in too_many.json["errors"]["lines"][0]
     for refused_order, refused_line in ((draft_id, draft_line), (cancelled_id, cancelled_line)):
-        response = client.post(f"{API}/shipments", headers=_auth(token),
+        response = client.post(f"{API}/shipments", headers=bearer(token),
                                json=_ship_body(refused_order, {refused_line: 1}, manual))
         assert response.status_code == 409 and response.json["code"] == "conflict"
         assert "only confirmed orders can be shipped" in response.json["detail"]
-    duplicate = client.post(f"{API}/shipments", headers=_auth(token),
+    duplicate = client.post(f"{API}/shipments", headers=bearer(token),
                             json=_ship_body(order_id, {line_id: 1}, manual, tracking_number="TAKEN-1"))
     assert duplicate.status_code == 422 and "already used" in duplicate.json["errors"]["tracking_number"][0]
-    foreign = client.post(f"{API}/shipments", headers=_auth(token),
+    foreign = client.post(f"{API}/shipments", headers=bearer(token),
                           json=_ship_body(order_id, {draft_line: 1}, manual))
     assert foreign.status_code == 422 and "lines" in foreign.json["errors"]
-    missing = client.post(f"{API}/shipments", headers=_auth(token),
+    missing = client.post(f"{API}/shipments", headers=bearer(token),
                           json=_ship_body(999999, {line_id: 1}, manual))
     assert missing.status_code == 404
     assert _counts(app) == before
@@ -163,7 +151,7 @@ def test_switched_off_carrier_is_refused(api):
         services.set_carrier_enabled(services.get_carrier(demo), False)
         db.session.commit()
     before = _counts(app)
-    response = client.post(f"{API}/shipments", headers=_auth(token),
+    response = client.post(f"{API}/shipments", headers=bearer(token),
                            json={"order_id": order_id, "carrier_id": demo,
                                  "lines": [{"order_line_id": k, "quantity": v} for k, v in lines.items()]})
     assert response.status_code == 422 and "switched off" in response.json["errors"]["carrier_id"][0]
@@ -174,7 +162,7 @@ def test_create_shipment_is_idempotent(api):
     app, client, token = api
     order_id, lines, _demo, manual = _setup(app)
     line_id = next(iter(lines))
-    headers = _auth(token, **{"Idempotency-Key": "ship-1"})
+    headers = bearer(token, **{"Idempotency-Key": "ship-1"})
     body = _ship_body(order_id, {line_id: 1}, manual)
     first = client.post(f"{API}/shipments", headers=headers, json=body)
     again = client.post(f"{API}/shipments", headers=headers, json=body)
@@ -186,7 +174,7 @@ def test_create_shipment_is_idempotent(api):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Shipment)) == 1
     # a refusal is not remembered: the same key may be used again once the request is fixed
-    key = _auth(token, **{"Idempotency-Key": "ship-2"})
+    key = bearer(token, **{"Idempotency-Key": "ship-2"})
     assert client.post(f"{API}/shipments", headers=key,
                        json=_ship_body(order_id, {line_id: 999}, manual, tracking_number="XX-2")).status_code == 422
     with app.app_context():
@@ -203,21 +191,21 @@ def test_list_filters_paginates_and_sorts(api):
         second = make_order()
         ship(second, demo)
         first_id, second_id, manual_id = first.id, second.id, manual.id
-    listed = client.get(f"{API}/shipments", headers=_auth(token)).json
+    listed = client.get(f"{API}/shipments", headers=bearer(token)).json
     assert listed["total"] == 2 and [s["order_id"] for s in listed["items"]] == [second_id, first_id]
-    by_order = client.get(f"{API}/shipments?order_id={first_id}", headers=_auth(token)).json
+    by_order = client.get(f"{API}/shipments?order_id={first_id}", headers=bearer(token)).json
     assert [s["tracking_number"] for s in by_order["items"]] == ["LIST-1"]
-    assert client.get(f"{API}/shipments?carrier={manual_id}", headers=_auth(token)).json["total"] == 1
-    assert client.get(f"{API}/shipments?status=in_transit", headers=_auth(token)).json["total"] == 2
-    assert client.get(f"{API}/shipments?status=delivered", headers=_auth(token)).json["total"] == 0
+    assert client.get(f"{API}/shipments?carrier={manual_id}", headers=bearer(token)).json["total"] == 1
+    assert client.get(f"{API}/shipments?status=in_transit", headers=bearer(token)).json["total"] == 2
+    assert client.get(f"{API}/shipments?status=delivered", headers=bearer(token)).json["total"] == 0
     today = listed["items"][0]["ship_date"]
-    assert client.get(f"{API}/shipments?from={today}&to={today}", headers=_auth(token)).json["total"] == 2
-    assert client.get(f"{API}/shipments?to=2000-01-01", headers=_auth(token)).json["total"] == 0
-    ascending = client.get(f"{API}/shipments?sort=number", headers=_auth(token)).json
+    assert client.get(f"{API}/shipments?from={today}&to={today}", headers=bearer(token)).json["total"] == 2
+    assert client.get(f"{API}/shipments?to=2000-01-01", headers=bearer(token)).json["total"] == 0
+    ascending = client.get(f"{API}/shipments?sort=number", headers=bearer(token)).json
     assert [s["order_id"] for s in ascending["items"]] == [first_id, second_id]
-    page = client.get(f"{API}/shipments?per_page=1&page=1", headers=_auth(token))
+    page = client.get(f"{API}/shipments?per_page=1&page=1", headers=bearer(token))
     assert "page=2" in page.json["links"]["next"] and 'rel="next"' in page.headers["Link"]
-    bad = client.get(f"{API}/shipments?status=flying", headers=_auth(token))
+    bad = client.get(f"{API}/shipments?status=flying", headers=bearer(token))
     assert bad.status_code == 422 and "status" in bad.json["errors"]
 
 
@@ -232,11 +220,11 @@ def test_lists_run_a_fixed_number_of_queries(api):
     urls = (f"{API}/shipments", f"{API}/exceptions", f"{API}/carriers")
     counts = {}
     for url in urls:
-        client.get(url, headers=_auth(token))
+        client.get(url, headers=bearer(token))
         with app.app_context():
             engine = db.engine
         with QueryCounter(engine) as few:
-            assert client.get(url, headers=_auth(token)).status_code == 200
+            assert client.get(url, headers=bearer(token)).status_code == 200
         counts[url] = few.count
     with app.test_request_context():
         demo, manual = make_carriers()
@@ -248,7 +236,7 @@ def test_lists_run_a_fixed_number_of_queries(api):
         db.session.commit()
     for url in urls:
         with QueryCounter(engine) as many:
-            response = client.get(url, headers=_auth(token))
+            response = client.get(url, headers=bearer(token))
         assert response.status_code == 200 and response.json["total"] > 1
         assert many.count == counts[url], (url, many.statements)
 
@@ -259,34 +247,34 @@ def test_lists_run_a_fixed_number_of_queries(api):
 def test_staff_events_move_the_shipment_and_are_listed(api):
     app, client, token = api
     order_id, lines, _demo, manual = _setup(app)
-    created = client.post(f"{API}/shipments", headers=_auth(token), json=_ship_body(order_id, lines, manual)).json
+    created = client.post(f"{API}/shipments", headers=bearer(token), json=_ship_body(order_id, lines, manual)).json
     url = f"{API}/shipments/{created['id']}/events"
-    picked = client.post(url, headers=_auth(token), json={
+    picked = client.post(url, headers=bearer(token), json={
         "status": "picked_up", "occurred_at": "2026-01-15T09:30:00+08:00", "location": "Shanghai"})
     assert picked.status_code == 201 and picked.json["source"] == "staff"
     assert picked.json["occurred_at"].startswith("2026-01-15T01:30:00")
-    key = _auth(token, **{"Idempotency-Key": "delivered-1"})
+    key = bearer(token, **{"Idempotency-Key": "delivered-1"})
     delivered = client.post(url, headers=key, json={"status": "delivered", "description": "signed by Li"})
     replay = client.post(url, headers=key, json={"status": "delivered", "description": "signed by Li"})
     assert delivered.status_code == replay.status_code == 201 and delivered.json == replay.json
-    events = client.get(url, headers=_auth(token)).json
+    events = client.get(url, headers=bearer(token)).json
     assert [e["status"] for e in events["items"]] == ["picked_up", "delivered"] and events["total"] == 2
-    detail = client.get(f"{API}/shipments/{created['id']}", headers=_auth(token)).json
+    detail = client.get(f"{API}/shipments/{created['id']}", headers=bearer(token)).json
     assert detail["status"] == "delivered" and len(detail["events"]) == 2
     with app.app_context():
         assert db.session.get(Order, order_id).status == order_states.DELIVERED
     before = _counts(app)
-    late = client.post(url, headers=_auth(token), json={"status": "in_transit"})
+    late = client.post(url, headers=bearer(token), json={"status": "in_transit"})
     assert late.status_code == 409 and "takes no more events" in late.json["detail"]
-    future = client.post(url, headers=_auth(token), json={
+    future = client.post(url, headers=bearer(token), json={
         "status": "in_transit", "occurred_at": (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()})
     assert future.status_code == 400 and "occurred_at" in future.json["errors"]
-    naive = client.post(url, headers=_auth(token), json={"status": "in_transit", "occurred_at": "2026-01-15T09:30:00"})
+    naive = client.post(url, headers=bearer(token), json={"status": "in_transit", "occurred_at": "2026-01-15T09:30:00"})
     assert naive.status_code == 422 and "occurred_at" in naive.json["errors"]
-    wrong = client.post(url, headers=_auth(token), json={"status": "exception"})
+    wrong = client.post(url, headers=bearer(token), json={"status": "exception"})
     assert wrong.status_code == 422 and "status" in wrong.json["errors"]
     assert _counts(app) == before
-    assert client.get(f"{API}/shipments/99999/events", headers=_auth(token)).status_code == 404
+    assert client.get(f"{API}/shipments/99999/events", headers=bearer(token)).status_code == 404
 
 
 # ----------------------------------------------------------------------------- delivery exceptions
@@ -302,17 +290,17 @@ def test_exceptions_list_filters_and_detail(api):
         services.raise_exception(damaged, a.DAMAGED, "box crushed")
         db.session.commit()
         first_id, lost_id = first.id, lost.id
-    listed = client.get(f"{API}/exceptions", headers=_auth(token)).json
+    listed = client.get(f"{API}/exceptions", headers=bearer(token)).json
     assert listed["total"] == 2
-    only = client.get(f"{API}/exceptions?kind=lost&status=open", headers=_auth(token)).json
+    only = client.get(f"{API}/exceptions?kind=lost&status=open", headers=bearer(token)).json
     assert [e["id"] for e in only["items"]] == [first_id]
     assert only["items"][0]["shipment_number"].startswith("SH-") and only["items"][0]["note"] == "not found at the depot"
-    assert client.get(f"{API}/exceptions?shipment_id={lost_id}", headers=_auth(token)).json["total"] == 1
-    assert client.get(f"{API}/exceptions?status=resolved", headers=_auth(token)).json["total"] == 0
-    assert client.get(f"{API}/exceptions?overdue=true", headers=_auth(token)).json["total"] == 0
-    detail = client.get(f"{API}/exceptions/{first_id}", headers=_auth(token))
+    assert client.get(f"{API}/exceptions?shipment_id={lost_id}", headers=bearer(token)).json["total"] == 1
+    assert client.get(f"{API}/exceptions?status=resolved", headers=bearer(token)).json["total"] == 0
+    assert client.get(f"{API}/exceptions?overdue=true", headers=bearer(token)).json["total"] == 0
+    detail = client.get(f"{API}/exceptions/{first_id}", headers=bearer(token))
     assert detail.status_code == 200 and detail.json["kind"] == "lost" and detail.json["status"] == "open"
-    assert client.get(f"{API}/exceptions/99999", headers=_auth(token)).status_code == 404
+    assert client.get(f"{API}/exceptions/99999", headers=bearer(token)).status_code == 404
 
 
 # ----------------------------------------------------------------------------- access, errors, switch
@@ -342,13 +330,13 @@ def test_every_endpoint_needs_a_token_and_its_permission(api):
     for method, path, perm in ENDPOINTS:
         url = API + path.format(**ids)
         others = [p for p in ALL_PERMS if p != perm]
-        without = _token(app, others)
+        without = api_token(app, others)
         body = {} if method == "post" else None
-        response = getattr(client, method)(url, headers=_auth(without), json=body)
+        response = getattr(client, method)(url, headers=bearer(without), json=body)
         assert response.status_code == 403 and response.json["code"] == "forbidden", (method, url)
         anonymous = getattr(client, method)(url, json=body)
         assert anonymous.status_code == 401 and anonymous.mimetype == "application/problem+json", (method, url)
-        allowed = getattr(client, method)(url, headers=_auth(_token(app, [perm])), json=body)
+        allowed = getattr(client, method)(url, headers=bearer(api_token(app, [perm])), json=body)
         assert allowed.status_code in (200, 422), (method, url, allowed.json)
     assert _counts(app) == before
 
@@ -356,19 +344,19 @@ def test_every_endpoint_needs_a_token_and_its_permission(api):
 def test_validation_errors_in_the_asked_language(api):
     app, client, token = api
     order_id, lines, _demo, manual = _setup(app)
-    en = client.post(f"{API}/shipments", headers=_auth(token, **{"Accept-Language": "en"}),
+    en = client.post(f"{API}/shipments", headers=bearer(token, **{"Accept-Language": "en"}),
                      json={"carrier_id": "x", "lines": []})
     assert en.status_code == 422 and en.mimetype == "application/problem+json"
     assert en.json["detail"] == "Some values cannot be used."
     assert en.json["errors"]["order_id"] == ["This field is required."]
     assert en.json["errors"]["carrier_id"] == ["Not a valid whole number."]
-    zh = client.post(f"{API}/shipments", headers=_auth(token, **{"Accept-Language": "zh-CN"}),
+    zh = client.post(f"{API}/shipments", headers=bearer(token, **{"Accept-Language": "zh-CN"}),
                      json={"carrier_id": "x", "lines": []})
     assert zh.status_code == 422 and zh.json["title"] != en.json["title"]
     assert zh.json["errors"]["order_id"] == ["此项为必填项。"]
     assert zh.json["errors"]["carrier_id"] == ["不是有效的整数。"]
     # a service's refusal, too
-    refused = client.post(f"{API}/shipments", headers=_auth(token, **{"Accept-Language": "zh-CN"}),
+    refused = client.post(f"{API}/shipments", headers=bearer(token, **{"Accept-Language": "zh-CN"}),
                           json=_ship_body(order_id, lines, manual, tracking_number=""))
     assert refused.status_code == 422 and refused.json["errors"]["tracking_number"] == ["请填写快递单号。"]
 
@@ -382,11 +370,11 @@ def test_endpoints_vanish_when_logistics_is_switched_off(api):
         db.session.commit()
     spec = client.get("/api/v1/openapi.json").json
     assert not [path for path in spec["paths"] if path.startswith(API)]
-    admin = _token(app, roles=["admin"])
+    admin = api_token(app, roles=["admin"])
     for _method, path, _perm in ENDPOINTS:
         url = API + path.format(shipment=1, exception=1)
-        assert client.get(url, headers=_auth(admin)).status_code in (404, 405)
-    assert client.get(f"{API}/shipments", headers=_auth(admin)).status_code == 404
+        assert client.get(url, headers=bearer(admin)).status_code in (404, 405)
+    assert client.get(f"{API}/shipments", headers=bearer(admin)).status_code == 404
 
 
 def test_shipment_events_reach_webhook_subscribers(api):
@@ -398,11 +386,11 @@ def test_shipment_events_reach_webhook_subscribers(api):
             hook = webhooks.create_webhook(receiver.url, ["shipment.status_changed"])
             db.session.commit()
             secret = hook.secret
-        created = client.post(f"{API}/shipments", headers=_auth(token), json={
+        created = client.post(f"{API}/shipments", headers=bearer(token), json={
             "order_id": order_id, "carrier_id": demo,
             "lines": [{"order_line_id": k, "quantity": v} for k, v in lines.items()]}).json
         # the demo carrier has registered the shipment and stored a label: still deliverable
-        client.post(f"{API}/shipments/{created['id']}/events", headers=_auth(token), json={"status": "delivered"})
+        client.post(f"{API}/shipments/{created['id']}/events", headers=bearer(token), json={"status": "delivered"})
         assert [h["x-erp-event"] for h, _b in receiver.requests] == ["shipment.status_changed"] * 2
         headers, body = receiver.requests[-1]
         assert webhooks.verify(secret, headers["x-erp-signature"], body)
@@ -422,7 +410,7 @@ def test_api_conforms_to_its_schema(api):
         services.raise_exception(shipment, a.DELAYED, "")
         make_order()
         db.session.commit()
-    admin = _token(app, roles=["admin"])
+    admin = api_token(app, roles=["admin"])
     assert run_conformance(app, admin) == []
 
 
@@ -431,13 +419,13 @@ def test_payment_before_shipping_holds_on_the_api_too(make_app):
     from erp_core import settings
 
     app = make_app(plugins=["orders", "logistics", "finance"])
-    client, token = app.test_client(), _token(app, ALL_PERMS)
+    client, token = app.test_client(), api_token(app, ALL_PERMS)
     order_id, lines, _demo, manual = _setup(app)
     with app.app_context():
         settings.set_many({"finance.payment_before_shipping": True})
         db.session.commit()
     before = _counts(app)
-    response = client.post(f"{API}/shipments", headers=_auth(token), json=_ship_body(order_id, lines, manual))
+    response = client.post(f"{API}/shipments", headers=bearer(token), json=_ship_body(order_id, lines, manual))
     # vetoed by another plugin: the order's state does not allow it now (as for the orders API)
     assert response.status_code == 409 and response.mimetype == "application/problem+json"
     assert response.json["code"] == "transition_vetoed"

@@ -32,23 +32,30 @@ def select_locale() -> str:
         user_locale = None
     if user_locale in langs:
         return user_locale
-    chosen = session.get("lang") if request else None
-    if chosen in langs:
+    chosen = browser_locale(langs) if request else None
+    if chosen:
         return chosen
-    if request:
-        best = request.accept_languages.best_match(langs)
-        if best:
-            return best
-        # "zh-TW", "zh-Hans" and bare "zh" still mean Chinese rather than English.
-        for tag, _quality in request.accept_languages:
-            if tag.lower().startswith("zh") and "zh_CN" in langs:
-                return "zh_CN"
-            if tag.lower().startswith("en") and "en" in langs:
-                return "en"
     try:
         return settings.get("company.locale") or current_app.config.get("DEFAULT_LOCALE", "en")
     except SQLAlchemyError:
         return current_app.config.get("DEFAULT_LOCALE", "en")
+
+
+def browser_locale(langs: list[str]) -> str | None:
+    """The session's choice, else the browser's (Accept-Language), among ``langs``; no database."""
+    chosen = session.get("lang")
+    if chosen in langs:
+        return chosen
+    best = request.accept_languages.best_match(langs)
+    if best:
+        return best
+    # "zh-TW", "zh-Hans" and bare "zh" still mean Chinese rather than English.
+    for tag, _quality in request.accept_languages:
+        if tag.lower().startswith("zh") and "zh_CN" in langs:
+            return "zh_CN"
+        if tag.lower().startswith("en") and "en" in langs:
+            return "en"
+    return None
 
 
 def company_locale() -> str:

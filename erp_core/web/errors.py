@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, jsonify, make_response, render_template, request, session
+from flask import g, jsonify, make_response, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
+from ..i18n import browser_locale
 from ..extensions import db
 
 log = logging.getLogger("erp.errors")
@@ -133,31 +134,18 @@ def _user_id():
         return None
 
 
-def _bare_locale() -> str:
-    """The language for a page built without the database: session choice, then the browser's."""
-    langs = ["en", "zh_CN"]
-    chosen = session.get("lang")
-    if chosen in langs:
-        return chosen
-    best = request.accept_languages.best_match(langs)
-    if best:
-        return best
-    if any(tag.lower().startswith("zh") for tag, _q in request.accept_languages):
-        return "zh_CN"
-    return "en"
-
-
 def bare_error(status: int):
     """An error answer that needs neither the database nor the site's templates: used when the
     database is down, or when rendering the normal error page failed."""
-    with force_locale(_bare_locale()):
+    locale = browser_locale(["en", "zh_CN"]) or "en"  # the user's own choice is in the database
+    with force_locale(locale):
         if status == 503:
             title = _("Temporarily unavailable")
             text = _("The database cannot be reached right now. Nothing was changed; please try again in a minute.")
         else:
             title, text = _messages()[500]
         reference = _("Error reference")
-        lang = "zh-CN" if _bare_locale() == "zh_CN" else "en"
+        lang = "zh-CN" if locale == "zh_CN" else "en"
     request_id = g.get("request_id") or ""
     if wants_json():
         response = jsonify({"type": "about:blank", "title": str(title), "status": status, "detail": str(text),

@@ -7,7 +7,9 @@ third-party ones come from the ``erp.plugins`` entry-point group. Each plugin mo
 Which plugins are switched on lives in the ``core_plugin_state`` table and is read once per
 request (or app context), so a switch made by one worker process holds in every other on its
 next request, without a restart. Hooks are called through :attr:`PluginManager.hook`, which
-skips the implementations of disabled plugins.
+skips the implementations of disabled plugins; :meth:`PluginManager.collect` flattens the lists
+they answer and :meth:`PluginManager.answerers` says who would answer. A plugin adds the hooks it
+owns with ``erp_addhooks`` (its ``hookspecs`` module).
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ class _HookRelay:
         return self._manager.caller(name)
 
 
+def _no_answer(*_args, **_kwargs) -> list:
+    """The caller of a hook nobody declared (its owning plugin is not installed): no answers."""
+    return []
+
+
 class PluginManager:
     """Loads plugins for one app and answers which are enabled."""
 
@@ -85,6 +92,13 @@ class PluginManager:
         self._callers: dict[tuple[str, frozenset], Any] = {}
         self.hook = _HookRelay(self)
         self.blueprint_owner: dict[str, str] = {}
+        # Historic: each plugin's erp_addhooks runs as it registers, however late.
+        self.pm.hook.erp_addhooks.call_historic(kwargs={"pluginmanager": self})
+
+    def add_hookspecs(self, module_or_class: Any) -> None:
+        """Declare hooks a plugin owns (called from its ``erp_addhooks``)."""
+        self.pm.add_hookspecs(module_or_class)
+        self._callers.clear()
 
     # ------------------------------------------------------------------ discovery
 
@@ -254,15 +268,45 @@ class PluginManager:
         return name == CORE or name in self.enabled()
 
     def caller(self, hook_name: str, enabled: Iterable[str] | None = None):
-        """A hook caller restricted to the enabled plugins (plus the core)."""
+        """A hook caller restricted to the enabled plugins (plus the core).
+
+        A hook that no installed plugin declares or implements (its owner is not installed)
+        answers an empty list, so a plugin may fire another's hook without requiring it.
+        """
         enabled_set = frozenset(self.enabled() if enabled is None else enabled)
         key = (hook_name, enabled_set)
         caller = self._callers.get(key)
         if caller is None:
+            if getattr(self.pm.hook, hook_name, None) is None:
+                return _no_answer
             removed = [self.records[n].module for n in self.order if n not in enabled_set]
             caller = self.pm.subset_hook_caller(hook_name, remove_plugins=removed)
             self._callers[key] = caller
         return caller
+
+    def answerers(self, hook_name: str) -> list[str]:
+        """Names of the enabled plugins (and the core) that implement ``hook_name``."""
+        hook = getattr(self.pm.hook, hook_name, None)
+        if hook is None:
+            return []
+        enabled = self.enabled()
+        return [impl.plugin_name for impl in hook.get_hookimpls()
+                if impl.plugin_name == CORE or impl.plugin_name in enabled]
+
+    def collect(self, hook_name: str, **kwargs) -> list:
+        """Call ``hook_name`` on the enabled plugins and flatten the lists they answer.
+
+        ``None`` answers are skipped; a non-list answer counts as one item.
+        """
+        items: list = []
+        for answer in self.caller(hook_name)(**kwargs):
+            if answer is None:
+                continue
+            if isinstance(answer, (list, tuple)):
+                items.extend(answer)
+            else:
+                items.append(answer)
+        return items
 
     def call_each(self, hook_name: str, *, only_enabled: bool = True, **kwargs) -> list[tuple[str, Any]]:
         """Call a hook plugin by plugin in dependency order, returning ``(plugin_name, result)``.
@@ -271,7 +315,8 @@ class PluginManager:
         """
         enabled = self.enabled() if only_enabled else frozenset(self.order)
         results = []
-        impls = {impl.plugin_name: impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls()}
+        hook = getattr(self.pm.hook, hook_name, None)
+        impls = {impl.plugin_name: impl for impl in (hook.get_hookimpls() if hook else [])}
         for name in [CORE, *self.order]:
             impl = impls.get(name)
             if impl is None or (name != CORE and name not in enabled):
@@ -306,6 +351,18 @@ class PluginManager:
             if users:
                 raise PluginError(_("Cannot disable %(name)s: %(users)s needs it. Disable %(users)s first.",
                                     name=name, users=", ".join(users)))
+
+
+def current_manager() -> PluginManager:
+    """The plugin manager of the current app."""
+    from flask import current_app
+
+    return current_app.extensions["erp_plugins"]
+
+
+def hooks() -> _HookRelay:
+    """``hooks().erp_x(...)``: call a hook on the enabled plugins of the current app."""
+    return current_manager().hook
 
 
 def _import_failure(name: str, exc: Exception) -> str:

@@ -23,7 +23,6 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, and_, inspect, or_,
                         select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,26 +34,16 @@ from .extensions import db
 from .jobs import enqueue
 from .timeutil import utcnow
 
-EVENTS = {
-    "order.created": _l("Order created"),
-    "order.changed": _l("Order changed"),
-    "order.status_changed": _l("Order status changed"),
-    "shipment.status_changed": _l("Shipment status changed"),
-    "payment.recorded": _l("Payment recorded"),
-    "refund.recorded": _l("Refund recorded or changed"),
-    "return.status_changed": _l("Return request status changed"),
-    "ticket.status_changed": _l("Ticket status changed"),
-}
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
 
 
 def known_events() -> dict:
-    """Every event a subscription may choose: the core's, then those of the enabled plugins
-    (``erp_webhook_events``)."""
-    from flask import current_app
+    """Every event a subscription may choose: those the enabled plugins declare
+    (``erp_webhook_events``), in plugin order."""
+    from .plugins import current_manager
 
-    found = dict(EVENTS)
-    for _plugin, contributed in current_app.extensions["erp_plugins"].call_each("erp_webhook_events"):
+    found: dict = {}
+    for _plugin, contributed in current_manager().call_each("erp_webhook_events"):
         found.update(contributed or {})
     return found
 TIMEOUT = 10

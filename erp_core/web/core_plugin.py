@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import hookimpl, webhooks
+from .. import hookimpl
 from ..contrib import NavItem, Permission, Schedule, SettingField
 from ..money import is_currency
 from ..timeutil import valid_timezone
@@ -87,46 +87,6 @@ def erp_schedules():
 
 
 # Outgoing webhooks follow the domain events of every plugin.
-
-@hookimpl
-def erp_order_created(order):
-    webhooks.emit("order.created", order)
-
-
-@hookimpl
-def erp_order_changed(order, changes):
-    webhooks.emit("order.changed", order, changes=changes)
-
-
-@hookimpl
-def erp_order_status_changed(order, old_status, new_status, note):
-    webhooks.emit("order.status_changed", order, old_status=old_status, new_status=new_status, note=note)
-
-
-@hookimpl
-def erp_shipment_status_changed(shipment, old_status, new_status):
-    webhooks.emit("shipment.status_changed", shipment, old_status=old_status, new_status=new_status)
-
-
-@hookimpl
-def erp_payment_recorded(payment):
-    webhooks.emit("payment.recorded", payment)
-
-
-@hookimpl
-def erp_refund_recorded(refund):
-    webhooks.emit("refund.recorded", refund)
-
-
-@hookimpl
-def erp_return_status_changed(return_request, old_status, new_status):
-    webhooks.emit("return.status_changed", return_request, old_status=old_status, new_status=new_status)
-
-
-@hookimpl
-def erp_ticket_status_changed(ticket, old_status, new_status):
-    webhooks.emit("ticket.status_changed", ticket, old_status=old_status, new_status=new_status)
-
 
 @hookimpl
 def erp_demo_data(ctx):

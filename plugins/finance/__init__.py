@@ -19,6 +19,21 @@ meta = PluginMeta(
 
 
 @hookimpl
+def erp_addhooks(pluginmanager):
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def erp_webhook_events():
+    return {
+        "payment.recorded": _l("Payment recorded"),
+        "refund.recorded": _l("Refund recorded or changed"),
+    }
+
+
+@hookimpl
 def erp_blueprints():
     from .views import bp, refunds_bp, reports_bp
 

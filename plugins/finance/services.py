@@ -31,11 +31,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 
-from erp_core import audit, jobs, settings
+from erp_core import audit, jobs, settings, webhooks
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.money import MoneyError, currency_exponent, format_money, format_plain, parse_amount
 from erp_core.timeutil import utcnow
+from erp_core.plugins import current_manager, hooks
 from plugins.orders.models import Order
 
 from . import states
@@ -64,10 +65,9 @@ class RefundRefused(DomainError):
 def adapter_classes() -> dict[str, type[PaymentAdapter]]:
     """Every payment adapter offered by enabled plugins, by code (first one wins on a clash)."""
     found: dict[str, type[PaymentAdapter]] = {}
-    for contributed in _hooks().erp_payment_adapters() or []:
-        for cls in contributed or []:
-            if cls.code and cls.code not in found:
-                found[cls.code] = cls
+    for cls in current_manager().collect("erp_payment_adapters"):
+        if cls.code and cls.code not in found:
+            found[cls.code] = cls
     return dict(sorted(found.items(), key=lambda item: item[0]))
 
 
@@ -322,7 +322,8 @@ def record_payment(order: Order, method: str, amount, *, paid_at: datetime | Non
     payment.status = states.PAID
     payment.paid_at = paid_at
     db.session.flush()
-    _hooks().erp_payment_recorded(payment=payment)
+    hooks().erp_payment_recorded(payment=payment)
+    webhooks.emit("payment.recorded", payment)
     audit.record("payment", payment.id, "recorded", before=None,
                  after=_facts(status=states.PAID, order=order.number, method=adapter.code,
                               amount=format_plain(minor, order.currency), currency=order.currency,
@@ -430,7 +431,8 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     if claimed != 1:  # another delivery of the same callback won the race
         return _repeated_callback(payment, provider_ref, confirmed.status)
     if payment.status == states.PAID:
-        _hooks().erp_payment_recorded(payment=payment)
+        hooks().erp_payment_recorded(payment=payment)
+        webhooks.emit("payment.recorded", payment)
     audit.record("payment", payment.id, "callback", before={"status": states.PENDING},
                  after=_facts(status=payment.status, transaction=provider_ref,
                               credit=format_plain(payment.credit_minor, payment.currency) if payment.credit_minor
@@ -526,7 +528,8 @@ def request_refund(payment: Payment, amount, reason: str, *, source_type: str = 
                     reference=_text(reference, 120), requested_at=now, requested_by_name=actor_name)
     db.session.add(refund)
     db.session.flush()
-    _hooks().erp_refund_recorded(refund=refund)
+    hooks().erp_refund_recorded(refund=refund)
+    webhooks.emit("refund.recorded", refund)
     audit.record("refund", refund.id, "requested", before=None,
                  after={"status": states.REQUESTED, "payment": payment.merchant_ref,
                         "amount": format_plain(minor, payment.currency), "currency": payment.currency,
@@ -595,7 +598,8 @@ def _mark_refunded(refund: Refund, provider_ref: str | None) -> None:
     if provider_ref:
         refund.provider_ref = provider_ref[:120]
     db.session.flush()
-    _hooks().erp_refund_recorded(refund=refund)
+    hooks().erp_refund_recorded(refund=refund)
+    webhooks.emit("refund.recorded", refund)
     audit.record("refund", refund.id, "refunded", before={"status": states.REQUESTED},
                  after=_facts(status=states.REFUNDED, transaction=provider_ref, reference=refund.reference or None),
                  note=refund.decision_note or None)
@@ -622,7 +626,8 @@ def reject_refund(refund: Refund, note: str) -> None:
     db.session.refresh(refund.payment, ["refunded_minor"])
     _actor_id, actor_name = audit.current_actor()
     refund.decided_by_name = actor_name
-    _hooks().erp_refund_recorded(refund=refund)
+    hooks().erp_refund_recorded(refund=refund)
+    webhooks.emit("refund.recorded", refund)
     audit.record("refund", refund.id, "rejected", before={"status": states.REQUESTED},
                  after={"status": states.REJECTED}, note=note)
 
@@ -722,6 +727,3 @@ def finance_timeline(payments, refunds, limit: int = 300):
     stmt = select(AuditLog).where(or_(*conditions)).order_by(AuditLog.id.desc()).limit(limit)
     return list(reversed(db.session.scalars(stmt).all()))
 
-
-def _hooks():
-    return current_app.extensions["erp_plugins"].hook

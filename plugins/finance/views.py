@@ -22,6 +22,7 @@ from erp_core.money import is_currency, to_decimal
 from erp_core.security import has_permission, public, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
+from erp_core.plugins import hooks
 from plugins.orders.models import Order
 from plugins.orders.services import get_order
 
@@ -326,11 +327,7 @@ def reject_refund(refund_id: int):
 
 
 def _warehouses() -> list[tuple]:
-    manager = current_app.extensions["erp_plugins"]
-    found = []
-    for answer in manager.hook.erp_warehouse_choices() or []:
-        found.extend(answer or [])
-    return found
+    return hooks().erp_warehouse_choices() or []
 
 
 def _filters(report, form: ReportFilterForm) -> tuple[reports.Filters, list[str]]:

@@ -25,6 +25,13 @@ WH = ("warehouse",)
 
 
 @hookimpl
+def erp_addhooks(pluginmanager):
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def erp_blueprints():
     from .views import bp
 

@@ -18,6 +18,20 @@ meta = PluginMeta(
 
 
 @hookimpl
+def erp_addhooks(pluginmanager):
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def erp_webhook_events():
+    return {
+        "shipment.status_changed": _l("Shipment status changed"),
+    }
+
+
+@hookimpl
 def erp_blueprints():
     from . import carrier_views, exception_views, views
 

@@ -34,7 +34,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from erp_core import audit, settings
+from erp_core import audit, settings, webhooks
 from erp_core.auth.models import ALL, Role, RolePermission, User, user_role
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
@@ -42,6 +42,7 @@ from erp_core.i18n import company_locale
 from erp_core.extensions import db
 from erp_core.money import round_half_up
 from erp_core.timeutil import to_zone, utcnow
+from erp_core.plugins import current_manager, hooks
 
 from plugins.orders import services as orders
 from plugins.orders import states as order_states
@@ -81,20 +82,11 @@ class AlreadyCreated(Conflict):
         super().__init__(_("Shipment %(number)s was already created from this form.", number=shipment.number))
 
 
-def _hooks():
-    return current_app.extensions["erp_plugins"].hook
-
 
 def hook_answered(hook_name: str) -> bool:
     """Does any switched-on plugin implement ``hook_name``? Actions that need an answer are
     hidden (and refused) when none does, e.g. "cancel and refund" with finance switched off."""
-    manager = current_app.extensions["erp_plugins"]
-    enabled = manager.enabled()
-    return any(impl.plugin_name in enabled for impl in getattr(manager.pm.hook, hook_name).get_hookimpls())
-
-
-def _flat(results) -> list:
-    return [item for result in results or [] for item in (result or [])]
+    return bool(current_manager().answerers(hook_name))
 
 
 def _url(endpoint: str, **values) -> str:
@@ -118,7 +110,7 @@ def adapter_classes() -> dict[str, type[a.CarrierAdapter]]:
     cached = g.get("_logistics_adapters")
     if cached is None or cached[0] != enabled:
         found: dict[str, type[a.CarrierAdapter]] = {}
-        for cls in _flat(_hooks().erp_carrier_adapters()):
+        for cls in current_manager().collect("erp_carrier_adapters"):
             key = getattr(cls, "key", "")
             if a.is_valid_key(key) and key not in found:
                 found[key] = cls
@@ -332,7 +324,8 @@ def _status_changed(shipment: Shipment, new: str, note: str | None = None) -> No
         return
     shipment.status, shipment.updated_at = new, utcnow()
     db.session.flush()
-    _hooks().erp_shipment_status_changed(shipment=shipment, old_status=old, new_status=new)
+    hooks().erp_shipment_status_changed(shipment=shipment, old_status=old, new_status=new)
+    webhooks.emit("shipment.status_changed", shipment, old_status=old, new_status=new)
     audit.record("shipment", shipment.id, "status_changed", before={"status": old}, after={"status": new},
                  note=note)
 
@@ -514,7 +507,7 @@ def _flush_new(shipment: Shipment) -> None:
 def _dispatch(order: Order, shipment: Shipment, what: str) -> None:
     """The goods leave: inventory consumes them, the shipment is in transit, the order follows."""
     shipment.shipped_at = utcnow()
-    _hooks().erp_order_goods_shipped(order=order, quantities=shipment.quantities, reference=shipment.number)
+    hooks().erp_order_goods_shipped(order=order, quantities=shipment.quantities, reference=shipment.number)
     _status_changed(shipment, states.IN_TRANSIT, note=what)
     with force_locale(company_locale()):  # kept in the order's history: the company's language
         note = _("Shipment %(number)s dispatched.", number=shipment.number)
@@ -1007,8 +1000,8 @@ def _close(exception: DeliveryException, resolution: str, note: str, links: list
 
 
 def _goods_back(order: Order, shipment: Shipment, restock: bool) -> list:
-    return _flat(_hooks().erp_order_goods_returned(order=order, quantities=shipment.quantities, restock=restock,
-                                                    reference=shipment.number))
+    return current_manager().collect("erp_order_goods_returned", order=order, quantities=shipment.quantities,
+                                     restock=restock, reference=shipment.number)
 
 
 def resolve_exception(exception: DeliveryException, resolution: str, note: str = "") -> list[dict]:
@@ -1036,15 +1029,15 @@ def resolve_exception(exception: DeliveryException, resolution: str, note: str =
                         states.CANCEL_REFUND: states.REFUNDED}[resolution]
     _status_changed(shipment, states.closing_status(exception.kind), note=note or None)
     if resolution == states.RESHIP:
-        links += _flat(_hooks().erp_replacement_shipment_requested(
-            order=order, quantities=shipment.quantities, reason=reason, source_type=EXCEPTION_SOURCE,
-            source_id=exception.id))
+        links += current_manager().collect(
+            "erp_replacement_shipment_requested", order=order, quantities=shipment.quantities, reason=reason,
+            source_type=EXCEPTION_SOURCE, source_id=exception.id)
     elif resolution == states.CANCEL_REFUND:
         amount = shipment_value(shipment)
         if amount > 0:
-            links += _flat(_hooks().erp_refund_requested(
-                order=order, amount_minor=amount, currency=order.currency, reason=reason,
-                source_type=EXCEPTION_SOURCE, source_id=exception.id))
+            links += current_manager().collect(
+                "erp_refund_requested", order=order, amount_minor=amount, currency=order.currency, reason=reason,
+                source_type=EXCEPTION_SOURCE, source_id=exception.id)
     _close(exception, resolution, note, links)
     with force_locale(company_locale()):  # kept in the order's history: the company's language
         note = _("Delivery exception on shipment %(number)s resolved.", number=shipment.number)
@@ -1067,8 +1060,8 @@ def contact_customer(exception: DeliveryException, message: str) -> list[dict]:
     shipment = exception.shipment
     subject = _("Delivery problem with %(order)s (shipment %(number)s): %(kind)s", order=order.number,
                 number=shipment.number, kind=states.KIND_LABELS[exception.kind])
-    links = _flat(_hooks().erp_ticket_requested(order=order, subject=subject, body=message[:5000], category="delivery",
-                                                source_type=EXCEPTION_SOURCE, source_id=exception.id))
+    links = current_manager().collect("erp_ticket_requested", order=order, subject=subject, body=message[:5000],
+                                      category="delivery", source_type=EXCEPTION_SOURCE, source_id=exception.id)
     exception.contacted_at = utcnow()
     exception.links = list(exception.links or []) + links
     audit.record("delivery_exception", exception.id, "customer_contacted",

@@ -21,6 +21,22 @@ CS_WH_FIN = ("customer_service", "warehouse", "finance", "support_agent")
 
 
 @hookimpl
+def erp_addhooks(pluginmanager):
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def erp_webhook_events():
+    return {
+        "order.created": _l("Order created"),
+        "order.changed": _l("Order changed"),
+        "order.status_changed": _l("Order status changed"),
+    }
+
+
+@hookimpl
 def erp_api_blueprints():
     from .rest_api import bp
 

@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from erp_core import audit, settings
+from erp_core import audit, settings, webhooks
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound, ValidationProblems
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR, MoneyError, format_plain, is_currency, line_total, parse_amount
 from erp_core.timeutil import to_zone, utcnow
+from erp_core.plugins import current_manager, hooks
 
 from . import states
 from .models import Address, Customer, Order, OrderLine, Product
@@ -602,7 +602,8 @@ def create_order(data: OrderInput) -> Order:
     except IntegrityError:  # the same form posted twice at the same moment
         raise Conflict(_("This form was already sent; nothing more was saved."), code="already_saved") from None
     _insert_lines(order, [_line_row(order, position, item) for position, item in enumerate(lines, start=1)])
-    _hooks().erp_order_created(order=order)
+    hooks().erp_order_created(order=order)
+    webhooks.emit("order.created", order)
     audit.record("order", order.id, "created", after={"number": order.number, "customer": customer.name,
                                                      "lines": len(lines), "total": format_plain(total, currency),
                                                      "currency": currency})
@@ -698,7 +699,8 @@ def update_order(order: Order, data: OrderInput, expected_version: int | None) -
     changes = {"fields": field_changes, "lines": {"added": added, "removed": removed, "changed": changed},
                "quantity_delta": {pid: d for pid, d in delta.items() if d}}
     if field_changes or added or removed or changed:
-        _hooks().erp_order_changed(order=order, changes=changes)
+        hooks().erp_order_changed(order=order, changes=changes)
+        webhooks.emit("order.changed", order, changes=changes)
         after = {k: v[1] for k, v in field_changes.items()}
         if added or removed or changed:
             # Kept structured so that the order page can show it in the reader's language.
@@ -780,9 +782,8 @@ def transition(order: Order, new_status: str, note: str | None = None, expected_
                        code="transition_refused")
     if new_status == states.CANCELLED and not note:
         raise DomainError(_("Give a reason to cancel the order."), field="note", code="reason_required", status=422)
-    problems = [p for result in _hooks().erp_order_validate_transition(order=order, old_status=old,
-                                                                       new_status=new_status) or []
-                for p in (result or [])]
+    problems = current_manager().collect("erp_order_validate_transition", order=order, old_status=old,
+                                         new_status=new_status)
     if problems:
         raise ValidationProblems(problems, code="transition_vetoed", status=409)
     now = utcnow()
@@ -796,7 +797,8 @@ def transition(order: Order, new_status: str, note: str | None = None, expected_
         order.confirmed_at = None
         order.cancelled_at = None
     db.session.flush()
-    _hooks().erp_order_status_changed(order=order, old_status=old, new_status=new_status, note=note)
+    hooks().erp_order_status_changed(order=order, old_status=old, new_status=new_status, note=note)
+    webhooks.emit("order.status_changed", order, old_status=old, new_status=new_status, note=note)
     audit.record("order", order.id, "status_changed", before={"status": old}, after={"status": new_status},
                  note=note)
 
@@ -810,7 +812,7 @@ def available_actions(order: Order, user) -> list[states.Action]:
 
 def manual_shipping_allowed(order: Order) -> bool:
     """False when an enabled plugin (logistics) ships orders through its own documents."""
-    return not any(answer is False for answer in _hooks().erp_order_manual_shipping(order=order))
+    return hooks().erp_order_manual_shipping(order=order) is not False
 
 
 def perform_action(order: Order, action_name: str, note: str | None, expected_version: int | None) -> states.Action:
@@ -840,7 +842,7 @@ def ship_everything(order: Order, note: str | None = None, expected_version: int
     remaining = quantities_by_product(order)
     transition(order, states.SHIPPED, note=note, expected_version=expected_version)
     if remaining:
-        _hooks().erp_order_goods_shipped(order=order, quantities=remaining, reference=order.number)
+        hooks().erp_order_goods_shipped(order=order, quantities=remaining, reference=order.number)
 
 
 # The way from a draft to each status, for demo data and other plugins' set-up code.
@@ -896,7 +898,4 @@ def quantities_by_product(order: Order) -> dict[int, int]:
         totals[line.product_id] += line.quantity
     return dict(totals)
 
-
-def _hooks():
-    return current_app.extensions["erp_plugins"].hook
 

@@ -20,12 +20,20 @@ meta = PluginMeta(
 
 AGENTS = ("support_agent", "customer_service")
 
-# Outgoing webhook events of support beyond the status changes the core already sends
-# (ticket.status_changed, return.status_changed).
+# Outgoing webhook events of support, emitted by its services where they happen.
 WEBHOOK_EVENTS = {
     "ticket.created": _l("Ticket opened"),
     "ticket.message_added": _l("Ticket reply to or message from the customer"),
+    "ticket.status_changed": _l("Ticket status changed"),
+    "return.status_changed": _l("Return request status changed"),
 }
+
+
+@hookimpl
+def erp_addhooks(pluginmanager):
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

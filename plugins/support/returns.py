@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
-from erp_core import audit
+from erp_core import audit, webhooks
 from erp_core.db import MAX_ID
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.mail import queue_mail
 from erp_core.money import MoneyError, format_money, parse_amount, round_half_up
 from erp_core.timeutil import utcnow
+from erp_core.plugins import current_manager, hooks
 from plugins.orders.models import Order, OrderLine
 
 from . import public, states, tokens, uploads
@@ -44,10 +44,7 @@ MAX_TEXT = 4000
 
 def implementers(hook_name: str) -> list[str]:
     """Enabled plugins that answer ``hook_name`` (empty: the step is done by hand)."""
-    manager = current_app.extensions["erp_plugins"]
-    enabled = manager.enabled()
-    return [impl.plugin_name for impl in getattr(manager.pm.hook, hook_name).get_hookimpls()
-            if impl.plugin_name in enabled and impl.plugin_name != "support"]
+    return [name for name in current_manager().answerers(hook_name) if name != "support"]
 
 
 def automatic(kind: str) -> bool:
@@ -144,7 +141,8 @@ def create_return(order: Order, kind: str, reason_code: str, reason: str, quanti
                                   content_type=upload.content_type, size=upload.size,
                                   from_customer=source == "customer", uploaded_by_id=user_id))
     db.session.flush()
-    _hooks().erp_return_status_changed(return_request=request, old_status=None, new_status=states.REQUESTED)
+    hooks().erp_return_status_changed(return_request=request, old_status=None, new_status=states.REQUESTED)
+    webhooks.emit("return.status_changed", request, old_status=None, new_status=states.REQUESTED)
     audit.record("return", request.id, "created",
                  after={"number": request.number, "order": order.number, "kind": kind, "reason": reason_code,
                         "lines": {line.sku: quantity for line, quantity in chosen}},
@@ -182,7 +180,8 @@ def _transition(request: ReturnRequest, new_status: str, expected_version, note:
     elif new_status == states.RETURN_CLOSED:
         request.closed_at = now
     db.session.flush()
-    _hooks().erp_return_status_changed(return_request=request, old_status=old, new_status=new_status)
+    hooks().erp_return_status_changed(return_request=request, old_status=old, new_status=new_status)
+    webhooks.emit("return.status_changed", request, old_status=old, new_status=new_status)
     audit.record("return", request.id, "status_changed", before={"status": old}, after={"status": new_status},
                  note=note or None)
     return old
@@ -210,7 +209,7 @@ def receive(request: ReturnRequest, restock: bool, note: str = "", expected_vers
     request.restock = restock
     return _step(request, "stock", manual, note,
                  _("Put back on the shelf by hand") if restock else _("Written off by hand"),
-                 lambda: _hooks().erp_order_goods_returned(order=request.order, quantities=request.quantities(),
+                 lambda: hooks().erp_order_goods_returned(order=request.order, quantities=request.quantities(),
                                                           restock=restock, reference=request.number),
                  {"goods": _("back on the shelf") if restock else _("written off")})
 
@@ -246,7 +245,7 @@ def refund(request: ReturnRequest, amount_text: str | None, note: str = "", expe
     request.refund_amount_minor = amount
     return _step(request, "refund", manual, note,
                  _("Refunded by hand: %(amount)s", amount=format_money(amount, currency)),
-                 lambda: _hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
+                 lambda: hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
                                                        reason=_("Return %(number)s", number=request.number),
                                                        source_type="support_return", source_id=request.id),
                  {"amount": format_money(amount, currency)})
@@ -261,7 +260,7 @@ def exchange(request: ReturnRequest, note: str = "", expected_version=None) -> l
                           field="note")
     _transition(request, states.EXCHANGED, expected_version, note=note)
     return _step(request, "shipment", manual, note, _("Replacement sent by hand"),
-                 lambda: _hooks().erp_replacement_shipment_requested(
+                 lambda: hooks().erp_replacement_shipment_requested(
                      order=request.order, quantities=request.quantities(),
                      reason=_("Exchange %(number)s", number=request.number), source_type="support_return",
                      source_id=request.id), {})
@@ -317,9 +316,6 @@ def order_returns(order_id: int) -> list[ReturnRequest]:
 def status_counts() -> dict[str, int]:
     return dict(db.session.execute(select(ReturnRequest.status, func.count()).group_by(ReturnRequest.status)).all())
 
-
-def _hooks():
-    return current_app.extensions["erp_plugins"].hook
 
 
 def quantities_text(request: ReturnRequest) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import lazyload, selectinload
@@ -25,6 +25,7 @@ from erp_core.extensions import db
 from erp_core.ui import path_for
 from erp_core.mail import queue_mail
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow, valid_timezone
+from erp_core.plugins import hooks
 from plugins.orders import services as order_services
 from plugins.orders.models import Customer, Order
 
@@ -567,7 +568,8 @@ def change_status(ticket: Ticket, new_status: str, note: str | None = None, expe
     ticket.status = new_status
     ticket.updated_at = now
     db.session.flush()
-    _hooks().erp_ticket_status_changed(ticket=ticket, old_status=old, new_status=new_status)
+    hooks().erp_ticket_status_changed(ticket=ticket, old_status=old, new_status=new_status)
+    webhooks.emit("ticket.status_changed", ticket, old_status=old, new_status=new_status)
     action = "reopened" if new_status == states.OPEN and old in (states.RESOLVED, states.CLOSED) else "status_changed"
     audit.record("ticket", ticket.id, action, before={"status": old}, after={"status": new_status}, note=note)
     if new_status == states.RESOLVED:
@@ -848,6 +850,3 @@ def render_canned(reply: CannedReply, ticket: Ticket) -> str:
               "order": ticket.order.number if ticket.order is not None else "", "agent": _author_label()}
     return re.sub(r"\{(customer|ticket|order|agent)\}", lambda m: values[m.group(1)], reply.body)
 
-
-def _hooks():
-    return current_app.extensions["erp_plugins"].hook

@@ -1,11 +1,14 @@
 """Every hook is documented in docs/plugins.md and tested (Datasette's rule).
 
-Each hook ``erp_x`` needs a ``### erp_x`` section in docs/plugins.md and a test function named
-``test_hook_erp_x`` somewhere under tests/. The ``test_hook_*`` functions for the core's
-contribution hooks live here; domain-event hooks are tested next to the plugins that call them.
+Each hook ``erp_x`` (the core's and every built-in plugin's ``hookspecs`` module) needs a
+``### erp_x`` section in docs/plugins.md and a test function named ``test_hook_erp_x`` somewhere
+under tests/. The ``test_hook_*`` functions for the core's contribution hooks live here;
+domain-event hooks are tested next to the plugins that declare them.
 """
 
 import ast
+import functools
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -21,23 +24,62 @@ ROOT = Path(__file__).resolve().parents[2]
 ALPHA = "alpha=tests.core.fakeplugins.alpha"
 BETA = "beta=tests.core.fakeplugins.beta"
 
-HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-               if name.startswith("erp_") and fn.__module__ == hookspecs.__name__)
+BUSINESS = ("orders", "inventory", "logistics", "finance", "support")
+SPEC_MODULES = [hookspecs] + [importlib.import_module(f"plugins.{name}.hookspecs") for name in BUSINESS]
 
 
-def _test_names() -> set[str]:
+def _specs(module) -> dict:
+    return {name: fn for name, fn in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith("erp_") and fn.__module__ == module.__name__}
+
+
+SPECS = {name: fn for module in SPEC_MODULES for name, fn in _specs(module).items()}
+HOOKS = sorted(SPECS)
+
+
+@functools.cache
+def _test_names() -> frozenset[str]:
     names = set()
     for path in (ROOT / "tests").rglob("test_*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.add(node.name)
-    return names
+    return frozenset(names)
 
 
 def test_hooks_have_docstrings():
     for name in HOOKS:
-        doc = getattr(hookspecs, name).__doc__ or ""
+        doc = SPECS[name].__doc__ or ""
         assert "Returns" in doc or "return" in doc.lower(), f"{name}: say what it returns"
+
+
+def test_hook_arguments_are_typed():
+    for name, fn in SPECS.items():
+        signature = inspect.signature(fn)
+        assert signature.return_annotation is not inspect.Signature.empty, f"{name}: type what it returns"
+        untyped = [p for p in signature.parameters.values() if p.annotation is inspect.Parameter.empty]
+        assert not untyped, f"{name}: type the arguments {untyped}"
+
+
+def test_core_hooks_name_no_business_area():
+    """The core declares only generic hooks; each business hook lives with its plugin."""
+    words = ("order", "stock", "shipment", "payment", "refund", "ticket", "return", "carrier", "warehouse")
+    for name, fn in _specs(hookspecs).items():
+        assert not any(word in name for word in words), f"{name} belongs to a plugin's hookspecs"
+        assert "plugins." not in inspect.getsource(fn), f"{name} refers to a plugin"
+    names = [set(_specs(module)) for module in SPEC_MODULES]
+    assert sum(len(n) for n in names) == len(HOOKS), "a hook is declared twice"
+
+
+def test_hook_erp_addhooks(make_app):
+    """A plugin's own hooks exist while it is installed, and other plugins implement them."""
+    app = make_app(plugins=[ALPHA, BETA])
+    manager = app.extensions["erp_plugins"]
+    with app.test_request_context():
+        assert manager.pm.hook.erp_alpha_pinged.spec is not None
+        assert manager.answerers("erp_alpha_pinged") == ["beta"]
+        assert manager.collect("erp_alpha_pinged", who="zoe") == ["beta heard zoe"]
+        assert manager.collect("erp_nobody_declared") == []  # its owner is not installed
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -46,6 +88,13 @@ def test_hook_is_documented(hook):
     section = re.search(r"^### `?" + hook + r"\b.*?(?=^### |\Z)", text, re.S | re.M)
     assert section, f"docs/plugins.md lacks a '### {hook}' section"
     assert "```python" in section.group(0), f"the {hook} section needs an example"
+    params = ", ".join(inspect.signature(SPECS[hook]).parameters)
+    assert f"`{hook}({params})`" in section.group(0), f"the {hook} section must show its signature `{hook}({params})`"
+    owner = SPECS[hook].__module__
+    if owner != hookspecs.__name__:
+        plugin = owner.split(".")[1]
+        assert f"Declared by the {plugin} plugin (`plugins/{plugin}/hookspecs.py`)" in section.group(0), \
+            f"the {hook} section must say that the {plugin} plugin declares it"
 
 
 @pytest.mark.parametrize("hook", HOOKS)

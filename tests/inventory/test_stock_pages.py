@@ -182,7 +182,7 @@ def test_warehouse_admin(app, setup):
     assert client.post(f"/inventory/warehouses/{south}/deactivate").status_code == 302
     with app.app_context():
         assert not db.session.get(Warehouse, south).active
-        assert [c[1] for c in app.extensions["erp_plugins"].hook.erp_warehouse_choices()[0]] == ["Main warehouse", "North"]
+        assert [c[1] for c in app.extensions["erp_plugins"].hook.erp_warehouse_choices()] == ["Main warehouse", "North"]
 
 
 def test_order_panel_and_changing_the_warehouse(app, setup):

@@ -5,7 +5,7 @@ from flask import Blueprint, render_template_string
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from erp_core import hookimpl
+from erp_core import hookimpl, hookspec
 from erp_core.contrib import NavItem, Panel, Permission, Schedule, SettingField, Widget
 from erp_core.extensions import db
 from erp_core.plugins import PluginMeta
@@ -50,6 +50,19 @@ def enqueue_tick():
 
 def queued_note():
     db.session.add(AlphaNote(text="queued"))
+
+
+class AlphaSpecs:
+    """Alpha's own hook, declared through erp_addhooks like a business plugin's."""
+
+    @hookspec
+    def erp_alpha_pinged(self, who: str) -> list[str]:
+        """Alpha was pinged by ``who``. Returns: a list of replies."""
+
+
+@hookimpl
+def erp_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(AlphaSpecs)
 
 
 @hookimpl

@@ -15,3 +15,8 @@ def erp_nav_items():
 @hookimpl
 def erp_order_validate_transition(order, old_status, new_status):
     return ["beta objects"] if new_status == "forbidden" else None
+
+
+@hookimpl
+def erp_alpha_pinged(who):
+    return ["beta heard " + who]

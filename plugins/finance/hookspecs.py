@@ -1,0 +1,55 @@
+"""Hooks of the finance plugin: payment and refund events, refunds asked by others, payment adapters.
+
+Added by finance's ``erp_addhooks``; how hooks are called: ``erp_core.hookspecs``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from erp_core import hookspec
+
+if TYPE_CHECKING:
+    from .adapters import PaymentAdapter
+    from .models import Payment, Refund
+    from plugins.orders.models import Order
+
+
+@hookspec
+def erp_payment_recorded(payment: Payment) -> None:
+    """A payment was recorded (or confirmed by a gateway callback) on an order. Called by finance
+    inside the recording transaction.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def erp_refund_recorded(refund: Refund) -> None:
+    """A refund was recorded or changed status (requested, refunded, rejected). Called by finance
+    inside the transaction.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def erp_refund_requested(order: Order, amount_minor: int, currency: str, reason: str, source_type: str, source_id: int) -> list[dict[str, Any]]:
+    """Ask for a refund of ``amount_minor`` on ``order`` because of a return or a delivery exception.
+
+    Fired by support (return received) and logistics (cancel and refund). Finance creates the
+    refund (against the order's payments, never more than refundable) linked to
+    ``(source_type, source_id)``; a DomainError (e.g. nothing refundable) stops the caller.
+
+    Returns: a list of dicts ``{"label": ..., "url": ..., "id": ...}`` for the refunds created.
+    """
+
+
+@hookspec
+def erp_payment_adapters() -> list[type[PaymentAdapter]]:
+    """Payment method adapters (classes implementing ``plugins.finance.adapters.PaymentAdapter``).
+
+    Called by finance when it lists the methods that can be switched on.
+
+    Returns: a list of adapter classes.
+    """

@@ -39,13 +39,26 @@ if TYPE_CHECKING:
 
 @hookspec(historic=True)
 def erp_addhooks(pluginmanager: PluginManager) -> None:
-    """Add the plugin's own hook specifications: ``pluginmanager.add_hookspecs(module)``.
+    """Called once when the plugin is registered, for every loaded plugin, enabled or not (historic: a
+    plugin registered later still gets it). Add the plugin's own hook specifications with
+    ``pluginmanager.add_hookspecs(module)``. Type the arguments (imports under ``TYPE_CHECKING``),
+    give each spec a docstring that says when it is called and what it returns, and use
+    ``@hookspec(firstresult=True)`` where only one answer counts. Returns nothing.
 
-    Called once when the plugin is registered (historic: a plugin registered later still gets
-    the call), for every loaded plugin, enabled or not, so that the hooks a plugin owns exist as
-    long as it is installed. Other plugins implement them like the core's hooks.
+    Example::
 
-    Returns: nothing.
+        # loyalty/hookspecs.py
+        from erp_core import hookspec
+
+        @hookspec
+        def erp_loyalty_points_awarded(customer_id: int, points: int) -> None:
+            '''Points were awarded to a customer, inside the awarding transaction. Returns: nothing.'''
+
+        # loyalty/__init__.py
+        @hookimpl
+        def erp_addhooks(pluginmanager):
+            from . import hookspecs
+            pluginmanager.add_hookspecs(hookspecs)
     """
 
 
@@ -62,34 +75,75 @@ def erp_blueprints() -> list[flask.Blueprint]:
     ``login_only`` or ``public``.
 
     Returns: a list of :class:`flask.Blueprint`.
+
+    Example::
+
+        bp = Blueprint("loyalty", __name__, url_prefix="/loyalty", template_folder="templates")
+
+        @bp.route("/")
+        @requires("loyalty.view")
+        def index():
+            return render_template("loyalty/index.html")
+
+        @hookimpl
+        def erp_blueprints():
+            return [bp]
     """
 
 
 @hookspec
 def erp_api_blueprints() -> list[flask_smorest.Blueprint]:
-    """JSON API endpoints of the plugin under ``/api/v1``, as :class:`flask_smorest.Blueprint`.
+    """Called once when the app is built, for every loaded plugin. Returns a list of
+    ``flask_smorest.Blueprint``s whose routes live under ``/api/v1``. They are documented in the
+    generated OpenAPI document (``/api/v1/openapi.json``, browsable at ``/api/v1/docs``) and
+    vanish, with their part of the document, while the plugin is off. Mark each method with
+    ``requires(...)`` like a page; clients authenticate with personal tokens (``Authorization:
+    Bearer ...``), never cookies. Errors are ``application/problem+json``; wrap create methods in
+    ``erp_core.api.idempotency.idempotent`` (outermost) so an ``Idempotency-Key`` makes retries
+    safe; use ``erp_core.api.pagination`` for lists.
 
-    Called once when the app is built, for every loaded plugin; a disabled plugin's endpoints
-    answer 404 and leave the OpenAPI document. Mark every method with ``requires``/``login_only``
-    like pages; wrap create methods with ``erp_core.api.idempotency.idempotent``.
+    Input schemas may derive from ``erp_core.api.schemas.ApiSchema``, whose validation messages
+    come in the language the client asked for (``Accept-Language``), like the rest of the API.
 
-    Returns: a list of :class:`flask_smorest.Blueprint`.
+    Example::
+
+        blp = Blueprint("loyalty_api", __name__, url_prefix="/api/v1/loyalty", description="Loyalty points")
+
+        @blp.route("/points")
+        class Points(MethodView):
+            @requires("loyalty.view")
+            @blp.arguments(PageArgsSchema, location="query")
+            @blp.response(200, page_schema(PointsSchema, "PointsPage"))
+            def get(self, args):
+                body, headers = paginate(select(Points).order_by(Points.id), args)
+                return body, 200, headers
+
+        @hookimpl
+        def erp_api_blueprints():
+            return [blp]
     """
 
 
 @hookspec
 def erp_webhook_events() -> dict[str, Any]:
-    """Outgoing webhook events the plugin sends (with ``erp_core.webhooks.emit``).
+    """Called when the webhooks page offers events and when a subscription is saved, for enabled
+    plugins only. Returns ``{"event.name": label}`` for the events the plugin sends with
+    ``erp_core.webhooks.emit(name, record, **extra)``. The core sends none: orders declares
+    ``order.*``, logistics ``shipment.*``, finance ``payment.*`` and ``refund.*``, support
+    ``ticket.*`` and ``return.*``, each emitted right where the event happens. A switched-off
+    plugin's events are no longer offered; existing subscriptions keep them. The payload carries
+    the record's columns except binary and private ones (names with nonce, secret, password, token
+    or credential, or columns with ``info={"private": True}``).
 
-    Each plugin declares the events of its own records (orders: ``order.*``, logistics:
-    ``shipment.*``, finance: ``payment.*`` and ``refund.*``, support: ``ticket.*`` and
-    ``return.*``) and emits them where they happen; the core declares none.
+    Example::
 
-    Called when the webhooks page offers events and when a subscription is saved, for enabled
-    plugins only: a switched-off plugin's events are no longer offered (existing subscriptions
-    keep them and get them again when it is switched back on).
+        @hookimpl
+        def erp_webhook_events():
+            return {"loyalty.points_awarded": _l("Loyalty points awarded")}
 
-    Returns: ``{"event.name": label}`` (labels lazily translated).
+        def award(customer, points):
+            ...
+            webhooks.emit("loyalty.points_awarded", entry, customer_id=customer.id)
     """
 
 
@@ -101,27 +155,42 @@ def erp_permissions() -> list[Permission]:
     roles, and by the role editor to list them.
 
     Returns: a list of :class:`erp_core.contrib.Permission`.
+
+    Example::
+
+        @hookimpl
+        def erp_permissions():
+            return [Permission("loyalty.view", _l("See loyalty points"), roles=("customer_service",))]
     """
 
 
 @hookspec
 def erp_nav_items() -> list[NavItem]:
-    """Entries of the main menu.
+    """Called when a page is drawn. Returns a list of ``NavItem(label, endpoint, permission=None,
+    icon="circle", order=100, group=None)``; items whose permission the user lacks are hidden;
+    ``group="admin"`` puts an item under Administration. Icons are Bootstrap Icons names.
 
-    Called while a page is drawn; items whose permission the user lacks are hidden.
+    Example::
 
-    Returns: a list of :class:`erp_core.contrib.NavItem`.
+        @hookimpl
+        def erp_nav_items():
+            return [NavItem(_l("Loyalty"), "loyalty.index", "loyalty.view", icon="star", order=60)]
     """
 
 
 @hookspec
 def erp_dashboard_widgets(user: User) -> list[Widget]:
-    """Cards on the dashboard for ``user`` (the logged-in :class:`erp_core.auth.models.User`).
+    """Called when the dashboard is drawn, with the signed-in user. Returns a list of ``Widget(title,
+    template, context, permission=None, order=100, width=6)``; ``context`` may be a dict or a
+    callable returning one (called only when the widget is shown). A widget that raises is replaced
+    by an error note and logged.
 
-    Called when the dashboard is drawn. A widget that fails to render is replaced by an error
-    note and logged; the rest of the dashboard still shows.
+    Example::
 
-    Returns: a list of :class:`erp_core.contrib.Widget`.
+        @hookimpl
+        def erp_dashboard_widgets(user):
+            return [Widget(_l("Top customers"), "loyalty/_widget.html",
+                           lambda: {"rows": services.top_customers(5)}, permission="loyalty.view")]
     """
 
 
@@ -129,10 +198,16 @@ def erp_dashboard_widgets(user: User) -> list[Widget]:
 def erp_public_blocks() -> list[Panel]:
     """Blocks of the public home page, for customers (contact support, track an order).
 
-    Called when the home page is drawn, for anonymous visitors too: a block must not show
-    anything private.
+    Called when the home page is drawn, for anonymous visitors too: a block must not show anything
+    private.
 
     Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_public_blocks():
+            return [Panel(_l("Our loyalty programme"), "loyalty/_public.html", {})]
     """
 
 
@@ -140,12 +215,17 @@ def erp_public_blocks() -> list[Panel]:
 
 @hookspec
 def erp_settings_fields() -> list[SettingField]:
-    """Site settings the plugin needs, shown on the settings page under the plugin's section.
+    """Called when the settings page is drawn or saved and to find defaults. Returns a list of
+    ``SettingField(key, label, kind, default, section, help, choices, required, validate)``;
+    ``kind`` is ``string``, ``text``, ``integer``, ``boolean``, ``choice``, ``email_list``,
+    ``timezone``, ``currency`` or ``secret`` (never shown back in full). Read values with
+    ``erp_core.settings.get(key)``.
 
-    Called when the settings page is drawn or saved, and by :func:`erp_core.settings.get`
-    to find defaults.
+    Example::
 
-    Returns: a list of :class:`erp_core.contrib.SettingField`.
+        @hookimpl
+        def erp_settings_fields():
+            return [SettingField("loyalty.rate", _l("Points per 100 spent"), "integer", 1, _l("Loyalty"))]
     """
 
 
@@ -153,31 +233,47 @@ def erp_settings_fields() -> list[SettingField]:
 def erp_cli_commands() -> list[click.Command]:
     """Sub-commands of the ``erp`` command line (for example ``erp inventory check``).
 
-    Called when the ``erp`` command starts, for every loaded plugin; a command of a disabled
-    plugin refuses to run with a message.
+    Called when the ``erp`` command starts, for every loaded plugin; a command of a disabled plugin
+    refuses to run with a message.
 
     Returns: a list of :class:`click.Command` (or groups).
+
+    Example::
+
+        @hookimpl
+        def erp_cli_commands():
+            @click.command("loyalty-recount")
+            def recount():
+                click.echo(services.recount())
+            return [recount]
     """
 
 
 @hookspec
 def erp_demo_data(ctx: DemoContext) -> None:
-    """Create demo records. Called by ``erp demo`` and ``erp init --demo`` once per enabled
-    plugin, in dependency order, inside one transaction per plugin.
+    """Called by ``erp demo`` and ``erp init --demo`` once per enabled plugin, in dependency order,
+    each plugin in its own transaction. ``ctx`` is a ``DemoContext`` with ``rng`` (seeded),
+    ``scale``, ``admin`` and ``data`` (a dict where earlier plugins leave what later ones use, e.g.
+    ``ctx.data["orders"]``). Returns nothing.
 
-    ``ctx`` is an :class:`erp_core.contrib.DemoContext`: ``ctx.rng`` (seeded), ``ctx.scale``,
-    ``ctx.admin`` and ``ctx.data``, a dict where plugins leave what later plugins may use.
+    Example::
 
-    Returns: nothing.
+        @hookimpl
+        def erp_demo_data(ctx):
+            for order in ctx.data.get("orders", [])[:20]:
+                services.award(order, points=ctx.rng.randint(1, 50))
     """
 
 
 @hookspec
 def erp_schedules() -> list[Schedule]:
-    """Periodic jobs (low-stock scan, late shipment check, ...).
+    """Called by the scheduler of ``erp worker`` on every tick. Returns a list of ``Schedule(name,
+    every_seconds, job)`` where ``job`` is ``"package.module:function"``. Each schedule runs once
+    per interval across all processes of the site (claimed with a conditional UPDATE).
 
-    Called by the scheduler of ``erp worker`` on every tick; each schedule runs once per interval
-    across every process of the site.
+    Example::
 
-    Returns: a list of :class:`erp_core.contrib.Schedule`.
+        @hookimpl
+        def erp_schedules():
+            return [Schedule("loyalty.expire", 3600, "my_plugin.jobs:expire_points")]
     """

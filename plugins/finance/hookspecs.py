@@ -21,6 +21,12 @@ def erp_payment_recorded(payment: Payment) -> None:
     inside the recording transaction.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_payment_recorded(payment):
+            audit.record("loyalty", payment.order_id, "payment_seen")
     """
 
 
@@ -30,6 +36,13 @@ def erp_refund_recorded(refund: Refund) -> None:
     inside the transaction.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_refund_recorded(refund):
+            if refund.status == "refunded":
+                jobs.enqueue(notify_customer_of_refund, refund.id)
     """
 
 
@@ -38,18 +51,30 @@ def erp_refund_requested(order: Order, amount_minor: int, currency: str, reason:
     """Ask for a refund of ``amount_minor`` on ``order`` because of a return or a delivery exception.
 
     Fired by support (return received) and logistics (cancel and refund). Finance creates the
-    refund (against the order's payments, never more than refundable) linked to
-    ``(source_type, source_id)``; a DomainError (e.g. nothing refundable) stops the caller.
+    refund (against the order's payments, never more than refundable) linked to ``(source_type,
+    source_id)``; a DomainError (e.g. nothing refundable) stops the caller.
 
     Returns: a list of dicts ``{"label": ..., "url": ..., "id": ...}`` for the refunds created.
+
+    Example::
+
+        @hookimpl
+        def erp_refund_requested(order, amount_minor, currency, reason, source_type, source_id):
+            refund = services.refund_order(order, amount_minor, reason, source=(source_type, source_id))
+            return [{"id": refund.id, "label": f"Refund #{refund.id}",
+                     "url": url_for("finance.order_payments", order_id=order.id)}]
     """
 
 
 @hookspec
 def erp_payment_adapters() -> list[type[PaymentAdapter]]:
-    """Payment method adapters (classes implementing ``plugins.finance.adapters.PaymentAdapter``).
+    """Called by finance to list the payment methods that can be switched on. Returns a list of
+    classes implementing ``plugins.finance.adapters.PaymentAdapter``; run the payment contract kit
+    (``plugins.finance.testing``) against yours.
 
-    Called by finance when it lists the methods that can be switched on.
+    Example::
 
-    Returns: a list of adapter classes.
+        @hookimpl
+        def erp_payment_adapters():
+            return [AcmePayAdapter]
     """

@@ -16,6 +16,12 @@ def erp_stock_low(product_id: int, warehouse_id: int, available: int, threshold:
     Called once per crossing (not on every move) inside the transaction of the move that crossed.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_stock_low(product_id, warehouse_id, available, threshold):
+            jobs.enqueue(notify_buyer, product_id, warehouse_id)
     """
 
 
@@ -26,4 +32,10 @@ def erp_warehouse_choices() -> list[tuple[int, str]]:
     Called when a page or report offers a warehouse filter. Inventory answers.
 
     Returns: a list of ``(id, name)`` tuples.
+
+    Example::
+
+        @hookimpl
+        def erp_warehouse_choices():
+            return [(w.id, w.name) for w in db.session.scalars(select(Warehouse).order_by(Warehouse.name))]
     """

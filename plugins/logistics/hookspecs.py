@@ -22,25 +22,47 @@ def erp_shipment_status_changed(shipment: Shipment, old_status: str | None, new_
     Called by logistics inside the transaction of the change.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_shipment_status_changed(shipment, old_status, new_status):
+            if new_status == "delivered":
+                jobs.enqueue(send_delivery_mail, shipment.id)
     """
 
 
 @hookspec
 def erp_replacement_shipment_requested(order: Order, quantities: dict[int, int], reason: str, source_type: str, source_id: int) -> list[dict[str, Any]]:
-    """Ask for a replacement shipment of ``{product_id: quantity}`` for ``order`` (an exchange, a re-ship).
+    """Ask for a replacement shipment of ``{product_id: quantity}`` for ``order`` (an exchange, a re-
+    ship).
 
     Fired by support (exchange) and logistics itself (re-ship). Logistics creates a pending
     shipment linked to ``(source_type, source_id)``.
 
     Returns: a list of dicts ``{"label": ..., "url": ..., "id": ...}`` for the shipments created.
+
+    Example::
+
+        @hookimpl
+        def erp_replacement_shipment_requested(order, quantities, reason, source_type, source_id):
+            shipment = services.create_replacement(order, quantities, reason, (source_type, source_id))
+            return [{"id": shipment.id, "label": shipment.number,
+                     "url": url_for("logistics.shipment", shipment_id=shipment.id)}]
     """
 
 
 @hookspec
 def erp_carrier_adapters() -> list[type[CarrierAdapter]]:
-    """Carrier adapters (classes implementing ``plugins.logistics.adapters.CarrierAdapter``).
+    """Called by logistics (per request, for enabled plugins) to list the adapters a carrier may use.
+    Returns a list of classes implementing ``plugins.logistics.adapters.CarrierAdapter`` with a
+    unique ``key`` (``[a-z][a-z0-9_]+``; classes with another key, or a key already taken, are
+    ignored); run the carrier contract kit (``plugins.logistics.testing``) against yours. When the
+    plugin is switched off its carriers stay configured but cannot ship until it is back.
 
-    Called by logistics when it lists the adapters a carrier can be configured with.
+    Example::
 
-    Returns: a list of adapter classes.
+        @hookimpl
+        def erp_carrier_adapters():
+            return [AcmeExpressAdapter]
     """

@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 
 @hookspec
 def erp_order_created(order: Order) -> None:
-    """An order was created (status draft). Called inside the creating transaction.
+    """Called by the orders plugin inside the creating transaction, after the order and its lines are
+    flushed. Returns nothing; raise a ``DomainError`` to refuse.
 
-    Returns: nothing. Raise a DomainError to refuse the creation.
+    Example::
+
+        @hookimpl
+        def erp_order_created(order):
+            audit.record("loyalty", order.id, "order_seen")
     """
 
 
@@ -28,42 +33,75 @@ def erp_order_changed(order: Order, changes: dict[str, Any]) -> None:
     """Lines, quantities, address or contact of an order changed.
 
     Called inside the editing transaction after the change is flushed. ``changes`` is a dict:
-    ``{"fields": {name: (before, after)}, "lines": {"added": [...], "removed": [...],
-    "changed": [...]}, "quantity_delta": {product_id: delta}}`` where ``quantity_delta`` tells
-    how the quantity ordered per product moved (positive: more is needed). A plugin holding a
-    reservation adjusts it here; raising a DomainError (e.g. not enough stock) undoes the edit.
+    ``{"fields": {name: (before, after)}, "lines": {"added": [...], "removed": [...], "changed":
+    [...]}, "quantity_delta": {product_id: delta}}`` where ``quantity_delta`` tells how the
+    quantity ordered per product moved (positive: more is needed). A plugin holding a reservation
+    adjusts it here; raising a DomainError (e.g. not enough stock) undoes the edit.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_order_changed(order, changes):
+            for product_id, delta in changes["quantity_delta"].items():
+                if delta > 0:
+                    reserve(product_id, order.warehouse_id, delta)
     """
 
 
 @hookspec
 def erp_order_validate_transition(order: Order, old_status: str, new_status: str) -> list[str] | None:
-    """May ``order`` move from ``old_status`` to ``new_status``?
+    """Called before a status change, inside its transaction. Returns a list of problems (strings
+    shown to the user); any problem stops the transition (the API answers 409 ``transition_vetoed``
+    with the problems in ``errors._``). To give API clients a code of its own, a plugin may instead
+    raise a ``ValidationProblems`` subclass with its ``code`` and ``status``, as inventory's
+    ``InsufficientStock`` (409 ``insufficient_stock``) does. (Inventory checks stock in
+    ``erp_order_status_changed``, not here: its reservation's conditional UPDATE is the check, so
+    the levels are not read twice; the refusal rolls the transition back all the same.)
 
-    Called before a status change, inside its transaction.
+    Example::
 
-    Returns: a list of problems (user-facing strings); empty or ``None`` means "no objection".
+        @hookimpl
+        def erp_order_validate_transition(order, old_status, new_status):
+            if new_status == "confirmed" and not order.contact_phone:
+                return [_("A phone number is needed to confirm.")]
+            return []
     """
 
 
 @hookspec
 def erp_order_status_changed(order: Order, old_status: str, new_status: str, note: str | None) -> None:
-    """An order changed status (after validation passed). Called inside the same transaction,
-    after the new status is flushed. Inventory reserves on confirm, releases on cancel and
-    consumes on "mark shipped" here; raising a DomainError rolls the transition back.
+    """An order changed status (after validation passed). Called inside the same transaction, after
+    the new status is flushed. Inventory reserves on confirm, releases on cancel and consumes on
+    "mark shipped" here; raising a DomainError rolls the transition back.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_order_status_changed(order, old_status, new_status, note):
+            if new_status == "cancelled":
+                release_everything(order)
     """
 
 
 @hookspec
 def erp_order_actions(order: Order, user: User) -> list[dict[str, Any]]:
-    """Extra buttons on the order page offered by other plugins (e.g. "Create shipment").
+    """Called when the order page is drawn. Returns a list of dicts ``{"label", "url", "icon",
+    "style"}`` for buttons other plugins add (e.g. "Create shipment"). A button is a link (GET)
+    unless the dict also says ``"method": "post"``: then it is a small form with the CSRF token,
+    for an action that changes something at once.
 
-    Called when the order page is drawn.
+    Example::
 
-    Returns: a list of dicts ``{"label": ..., "url": ..., "icon": ..., "style": "primary"}``.
+        @hookimpl
+        def erp_order_actions(order, user):
+            if order.status == "confirmed" and user.can("logistics.ship"):
+                return [{"label": _("Create shipment"), "url": url_for("logistics.new", order_id=order.id),
+                         "icon": "truck", "style": "primary"}]
+            return []
     """
 
 
@@ -74,17 +112,27 @@ def erp_order_panels(order: Order, user: User) -> list[Panel]:
     Called when the order page is drawn, with the order object and the current user.
 
     Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_order_panels(order, user):
+            return [Panel(_l("Loyalty"), "loyalty/_order_panel.html",
+                          lambda: {"points": services.points_for(order.id)}, permission="loyalty.view")]
     """
 
 
 @hookspec(firstresult=True)
 def erp_order_manual_shipping(order: Order) -> bool | None:
-    """Should the order page offer the built-in "mark shipped" action?
+    """Asked when the order page is drawn and when "mark shipped" is posted. Return
+    ``False`` to hide and refuse the orders plugin's built-in "mark shipped" action (logistics
+    does, because it ships through shipments); return ``None`` otherwise.
 
-    The orders plugin offers it unless some enabled plugin (logistics) answers ``False``
-    because it ships orders through shipments instead.
+    Example::
 
-    Returns: ``False`` to hide the action, or ``None``.
+        @hookimpl
+        def erp_order_manual_shipping(order):
+            return False
     """
 
 
@@ -98,6 +146,12 @@ def erp_order_goods_shipped(order: Order, quantities: dict[int, int], reference:
     ``"SH-2026-000007"``). Raising a DomainError undoes the shipping.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_order_goods_shipped(order, quantities, reference):
+            consume_reservation(order, quantities, reference)
     """
 
 
@@ -111,4 +165,12 @@ def erp_order_goods_returned(order: Order, quantities: dict[int, int], restock: 
 
     Returns: a list of dicts ``{"label": ..., "url": ...}`` linking the stock moves made, so the
     caller's timeline can link them.
+
+    Example::
+
+        @hookimpl
+        def erp_order_goods_returned(order, quantities, restock, reference):
+            moves = receive_return(order, quantities, restock, reference)
+            return [{"label": f"Stock move #{m.id}", "url": url_for("inventory.product", product_id=m.product_id)}
+                    for m in moves]
     """

@@ -17,29 +17,51 @@ if TYPE_CHECKING:
 
 @hookspec
 def erp_return_status_changed(return_request: ReturnRequest, old_status: str | None, new_status: str) -> None:
-    """A return / exchange request changed status. Called by support inside the transaction.
+    """Fired by support when a return / exchange request changes status (``requested``, ``approved``,
+    ``rejected``, ``received``, ``refunded``, ``exchanged``, ``closed``), inside the transaction;
+    on creation ``old_status`` is ``None``. ``return_request`` is a
+    ``plugins.support.models.ReturnRequest`` (``number``, ``order``, ``kind``, ``lines`` with
+    ``product_id`` and ``quantity``). Raising a ``DomainError`` undoes the step. Returns nothing.
 
-    Returns: nothing.
+    Example::
+
+        @hookimpl
+        def erp_return_status_changed(return_request, old_status, new_status):
+            if new_status == "received":
+                audit.record("loyalty", return_request.order_id, "points_revoked")
     """
 
 
 @hookspec
 def erp_ticket_status_changed(ticket: Ticket, old_status: str | None, new_status: str) -> None:
-    """A support ticket changed status (open, pending, resolved, closed). Called by support inside
-    the transaction.
+    """A support ticket changed status (open, pending, resolved, closed). Called by support inside the
+    transaction.
 
     Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_ticket_status_changed(ticket, old_status, new_status):
+            if new_status == "resolved":
+                jobs.enqueue(send_survey, ticket.id)
     """
 
 
 @hookspec
 def erp_ticket_requested(order: Order, subject: str, body: str, category: str, source_type: str, source_id: int) -> list[dict[str, Any]]:
-    """Ask customer service to contact the customer about ``order`` (e.g. a delivery exception).
+    """Fired by logistics ("contact the customer" on a delivery exception) and others. Support opens a
+    ticket (channel "internal request", priority high, the body kept as an internal note, routed to
+    the team on duty); asked again for the same ``(source_type, source_id)`` while that ticket is
+    still open, it adds the body as a note to it instead of opening another. ``order`` may be
+    ``None``. Returns a list of ``{"label", "url", "id"}``.
 
-    Fired by logistics and finance. Support opens a ticket (category ``delivery``, ``complaint``
-    or ``order_question``) linked to ``(source_type, source_id)``.
+    Example::
 
-    Returns: a list of dicts ``{"label": ..., "url": ..., "id": ...}`` for the tickets opened.
+        @hookimpl
+        def erp_ticket_requested(order, subject, body, category, source_type, source_id):
+            ticket = services.open_ticket_for(order, subject, body, category, (source_type, source_id))
+            return [{"id": ticket.id, "label": ticket.number, "url": url_for("support.ticket", ticket_id=ticket.id)}]
     """
 
 
@@ -47,8 +69,15 @@ def erp_ticket_requested(order: Order, subject: str, body: str, category: str, s
 def erp_order_public_panels(order: Order) -> list[Panel]:
     """Blocks of the customer's public tracking page of ``order`` (reached by an unguessable link).
 
-    Called when that page is drawn, for an anonymous customer: show only what the customer may
-    see (shipments and tracking links, payment state), nothing internal.
+    Called when that page is drawn, for an anonymous customer: show only what the customer may see
+    (shipments and tracking links, payment state), nothing internal.
 
     Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_order_public_panels(order):
+            return [Panel(_l("Shipments"), "logistics/_public_panel.html",
+                          lambda: {"shipments": services.public_shipments(order)})]
     """

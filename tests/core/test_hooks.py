@@ -53,6 +53,16 @@ def test_hooks_have_docstrings():
         assert "Returns" in doc or "return" in doc.lower(), f"{name}: say what it returns"
 
 
+def test_hook_reference_is_generated_from_the_docstrings():
+    """docs/plugins.md's hook reference is what ``python -m erp_core.hookdocs`` writes."""
+    from erp_core import hookdocs
+
+    text = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    assert hookdocs.replace_in(text) == text, "run `python -m erp_core.hookdocs` and commit docs/plugins.md"
+    for name in HOOKS:
+        assert hookdocs.split_docstring(SPECS[name])[1], f"{name}: end its docstring with an Example:: block"
+
+
 def test_hook_arguments_are_typed():
     for name, fn in SPECS.items():
         signature = inspect.signature(fn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from erp_core.extensions import db
 from plugins.inventory import services as inv
+from plugins.orders import testing as order_testing
 from plugins.orders import services as orders
 from plugins.orders.services import LineInput, OrderInput
 
@@ -20,12 +21,7 @@ def catalogue(n: int = 3, prefix: str = "P"):
 
 def make_order(customer, lines, warehouse_id=None):
     """A draft order with ``lines`` = [(product, quantity), ...]."""
-    order = orders.create_order(OrderInput(customer_id=customer.id, ship_line1="1 Main Road", currency="CNY",
-                                           lines=[LineInput(p.id, q) for p, q in lines]))
-    if warehouse_id:
-        order.warehouse_id = warehouse_id
-    db.session.commit()
-    return order
+    return order_testing.make_order(lines, customer=customer, warehouse_id=warehouse_id or None)
 
 
 def receive(warehouse, quantities):

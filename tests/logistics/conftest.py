@@ -6,9 +6,9 @@ import pytest
 
 from erp_core.extensions import db
 from plugins.logistics import services
+from plugins.orders import testing as order_testing
 from plugins.orders import services as orders
 from plugins.orders import states as order_states
-from plugins.orders.services import LineInput, OrderInput
 from tests.logistics import spy_plugin as spy
 
 SPY = "lspy=tests.logistics.spy_plugin"
@@ -29,16 +29,11 @@ def spy_app(make_app):
 
 def make_order(lines=((5, "PEN"), (2, "INK")), status=order_states.CONFIRMED, currency="CNY"):
     """A customer, products and an order with ``lines`` of (quantity, sku), moved to ``status``."""
-    customer = orders.create_customer("Li Lei", "138 0013 8000")
-    items = []
-    for quantity, sku in lines:
-        product = orders.create_product(f"{sku}-{orders.next_order_number()[-6:]}", sku.title(), "10.00", currency)
-        items.append(LineInput(product.id, quantity))
-    order = orders.create_order(OrderInput(customer_id=customer.id, ship_line1="1 Main Road", ship_city="Shanghai",
-                                           currency=currency, lines=items))
-    if status != order_states.DRAFT:
-        orders.transition(order, order_states.CONFIRMED)
-    if status == order_states.CANCELLED:
+    items = [(orders.create_product(f"{sku}-{orders.next_order_number()[-6:]}", sku.title(), "10.00", currency), quantity)
+             for quantity, sku in lines]
+    order = order_testing.make_order(items, status=order_states.DRAFT if status == order_states.DRAFT
+                                     else order_states.CONFIRMED, currency=currency, commit=False)
+    if status == order_states.CANCELLED:  # a confirmed order cancelled, as staff do
         orders.transition(order, order_states.CANCELLED, note="test")
     db.session.commit()
     return order

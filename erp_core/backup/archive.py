@@ -118,9 +118,9 @@ def _read_members(archive: Path, tar: tarfile.TarFile, dest: Path) -> dict:
 
 def _first_member(archive: Path, tar: tarfile.TarFile, member, name: str) -> bytes:
     if member is None or member.name != name or not member.isreg() or member.size > _CHUNK:
-        raise BackupError(f"{archive} has no backup manifest: it is not a backup made by this version of "
-                          f"`erp backup` (older archives cannot be verified; restore them with the version "
-                          f"that made them, then make a new backup)")
+        raise BackupError(f"{archive} has no checksummed manifest: it is not a backup, or one made by an older "
+                          f"`erp backup` that cannot be verified (restore it with the version that made it, then "
+                          f"make a new backup)")
     return tar.extractfile(member).read()
 
 

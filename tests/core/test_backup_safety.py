@@ -108,6 +108,13 @@ def test_a_garbage_or_foreign_database_is_refused_before_it_replaces_anything(li
     live.refused(resealed(live.archive, tmp_path / "newer.tar.gz", tmp_path / "n", unknown_revision),
                  "core_9999")
     if backend != "sqlite":
+        def damaged_data(folder, manifest):  # its table of contents reads fine; the last table's data does not
+            data = (folder / dump).read_bytes()
+            (folder / dump).write_bytes(flipped(data, len(data) - 6))
+
+        # pg_restore fails part-way; its single transaction leaves the site's database as it was
+        live.refused(resealed(live.archive, tmp_path / "data.tar.gz", tmp_path / "d", damaged_data),
+                     "pg_restore failed: pg_restore: error: could not uncompress data")
         return
     import sqlite3
 

@@ -222,3 +222,28 @@ def test_the_secret_key_of_a_configured_site_is_replaced_and_its_other_settings_
 
 def test_format_constant_is_the_one_written(live):
     assert json.loads(read_members(live.archive)[0][1])["format"] == FORMAT
+
+
+@pytest.mark.parametrize("command", [["run", "--port", "0"], ["worker", "--burst"]])
+def test_erp_run_and_erp_worker_hold_the_serving_lock(live, monkeypatch, command):
+    from erp_core.backup import BackupError, lock, site_stopped
+
+    seen = []
+
+    def serve(*args, **kwargs):
+        with pytest.raises(BackupError, match="the site is running"), site_stopped(live.app.instance_path):
+            pass
+        seen.append(True)
+
+    monkeypatch.setattr("werkzeug.serving.run_simple", serve)
+    monkeypatch.setattr("erp_core.cli._check_ready", lambda: None)
+    held = len(lock._held)
+    try:
+        result = CliRunner().invoke(cli.main, command)
+        assert result.exit_code == 0, result.output
+        if command[0] == "worker":
+            serve()
+        assert seen
+    finally:
+        while len(lock._held) > held:
+            os.close(lock._held.pop())

@@ -29,7 +29,8 @@ def lock_path(instance: str | os.PathLike) -> Path:
 def _open(instance) -> int:
     path = lock_path(instance)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    # Read-only is enough for flock, and lets a server running as another user share the file.
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
     os.set_inheritable(fd, False)
     return fd
 

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from erp_core.backup.archive import MANIFEST, MANIFEST_SUM, extract_verified, write_archive
+from erp_core.backup.archive import (
+    MANIFEST,
+    MANIFEST_SUM,
+    extract_verified,
+    write_archive,
+)
 from erp_core.extensions import db
 
 

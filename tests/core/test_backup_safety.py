@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -16,8 +15,16 @@ from erp_core import cli
 from erp_core.backup import create_backup
 from erp_core.backup.archive import FORMAT
 from erp_core.backup.lock import lock_path
-from tests.core.backup_helpers import (MANIFEST, MANIFEST_SUM, flipped, read_members, resealed, snapshot, stamp,
-                                       write_members)
+from tests.core.backup_helpers import (
+    MANIFEST,
+    MANIFEST_SUM,
+    flipped,
+    read_members,
+    resealed,
+    snapshot,
+    stamp,
+    write_members,
+)
 from tests.helpers import make_user
 
 
@@ -168,9 +175,9 @@ def test_a_tracking_link_signed_before_the_backup_opens_after_restore_into_a_new
         make_app, empty_database_url, tmp_path, monkeypatch, backend):
     from erp_core.config import write_instance_config
     from erp_core.extensions import db
-    from tests.support.helpers import make_order
     from plugins.orders.models import Order
     from plugins.support import public
+    from tests.support.helpers import make_order
 
     old_folder, new_folder, secret = tmp_path / "old", tmp_path / "new", "a-secret-of-the-old-site-" + "x" * 20
     write_instance_config(old_folder, {"secret_key": secret})

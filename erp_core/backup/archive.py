@@ -21,6 +21,7 @@ FORMAT = 2
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.sha256"
 _CHUNK = 1 << 20
+_MANIFEST_MAX = 64 << 20  # a manifest names every upload: allow many
 
 
 class BackupError(Exception):
@@ -117,7 +118,7 @@ def _read_members(archive: Path, tar: tarfile.TarFile, dest: Path) -> dict:
 
 
 def _first_member(archive: Path, tar: tarfile.TarFile, member, name: str) -> bytes:
-    if member is None or member.name != name or not member.isreg() or member.size > _CHUNK:
+    if member is None or member.name != name or not member.isreg() or member.size > _MANIFEST_MAX:
         raise BackupError(f"{archive} has no checksummed manifest: it is not a backup, or one made by an older "
                           f"`erp backup` that cannot be verified (restore it with the version that made it, then "
                           f"make a new backup)")

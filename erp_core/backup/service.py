@@ -49,7 +49,7 @@ def create_backup(target: Path, progress: Progress = lambda n: None) -> dict:
     manifest = {"format": FORMAT, "backend": url.get_backend_name(), "created_at": utcnow().isoformat(),
                 "app_version": __version__, "heads": sorted(current_heads()),
                 "plugins": current_app.extensions["erp_plugins"].loaded_names}
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory(prefix=".erp-backup-", dir=target.parent) as scratch:
         scratch = Path(scratch)
         if url.get_backend_name() == "sqlite":
             dump = scratch / "database.sqlite"
@@ -90,7 +90,8 @@ def restore_backup(archive: Path, force: bool = False, progress: Progress = lamb
     archive = Path(archive)
     url = make_url(current_app.config["DATABASE_URL"])
     folder = Path(current_app.instance_path)
-    with site_stopped(folder), tempfile.TemporaryDirectory() as scratch:
+    folder.mkdir(parents=True, exist_ok=True)
+    with site_stopped(folder), tempfile.TemporaryDirectory(prefix=".restore-", dir=folder) as scratch:
         scratch = Path(scratch)
         manifest = extract_verified(archive, scratch)
         progress(1)

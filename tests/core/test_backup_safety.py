@@ -227,6 +227,15 @@ def test_the_secret_key_of_a_configured_site_is_replaced_and_its_other_settings_
         assert db.session.execute(text("SELECT count(*) FROM core_user")).scalar() == 1
 
 
+def test_restore_warns_when_the_environment_overrides_the_restored_secret_key(live, monkeypatch):
+    from erp_core.backup import restore_backup
+
+    monkeypatch.setenv("ERP_SECRET_KEY", "another-key")
+    with live.app.app_context():
+        notes = restore_backup(live.archive, force=True)["notes"]
+    assert len(notes) == 1 and "ERP_SECRET_KEY" in notes[0]
+
+
 def test_format_constant_is_the_one_written(live):
     assert json.loads(read_members(live.archive)[0][1])["format"] == FORMAT
 

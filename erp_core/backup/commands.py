@@ -31,7 +31,7 @@ def backup(target):
     with click.progressbar(length=_upload_count(app) + 1, label="Backing up") as bar:
         try:
             manifest = create_backup(Path(target), progress=bar.update)
-        except BackupError as exc:
+        except (BackupError, OSError) as exc:  # a full disk or a folder of another user: one line too
             fail(str(exc))
     click.echo(f"Backup written to {target} ({manifest['backend']}, {manifest['uploads']} uploaded files); "
                f"it holds the secret key: keep it private.")
@@ -46,7 +46,7 @@ def restore(archive, force):
 
     try:
         written = prepare_instance(Path(archive), instance_path())
-    except BackupError as exc:
+    except (BackupError, OSError) as exc:
         fail(str(exc))
     try:
         _restore_in_app(archive, force)
@@ -63,7 +63,7 @@ def _restore_in_app(archive, force):
     with click.progressbar(length=3, label="Restoring") as bar:
         try:
             manifest = restore_backup(Path(archive), force=force, progress=bar.update)
-        except BackupError as exc:
+        except (BackupError, OSError) as exc:  # a full disk or a folder of another user: one line too
             fail(str(exc))
     for note in manifest["notes"]:
         click.secho(note, fg="yellow", err=True)

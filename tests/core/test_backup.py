@@ -112,6 +112,9 @@ def test_cli_backup_and_restore_and_bad_archives(site, tmp_path, monkeypatch):
     assert bad.exit_code == 1 and "damaged or truncated" in bad.output and "Traceback" not in bad.output
     missing = runner.invoke(cli.main, ["restore", str(tmp_path / "nope.tar.gz")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+    (tmp_path / "a-file").write_text("")
+    unwritable = runner.invoke(cli.main, ["backup", str(tmp_path / "a-file" / "b.tar.gz")])
+    assert unwritable.exit_code == 1 and "a-file" in unwritable.output and "Traceback" not in unwritable.output
 
 
 def test_archive_and_database_and_config_are_private_whatever_the_umask(make_app, tmp_path, backend):

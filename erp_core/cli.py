@@ -242,7 +242,10 @@ def _serve(host: str, port: int) -> None:
         except OSError as exc:
             fail(f"cannot listen on {host}:{port} ({exc.strerror}); another program may use the port: "
                  f"choose another with --port")
+    from .backup import hold_serving_lock
+
     app = get_app()
+    hold_serving_lock(app.instance_path)  # `erp restore` refuses while this process lives
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
@@ -401,10 +404,12 @@ def worker(burst):
     from sqlalchemy import text
 
     from . import scheduler
+    from .backup import hold_serving_lock
     from .extensions import db as database
     from .jobs import rq_queue, set_worker_app
 
     app = current_app._get_current_object()
+    hold_serving_lock(app.instance_path)  # `erp restore` refuses while this process lives
     set_worker_app(app)
     # Check both services before doing anything, so a wrong URL is one line, not a failing loop.
     database.session.execute(text("SELECT 1"))
@@ -434,51 +439,6 @@ def worker(burst):
         Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
     finally:
         stop.set()
-
-
-# ----------------------------------------------------------------------------- backup
-
-
-def _upload_count(app) -> int:
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    return sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
-
-
-@main.command()
-@click.argument("target", required=False, type=click.Path(dir_okay=False))
-@with_app
-def backup(target):
-    """Write a consistent backup of the live site (database and uploads) to TARGET.tar.gz."""
-    from flask import current_app
-
-    from .backup import BackupError, create_backup
-    from .timeutil import utcnow
-
-    app = current_app._get_current_object()
-    if not target:
-        target = Path(app.instance_path) / "backups" / f"erp-{utcnow():%Y%m%d-%H%M%S}.tar.gz"
-    with click.progressbar(length=_upload_count(app) + 1, label="Backing up") as bar:
-        try:
-            manifest = create_backup(Path(target), progress=bar.update)
-        except BackupError as exc:
-            fail(str(exc))
-    click.echo(f"Backup written to {target} ({manifest['backend']}, {manifest.get('files', 0)} uploaded files).")
-
-
-@main.command()
-@click.argument("archive", type=click.Path(dir_okay=False))
-@click.option("--force", is_flag=True, help="Replace a site that already holds data.")
-@with_app
-def restore(archive, force):
-    """Restore a backup made by `erp backup` into this site's database and upload folder."""
-    from .backup import BackupError, restore_backup
-
-    with click.progressbar(length=3, label="Restoring") as bar:
-        try:
-            manifest = restore_backup(Path(archive), force=force, progress=bar.update)
-        except BackupError as exc:
-            fail(str(exc))
-    click.echo(f"Restored the backup of {manifest['created_at']}. Run `erp db upgrade` if this version is newer.")
 
 
 # ----------------------------------------------------------------------------- users
@@ -642,6 +602,12 @@ def i18n_missing(package):
         for locale in LOCALES:
             for msgid in missing(folder, locale):
                 click.echo(f"{folder.name} {locale}: {msgid}")
+
+# The backup commands live with the backup code; registered last, as they import this module.
+from .backup.commands import backup, restore
+
+main.add_command(backup)
+main.add_command(restore)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -163,8 +163,13 @@ def write_instance_config(folder: Path, values: dict[str, Any]) -> Path:
         else:
             rendered = _toml_str(str(value))
         lines.append(f"{key.lower()} = {rendered}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.chmod(path, 0o600)
+    # Owner-only from the first byte, whatever the umask (it holds the secret key), and atomic.
+    partial = path.with_name(path.name + ".part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(partial, path)
     return path
 
 

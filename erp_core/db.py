@@ -8,6 +8,7 @@ that may write (anything but GET/HEAD/OPTIONS) and in CLI commands and jobs star
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 from flask import has_request_context, request
@@ -61,6 +62,10 @@ def configure_engine(engine: Engine, busy_timeout: int) -> None:
     if engine.dialect.name != "sqlite":
         return
 
+    @event.listens_for(engine, "do_connect")
+    def _create_private(dialect, conn_rec, cargs, cparams):
+        create_private_file(engine.url.database)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
@@ -75,6 +80,23 @@ def configure_engine(engine: Engine, busy_timeout: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def create_private_file(path: str | None) -> None:
+    """Create a missing SQLite database file readable by its owner only (0600), whatever the umask.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they stay private too.
+    """
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # a missing folder: SQLite itself reports it, with its own message
+    os.fchmod(fd, 0o600)
+    os.close(fd)
 
 
 def next_counter(session, key: str) -> int:

@@ -512,29 +512,13 @@ def team_edit(team_id: int | None = None):
     team = db.session.get(Team, team_id) if team_id else None
     if team_id and team is None:
         abort(404)
-    form = TeamForm(obj=None)
-    users = list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
-    user_choices = [(str(u.id), u.label) for u in users]
-    form.members.choices = user_choices
-    form.leads.choices = user_choices
-    if request.method == "GET":
-        if team is not None:
-            form.name.data, form.timezone.data, form.active.data = team.name, team.timezone, team.active
-            for d, f in enumerate(form.day_fields()):
-                f.data = services.format_day_hours(team, d)
-            form.members.data = [str(m.user_id) for m in team.members]
-            form.leads.data = [str(m.user_id) for m in team.members if m.is_lead]
-        else:
-            form.timezone.data = settings.company_timezone()
-            for d, f in enumerate(form.day_fields()):
-                f.data = "09:00-18:00" if d < 5 else ""
+    form = _team_form(team)
     status = 200
     if form.validate_on_submit():
         try:
             team = services.save_team(team, form.name.data, form.timezone.data, form.active.data,
                                       {d: f.data or "" for d, f in enumerate(form.day_fields())},
-                                      [int(x) for x in form.members.data or [] if x.isdigit()],
-                                      [int(x) for x in form.leads.data or [] if x.isdigit()])
+                                      _ids(form.members.data), _ids(form.leads.data))
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -549,6 +533,30 @@ def team_edit(team_id: int | None = None):
     elif request.method == "POST":
         status = UNPROCESSABLE
     return render_template("support/team_form.html", form=form, team=team), status
+
+
+def _ids(values) -> list[int]:
+    return [int(x) for x in values or [] if x.isdigit()]
+
+
+def _team_form(team: Team | None) -> TeamForm:
+    """The team form with the active users to choose from; on GET, filled from ``team`` (or defaults)."""
+    form = TeamForm(obj=None)
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    form.members.choices = form.leads.choices = [(str(u.id), u.label) for u in users]
+    if request.method != "GET":
+        return form
+    if team is not None:
+        form.name.data, form.timezone.data, form.active.data = team.name, team.timezone, team.active
+        for d, f in enumerate(form.day_fields()):
+            f.data = services.format_day_hours(team, d)
+        form.members.data = [str(m.user_id) for m in team.members]
+        form.leads.data = [str(m.user_id) for m in team.members if m.is_lead]
+    else:
+        form.timezone.data = settings.company_timezone()
+        for d, f in enumerate(form.day_fields()):
+            f.data = "09:00-18:00" if d < 5 else ""
+    return form
 
 
 # ----------------------------------------------------------------------------- canned replies

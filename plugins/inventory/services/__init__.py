@@ -48,7 +48,7 @@ from plugins.orders import states as order_states
 from plugins.orders.models import Order, Product
 from plugins.orders.services import parse_quantity, quantities_by_product
 
-from .models import (ADJUSTMENT, RECEIPT, RELEASE, RESERVATION, RETURN, SHIPMENT, TRANSFER, WRITE_OFF, Document,
+from ..models import (ADJUSTMENT, RECEIPT, RELEASE, RESERVATION, RETURN, SHIPMENT, TRANSFER, WRITE_OFF, Document,
                      ExpectedReceipt, Level, LowStockAlert, Move, StockRule, Warehouse)
 
 log = logging.getLogger(__name__)

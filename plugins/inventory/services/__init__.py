@@ -53,11 +53,8 @@ from ..models import (ADJUSTMENT, RECEIPT, RELEASE, RESERVATION, RETURN, SHIPMEN
 
 log = logging.getLogger(__name__)
 
-# Order states in which the order holds a reservation for what it has not shipped yet.
-HOLDING = frozenset({order_states.CONFIRMED, order_states.PARTIALLY_SHIPPED})
-# Order states after which nothing more ships: leftover reservations are released.
-FINISHED = frozenset({order_states.SHIPPED, order_states.DELIVERED, order_states.COMPLETED,
-                      order_states.CANCELLED, order_states.DRAFT})
+from ._common import HOLDING, FINISHED, _clean, _dialect, _ensure_levels, _check_quantities  # noqa: F401
+
 EMAIL_SETTING = "inventory.low_stock_emails"
 MAX_LIST = 10  # products named in one message
 
@@ -110,8 +107,6 @@ def get_warehouse(warehouse_id, active: bool = True, field_name: str = "warehous
     return wh
 
 
-def _clean(text, limit: int) -> str:
-    return (text or "").strip()[:limit]
 
 
 def save_warehouse(wh: Warehouse | None, code: str, name: str, address: str = "") -> Warehouse:
@@ -172,8 +167,6 @@ class Change:
     reserved: int = 0
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 def _case(values: dict[int, int]):
@@ -194,20 +187,6 @@ def lock_levels(pairs) -> None:
                        .order_by(Level.product_id, Level.warehouse_id).with_for_update())
 
 
-def _ensure_levels(warehouse_id: int, product_ids) -> None:
-    """Create missing level rows (0, 0) in one INSERT ... ON CONFLICT DO NOTHING."""
-    product_ids = sorted(set(product_ids))
-    if not product_ids:
-        return
-    if _dialect() == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    now = utcnow()
-    rows = [{"product_id": p, "warehouse_id": warehouse_id, "on_hand": 0, "reserved": 0, "low_alerted": False,
-             "updated_at": now} for p in product_ids]
-    db.session.execute(dialect_insert(Level).values(rows).on_conflict_do_nothing(
-        index_elements=["product_id", "warehouse_id"]))
 
 
 @dataclass
@@ -501,15 +480,6 @@ def on_order_changed(order: Order, changes: dict) -> None:
         sync_order_reservation(order, products=delta.keys())
 
 
-def _check_quantities(quantities: dict) -> dict[int, int]:
-    clean = {}
-    for p, q in (quantities or {}).items():
-        q = int(q)
-        if q < 0:
-            raise DomainError(_("Quantities must not be negative."))
-        if q:
-            clean[int(p)] = clean.get(int(p), 0) + q
-    return clean
 
 
 def ship_goods(order: Order, quantities: dict, reference: str | None) -> list[dict]:

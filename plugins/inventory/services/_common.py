@@ -11,7 +11,6 @@ from plugins.orders import states as order_states
 
 from ..models import Level
 
-
 # Order states in which the order holds a reservation for what it has not shipped yet.
 HOLDING = frozenset({order_states.CONFIRMED, order_states.PARTIALLY_SHIPPED})
 # Order states after which nothing more ships: leftover reservations are released.

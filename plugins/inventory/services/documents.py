@@ -20,7 +20,7 @@ from plugins.orders.services import parse_quantity
 from ..models import ADJUSTMENT, RECEIPT, TRANSFER, Document, Level
 from ._common import _check_quantities, _clean, _ensure_levels
 from .ledger import Change, MoveSpec, apply_changes, lock_levels
-from .warehouses import get_warehouse
+from .warehousing import get_warehouse
 
 
 def parse_lines(rows) -> dict[int, int]:
@@ -152,7 +152,7 @@ def transfer(from_id, to_id, quantities: dict[int, int], note: str = "", token: 
     doc = _new_document("transfer", "TR", source.id, token, to_warehouse_id=target.id, note=_clean(note, 2000))
     _ensure_levels(target.id, quantities)
     lock_levels([(p, w) for p in quantities for w in (source.id, target.id)])
-    spec = dict(document_id=doc.id, reference=doc.number, note=doc.note)
+    spec = {"document_id": doc.id, "reference": doc.number, "note": doc.note}
     apply_changes(source.id, {p: Change(on_hand=-q) for p, q in quantities.items()}, MoveSpec(TRANSFER, **spec),
                   locked=True)
     apply_changes(target.id, {p: Change(on_hand=q) for p, q in quantities.items()}, MoveSpec(TRANSFER, **spec),

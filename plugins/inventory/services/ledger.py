@@ -37,11 +37,21 @@ from erp_core.ui import path_for
 from plugins.orders import states as order_states
 from plugins.orders.models import Order, Product
 
-from ..models import (ADJUSTMENT, RECEIPT, RELEASE, RESERVATION, RETURN, SHIPMENT, TRANSFER, WRITE_OFF, Level, Move,
-                      Warehouse)
+from ..models import (
+    ADJUSTMENT,
+    RECEIPT,
+    RELEASE,
+    RESERVATION,
+    RETURN,
+    SHIPMENT,
+    TRANSFER,
+    WRITE_OFF,
+    Level,
+    Move,
+    Warehouse,
+)
 from ._common import HOLDING, _dialect, _ensure_levels
 from .low_stock import sync_low_flags
-
 
 MAX_LIST = 10  # products named in one message
 
@@ -107,24 +117,38 @@ def apply_changes(warehouse_id: int, changes: dict[int, Change], spec: MoveSpec,
         _ensure_levels(warehouse_id, pids)
     if not locked:
         lock_levels((p, warehouse_id) for p in pids)
+    now = utcnow()
+    after = _update_levels(warehouse_id, changes, now)
+    if len(after) != len(pids):
+        raise _shortage(warehouse_id, changes, shortage)
+    rows = _write_moves(warehouse_id, changes, spec, after, now)
+    sync_low_flags([(p, warehouse_id) for p in pids])
+    return rows
+
+
+def _update_levels(warehouse_id: int, changes: dict[int, Change], now) -> dict[int, tuple[int, int]]:
+    """The one conditional UPDATE of :func:`apply_changes`; ``{product_id: (on_hand, reserved)}``
+    after it, for the rows it changed (a short product's row is left out)."""
     d_on_hand = {p: c.on_hand for p, c in changes.items()}
     d_reserved = {p: c.reserved for p, c in changes.items()}
     needed = {p: c.reserved - c.on_hand for p, c in changes.items()}  # available must stay >= 0
-    now = utcnow()
     stmt = (update(Level)
-            .where(Level.warehouse_id == warehouse_id, Level.product_id.in_(pids),
+            .where(Level.warehouse_id == warehouse_id, Level.product_id.in_(sorted(changes)),
                    Level.on_hand - Level.reserved >= _case(needed),
                    Level.reserved + _case(d_reserved) >= 0)
             .values(on_hand=Level.on_hand + _case(d_on_hand), reserved=Level.reserved + _case(d_reserved),
                     updated_at=now)
             .returning(Level.product_id, Level.on_hand, Level.reserved)
             .execution_options(synchronize_session=False))
-    after = {row.product_id: (row.on_hand, row.reserved) for row in db.session.execute(stmt)}
-    if len(after) != len(pids):
-        raise _shortage(warehouse_id, changes, shortage)
+    return {row.product_id: (row.on_hand, row.reserved) for row in db.session.execute(stmt)}
+
+
+def _write_moves(warehouse_id: int, changes: dict[int, Change], spec: MoveSpec, after: dict[int, tuple[int, int]],
+                 now) -> list[dict]:
+    """Insert one move per product (one multi-row INSERT); the rows as dicts, with their ids."""
     actor_id, actor_name = audit.current_actor()
     rows = []
-    for p in pids:
+    for p in sorted(changes):
         c = changes[p]
         kind = spec.type[p] if isinstance(spec.type, dict) else spec.type
         rows.append({"product_id": p, "warehouse_id": warehouse_id, "type": kind,
@@ -134,11 +158,10 @@ def apply_changes(warehouse_id: int, changes: dict[int, Change], spec: MoveSpec,
                      "order_id": spec.order_id, "document_id": spec.document_id,
                      "reference": spec.reference[:64], "note": spec.note, "actor_id": actor_id,
                      "actor_name": actor_name, "created_at": now})
-    # One multi-row INSERT; one move per product, so the product tells which id is whose.
-    ids = dict((r.product_id, r.id) for r in db.session.execute(insert(Move).returning(Move.product_id, Move.id), rows))
+    # One move per product, so the product tells which id is whose.
+    ids = {r.product_id: r.id for r in db.session.execute(insert(Move).returning(Move.product_id, Move.id), rows)}
     for row in rows:
         row["id"] = ids[row["product_id"]]
-    sync_low_flags([(p, warehouse_id) for p in pids])
     return rows
 
 

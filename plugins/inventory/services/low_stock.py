@@ -16,7 +16,6 @@ from plugins.orders.models import Product
 
 from ..models import Level, LowStockAlert, StockRule, Warehouse
 
-
 EMAIL_SETTING = "inventory.low_stock_emails"
 
 

@@ -16,10 +16,24 @@ from plugins.orders import states as order_states
 from plugins.orders.models import Order, Product
 from plugins.orders.services import quantities_by_product
 
-from ..models import RELEASE, RESERVATION, RETURN, SHIPMENT, WRITE_OFF, Level, Move, Warehouse
+from ..models import (
+    RELEASE,
+    RESERVATION,
+    RETURN,
+    SHIPMENT,
+    WRITE_OFF,
+    Level,
+    Move,
+    Warehouse,
+)
 from ._common import FINISHED, HOLDING, _check_quantities, _dialect
 from .ledger import Change, MoveSpec, apply_changes, lock_levels
-from .warehouses import default_warehouse, find_default_warehouse, get_warehouse, warehouses
+from .warehousing import (
+    default_warehouse,
+    find_default_warehouse,
+    get_warehouse,
+    warehouses,
+)
 
 
 @dataclass
@@ -59,20 +73,18 @@ def order_warehouse_id(order: Order) -> int:
     return order.warehouse_id
 
 
-def sync_order_reservation(order: Order, products=None) -> None:
-    """Make the order's reservation match what it still needs, in its warehouse.
+def _still_needed(order: Order, stock: dict[tuple[int, int], OrderStock]) -> dict[int, int]:
+    """Per product, what the order must hold: ordered minus shipped while it holds, else nothing."""
+    if order.status not in HOLDING:
+        return {}
+    shipped = _per_product(stock, "shipped")
+    return {p: max(0, q - shipped.get(p, 0)) for p, q in quantities_by_product(order).items()}
 
-    While the order is confirmed (or partly shipped) it holds, per product, what it ordered
-    minus what has shipped; in any other state it holds nothing. Reservations held in another
-    warehouse (after a change of warehouse) are released. ``products`` limits the work to
-    some products (an edit). Shortages refuse the whole operation.
-    """
-    stock = order_stock(order.id)
-    target: dict[int, int] = {}
-    if order.status in HOLDING:
-        shipped = _per_product(stock, "shipped")
-        target = {p: max(0, q - shipped.get(p, 0)) for p, q in quantities_by_product(order).items()}
-    wid = order_warehouse_id(order) if (target or order.warehouse_id) else None
+
+def _reservation_changes(stock: dict[tuple[int, int], OrderStock], target: dict[int, int],
+                         wid: int | None) -> dict[int, dict[int, Change]]:
+    """Per warehouse and product, the change of reserved that brings the order to ``target`` in
+    ``wid``: everything held in other warehouses is released, ``wid`` moves by the difference."""
     per_wh: dict[int, dict[int, Change]] = defaultdict(dict)
     for (p, w), s in stock.items():
         if w != wid and s.reserved:
@@ -83,19 +95,41 @@ def sync_order_reservation(order: Order, products=None) -> None:
             delta = target.get(p, 0) - held.get(p, 0)
             if delta:
                 per_wh[wid][p] = Change(reserved=delta)
+    return per_wh
+
+
+def _only_products(per_wh: dict[int, dict[int, Change]], products) -> dict[int, dict[int, Change]]:
+    """Keep the changes of ``products`` (all when None), dropping warehouses left with none."""
     if products is not None:
         wanted = set(products)
         per_wh = {w: {p: c for p, c in ch.items() if p in wanted} for w, ch in per_wh.items()}
-    per_wh = {w: ch for w, ch in per_wh.items() if ch}
-    if not per_wh:
-        return
+    return {w: ch for w, ch in per_wh.items() if ch}
+
+
+def _apply_reservation_changes(order: Order, per_wh: dict[int, dict[int, Change]], wid: int | None) -> None:
+    """Lock the levels, then write releases first (they cannot fail), reservations last."""
     lock_levels((p, w) for w, ch in per_wh.items() for p in ch)
-    # Releases first (they cannot fail), then reservations.
     for w in sorted(per_wh, key=lambda w: w == wid):
         ch = per_wh[w]
         types = {p: RESERVATION if c.reserved > 0 else RELEASE for p, c in ch.items()}
         apply_changes(w, ch, MoveSpec(types, order_id=order.id, reference=order.number),
                       shortage="available" if any(c.reserved > 0 for c in ch.values()) else "ledger", locked=True)
+
+
+def sync_order_reservation(order: Order, products=None) -> None:
+    """Make the order's reservation match what it still needs, in its warehouse.
+
+    While the order is confirmed (or partly shipped) it holds, per product, what it ordered
+    minus what has shipped; in any other state it holds nothing. Reservations held in another
+    warehouse (after a change of warehouse) are released. ``products`` limits the work to
+    some products (an edit). Shortages refuse the whole operation.
+    """
+    stock = order_stock(order.id)
+    target = _still_needed(order, stock)
+    wid = order_warehouse_id(order) if (target or order.warehouse_id) else None
+    per_wh = _only_products(_reservation_changes(stock, target, wid), products)
+    if per_wh:
+        _apply_reservation_changes(order, per_wh, wid)
 
 
 def on_status_changed(order: Order, old_status: str, new_status: str) -> None:

@@ -27,6 +27,7 @@ HOLDS_STOCK = {states.CONFIRMED, states.PARTIALLY_SHIPPED, states.SHIPPED, state
 
 
 def _pending_targets(ctx) -> list[tuple[int, str]]:
+    """The draft orders of the orders demo with the state each should reach, ``[(order_id, target)]``."""
     if "order_targets_pending" in ctx.data:
         return list(ctx.data["order_targets_pending"])
     targets = ctx.data.get("order_targets") or []

@@ -19,10 +19,12 @@ FINISHED = frozenset({order_states.SHIPPED, order_states.DELIVERED, order_states
 
 
 def _clean(text, limit: int) -> str:
+    """Text stripped and cut to ``limit`` characters (None is empty)."""
     return (text or "").strip()[:limit]
 
 
 def _dialect() -> str:
+    """The database dialect of the session (``postgresql`` or ``sqlite``)."""
     return db.session.get_bind().dialect.name
 
 
@@ -43,6 +45,7 @@ def _ensure_levels(warehouse_id: int, product_ids) -> None:
 
 
 def _check_quantities(quantities: dict) -> dict[int, int]:
+    """``{product_id: quantity}`` as ints, zeros dropped; a negative quantity is refused."""
     clean = {}
     for p, q in (quantities or {}).items():
         q = int(q)

@@ -72,6 +72,7 @@ def lines_by_product_id(rows) -> dict[int, int]:
 
 
 def _new_document(kind: str, prefix: str, warehouse_id: int, token: str | None, **fields) -> Document:
+    """A numbered document (``GR-2026-000001``); refused when its form token was already used."""
     if token:
         existing = db.session.scalar(select(Document).where(Document.form_token == token[:64]))
         if existing is not None:
@@ -90,6 +91,7 @@ def _new_document(kind: str, prefix: str, warehouse_id: int, token: str | None, 
 
 
 def new_form_token() -> str:
+    """A fresh token for a document form, so that sending it twice records it once."""
     return secrets.token_urlsafe(24)
 
 

@@ -200,6 +200,8 @@ def _shortage(warehouse_id: int, changes: dict[int, Change], kind: str) -> Domai
 
 @dataclass
 class Difference:
+    """One disagreement found by :func:`check_ledger`."""
+
     product_id: int
     warehouse_id: int
     what: str

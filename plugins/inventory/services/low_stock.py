@@ -63,11 +63,13 @@ def sync_low_flags(pairs) -> None:
 
 
 def low_stock_recipients() -> list[str]:
+    """The addresses low-stock mails go to (the site setting, split on commas or semicolons)."""
     raw = settings.get(EMAIL_SETTING) or ""
     return [a.strip() for a in str(raw).replace(";", ",").split(",") if a.strip()]
 
 
 def _mail_low_stock(alerts: list[dict]) -> None:
+    """One mail, in the company language, naming every product that just fell below its threshold."""
     recipients = low_stock_recipients()
     if not recipients:
         return
@@ -113,4 +115,5 @@ def set_rule(product: Product, low_threshold, reorder_quantity) -> StockRule:
 
 
 def open_alert_count() -> int:
+    """How many low-stock alerts are not resolved yet."""
     return db.session.scalar(select(func.count()).select_from(LowStockAlert).where(LowStockAlert.resolved_at.is_(None)))

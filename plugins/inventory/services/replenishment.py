@@ -23,6 +23,7 @@ from .warehousing import get_warehouse
 
 
 def parse_date(raw, field_name: str = "expected_date") -> date | None:
+    """A ``YYYY-MM-DD`` date as typed; blank is None, anything else a DomainError on ``field_name``."""
     text = str(raw or "").strip()
     if not text:
         return None
@@ -80,11 +81,13 @@ def receive_expected(er: ExpectedReceipt, quantity=None) -> Document:
 
 
 def cancel_expected(er: ExpectedReceipt) -> None:
+    """The expected goods will not come: close the expected receipt as cancelled."""
     _close_expected(er, "cancelled")
     audit.record("expected_receipt", er.id, "cancelled", before={"status": "open"}, after={"status": "cancelled"})
 
 
 def incoming_subquery():
+    """Open expected receipts summed per (product, warehouse), as ``incoming``."""
     return (select(ExpectedReceipt.product_id, ExpectedReceipt.warehouse_id,
                    func.sum(ExpectedReceipt.quantity).label("incoming"))
             .where(ExpectedReceipt.status == "open")
@@ -106,6 +109,8 @@ def replenishment_query(warehouse_id: int):
 
 @dataclass
 class Suggestion:
+    """How much to order (:func:`suggest`) and the sentence that explains it."""
+
     quantity: int
     reason: str
 

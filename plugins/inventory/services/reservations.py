@@ -38,6 +38,8 @@ from .warehousing import (
 
 @dataclass
 class OrderStock:
+    """What the ledger says about one order for one product in one warehouse."""
+
     reserved: int = 0
     shipped: int = 0
     returned: int = 0
@@ -54,6 +56,7 @@ def order_stock(order_id: int) -> dict[tuple[int, int], OrderStock]:
 
 
 def _per_product(stock: dict[tuple[int, int], OrderStock], attr: str) -> dict[int, int]:
+    """Sum one attribute of :class:`OrderStock` over the warehouses, per product."""
     totals: dict[int, int] = defaultdict(int)
     for (p, _w), s in stock.items():
         totals[p] += getattr(s, attr)

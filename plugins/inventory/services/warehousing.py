@@ -39,6 +39,7 @@ def default_warehouse() -> Warehouse:
 
 
 def warehouses(active_only: bool = True) -> list[Warehouse]:
+    """The warehouses, the default one first, then by name."""
     stmt = select(Warehouse).order_by(Warehouse.is_default.desc(), Warehouse.name)
     if active_only:
         stmt = stmt.where(Warehouse.active.is_(True))
@@ -46,6 +47,7 @@ def warehouses(active_only: bool = True) -> list[Warehouse]:
 
 
 def get_warehouse(warehouse_id, active: bool = True, field_name: str = "warehouse_id") -> Warehouse:
+    """The warehouse with this id (as typed); NotFound on ``field_name`` when unknown or inactive."""
     wh = db.session.get(Warehouse, int(warehouse_id)) if str(warehouse_id or "").strip().isdigit() else None
     if wh is None or (active and not wh.active):
         raise NotFound(_("Choose a warehouse."), field=field_name)
@@ -78,6 +80,7 @@ def save_warehouse(wh: Warehouse | None, code: str, name: str, address: str = ""
 
 
 def set_default_warehouse(wh: Warehouse) -> None:
+    """Make ``wh`` the default warehouse (an inactive one cannot be)."""
     if not wh.active:
         raise Conflict(_("An inactive warehouse cannot be the default."))
     db.session.execute(update(Warehouse).where(Warehouse.id != wh.id).values(is_default=False))

@@ -9,13 +9,13 @@ The rules live in one module per part; this package re-exports their public name
 ``from plugins.inventory import services; services.receive_goods(...)`` and
 ``from plugins.inventory.services import check_ledger`` work as they always did:
 
+- :mod:`._common`       small helpers the modules share (not public)
 - :mod:`.warehousing`   warehouses: the default one, create/change, switch off and on
-- :mod:`.ledger`        the engine (levels and moves), the shortage refusal, the ledger check
 - :mod:`.low_stock`     thresholds, low-stock flags, their alerts and mails
+- :mod:`.ledger`        the engine (levels and moves), the shortage refusal, the ledger check
 - :mod:`.reservations`  stock for orders: reserve/release, ship, return, change of warehouse
 - :mod:`.documents`     receipts, stocktakes, transfers and the parsing of their lines
 - :mod:`.replenishment` expected receipts (incoming) and order suggestions
-- :mod:`._common`       small helpers the modules share (not public)
 
 Modules import only from the ones above them in this list (no cycles).
 """

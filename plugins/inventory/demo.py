@@ -27,6 +27,7 @@ HOLDS_STOCK = {states.CONFIRMED, states.PARTIALLY_SHIPPED, states.SHIPPED, state
 
 
 def _pending_targets(ctx) -> list[tuple[int, str]]:
+    """The draft orders of the orders demo with the state each should reach, ``[(order_id, target)]``."""
     if "order_targets_pending" in ctx.data:
         return list(ctx.data["order_targets_pending"])
     targets = ctx.data.get("order_targets") or []
@@ -45,23 +46,49 @@ def _demand(targets) -> dict[int, int]:
 
 
 def load(ctx) -> None:
+    """Stock the demo catalogue, then advance the orders the orders demo left as drafts."""
     rng = ctx.rng
-    main = services.default_warehouse()
-    main.code, main.name, main.address = "SH", "上海主仓", "上海市闵行区莘庄工业区春东路 88 号"
-    north = services.save_warehouse(None, "BJ", "北京仓", "北京市大兴区亦庄经济开发区科创十三街 6 号")
-    db.session.flush()
-
+    main, north = _warehouses()
     products = [p for p in (ctx.data.get("products") or db.session.scalars(select(Product).order_by(Product.id)))
                 if p.active]
     if not products:
         ctx.log("  no products to stock")
         return
     targets = _pending_targets(ctx)
-    need = _demand(targets)
+    out_of_stock, low, quantities = _stock_plan(products, _demand(targets), rng)
+    # thresholds first, so that crossings during the demo raise real alerts
+    _set_rules(products, out_of_stock, low, rng)
+    regular = [p for p in products if p not in out_of_stock and p not in low]
+    _receive_stock(main, north, quantities, regular[:6], rng)
+    db.session.flush()
+    advanced, refused = _advance_orders(ctx, targets, rng)
+    # a stocktake with a small difference, and goods on their way for the low products
+    _count_some(main, regular[6:8], rng)
+    for product in low + out_of_stock[:1]:
+        services.expect_receipt(product, main.id, rng.choice([30, 50]), rng.choice(SUPPLIERS),
+                                note=f"采购单 PO-{rng.randint(1, 9999):04d}")
+    ctx.data["warehouses"] = [main, north]
+    ctx.log(f"  2 warehouses, {len(products)} products stocked; {advanced} orders advanced, {refused} refused")
+
+
+def _warehouses():
+    """The Shanghai main warehouse (the default one, renamed) and a Beijing one."""
+    main = services.default_warehouse()
+    main.code, main.name, main.address = "SH", "上海主仓", "上海市闵行区莘庄工业区春东路 88 号"
+    north = services.save_warehouse(None, "BJ", "北京仓", "北京市大兴区亦庄经济开发区科创十三街 6 号")
+    db.session.flush()
+    return main, north
+
+
+def _stock_plan(products, need: dict[int, int], rng):
+    """Pick two products to run out and three to run low; what each one receives.
+
+    Out of stock: exactly what the orders take, nothing left available. Low: a little more than
+    the orders take, below the threshold afterwards. Returns ``(out_of_stock, low, quantities)``.
+    """
     shuffled = products[:]
     rng.shuffle(shuffled)
-    out_of_stock = shuffled[:2]  # receive exactly what the orders take: nothing left available
-    low = shuffled[2:5]  # a little more than the orders take: below the threshold afterwards
+    out_of_stock, low = shuffled[:2], shuffled[2:5]
     quantities = {}
     for product in products:
         base = need.get(product.id, 0)
@@ -71,28 +98,39 @@ def load(ctx) -> None:
             quantities[product.id] = base + rng.randint(1, 3)
         else:
             quantities[product.id] = base + rng.randint(25, 90)
-    # thresholds first, so that crossings during the demo raise real alerts
+    return out_of_stock, low, quantities
+
+
+def _set_rules(products, out_of_stock, low, rng) -> None:
+    """Thresholds for the short products, and for most of the others."""
     for product in products:
         if product in out_of_stock or product in low:
             services.set_rule(product, rng.choice([8, 10, 12]), rng.choice([30, 50]))
         elif rng.random() < 0.7:
             services.set_rule(product, rng.choice([3, 5, 8]), rng.choice([20, 30, 40]))
-    # receipts into the main warehouse, split over a few suppliers' deliveries
+
+
+def _receive_stock(main, north, quantities: dict[int, int], movable, rng) -> None:
+    """Receipts into the main warehouse, split over a few suppliers' deliveries; the Beijing
+    warehouse gets part of the stock of some products by transfer, and a delivery of its own."""
     batches: dict[int, dict[int, int]] = defaultdict(dict)
     for product_id, qty in quantities.items():
         if qty:
             batches[rng.randrange(len(SUPPLIERS))][product_id] = qty
     for index, batch in sorted(batches.items()):
-        services.receive_goods(main.id, batch, supplier=SUPPLIERS[index], note="送货单 DN-%05d" % rng.randint(1, 99999))
-    # the Beijing warehouse gets part of the stock of some products by transfer, and a delivery of its own
-    movable = [p for p in products if p not in out_of_stock and p not in low][:6]
+        services.receive_goods(main.id, batch, supplier=SUPPLIERS[index], note=f"送货单 DN-{rng.randint(1, 99999):05d}")
     if movable:
         services.transfer(main.id, north.id, {p.id: rng.randint(3, 10) for p in movable[:4]}, note="北方客户备货")
         services.receive_goods(north.id, {p.id: rng.randint(10, 30) for p in movable[2:]}, supplier=SUPPLIERS[0])
-    db.session.flush()
 
+
+def _advance_orders(ctx, targets, rng) -> tuple[int, int]:
+    """Advance each pending order to its target; one that stock cannot serve stays where it is.
+
+    Orders to cancel go first: they reserve and release, leaving the stock to the others.
+    Returns ``(advanced, refused)``.
+    """
     advanced = refused = 0
-    # orders to cancel go first: they reserve and release, leaving the stock to the others
     for order_id, target in sorted(targets, key=lambda t: t[1] != states.CANCELLED):
         order = db.session.get(Order, order_id)
         try:
@@ -103,18 +141,15 @@ def load(ctx) -> None:
             db.session.refresh(order)
             refused += 1
             ctx.log(f"  order {order.number} stays {order.status}: {exc}")
+    return advanced, refused
 
-    # a stocktake with a small difference, and goods on their way for the low products
-    counted = [p for p in products if p not in out_of_stock and p not in low][6:8]
-    for product in counted:
+
+def _count_some(main, products, rng) -> None:
+    """A stocktake in the main warehouse that finds one or two units fewer (breakage)."""
+    for product in products:
         level = db.session.scalar(select(Level).where(Level.product_id == product.id, Level.warehouse_id == main.id))
         if level is not None and level.on_hand > level.reserved + 2:
             services.count_stock(main.id, product, level.on_hand - rng.randint(1, 2), "月度盘点：破损")
-    for product in low + out_of_stock[:1]:
-        services.expect_receipt(product, main.id, rng.choice([30, 50]), rng.choice(SUPPLIERS),
-                                note="采购单 PO-%04d" % rng.randint(1, 9999))
-    ctx.data["warehouses"] = [main, north]
-    ctx.log(f"  2 warehouses, {len(products)} products stocked; {advanced} orders advanced, {refused} refused")
 
 
 def _advance(order: Order, target: str, rng) -> None:

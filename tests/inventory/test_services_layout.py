@@ -1,0 +1,35 @@
+"""The services package keeps its promises: old import paths work, modules stay small and
+import only from the modules listed above them in ``services/__init__.py`` (no cycles)."""
+
+import ast
+from pathlib import Path
+
+from plugins.inventory import services
+
+PACKAGE = Path(services.__file__).parent
+# The order of services/__init__.py: a module may import only from those before it.
+ORDER = ["_common", "warehousing", "low_stock", "ledger", "reservations", "documents", "replenishment"]
+
+
+def test_every_public_name_is_importable_from_the_package():
+    used_elsewhere = ["InsufficientStock", "cancel_expected", "change_order_warehouse", "check_ledger",
+                      "count_stock", "default_warehouse", "expect_receipt", "find_default_warehouse",
+                      "get_warehouse", "lines_by_product_id", "move_links", "new_form_token", "on_order_changed",
+                      "on_status_changed", "open_alert_count", "order_panel", "parse_date", "parse_lines",
+                      "receive_expected", "receive_goods", "replenishment_query", "return_goods", "save_warehouse",
+                      "set_default_warehouse", "set_rule", "set_warehouse_active", "ship_goods", "suggest",
+                      "sync_low_flags", "transfer", "warehouses"]
+    assert [n for n in used_elsewhere if n not in services.__all__] == []
+    assert callable(services.warehouses)  # the function, not a module of that name
+    for name in services.__all__:
+        assert getattr(services, name) is not None
+
+
+def test_modules_are_small_and_import_only_from_the_modules_before_them():
+    assert sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__") == sorted(ORDER)
+    for position, name in enumerate(ORDER):
+        source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
+        assert len(source.splitlines()) < 600, name
+        imported = {node.module for node in ast.walk(ast.parse(source))
+                    if isinstance(node, ast.ImportFrom) and node.level == 1}
+        assert imported <= set(ORDER[:position]), f"{name} imports {imported - set(ORDER[:position])}"

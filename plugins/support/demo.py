@@ -161,50 +161,58 @@ def _tickets(ctx, rng, now, orders, agents):
     for index, target in enumerate(plan):
         age_hours = rng.uniform(2, 24 * 60) if target in ("resolved", "closed") else rng.uniform(1, 24 * 6)
         opened = now - timedelta(hours=age_hours)
-        category = rng.choice(states.CATEGORIES)
-        order = rng.choice(candidates) if candidates and rng.random() < 0.75 else None
-        customer = None if order is not None or not customers else rng.choice(customers)
-        agent = rng.choice(agents)
-        data = services.TicketInput(
-            subject=rng.choice(SUBJECTS[category]), body=rng.choice(SUBJECTS[category]) + "\n" + rng.choice(CUSTOMER_LINES),
-            category=category, priority=rng.choice(["low", "normal", "normal", "normal", "high", "urgent"]),
-            channel=rng.choice(["web", "web", "phone", "email", "chat", "walk_in"]),
-            order_id=order.id if order is not None else None,
-            customer_id=customer.id if customer is not None else None,
-            contact_email="" if order is not None or customer is not None else f"guest{index}@example.com",
-            contact_name="" if order is not None or customer is not None else f"访客 {index}")
+        data, agent = _ticket_input(rng, index, candidates, customers, agents)
         with _as(None), _at(opened):
             ticket = services.open_ticket(data, now=opened)
-        if target == "open" and index % 3 == 0:
-            made.append(ticket)  # untouched, unassigned: some of these are overdue
-            continue
-        step = opened + timedelta(minutes=rng.uniform(10, 600))
-        with _as(agent), _at(min(step, now)):
-            services.assign(ticket, ticket.team_id, agent.id)
-            services.add_message(ticket, "note", "已核对订单信息。" if rng.random() < 0.5 else "Checked the order.",
-                                 now=min(step, now))
-            services.add_message(ticket, "reply", rng.choice(REPLIES), now=min(step, now))
-        if target == "open":
-            made.append(ticket)
-            continue
-        step += timedelta(hours=rng.uniform(1, 20))
-        if target == "pending":
-            with _as(agent), _at(min(step, now)):
-                services.change_status(ticket, states.PENDING, now=min(step, now))
-            made.append(ticket)
-            continue
-        with _as(agent), _at(min(step, now)):
-            services.change_status(ticket, states.RESOLVED, now=min(step, now))
-        if target in ("closed", "reopened"):
-            step += timedelta(hours=rng.uniform(24, 72))
-            with _as(agent), _at(min(step, now)):
-                services.change_status(ticket, states.CLOSED, now=min(step, now))
-        if target == "reopened":
-            step += timedelta(hours=rng.uniform(1, 24))
-            with _as(agent), _at(min(step, now)):
-                services.change_status(ticket, states.OPEN, note="客户再次来电", now=min(step, now))
+        if not (target == "open" and index % 3 == 0):  # else untouched, unassigned: some are overdue
+            _work_on(ticket, target, rng, agent, opened, now)
         made.append(ticket)
     return made
+
+
+def _ticket_input(rng, index, candidates, customers, agents):
+    """A random request (about an order, a known customer or from a guest) and the agent for it."""
+    category = rng.choice(states.CATEGORIES)
+    order = rng.choice(candidates) if candidates and rng.random() < 0.75 else None
+    customer = None if order is not None or not customers else rng.choice(customers)
+    agent = rng.choice(agents)
+    guest = order is None and customer is None
+    data = services.TicketInput(
+        subject=rng.choice(SUBJECTS[category]), body=rng.choice(SUBJECTS[category]) + "\n" + rng.choice(CUSTOMER_LINES),
+        category=category, priority=rng.choice(["low", "normal", "normal", "normal", "high", "urgent"]),
+        channel=rng.choice(["web", "web", "phone", "email", "chat", "walk_in"]),
+        order_id=order.id if order is not None else None,
+        customer_id=customer.id if customer is not None else None,
+        contact_email=f"guest{index}@example.com" if guest else "",
+        contact_name=f"访客 {index}" if guest else "")
+    return data, agent
+
+
+def _work_on(ticket, target: str, rng, agent, opened, now) -> None:
+    """The agent's answers and status changes that bring a ticket to ``target``."""
+    step = opened + timedelta(minutes=rng.uniform(10, 600))
+    with _as(agent), _at(min(step, now)):
+        services.assign(ticket, ticket.team_id, agent.id)
+        services.add_message(ticket, "note", "已核对订单信息。" if rng.random() < 0.5 else "Checked the order.",
+                             now=min(step, now))
+        services.add_message(ticket, "reply", rng.choice(REPLIES), now=min(step, now))
+    if target == "open":
+        return
+    step += timedelta(hours=rng.uniform(1, 20))
+    if target == "pending":
+        with _as(agent), _at(min(step, now)):
+            services.change_status(ticket, states.PENDING, now=min(step, now))
+        return
+    with _as(agent), _at(min(step, now)):
+        services.change_status(ticket, states.RESOLVED, now=min(step, now))
+    if target in ("closed", "reopened"):
+        step += timedelta(hours=rng.uniform(24, 72))
+        with _as(agent), _at(min(step, now)):
+            services.change_status(ticket, states.CLOSED, now=min(step, now))
+    if target == "reopened":
+        step += timedelta(hours=rng.uniform(1, 24))
+        with _as(agent), _at(min(step, now)):
+            services.change_status(ticket, states.OPEN, note="客户再次来电", now=min(step, now))
 
 
 def _surveys(rng, now) -> int:

@@ -165,13 +165,13 @@ def _tickets(ctx, rng, now, orders, agents):
         with _as(None), _at(opened):
             ticket = services.open_ticket(data, now=opened)
         if not (target == "open" and index % 3 == 0):  # else untouched, unassigned: some are overdue
-            _work_on(ticket, target, agent, opened, now, rng)
+            _work_on(ticket, target, rng, agent, opened, now)
         made.append(ticket)
     return made
 
 
 def _ticket_input(rng, index, candidates, customers, agents):
-    """A customer's question (about an order, as a known customer or as a guest) and its agent."""
+    """A random request (about an order, a known customer or from a guest) and the agent for it."""
     category = rng.choice(states.CATEGORIES)
     order = rng.choice(candidates) if candidates and rng.random() < 0.75 else None
     customer = None if order is not None or not customers else rng.choice(customers)
@@ -188,8 +188,8 @@ def _ticket_input(rng, index, candidates, customers, agents):
     return data, agent
 
 
-def _work_on(ticket, target, agent, opened, now, rng) -> None:
-    """The agent answers the ticket, then takes it to ``target`` (pending, resolved, closed, reopened)."""
+def _work_on(ticket, target: str, rng, agent, opened, now) -> None:
+    """The agent's answers and status changes that bring a ticket to ``target``."""
     step = opened + timedelta(minutes=rng.uniform(10, 600))
     with _as(agent), _at(min(step, now)):
         services.assign(ticket, ticket.team_id, agent.id)
@@ -199,21 +199,20 @@ def _work_on(ticket, target, agent, opened, now, rng) -> None:
     if target == "open":
         return
     step += timedelta(hours=rng.uniform(1, 20))
-    _set_status(ticket, agent, states.PENDING if target == "pending" else states.RESOLVED, step, now)
+    if target == "pending":
+        with _as(agent), _at(min(step, now)):
+            services.change_status(ticket, states.PENDING, now=min(step, now))
+        return
+    with _as(agent), _at(min(step, now)):
+        services.change_status(ticket, states.RESOLVED, now=min(step, now))
     if target in ("closed", "reopened"):
         step += timedelta(hours=rng.uniform(24, 72))
-        _set_status(ticket, agent, states.CLOSED, step, now)
+        with _as(agent), _at(min(step, now)):
+            services.change_status(ticket, states.CLOSED, now=min(step, now))
     if target == "reopened":
         step += timedelta(hours=rng.uniform(1, 24))
-        _set_status(ticket, agent, states.OPEN, step, now, note="客户再次来电")
-
-
-def _set_status(ticket, agent, status, when, now, note=None) -> None:
-    with _as(agent), _at(min(when, now)):
-        if note:
-            services.change_status(ticket, status, note=note, now=min(when, now))
-        else:
-            services.change_status(ticket, status, now=min(when, now))
+        with _as(agent), _at(min(step, now)):
+            services.change_status(ticket, states.OPEN, note="客户再次来电", now=min(step, now))
 
 
 def _surveys(rng, now) -> int:

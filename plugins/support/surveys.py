@@ -86,7 +86,7 @@ def token(survey: Survey) -> str:
 
 
 def url(survey: Survey) -> str:
-    from .services import public_url
+    from .services.desk import public_url
 
     return public_url("support_public.survey", survey_id=survey.id, token=token(survey))
 
@@ -124,7 +124,7 @@ def answer(survey: Survey, score, comment: str, now: datetime | None = None) -> 
 
 
 def _follow_up(survey: Survey) -> None:
-    from .services import TicketInput, open_ticket
+    from .services.tickets import TicketInput, open_ticket
 
     ticket = survey.ticket
     order = survey.order

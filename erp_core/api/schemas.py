@@ -96,7 +96,21 @@ def _plain(messages):
     return [str(messages)]
 
 
-class ApiSchema(ma.Schema):
+class StorableText(ma.Schema):
+    """Mixin of every API request schema: text that cannot be stored (NUL, lone surrogates; see
+    :func:`erp_core.inputs.text_problem`) is refused beside its field, before any field reads it."""
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            errors = {key: [problem] for key, value in data.items()
+                      if (problem := find_text_problem([key, value]))}
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
+
+
+class ApiSchema(StorableText):
     """Request schema with messages in the user's language; unknown fields are refused."""
 
     error_messages = {"unknown": _l("Unknown field."), "type": _l("Invalid input type.")}
@@ -105,16 +119,6 @@ class ApiSchema(ma.Schema):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             _translate(field)
-
-    @ma.pre_load
-    def _refuse_unstorable_text(self, data, **kwargs):
-        """Text that cannot be stored (NUL, lone surrogates) is refused beside its field."""
-        if isinstance(data, Mapping):
-            errors = {key: [problem] for key, value in data.items()
-                      if (problem := find_text_problem([key, value]))}
-            if errors:
-                raise ma.ValidationError(errors)
-        return data
 
     def load(self, *args, **kwargs):
         try:

@@ -14,7 +14,7 @@ from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from erp_core.api.schemas import MAX_ID, WholeNumber
+from erp_core.api.schemas import MAX_ID, StorableText, WholeNumber
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -63,7 +63,7 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-class ApiSchema(ma.Schema):
+class ApiSchema(StorableText):
     """Base schema of the API: unknown fields are refused, errors are translated and flat."""
 
     class Meta:

@@ -97,6 +97,8 @@ class PaymentSchema(ma.Schema):
     refundable_minor = WholeNumber(required=True)
     credit_minor = WholeNumber(required=True, metadata={
         "description": "The part beyond what the order owed, kept as customer credit"})
+    needs_review = ma.fields.Boolean(required=True, metadata={
+        "description": "Paid by the provider after it was marked failed; finance reviews it"})
     paid_at = ma.fields.DateTime(allow_none=True, required=True)
     reference = ma.fields.String(required=True)
     note = ma.fields.String(required=True)

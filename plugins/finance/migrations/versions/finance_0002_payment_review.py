@@ -1,0 +1,25 @@
+"""payment review flag
+
+Revision ID: finance_0002
+Revises: finance_0001
+Create Date: 2026-12-07 12:40:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'finance_0002'
+down_revision = 'finance_0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('finance_payment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('needs_review', sa.Boolean(), server_default=sa.false(), nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('finance_payment', schema=None) as batch_op:
+        batch_op.drop_column('needs_review')

@@ -37,21 +37,26 @@ class WholeNumber(ma.fields.Integer):
     """
 
     _DIGITS = re.compile(r"-?[0-9]{1,30}")
+    default_error_messages = {"invalid": _l("Not a valid whole number.")}
+
+    def _refuse(self) -> ma.ValidationError:
+        # The message as plain text in the request's language, whichever schema base translates.
+        return ma.ValidationError(str(self.error_messages["invalid"]))
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
-            raise self.make_error("invalid")
+            raise self._refuse()
         if isinstance(value, str):
             # A JSON body is a dict; the query string (and form data) a multi-dict of text.
             if isinstance(data, dict) or not self._DIGITS.fullmatch(value):
-                raise self.make_error("invalid")
+                raise self._refuse()
             return int(value)
         if isinstance(value, float):
             if not value.is_integer():
-                raise self.make_error("invalid")
+                raise self._refuse()
             return int(value)
         if not isinstance(value, int):
-            raise self.make_error("invalid")
+            raise self._refuse()
         return value
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import LinksSchema, paginate
-from erp_core.api.schemas import MAX_ID, WholeNumber
+from erp_core.api.schemas import MAX_ID, StorableText, WholeNumber
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import has_permission, requires
@@ -98,7 +98,7 @@ class Length(ma.validate.Length):
         return _("At least %(min)d characters or items.", min=self.min)
 
 
-class In(ma.Schema):
+class In(StorableText):
     """A request schema whose field messages come in the user's language; unknown fields refused."""
 
     class Meta:

@@ -139,6 +139,7 @@ class PaymentFilterSchema(PageArgs):
     method = code_field(40)
     status = choice_field(states.PAYMENT_STATUSES)
     currency = code_field(3)
+    needs_review = ma.fields.Boolean(metadata={"description": "true: only payments flagged for review"})
     start = ma.fields.Date(metadata={"description": "Recorded on or after this day (company time zone)"})
     end = ma.fields.Date(metadata={"description": "Recorded on or before this day (company time zone)"})
     sort = choice_field(["id", "-id", "paid_at", "-paid_at", "amount", "-amount"], load_default="-id")
@@ -232,6 +233,8 @@ class Payments(MethodView):
             stmt = stmt.where(Payment.status == args["status"])
         if args.get("currency"):
             stmt = stmt.where(Payment.currency == args["currency"].upper())
+        if args.get("needs_review") is not None:
+            stmt = stmt.where(Payment.needs_review.is_(args["needs_review"]))
         stmt = _day_range(stmt, Payment.created_at, args)
         stmt, _key, _desc = apply_sort(stmt, {"id": Payment.id, "paid_at": Payment.paid_at,
                                               "amount": Payment.amount_minor}, "-id")

@@ -7,6 +7,7 @@ import pytest
 
 from erp_core.extensions import db
 from erp_core.models import AuditLog
+from erp_core.testing import api_token, bearer
 from plugins.finance import services, states
 from plugins.finance.models import Payment
 from tests.finance.conftest import make_order
@@ -195,6 +196,9 @@ def test_a_paid_callback_after_staff_marked_the_payment_failed_is_recorded_and_f
     listed = viewer.get("/finance/payments?review=1").get_data(as_text=True)
     assert request.merchant_ref in listed and "payment-needs-review" in listed
     assert viewer.post(f"/finance/payments/{payment_id}/review", data={"review-note": "ok"}).status_code == 403
+    headers = bearer(api_token(fin_app, perms=["finance.view"]))
+    listed = fin_app.test_client().get("/api/v1/finance/payments?needs_review=true", headers=headers).json
+    assert [(p["number"], p["needs_review"]) for p in listed["items"]] == [(request.merchant_ref, True)]
 
     reviewer = _client(fin_app, "finance.view", "finance.payments.review")
     assert "Mark as reviewed" in reviewer.get(f"/finance/payments/{payment_id}").get_data(as_text=True)
@@ -206,6 +210,8 @@ def test_a_paid_callback_after_staff_marked_the_payment_failed_is_recorded_and_f
         entry = db.session.query(AuditLog).filter_by(object_type="payment", action="review_cleared").one()
         assert entry.note == "refunded by phone"
     assert request.merchant_ref not in viewer.get("/finance/payments?review=1").get_data(as_text=True)
+    headers = bearer(api_token(fin_app, perms=["finance.view"]))
+    assert fin_app.test_client().get("/api/v1/finance/payments?needs_review=true", headers=headers).json["items"] == []
     again = reviewer.post(f"/finance/payments/{payment_id}/review", data={"review-note": "again"})
     assert again.status_code == 422 and "does not need a review" in again.get_data(as_text=True)
 

@@ -82,7 +82,7 @@ def test_a_nul_in_a_csv_cell_is_refused_with_a_message(make_app):
 
     app = make_app()
     client = client_with(app, perms=["orders.import", "orders.view", "orders.products.view"])
-    data = {"file": (io.BytesIO("sku,name,price\nA,B\x00C,1\n".encode()), "data.csv")}
+    data = {"file": (io.BytesIO(b"sku,name,price\nA,B\x00C,1\n"), "data.csv")}
     response = client.post("/orders/products/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 422 and "NUL" in response.get_data(as_text=True)
     with app.app_context():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from typing import ClassVar
 
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
@@ -37,7 +38,7 @@ class WholeNumber(ma.fields.Integer):
     """
 
     _DIGITS = re.compile(r"-?[0-9]{1,30}")
-    default_error_messages = {"invalid": _l("Not a valid whole number.")}
+    default_error_messages: ClassVar[dict] = {"invalid": _l("Not a valid whole number.")}
 
     def _refuse(self) -> ma.ValidationError:
         # The message as plain text in the request's language, whichever schema base translates.

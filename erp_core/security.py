@@ -61,28 +61,15 @@ def is_static_endpoint(endpoint: str) -> bool:
 
 
 def refuse_nul_characters():
-    """``before_request``: a NUL character in a query, form field or JSON body is refused (400).
+    """``before_request``: text that cannot be stored (NUL, lone surrogates) in the path, query,
+    form or JSON body, and JSON nested too deep, are refused (400); see :mod:`erp_core.inputs`.
 
-    No legitimate input contains one, PostgreSQL cannot store one in text, and letting it reach
-    a service would turn a typing accident (or a fuzzer) into a server error.
+    No legitimate input contains them, PostgreSQL cannot store a NUL in text, and letting them
+    reach a service would turn a typing accident (or a fuzzer) into a server error.
     """
-    if any("\x00" in value for value in request.args.values()):
-        abort(400, _nul_message())
-    if request.mimetype == "application/json":
-        raw = request.get_data(cache=True)
-        if b"\x00" in raw or b"\\u0000" in raw:
-            abort(400, _nul_message())
-    elif request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-            "application/x-www-form-urlencoded", "multipart/form-data"):
-        if any("\x00" in value for value in request.form.values()):
-            abort(400, _nul_message())
-    return None
+    from .inputs import check_request
 
-
-def _nul_message() -> str:
-    from flask_babel import gettext as _
-
-    return _("The request contains a NUL character, which is not allowed.")
+    return check_request()
 
 
 def enforce_access():

@@ -5,6 +5,10 @@ matching active subscription, inside the event's transaction; the first attempt 
 after commit. Failed attempts are retried by the ``core.webhooks.retry`` schedule with growing
 delays (1 min, 5 min, 30 min, 2 h, 6 h), then given up. Every attempt's response code is kept.
 
+A subscription may not target the site's own network (loopback, private, link-local...
+addresses; see :mod:`erp_core.outbound`), checked when it is saved and again at each delivery,
+unless the site setting ``core.webhooks.allow_internal`` is on.
+
 Each request carries ``X-ERP-Event``, ``X-ERP-Delivery`` and ``X-ERP-Signature: t=<unix>,v1=<hex>``
 where ``v1`` is HMAC-SHA256 over ``"<t>." + body`` with the subscription's secret.
 """
@@ -32,6 +36,7 @@ from .db import UTCDateTime
 from .errors import DomainError
 from .extensions import db
 from .jobs import enqueue
+from .outbound import check_target, opener
 from .timeutil import utcnow
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
@@ -89,6 +94,7 @@ def _check(url: str, events: list[str]) -> tuple[str, list[str]]:
         raise DomainError(_("The URL must start with http:// or https://."), field="url")
     if len(url) > 500:
         raise DomainError(_("The URL is too long."), field="url")
+    check_target(url)  # not the site's own network (SSRF), unless allowed
     events = [e for e in events if e]
     known = known_events()
     unknown = [e for e in events if e not in known]
@@ -213,7 +219,7 @@ def deliver(delivery_id: int) -> None:
     delivery.attempts += 1
     code, text, error = None, None, None
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 (http/https checked)
+        with opener().open(request, timeout=TIMEOUT) as response:  # internal addresses refused (outbound)
             code, text = response.status, response.read(2000).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         code, text = exc.code, exc.read(2000).decode("utf-8", "replace")

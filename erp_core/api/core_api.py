@@ -8,12 +8,13 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..security import login_only
+from .schemas import WholeNumber
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1", description="The signed-in user")
 
 
 class MeSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     username = ma.fields.String(required=True)
     display_name = ma.fields.String(required=True)
     email = ma.fields.String(allow_none=True)

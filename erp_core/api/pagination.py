@@ -7,6 +7,7 @@ from flask import request, url_for
 from sqlalchemy import Select
 
 from ..extensions import db
+from .schemas import WholeNumber
 
 MAX_PER_PAGE = 200
 
@@ -17,8 +18,8 @@ class PageArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
-    per_page = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
+    page = WholeNumber(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
+    per_page = WholeNumber(load_default=25, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class LinksSchema(ma.Schema):
@@ -31,9 +32,9 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     """A schema ``{items, page, per_page, total, links}`` for lists of ``item_schema``."""
     return type(name, (ma.Schema,), {
         "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
-        "page": ma.fields.Integer(required=True),
-        "per_page": ma.fields.Integer(required=True),
-        "total": ma.fields.Integer(required=True),
+        "page": WholeNumber(required=True),
+        "per_page": WholeNumber(required=True),
+        "total": WholeNumber(required=True),
         "links": ma.fields.Nested(LinksSchema, required=True),
     })
 

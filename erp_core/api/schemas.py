@@ -5,7 +5,7 @@ schema translated messages for the common failures (missing, null, wrong type, t
 422 problem+json answers ``Accept-Language: zh-CN`` in Chinese beside each field::
 
     class PaymentIn(ApiSchema):
-        amount_minor = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+        amount_minor = WholeNumber(required=True, validate=ma.validate.Range(min=1))
 
 Validators take their message from :func:`range_error` and friends (lazy, formatted when the
 request is validated).
@@ -13,16 +13,53 @@ request is validated).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import date
+from typing import ClassVar
 
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
 from ..db import MAX_ID
 from ..errors import NotFound
+from ..inputs import find_text_problem
 
 # Day filters are brought inside these bounds before they become times.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
+
+class WholeNumber(ma.fields.Integer):
+    """A whole number, strictly: the one integer field of every API schema.
+
+    Refused, all with the same message ("Not a valid whole number."): a number with a fraction
+    (``1999.99``, never truncated), ``true``/``false``, and text (``"15"``, ``"1.5"``) in a JSON
+    body. ``2.0`` is the whole number 2. In a query string, where every value is text, digits
+    with an optional minus sign are read as the number they spell.
+    """
+
+    _DIGITS = re.compile(r"-?[0-9]{1,30}")
+    default_error_messages: ClassVar[dict] = {"invalid": _l("Not a valid whole number.")}
+
+    def _refuse(self) -> ma.ValidationError:
+        # The message as plain text in the request's language, whichever schema base translates.
+        return ma.ValidationError(str(self.error_messages["invalid"]))
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self._refuse()
+        if isinstance(value, str):
+            # A JSON body is a dict; the query string (and form data) a multi-dict of text.
+            if isinstance(data, dict) or not self._DIGITS.fullmatch(value):
+                raise self._refuse()
+            return int(value)
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise self._refuse()
+            return int(value)
+        if not isinstance(value, int):
+            raise self._refuse()
+        return value
+
 
 _INVALID = {
     ma.fields.Integer: _l("Not a valid whole number."),
@@ -65,7 +102,21 @@ def _plain(messages):
     return [str(messages)]
 
 
-class ApiSchema(ma.Schema):
+class StorableText(ma.Schema):
+    """Mixin of every API request schema: text that cannot be stored (NUL, lone surrogates; see
+    :func:`erp_core.inputs.text_problem`) is refused beside its field, before any field reads it."""
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            errors = {key: [problem] for key, value in data.items()
+                      if (problem := find_text_problem([key, value]))}
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
+
+
+class ApiSchema(StorableText):
     """Request schema with messages in the user's language; unknown fields are refused."""
 
     error_messages = {"unknown": _l("Unknown field."), "type": _l("Invalid input type.")}
@@ -112,9 +163,9 @@ def choice_error():
     return _l("Must be one of: {choices}.")
 
 
-def id_field(**kw) -> ma.fields.Integer:
+def id_field(**kw) -> WholeNumber:
     """A database id in a request (1 to :data:`MAX_ID`)."""
-    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID, error=range_error(1, MAX_ID)), **kw)
+    return WholeNumber(validate=ma.validate.Range(min=1, max=MAX_ID, error=range_error(1, MAX_ID)), **kw)
 
 
 def text_field(limit: int, **kw) -> ma.fields.String:

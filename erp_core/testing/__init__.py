@@ -102,6 +102,16 @@ def api_token(app, perms=(), roles=()) -> str:
     return clear
 
 
+def allow_internal_webhooks(app, allowed: bool = True) -> None:
+    """Let outgoing webhooks reach internal addresses (a test receiver on 127.0.0.1): the
+    ``core.webhooks.allow_internal`` site setting, off by default (SSRF)."""
+    from .. import settings
+
+    with app.test_request_context():
+        settings.set_many({"core.webhooks.allow_internal": allowed})
+        db.session.commit()
+
+
 def bearer(token: str, **extra) -> dict:
     """Request headers carrying ``token`` (and ``extra`` headers)."""
     return {"Authorization": f"Bearer {token}", **extra}

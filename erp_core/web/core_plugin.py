@@ -78,6 +78,10 @@ def erp_settings_fields():
                      required=True, validate=_check_currency),
         SettingField("company.locale", _l("Default language"), "choice", "", section,
                      choices=(("", _l("Automatic")), ("zh_CN", "简体中文"), ("en", "English"))),
+        SettingField("core.webhooks.allow_internal", _l("Webhooks may reach internal addresses"), "boolean", False,
+                     _l("Webhooks"), help=_l("Off: subscriptions to loopback, private and link-local addresses "
+                                             "(this server, its network) are refused. Turn on only for a trusted "
+                                             "receiver inside your own network.")),
     ]
 
 

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
@@ -66,7 +66,19 @@ def render_error(status: int, detail: str | None = None, code: str | None = None
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
-        return render_error(400, _("The form had expired or was sent from elsewhere. Reload the page and try again; nothing was changed."))
+        try:
+            return render_error(400, _("The form had expired or was sent from elsewhere. Reload the page and try again; nothing was changed."))
+        except DBAPIError:  # the page needs the database (the user, settings), which is down
+            _quiet_rollback()
+            return bare_error(400)
+
+    @app.errorhandler(DataError)
+    def _unstorable(exc):
+        # A value the database refuses (a NUL in text, a number out of range) that slipped past
+        # the checks of erp_core.inputs and the schemas: the user's input, not a server fault.
+        _quiet_rollback()
+        log.warning("the database refused a value on %s %s: %s", request.method, request.path, exc.orig or exc)
+        return render_error(400, _("A value cannot be stored: remove unusual characters or use a smaller number."))
 
     @app.errorhandler(DomainError)
     def _domain(exc):
@@ -136,12 +148,16 @@ def _user_id():
 
 def bare_error(status: int):
     """An error answer that needs neither the database nor the site's templates: used when the
-    database is down, or when rendering the normal error page failed."""
+    database is down (503; 400 for a form refused by its CSRF check), or when rendering the
+    normal error page failed (500)."""
     locale = browser_locale(["en", "zh_CN"]) or "en"  # the user's own choice is in the database
     with force_locale(locale):
         if status == 503:
             title = _("Temporarily unavailable")
             text = _("The database cannot be reached right now. Nothing was changed; please try again in a minute.")
+        elif status == 400:  # a form without its CSRF token while the database is down
+            title = _("Bad request")
+            text = _("The form had expired or was sent from elsewhere. Reload the page and try again; nothing was changed.")
         else:
             title, text = _messages()[500]
         reference = _("Error reference")
@@ -149,7 +165,7 @@ def bare_error(status: int):
     request_id = g.get("request_id") or ""
     if wants_json():
         response = jsonify({"type": "about:blank", "title": str(title), "status": status, "detail": str(text),
-                            "code": "database_unavailable" if status == 503 else "server_error"})
+                            "code": {503: "database_unavailable", 400: "bad_request"}.get(status, "server_error")})
         response.mimetype = "application/problem+json"
     else:
         page = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'

@@ -54,6 +54,8 @@ def erp_permissions():
                    ("customer_service", "finance", "support_agent")),
         Permission("finance.payments.record", _l("Record payments and start online payments"),
                    ("customer_service", "finance")),
+        Permission("finance.payments.review", _l("Clear the review flag of payments paid after they were marked failed"),
+                   ("finance",)),
         Permission("finance.refunds.manage", _l("Refund payments; approve and reject refund requests"), ("finance",)),
         Permission("finance.reports.view", _l("See and export financial reports"), ("finance",)),
     ]

@@ -85,6 +85,11 @@ class FailForm(FlaskForm):
     next = HiddenField()
 
 
+class ReviewForm(FlaskForm):
+    note = TextAreaField(_l("What was checked?"), validators=[InputRequired(_l("Say what was checked.")),
+                                                             Length(max=1000)], render_kw={"rows": 2})
+
+
 class ReportFilterForm(FlaskForm):
     """The filters of a report page (a GET form: values live in the URL)."""
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.db import UTCDateTime
@@ -46,6 +47,9 @@ class Payment(db.Model):
     reference: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     provider_ref: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Set when a provider's "paid" arrived after the payment was marked failed: the money was
+    # taken, so it is recorded, and finance checks it (finance.payments.review clears the flag).
+    needs_review: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))

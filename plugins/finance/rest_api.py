@@ -21,8 +21,8 @@ from sqlalchemy.orm import contains_eager
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import (FIRST_DAY, LAST_DAY, ApiSchema, choice_field, code_field, existing_id, id_field,
-                                  range_error, text_field)
+from erp_core.api.schemas import (FIRST_DAY, LAST_DAY, ApiSchema, WholeNumber, choice_field, code_field, existing_id,
+                                  id_field, range_error, text_field)
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR
@@ -41,7 +41,7 @@ bp = Blueprint("finance_api", __name__, url_prefix="/api/v1/finance",
 
 
 def _amount_field(**kw):
-    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_MINOR - 1, error=range_error(1, MAX_MINOR - 1)),
+    return WholeNumber(validate=ma.validate.Range(min=1, max=MAX_MINOR - 1, error=range_error(1, MAX_MINOR - 1)),
                              metadata={"description": "Integer minor units of the currency (fen, cents)"}, **kw)
 
 
@@ -63,15 +63,15 @@ class PaymentMethodListSchema(ma.Schema):
 
 
 class RefundSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     number = ma.fields.Function(lambda r: services.refund_ref(r), required=True,
                                 metadata={"type": "string", "description": "REF-000123"})
-    payment_id = ma.fields.Integer(required=True)
-    order_id = ma.fields.Integer(required=True)
+    payment_id = WholeNumber(required=True)
+    order_id = WholeNumber(required=True)
     order_number = ma.fields.String(attribute="order.number", required=True)
     method = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(states.REFUND_STATUSES)})
-    amount_minor = ma.fields.Integer(required=True)
+    amount_minor = WholeNumber(required=True)
     currency = ma.fields.String(required=True)
     reason = ma.fields.String(required=True)
     source_type = ma.fields.String(required=True, metadata={"description": "manual, return, shipment..."})
@@ -84,19 +84,21 @@ class RefundSchema(ma.Schema):
 
 
 class PaymentSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     number = ma.fields.String(attribute="merchant_ref", required=True, metadata={"description": "PAY-000123"})
-    order_id = ma.fields.Integer(required=True)
+    order_id = WholeNumber(required=True)
     order_number = ma.fields.String(attribute="order.number", required=True)
     method = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(states.PAYMENT_STATUSES)})
-    amount_minor = ma.fields.Integer(required=True)
+    amount_minor = WholeNumber(required=True)
     currency = ma.fields.String(required=True)
-    refunded_minor = ma.fields.Integer(required=True, metadata={
+    refunded_minor = WholeNumber(required=True, metadata={
         "description": "Promised to refunds (requested or paid out)"})
-    refundable_minor = ma.fields.Integer(required=True)
-    credit_minor = ma.fields.Integer(required=True, metadata={
+    refundable_minor = WholeNumber(required=True)
+    credit_minor = WholeNumber(required=True, metadata={
         "description": "The part beyond what the order owed, kept as customer credit"})
+    needs_review = ma.fields.Boolean(required=True, metadata={
+        "description": "Paid by the provider after it was marked failed; finance reviews it"})
     paid_at = ma.fields.DateTime(allow_none=True, required=True)
     reference = ma.fields.String(required=True)
     note = ma.fields.String(required=True)
@@ -109,17 +111,17 @@ class PaymentDetailSchema(PaymentSchema):
 
 
 class BalanceSchema(ma.Schema):
-    order_id = ma.fields.Integer(required=True)
+    order_id = WholeNumber(required=True)
     order_number = ma.fields.String(required=True)
     currency = ma.fields.String(required=True)
-    total_minor = ma.fields.Integer(required=True)
-    paid_minor = ma.fields.Integer(required=True, metadata={"description": "Payments received"})
-    refunded_minor = ma.fields.Integer(required=True, metadata={"description": "Refunds paid out"})
-    pending_minor = ma.fields.Integer(required=True, metadata={"description": "Online payments not yet confirmed"})
-    refund_requested_minor = ma.fields.Integer(required=True, metadata={"description": "Refunds awaiting a decision"})
-    balance_minor = ma.fields.Integer(required=True, metadata={"description": "Paid minus refunded"})
-    due_minor = ma.fields.Integer(required=True, metadata={"description": "What the customer still owes"})
-    credit_minor = ma.fields.Integer(required=True, metadata={"description": "Held beyond the order total"})
+    total_minor = WholeNumber(required=True)
+    paid_minor = WholeNumber(required=True, metadata={"description": "Payments received"})
+    refunded_minor = WholeNumber(required=True, metadata={"description": "Refunds paid out"})
+    pending_minor = WholeNumber(required=True, metadata={"description": "Online payments not yet confirmed"})
+    refund_requested_minor = WholeNumber(required=True, metadata={"description": "Refunds awaiting a decision"})
+    balance_minor = WholeNumber(required=True, metadata={"description": "Paid minus refunded"})
+    due_minor = WholeNumber(required=True, metadata={"description": "What the customer still owes"})
+    credit_minor = WholeNumber(required=True, metadata={"description": "Held beyond the order total"})
     state = ma.fields.String(required=True, metadata={"enum": list(states.ORDER_STATES)})
     state_label = ma.fields.String(required=True)
 
@@ -137,6 +139,7 @@ class PaymentFilterSchema(PageArgs):
     method = code_field(40)
     status = choice_field(states.PAYMENT_STATUSES)
     currency = code_field(3)
+    needs_review = ma.fields.Boolean(metadata={"description": "true: only payments flagged for review"})
     start = ma.fields.Date(metadata={"description": "Recorded on or after this day (company time zone)"})
     end = ma.fields.Date(metadata={"description": "Recorded on or before this day (company time zone)"})
     sort = choice_field(["id", "-id", "paid_at", "-paid_at", "amount", "-amount"], load_default="-id")
@@ -230,6 +233,8 @@ class Payments(MethodView):
             stmt = stmt.where(Payment.status == args["status"])
         if args.get("currency"):
             stmt = stmt.where(Payment.currency == args["currency"].upper())
+        if args.get("needs_review") is not None:
+            stmt = stmt.where(Payment.needs_review.is_(args["needs_review"]))
         stmt = _day_range(stmt, Payment.created_at, args)
         stmt, _key, _desc = apply_sort(stmt, {"id": Payment.id, "paid_at": Payment.paid_at,
                                               "amount": Payment.amount_minor}, "-id")

@@ -384,8 +384,9 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     record it once.
 
     Raises :class:`CallbackRejected` (not authentic, malformed, or not matching the payment's
-    order, amount or currency); a duplicate delivery returns ``recorded=False`` and changes
-    nothing.
+    order, amount or currency), :class:`~plugins.finance.review.TransactionTaken` when another
+    payment already holds its transaction; a duplicate delivery returns ``recorded=False`` and
+    changes nothing. A "paid" for a payment marked failed is recorded and flagged for review.
     """
     try:
         adapter = get_adapter(method, must_be_enabled=False)
@@ -407,24 +408,25 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     provider_ref = clean_text(confirmed.provider_ref or data.provider_ref, 120)
     if not provider_ref:
         raise CallbackRejected(_("The callback names no transaction."))
-    if payment.status != states.PENDING:
+    from .review import check_transaction_free, claim
+
+    check_transaction_free(payment, provider_ref)
+    # A "paid" after the payment was given up (by staff, or by an earlier "failed" callback): the
+    # provider has the money, so it is recorded, and flagged for finance to review.
+    late = payment.status == states.FAILED and confirmed.status == states.PAID
+    if payment.status != states.PENDING and not late:
         return _repeated_callback(payment, provider_ref, confirmed.status)
+    before = payment.status
     now = utcnow()
     if confirmed.status == states.PAID:
         # Money taken by the provider cannot be refused: what exceeds the order's due (another
         # payment came in meanwhile) is kept as customer credit, and said so.
         _lock_order(order)
         credit = _credit_part(order, payment.amount_minor, True, exclude_payment_id=payment.id)
-        claimed = db.session.execute(
-            update(Payment).where(Payment.id == payment.id, Payment.status == states.PENDING)
-            .values(status=states.PAID, paid_at=now, updated_at=now, provider_ref=provider_ref,
-                    credit_minor=max(credit, payment.credit_minor))
-            .execution_options(synchronize_session=False)).rowcount
+        claimed = claim(payment, before, status=states.PAID, paid_at=now, updated_at=now, provider_ref=provider_ref,
+                        credit_minor=max(credit, payment.credit_minor), needs_review=late)
     elif confirmed.status == states.FAILED:
-        claimed = db.session.execute(
-            update(Payment).where(Payment.id == payment.id, Payment.status == states.PENDING)
-            .values(status=states.FAILED, updated_at=now, provider_ref=provider_ref)
-            .execution_options(synchronize_session=False)).rowcount
+        claimed = claim(payment, before, status=states.FAILED, updated_at=now, provider_ref=provider_ref)
     else:
         return CallbackOutcome(payment, False)
     db.session.refresh(payment)
@@ -433,11 +435,14 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     if payment.status == states.PAID:
         hooks().erp_payment_recorded(payment=payment)
         webhooks.emit("payment.recorded", payment)
-    audit.record("payment", payment.id, "callback", before={"status": states.PENDING},
+    note = _("Confirmed by %(method)s", method=adapter.label)
+    if late:
+        note = _("Paid at %(method)s after the payment was marked failed: needs review", method=adapter.label)
+    audit.record("payment", payment.id, "callback", before={"status": before},
                  after=_facts(status=payment.status, transaction=provider_ref,
                               credit=format_plain(payment.credit_minor, payment.currency) if payment.credit_minor
-                              else None),
-                 note=_("Confirmed by %(method)s", method=adapter.label))
+                              else None, needs_review=True if late else None),
+                 note=note)
     return CallbackOutcome(payment, True)
 
 

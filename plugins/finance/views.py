@@ -26,9 +26,9 @@ from erp_core.plugins import hooks
 from plugins.orders.models import Order
 from plugins.orders.services import get_order
 
-from . import exports, reports, services, states
+from . import exports, reports, review, services, states
 from .adapters import CallbackRejected
-from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, RefundForm, ReportFilterForm
+from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, RefundForm, ReportFilterForm, ReviewForm
 from .models import Payment, Refund
 
 bp = Blueprint("finance", __name__, url_prefix="/finance", template_folder="templates", static_folder="static")
@@ -177,6 +177,8 @@ def payments():
                               Payment.provider_ref.ilike(like)))
     if args.get("status") in states.PAYMENT_STATUSES:
         stmt = stmt.where(Payment.status == args["status"])
+    if args.get("review") == "1":
+        stmt = stmt.where(Payment.needs_review.is_(True))
     labels = services.method_labels()
     if args.get("method") in labels:
         stmt = stmt.where(Payment.method == args["method"])
@@ -207,10 +209,11 @@ def payment(payment_id: int):
     return _payment_page(payment, order, refund_form)
 
 
-def _payment_page(payment, order, refund_form, fail_form=None, status=200):
+def _payment_page(payment, order, refund_form, fail_form=None, status=200, review_form=None):
     refunds = list(payment.refunds)
     return render_template("finance/payment.html", payment=payment, order=order, refunds=refunds,
                            refund_form=refund_form, fail_form=fail_form or FailForm(prefix="fail", formdata=None),
+                           review_form=review_form or ReviewForm(prefix="review", formdata=None),
                            method_label=services.method_label(payment.method), states=states,
                            history=services.finance_timeline([payment], refunds)), status
 
@@ -229,6 +232,23 @@ def fail_payment(payment_id: int):
     payment = services.get_payment(payment_id)
     refund_form = RefundForm(prefix="refund", formdata=None)
     return _payment_page(payment, db.session.get(Order, payment.order_id), refund_form, form, 422)
+
+
+@bp.route("/payments/<int:payment_id>/review", methods=["POST"])
+@requires("finance.payments.review")
+def clear_review(payment_id: int):
+    """Finance checked a payment flagged for review (paid after it was marked failed)."""
+    payment = services.get_payment(payment_id)
+    form = ReviewForm(prefix="review")
+    if form.validate_on_submit():
+        done, _none = _attempt(form, lambda: review.clear_review(payment, form.note.data))
+        if done:
+            flash(_("Payment %(ref)s is reviewed.", ref=payment.merchant_ref), "success")
+            return redirect(url_for("finance.payment", payment_id=payment.id))
+    payment = services.get_payment(payment_id)
+    refund_form = RefundForm(prefix="refund", formdata=None)
+    return _payment_page(payment, db.session.get(Order, payment.order_id), refund_form, status=422,
+                         review_form=form)
 
 
 # ----------------------------------------------------------------------------- refunds
@@ -469,6 +489,13 @@ def callback(method: str):
     try:
         outcome = services.handle_callback(method, request.get_data(cache=False), request.headers)
         db.session.commit()
+    except review.TransactionTaken as exc:
+        db.session.rollback()
+        current_app.logger.warning("payment callback for %s refused: %s", method, exc)
+        response = jsonify({"type": "about:blank", "title": _("Conflict"), "status": 409, "detail": str(exc),
+                            "code": exc.code})
+        response.status_code, response.mimetype = 409, "application/problem+json"
+        return response
     except CallbackRejected as exc:
         db.session.rollback()
         current_app.logger.warning("payment callback for %s rejected: %s", method, exc)

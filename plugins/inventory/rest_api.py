@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
+from erp_core.api.schemas import WholeNumber
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import requires
@@ -37,7 +38,7 @@ bp = Blueprint("inventory_api", __name__, url_prefix="/api/v1",
 
 
 class WarehouseSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     address = ma.fields.String(required=True)
@@ -50,38 +51,38 @@ class WarehouseListArgs(QuerySchema, PageArgsSchema):
 
 
 class LevelSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    product_id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
+    product_id = WholeNumber(required=True)
     sku = ma.fields.String(required=True)
     product_name = ma.fields.String(required=True)
-    warehouse_id = ma.fields.Integer(required=True)
-    on_hand = ma.fields.Integer(required=True)
-    reserved = ma.fields.Integer(required=True)
-    available = ma.fields.Integer(required=True)
-    low_threshold = ma.fields.Integer(required=True, metadata={"description": "0: no threshold"})
+    warehouse_id = WholeNumber(required=True)
+    on_hand = WholeNumber(required=True)
+    reserved = WholeNumber(required=True)
+    available = WholeNumber(required=True)
+    low_threshold = WholeNumber(required=True, metadata={"description": "0: no threshold"})
     low = ma.fields.Boolean(required=True, metadata={"description": "available is below the threshold"})
     updated_at = ma.fields.DateTime(required=True)
 
 
 class LevelListArgs(QuerySchema, PageArgsSchema):
-    product_id = ma.fields.Integer(validate=int_range())
-    warehouse_id = ma.fields.Integer(validate=int_range())
+    product_id = WholeNumber(validate=int_range())
+    warehouse_id = WholeNumber(validate=int_range())
     low = ma.fields.Boolean(metadata={"description": "true: only levels below their threshold"})
 
 
 class MoveSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     kind = ma.fields.String(required=True, attribute="type", metadata={"enum": list(MOVE_TYPES)})
-    product_id = ma.fields.Integer(required=True)
+    product_id = WholeNumber(required=True)
     sku = ma.fields.String(required=True)
-    warehouse_id = ma.fields.Integer(required=True)
-    quantity = ma.fields.Integer(required=True)
-    on_hand_delta = ma.fields.Integer(required=True)
-    reserved_delta = ma.fields.Integer(required=True)
-    on_hand_after = ma.fields.Integer(required=True)
-    reserved_after = ma.fields.Integer(required=True)
-    order_id = ma.fields.Integer(required=True, allow_none=True)
-    document_id = ma.fields.Integer(required=True, allow_none=True)
+    warehouse_id = WholeNumber(required=True)
+    quantity = WholeNumber(required=True)
+    on_hand_delta = WholeNumber(required=True)
+    reserved_delta = WholeNumber(required=True)
+    on_hand_after = WholeNumber(required=True)
+    reserved_after = WholeNumber(required=True)
+    order_id = WholeNumber(required=True, allow_none=True)
+    document_id = WholeNumber(required=True, allow_none=True)
     reference = ma.fields.String(required=True)
     note = ma.fields.String(required=True)
     actor_name = ma.fields.String(required=True)
@@ -89,9 +90,9 @@ class MoveSchema(ma.Schema):
 
 
 class MoveListArgs(QuerySchema, PageArgsSchema):
-    product_id = ma.fields.Integer(validate=int_range())
-    warehouse_id = ma.fields.Integer(validate=int_range())
-    order_id = ma.fields.Integer(validate=int_range())
+    product_id = WholeNumber(validate=int_range())
+    warehouse_id = WholeNumber(validate=int_range())
+    order_id = WholeNumber(validate=int_range())
     kind = ma.fields.String(validate=one_of(MOVE_TYPES))
     reference = text(64, metadata={"description": "Document or order number"})
     date_from = ma.fields.Date(data_key="from", metadata={"description": "On or after (company calendar)"})
@@ -100,10 +101,10 @@ class MoveListArgs(QuerySchema, PageArgsSchema):
 
 
 class DocumentSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     number = ma.fields.String(required=True)
     kind = ma.fields.String(required=True)
-    warehouse_id = ma.fields.Integer(required=True)
+    warehouse_id = WholeNumber(required=True)
     supplier = ma.fields.String(required=True)
     note = ma.fields.String(required=True)
     actor_name = ma.fields.String(required=True)
@@ -118,7 +119,7 @@ class PostedSchema(ma.Schema):
 
 class ReceiptLineSchema(ApiSchema):
     product_id = id_field()
-    quantity = ma.fields.Integer(strict=True, required=True, validate=int_range(1, order_services.MAX_QUANTITY))
+    quantity = WholeNumber(required=True, validate=int_range(1, order_services.MAX_QUANTITY))
 
 
 class ReceiptSchema(ApiSchema):
@@ -131,10 +132,10 @@ class ReceiptSchema(ApiSchema):
 class AdjustmentSchema(ApiSchema):
     warehouse_id = id_field(required=False, metadata={"description": "Default: the default warehouse"})
     product_id = id_field()
-    counted = ma.fields.Integer(strict=True, required=True, validate=int_range(0, 10_000_000),
+    counted = WholeNumber(required=True, validate=int_range(0, 10_000_000),
                                 metadata={"description": "The quantity counted; replaces on hand"})
     reason = text(1000, NON_BLANK, required=True)
-    expected_on_hand = ma.fields.Integer(strict=True, validate=int_range(0, 2**31 - 1), metadata={
+    expected_on_hand = WholeNumber(validate=int_range(0, 2**31 - 1), metadata={
         "description": "The on hand the counter saw; refused (409) if stock moved since"})
 
 

@@ -149,6 +149,10 @@ def erp_settings_fields():
         SettingField("logistics.delay_grace_days", _l("Days of grace before a shipment counts as delayed"),
                      "integer", 0, section, help=_l("Counted after the expected delivery date."),
                      validate=_not_negative),
+        SettingField("logistics.future_event_hours", _l("Hours a carrier's event may lie in the future"), "integer",
+                     24, section, help=_l("Events dated later are refused (webhooks) or ignored (tracking sync): "
+                                          "one wrong date must not freeze a shipment."),
+                     validate=_not_negative),
     ]
 
 

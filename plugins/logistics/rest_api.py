@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import FIRST_DAY, ApiSchema, choice_field, existing_id, id_field, range_error, text_field
+from erp_core.api.schemas import (FIRST_DAY, ApiSchema, WholeNumber, choice_field, existing_id, id_field, range_error,
+                                  text_field)
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.security import requires
@@ -39,7 +40,7 @@ bp = Blueprint("logistics_api", __name__, url_prefix="/api/v1/logistics",
 
 
 class CarrierSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     adapter = ma.fields.String(required=True)
@@ -53,17 +54,17 @@ class CarrierSchema(ma.Schema):
 
 
 class ShipmentLineSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    order_line_id = ma.fields.Integer(allow_none=True, required=True)
-    product_id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
+    order_line_id = WholeNumber(allow_none=True, required=True)
+    product_id = WholeNumber(required=True)
     sku = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
-    quantity = ma.fields.Integer(required=True)
+    quantity = WholeNumber(required=True)
 
 
 class TrackingEventSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    shipment_id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
+    shipment_id = WholeNumber(required=True)
     occurred_at = ma.fields.DateTime(required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(a.EVENT_STATUSES)})
     exception_kind = ma.fields.String(allow_none=True, required=True)
@@ -74,14 +75,14 @@ class TrackingEventSchema(ma.Schema):
 
 
 class ShipmentSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     number = ma.fields.String(required=True)
-    order_id = ma.fields.Integer(required=True)
+    order_id = WholeNumber(required=True)
     order_number = ma.fields.String(attribute="order.number", required=True)
     kind = ma.fields.String(required=True, metadata={"enum": [states.KIND_ORDER, states.KIND_EXCHANGE]})
     status = ma.fields.String(required=True, metadata={"enum": list(states.STATUSES)})
     outcome = ma.fields.String(allow_none=True, required=True)
-    carrier_id = ma.fields.Integer(allow_none=True, required=True)
+    carrier_id = WholeNumber(allow_none=True, required=True)
     carrier = ma.fields.String(attribute="carrier_display", required=True,
                                metadata={"description": "The carrier's name (or the one typed for a manual carrier)"})
     tracking_number = ma.fields.String(allow_none=True, required=True)
@@ -93,10 +94,10 @@ class ShipmentSchema(ma.Schema):
     expected_delivery = ma.fields.Date(allow_none=True, required=True)
     shipped_at = ma.fields.DateTime(allow_none=True, required=True)
     delivered_at = ma.fields.DateTime(allow_none=True, required=True)
-    packages = ma.fields.Integer(allow_none=True, required=True)
-    weight_grams = ma.fields.Integer(allow_none=True, required=True)
+    packages = WholeNumber(allow_none=True, required=True)
+    weight_grams = WholeNumber(allow_none=True, required=True)
     notes = ma.fields.String(required=True)
-    replaces_id = ma.fields.Integer(allow_none=True, required=True)
+    replaces_id = WholeNumber(allow_none=True, required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
     lines = ma.fields.List(ma.fields.Nested(ShipmentLineSchema), required=True)
@@ -108,14 +109,14 @@ class ShipmentDetailSchema(ShipmentSchema):
 
 
 class DeliveryExceptionSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    shipment_id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
+    shipment_id = WholeNumber(required=True)
     shipment_number = ma.fields.String(attribute="shipment.number", required=True)
-    order_id = ma.fields.Integer(required=True)
+    order_id = WholeNumber(required=True)
     kind = ma.fields.String(required=True, metadata={"enum": list(a.EXCEPTION_KINDS)})
     status = ma.fields.String(required=True, metadata={"enum": [states.OPEN, states.RESOLVED]})
     source = ma.fields.String(required=True)
-    owner_id = ma.fields.Integer(allow_none=True, required=True)
+    owner_id = WholeNumber(allow_none=True, required=True)
     owner = ma.fields.Function(lambda e: e.owner.username if e.owner else None, allow_none=True, required=True,
                                metadata={"type": "string", "description": "Username of who handles it"})
     note = ma.fields.String(required=True)
@@ -159,7 +160,7 @@ class ExceptionFilterSchema(PageArgs):
 
 class ShipmentLineInSchema(ApiSchema):
     order_line_id = id_field(required=True)
-    quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=1_000_000,
+    quantity = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=1_000_000,
                                                                            error=range_error(1, 1_000_000)))
 
 
@@ -175,9 +176,9 @@ class ShipmentInSchema(ApiSchema):
         "description": "Who takes the parcel, for carriers that ask for it (the manual carrier)"})
     ship_date = ma.fields.Date(load_default=None, metadata={"description": "Defaults to today"})
     expected_delivery = ma.fields.Date(load_default=None)
-    packages = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(
+    packages = WholeNumber(load_default=None, allow_none=True, validate=ma.validate.Range(
         min=1, max=services.MAX_PACKAGES, error=range_error(1, services.MAX_PACKAGES)))
-    weight_grams = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(
+    weight_grams = WholeNumber(load_default=None, allow_none=True, validate=ma.validate.Range(
         min=1, max=services.MAX_WEIGHT_GRAMS, error=range_error(1, services.MAX_WEIGHT_GRAMS)))
     notes = text_field(services.NOTES_LIMIT, load_default="")
 

@@ -743,12 +743,30 @@ def record_events(shipment: Shipment, events: list[a.TrackingEvent], source: str
     return counts
 
 
+def _future_hours() -> int:
+    try:
+        return max(int(settings.get("logistics.future_event_hours", 24)), 0)
+    except (TypeError, ValueError):
+        return 24
+
+
+def future_limit() -> datetime:
+    """The latest time a carrier's event may carry (now + the ``logistics.future_event_hours``
+    setting): a later one would make every true event look older and freeze the shipment."""
+    return utcnow() + timedelta(hours=_future_hours())
+
+
 def _sane(events: list[a.TrackingEvent]) -> list[a.TrackingEvent]:
-    """Events an adapter returned that logistics can use (known status, aware time)."""
+    """Events an adapter returned that logistics can use (known status, aware time, not dated
+    beyond :func:`future_limit`)."""
     usable = []
+    limit = future_limit()
     for event in events:
         if event.status not in a.EVENT_STATUSES or event.occurred_at is None or event.occurred_at.tzinfo is None:
             log.warning("ignoring a malformed tracking event of %s: %r", event.tracking_number, event)
+            continue
+        if event.occurred_at > limit:
+            log.warning("ignoring a tracking event of %s dated in the future: %r", event.tracking_number, event)
             continue
         if event.exception_kind not in a.EXCEPTION_KINDS:
             event = replace(event, exception_kind=None)
@@ -833,13 +851,18 @@ def handle_webhook(code: str, headers, body: bytes) -> dict[str, int]:
     """A carrier pushed tracking events: verify, store each once, move shipments along.
 
     Raises NotFound for an unknown or switched-off carrier (or one without webhooks), and the
-    adapter's WebhookRejected / WebhookMalformed for a bad signature or body.
+    adapter's WebhookRejected / WebhookMalformed for a bad signature or body, or an event dated
+    beyond :func:`future_limit`.
     """
     carrier = db.session.scalar(select(Carrier).where(Carrier.code == (code or "")[:40]))
     adapter = try_adapter(carrier) if carrier is not None and carrier.enabled else None
     if adapter is None or not adapter.can(a.WEBHOOK):
         raise NotFound(_("No such carrier."))
     events = adapter.parse_webhook(headers, body)
+    limit = future_limit()
+    if any(e.occurred_at is not None and e.occurred_at.tzinfo is not None and e.occurred_at > limit for e in events):
+        raise a.WebhookMalformed(_("An event is dated more than %(hours)d hours in the future; nothing was stored.",
+                                   hours=_future_hours()))
     numbers = sorted({e.tracking_number for e in events})
     shipments = list(db.session.scalars(select(Shipment).where(
         Shipment.carrier_id == carrier.id, Shipment.tracking_number.in_(numbers))

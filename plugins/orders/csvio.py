@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from erp_core import settings
 from erp_core.errors import DomainError
+from erp_core.inputs import text_problem
 from erp_core.extensions import db
 from erp_core.money import format_plain
 from erp_core.timeutil import to_zone, utcnow
@@ -119,9 +120,13 @@ def decode_upload(raw: bytes) -> str:
         raise DomainError(_("The file is empty."), field="file")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        problem = text_problem(text)
+        if problem:  # a NUL in a cell: PostgreSQL cannot store it
+            raise DomainError(problem, field="file")
+        return text
     raise DomainError(_("The file is not text in UTF-8 or GB18030; save it as CSV UTF-8."), field="file")
 
 

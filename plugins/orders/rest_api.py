@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
+from erp_core.api.schemas import WholeNumber
 from erp_core.errors import Conflict, NotFound
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR, format_plain
@@ -42,7 +43,7 @@ _text = text
 
 
 class AddressSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     label = ma.fields.String(required=True)
     recipient = ma.fields.String(required=True)
     phone = ma.fields.String(required=True)
@@ -74,7 +75,7 @@ class AddressPatchSchema(AddressInputSchema):
 
 
 class CustomerSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     name = ma.fields.String(required=True)
     phone = ma.fields.String(required=True)
     email = ma.fields.String(required=True)
@@ -115,14 +116,14 @@ def customer_json(customer: Customer) -> dict:
 
 
 class ProductSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     sku = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     spec = ma.fields.String(required=True)
     unit = ma.fields.String(required=True)
     currency = ma.fields.String(required=True)
     price = ma.fields.Method("_price", required=True, metadata={"type": "string", "example": "12.50"})
-    price_minor = ma.fields.Integer(required=True)
+    price_minor = WholeNumber(required=True)
     active = ma.fields.Boolean(required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
@@ -134,7 +135,7 @@ class ProductSchema(ma.Schema):
 class ProductCreateSchema(ApiSchema):
     sku = _text(64, SKU, required=True, metadata={"description": "Letters, digits and . _ / - ; stored upper-case"})
     name = _text(200, NON_BLANK, required=True)
-    price_minor = ma.fields.Integer(strict=True, required=True, validate=int_range(0, MAX_MINOR - 1),
+    price_minor = WholeNumber(required=True, validate=int_range(0, MAX_MINOR - 1),
                                     metadata={"description": "Price in minor units of the currency (1250 = 12.50 CNY)"})
     currency = ma.fields.String(validate=one_of(currencies()),
                                 metadata={"description": "ISO code; default the company currency"})
@@ -146,7 +147,7 @@ class ProductCreateSchema(ApiSchema):
 class ProductPatchSchema(ProductCreateSchema):
     sku = _text(64, SKU)
     name = _text(200, NON_BLANK)
-    price_minor = ma.fields.Integer(strict=True, validate=int_range(0, MAX_MINOR - 1))
+    price_minor = WholeNumber(validate=int_range(0, MAX_MINOR - 1))
     active = ma.fields.Boolean()
 
 
@@ -160,16 +161,16 @@ class ProductListArgs(QuerySchema, PageArgsSchema):
 
 
 class OrderLineSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    product_id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
+    product_id = WholeNumber(required=True)
     sku = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     spec = ma.fields.String(required=True)
     unit = ma.fields.String(required=True)
-    quantity = ma.fields.Integer(required=True)
-    unit_price_minor = ma.fields.Integer(required=True)
+    quantity = WholeNumber(required=True)
+    unit_price_minor = WholeNumber(required=True)
     discount_percent = ma.fields.Method("_discount", required=True, metadata={"type": "string", "example": "5.00"})
-    line_total_minor = ma.fields.Integer(required=True)
+    line_total_minor = WholeNumber(required=True)
 
     def _discount(self, line) -> str:
         return str(Decimal(line.discount_percent or 0).quantize(Decimal("0.01")))
@@ -180,16 +181,16 @@ HEADER = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "s
 
 
 class OrderSummarySchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     number = ma.fields.String(required=True)
     status = ma.fields.String(required=True)
-    version = ma.fields.Integer(required=True)
-    customer_id = ma.fields.Integer(required=True)
+    version = WholeNumber(required=True)
+    customer_id = WholeNumber(required=True)
     customer_name = ma.fields.Function(lambda o: o.customer.name, required=True, metadata={"type": "string"})
     currency = ma.fields.String(required=True)
-    subtotal_minor = ma.fields.Integer(required=True)
-    discount_minor = ma.fields.Integer(required=True)
-    total_minor = ma.fields.Integer(required=True)
+    subtotal_minor = WholeNumber(required=True)
+    discount_minor = WholeNumber(required=True)
+    total_minor = WholeNumber(required=True)
     contact_name = ma.fields.String(required=True)
     contact_phone = ma.fields.String(required=True)
     contact_email = ma.fields.String(required=True)
@@ -201,7 +202,7 @@ class OrderSummarySchema(ma.Schema):
     ship_postcode = ma.fields.String(required=True)
     ship_country = ma.fields.String(required=True)
     notes = ma.fields.String(required=True)
-    warehouse_id = ma.fields.Integer(required=True, allow_none=True)
+    warehouse_id = WholeNumber(required=True, allow_none=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
     confirmed_at = ma.fields.DateTime(required=True, allow_none=True)
@@ -230,7 +231,7 @@ def _contact_fields(required_line1: bool = False) -> dict:
 
 class LineInputSchema(ApiSchema):
     product_id = id_field()
-    quantity = ma.fields.Integer(strict=True, required=True, validate=int_range(1, services.MAX_QUANTITY))
+    quantity = WholeNumber(required=True, validate=int_range(1, services.MAX_QUANTITY))
     unit_price = _text(16, DECIMAL, metadata={"description": "Decimal string, e.g. 12.50; default the catalogue price"})
     discount = _text(6, PERCENT, metadata={"description": "Percent, 0-100, two decimals at most, e.g. 5"})
 
@@ -249,7 +250,7 @@ OrderCreateSchema = type("OrderCreateSchema", (ApiSchema,), {
 })
 
 OrderPatchSchema = type("OrderPatchSchema", (ApiSchema,), {
-    "version": ma.fields.Integer(strict=True, required=True, validate=int_range(),
+    "version": WholeNumber(required=True, validate=int_range(),
                                  metadata={"description": "The version the change is based on (409 stale otherwise)"}),
     "customer_id": id_field(required=False, metadata={"description": "Only while the order is a draft"}),
     "lines": ma.fields.List(ma.fields.Nested(LinePatchSchema), validate=length(services.MAX_LINES, 1),
@@ -261,7 +262,7 @@ OrderPatchSchema = type("OrderPatchSchema", (ApiSchema,), {
 class TransitionSchema(ApiSchema):
     action = ma.fields.String(required=True, validate=one_of(states.ACTIONS_BY_NAME))
     note = _text(1000, metadata={"description": "Reason (required to cancel)"})
-    version = ma.fields.Integer(strict=True, validate=int_range(),
+    version = WholeNumber(validate=int_range(),
                                 metadata={"description": "Refuse (409 stale) unless the order is at this version"})
 
 
@@ -270,7 +271,7 @@ class OrderListArgs(QuerySchema, PageArgsSchema):
     status = ma.fields.String(validate=one_of([*states.STATUSES, "open"]))
     date_from = ma.fields.Date(data_key="from", metadata={"description": "Entered on or after (company calendar)"})
     date_to = ma.fields.Date(data_key="to", metadata={"description": "Entered on or before (company calendar)"})
-    customer_id = ma.fields.Integer(validate=int_range())
+    customer_id = WholeNumber(validate=int_range())
     sort = ma.fields.String(validate=one_of(sort_choices(queries.ORDER_SORTS)), load_default="-created")
 
 

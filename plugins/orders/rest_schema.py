@@ -14,7 +14,7 @@ from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from erp_core.api.schemas import MAX_ID
+from erp_core.api.schemas import MAX_ID, StorableText, WholeNumber
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -63,7 +63,7 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-class ApiSchema(ma.Schema):
+class ApiSchema(StorableText):
     """Base schema of the API: unknown fields are refused, errors are translated and flat."""
 
     class Meta:
@@ -141,10 +141,10 @@ def one_of(choices) -> ma.validate.OneOf:
     return ma.validate.OneOf(list(choices), error=_Deferred(_l("Must be one of: {choices}.")))
 
 
-def id_field(**kwargs) -> ma.fields.Integer:
+def id_field(**kwargs) -> WholeNumber:
     """A required (unless told otherwise) database id in a request body."""
     kwargs.setdefault("required", True)
-    return ma.fields.Integer(strict=True, validate=int_range(), **kwargs)
+    return WholeNumber(validate=int_range(), **kwargs)
 
 
 def check_id(value: int) -> int:

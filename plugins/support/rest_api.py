@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import LinksSchema, paginate
-from erp_core.api.schemas import MAX_ID
+from erp_core.api.schemas import MAX_ID, StorableText, WholeNumber
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import has_permission, requires
@@ -98,7 +98,7 @@ class Length(ma.validate.Length):
         return _("At least %(min)d characters or items.", min=self.min)
 
 
-class In(ma.Schema):
+class In(StorableText):
     """A request schema whose field messages come in the user's language; unknown fields refused."""
 
     class Meta:
@@ -117,12 +117,12 @@ class QueryIn(In):
 
 
 class PageIn(QueryIn):
-    page = ma.fields.Integer(load_default=1, validate=Range(min=1, max=1_000_000))
-    per_page = ma.fields.Integer(load_default=25, validate=Range(min=1, max=200))
+    page = WholeNumber(load_default=1, validate=Range(min=1, max=1_000_000))
+    per_page = WholeNumber(load_default=25, validate=Range(min=1, max=200))
 
 
 def _id(**kw):
-    return ma.fields.Integer(validate=Range(min=1, max=MAX_ID), **kw)
+    return WholeNumber(validate=Range(min=1, max=MAX_ID), **kw)
 
 
 # The core refuses a NUL character in any input (400) before a view runs; the schema says so.
@@ -134,7 +134,7 @@ def _text(max_length: int, **kw):
 
 
 def _version():
-    return ma.fields.Integer(validate=Range(min=1, max=MAX_ID), metadata={
+    return WholeNumber(validate=Range(min=1, max=MAX_ID), metadata={
         "description": "The version the change is based on (from a GET); a stale one is refused with 409."})
 
 
@@ -145,9 +145,9 @@ def _sort_choices(keys) -> list[str]:
 def _page_of(item_schema, name: str):
     return type(name, (ma.Schema,), {
         "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
-        "page": ma.fields.Integer(required=True),
-        "per_page": ma.fields.Integer(required=True),
-        "total": ma.fields.Integer(required=True),
+        "page": WholeNumber(required=True),
+        "per_page": WholeNumber(required=True),
+        "total": WholeNumber(required=True),
         "links": ma.fields.Nested(LinksSchema, required=True),
     })
 
@@ -180,24 +180,24 @@ def _name_of(attr):
 
 
 class TicketOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     number = ma.fields.String(required=True)
     subject = ma.fields.String(required=True)
     status = ma.fields.String(required=True, validate=OneOf(states.TICKET_STATUSES))
     priority = ma.fields.String(required=True, validate=OneOf(states.PRIORITIES))
     category = ma.fields.String(required=True, validate=OneOf(states.CATEGORIES))
     channel = ma.fields.String(required=True, validate=OneOf(states.CHANNELS))
-    customer_id = ma.fields.Integer(required=True, allow_none=True)
-    order_id = ma.fields.Integer(required=True, allow_none=True)
+    customer_id = WholeNumber(required=True, allow_none=True)
+    order_id = WholeNumber(required=True, allow_none=True)
     order_number = ma.fields.Function(lambda t: t.order.number if t.order is not None else None,
                                       required=True, allow_none=True, metadata={"type": "string"})
     contact_name = ma.fields.String(required=True)
     contact_email = ma.fields.String(required=True)
     contact_phone = ma.fields.String(required=True)
-    team_id = ma.fields.Integer(required=True, allow_none=True)
+    team_id = WholeNumber(required=True, allow_none=True)
     team_name = ma.fields.Function(lambda t: t.team.name if t.team is not None else None,
                                    required=True, allow_none=True, metadata={"type": "string"})
-    assignee_id = ma.fields.Integer(required=True, allow_none=True)
+    assignee_id = WholeNumber(required=True, allow_none=True)
     assignee_username = ma.fields.Function(lambda t: t.assignee.username if t.assignee is not None else None,
                                            required=True, allow_none=True, metadata={"type": "string"})
     created_at = ma.fields.DateTime(required=True)
@@ -208,24 +208,24 @@ class TicketOut(ma.Schema):
     resolved_at = ma.fields.DateTime(required=True, allow_none=True)
     closed_at = ma.fields.DateTime(required=True, allow_none=True)
     overdue = ma.fields.Function(lambda t: services.is_overdue(t), required=True, metadata={"type": "boolean"})
-    version = ma.fields.Integer(required=True)
+    version = WholeNumber(required=True)
 
 
 class AttachmentOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     filename = ma.fields.String(required=True)
     content_type = ma.fields.String(required=True)
-    size = ma.fields.Integer(required=True, metadata={"description": "Bytes"})
+    size = WholeNumber(required=True, metadata={"description": "Bytes"})
     from_customer = ma.fields.Boolean(required=True)
     created_at = ma.fields.DateTime(required=True)
 
 
 class MessageOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     kind = ma.fields.String(required=True, validate=OneOf(tuple(states.MESSAGE_KINDS)), metadata={
         "description": "reply: to the customer; customer: from the customer; note: internal"})
     body = ma.fields.String(required=True)
-    author_id = ma.fields.Integer(required=True, allow_none=True)
+    author_id = WholeNumber(required=True, allow_none=True)
     author_name = ma.fields.String(required=True)
     created_at = ma.fields.DateTime(required=True)
     emailed = ma.fields.Boolean(required=True)
@@ -454,17 +454,17 @@ class TicketMessages(MethodView):
 
 
 class ReturnLineOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    order_line_id = ma.fields.Integer(required=True, allow_none=True)
-    product_id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
+    order_line_id = WholeNumber(required=True, allow_none=True)
+    product_id = WholeNumber(required=True)
     sku = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
-    quantity = ma.fields.Integer(required=True)
-    amount_minor = ma.fields.Integer(required=True, metadata={"description": "Value at the prices paid, minor units"})
+    quantity = WholeNumber(required=True)
+    amount_minor = WholeNumber(required=True, metadata={"description": "Value at the prices paid, minor units"})
 
 
 class ReturnLinkOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     kind = ma.fields.String(required=True, validate=OneOf(tuple(states.LINK_KINDS)), metadata={
         "description": "stock: the stock move; refund: the refund; shipment: the replacement shipment"})
     manual = ma.fields.Boolean(required=True, metadata={"description": "Recorded by hand (that module was off)"})
@@ -477,9 +477,9 @@ class ReturnLinkOut(ma.Schema):
 
 
 class ReturnOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     number = ma.fields.String(required=True)
-    order_id = ma.fields.Integer(required=True)
+    order_id = WholeNumber(required=True)
     order_number = ma.fields.Function(lambda r: r.order.number, required=True, metadata={"type": "string"})
     kind = ma.fields.String(required=True, validate=OneOf(tuple(states.RETURN_KINDS)))
     status = ma.fields.String(required=True, validate=OneOf(states.RETURN_STATUSES))
@@ -487,8 +487,8 @@ class ReturnOut(ma.Schema):
     reason = ma.fields.String(required=True)
     staff_message = ma.fields.String(required=True)
     restock = ma.fields.Boolean(required=True, allow_none=True)
-    amount_minor = ma.fields.Integer(required=True, metadata={"description": "Value of the goods, minor units"})
-    refund_amount_minor = ma.fields.Integer(required=True, allow_none=True)
+    amount_minor = WholeNumber(required=True, metadata={"description": "Value of the goods, minor units"})
+    refund_amount_minor = WholeNumber(required=True, allow_none=True)
     currency = ma.fields.String(required=True)
     source = ma.fields.String(required=True, validate=OneOf(("customer", "staff")))
     created_at = ma.fields.DateTime(required=True)
@@ -496,7 +496,7 @@ class ReturnOut(ma.Schema):
     rejected_at = ma.fields.DateTime(required=True, allow_none=True)
     received_at = ma.fields.DateTime(required=True, allow_none=True)
     closed_at = ma.fields.DateTime(required=True, allow_none=True)
-    version = ma.fields.Integer(required=True)
+    version = WholeNumber(required=True)
     lines = ma.fields.List(ma.fields.Nested(ReturnLineOut), required=True)
 
 
@@ -521,7 +521,7 @@ class ReturnListIn(PageIn):
 
 class ReturnLineIn(In):
     order_line_id = _id(required=True)
-    quantity = ma.fields.Integer(required=True, validate=Range(min=1, max=1_000_000))
+    quantity = WholeNumber(required=True, validate=Range(min=1, max=1_000_000))
 
 
 class ReturnIn(In):
@@ -550,7 +550,7 @@ class ReceiveIn(In):
 
 
 class ReturnRefundIn(In):
-    amount_minor = ma.fields.Integer(allow_none=True, validate=Range(min=1, max=2**62), metadata={
+    amount_minor = WholeNumber(allow_none=True, validate=Range(min=1, max=2**62), metadata={
         "description": "Minor units; empty: the whole value of the goods"})
     note = _text(returns.MAX_TEXT, load_default="", metadata={"description": "Required when finance is off"})
     version = _version()
@@ -701,22 +701,22 @@ class ReturnClose(MethodView):
 
 
 class SurveyOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
+    id = WholeNumber(required=True)
     kind = ma.fields.String(required=True, validate=OneOf(("ticket", "order")))
-    ticket_id = ma.fields.Integer(required=True, allow_none=True)
+    ticket_id = WholeNumber(required=True, allow_none=True)
     ticket_number = ma.fields.Function(lambda s: s.ticket.number if s.ticket is not None else None,
                                        required=True, allow_none=True, metadata={"type": "string"})
-    order_id = ma.fields.Integer(required=True, allow_none=True)
+    order_id = WholeNumber(required=True, allow_none=True)
     order_number = ma.fields.Function(lambda s: s.order.number if s.order is not None else None,
                                       required=True, allow_none=True, metadata={"type": "string"})
-    team_id = ma.fields.Integer(required=True, allow_none=True)
-    agent_id = ma.fields.Integer(required=True, allow_none=True)
+    team_id = WholeNumber(required=True, allow_none=True)
+    agent_id = WholeNumber(required=True, allow_none=True)
     category = ma.fields.String(required=True)
-    score = ma.fields.Integer(required=True, validate=Range(min=1, max=5))
+    score = WholeNumber(required=True, validate=Range(min=1, max=5))
     comment = ma.fields.String(required=True)
     issued_at = ma.fields.DateTime(required=True)
     answered_at = ma.fields.DateTime(required=True)
-    followup_ticket_id = ma.fields.Integer(required=True, allow_none=True)
+    followup_ticket_id = WholeNumber(required=True, allow_none=True)
 
 
 SurveyPage = _page_of(SurveyOut, "SurveyPage")
@@ -741,8 +741,8 @@ class ReportIn(QueryIn):
 
 
 class SurveyListIn(ReportIn, PageIn):
-    score = ma.fields.Integer(validate=Range(min=1, max=5))
-    max_score = ma.fields.Integer(validate=Range(min=1, max=5), metadata={"description": "Scores up to this"})
+    score = WholeNumber(validate=Range(min=1, max=5))
+    max_score = WholeNumber(validate=Range(min=1, max=5), metadata={"description": "Scores up to this"})
 
 
 class CsatIn(ReportIn):
@@ -750,8 +750,8 @@ class CsatIn(ReportIn):
 
 
 class StatOut(ma.Schema):
-    responses = ma.fields.Integer(required=True)
-    satisfied = ma.fields.Integer(required=True, metadata={"description": "Answers scoring 4 or 5"})
+    responses = WholeNumber(required=True)
+    satisfied = WholeNumber(required=True, metadata={"description": "Answers scoring 4 or 5"})
     average = ma.fields.Float(required=True, allow_none=True)
     csat = ma.fields.Float(required=True, allow_none=True, metadata={"description": "Share satisfied, in %"})
 

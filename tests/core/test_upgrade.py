@@ -101,7 +101,12 @@ def test_a_released_schema_upgrades_to_the_newest_without_loss(site, fixture_pat
     tables = {name for name, data in fixture["tables"].items() if data["rows"]}
     with app.app_context():
         assert not pending()
-        assert _counts(tables) == {name: len(fixture["tables"][name]["rows"]) for name in tables}
+        counts, expected = _counts(tables), {name: len(fixture["tables"][name]["rows"]) for name in tables}
+        # Permissions added since the release are synced in (and granted to their default roles).
+        grown = {"core_permission", "core_role_permission"}
+        assert {k: v for k, v in counts.items() if k not in grown} == {
+            k: v for k, v in expected.items() if k not in grown}
+        assert all(counts[name] >= expected[name] for name in grown & tables)
         orders = fixture["tables"]["orders_order"]
         number_at = orders["columns"].index("number")
         total_at = orders["columns"].index("total_minor")

@@ -7,8 +7,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from erp_core import webhooks
+from erp_core import outbound, webhooks
+from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.testing import allow_internal_webhooks
 from erp_core.timeutil import utcnow
 from erp_core.webhooks import Webhook, WebhookDelivery
 from plugins.orders import services, states
@@ -52,7 +54,10 @@ def receiver():
 
 @pytest.fixture
 def hooks_app(make_app):
-    return make_app(plugins=["orders"])
+    """Deliveries go to a receiver on 127.0.0.1: internal targets are allowed explicitly."""
+    app = make_app(plugins=["orders"])
+    allow_internal_webhooks(app)
+    return app
 
 
 def _order(status_events=False):
@@ -175,6 +180,7 @@ def test_hook_erp_webhook_events(make_app, receiver):
     from erp_core.plugins import switch_plugin
 
     app = make_app(plugins=["alpha=tests.core.fakeplugins.alpha"])
+    allow_internal_webhooks(app)
     client = app.test_client()
     login(client, app, make_user(app, roles=["admin"]))
     assert "alpha.pinged" in client.get("/admin/webhooks/new").get_data(as_text=True)
@@ -193,3 +199,77 @@ def test_hook_erp_webhook_events(make_app, receiver):
         with pytest.raises(Exception, match="event"):
             webhooks.create_webhook("https://example.com/x", ["alpha.pinged"])
     assert "alpha.pinged" not in client.get("/admin/webhooks/new").get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- SSRF
+
+
+@pytest.fixture
+def guarded_app(make_app):
+    """Internal targets not allowed (the default)."""
+    return make_app(plugins=["orders"])
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/x", "http://localhost/x", "http://[::1]/x", "http://10.0.0.5/x", "http://192.168.1.1/x",
+    "http://172.16.3.4/x", "http://169.254.169.254/latest/meta-data", "http://[fe80::1]/x", "http://224.0.0.1/x",
+    "http://0.0.0.0/x", "http://240.0.0.1/x", "http://[::ffff:127.0.0.1]/x", "http://100.64.0.1/x",
+    "http://2130706433/x",
+])
+def test_subscriptions_to_internal_addresses_are_refused(guarded_app, url):
+    with guarded_app.test_request_context():
+        with pytest.raises(DomainError, match="internal address|valid host"):
+            webhooks.create_webhook(url, ["order.created"])
+        assert db.session.query(Webhook).count() == 0
+
+
+def test_a_name_resolving_to_an_internal_address_is_refused_and_public_ones_pass(guarded_app, monkeypatch):
+    answers = {"rebind.example": ["93.184.215.14", "10.1.2.3"], "shop.example": ["93.184.215.14"]}
+    def resolve(host, port):
+        if host not in answers:
+            raise OSError("Name or service not known")
+        return answers[host]
+
+    monkeypatch.setattr(outbound, "_addresses", resolve)
+    with guarded_app.test_request_context():
+        with pytest.raises(DomainError, match="10.1.2.3"):
+            webhooks.create_webhook("https://rebind.example/hook", ["order.created"])
+        assert webhooks.create_webhook("https://shop.example/hook", ["order.created"]).id
+        # a name that does not resolve yet is accepted; delivery checks it again
+        assert webhooks.create_webhook("https://nowhere.invalid/hook", ["order.created"]).id
+
+
+def test_the_admin_form_explains_the_refusal(guarded_app):
+    client = guarded_app.test_client()
+    login(client, guarded_app, make_user(guarded_app, roles=["admin"]))
+    response = client.post("/admin/webhooks/new", data={"url": "http://127.0.0.1:6379/", "events": ["order.created"]})
+    assert response.status_code == 200 and "internal address" in response.get_data(as_text=True)
+
+
+def test_delivery_checks_the_address_again(guarded_app, receiver, monkeypatch):
+    """A subscription saved while allowed (or a name that now resolves inside) is not delivered."""
+    allow_internal_webhooks(guarded_app)
+    with guarded_app.test_request_context():
+        webhooks.create_webhook(receiver.url, ["order.created"])
+        db.session.commit()
+    allow_internal_webhooks(guarded_app, False)
+    with guarded_app.test_request_context():
+        _order()
+        db.session.commit()
+        delivery = db.session.query(WebhookDelivery).one()
+        assert delivery.status == "pending" and "internal address" in delivery.last_error
+    assert receiver.requests == []
+    # DNS rebinding: the name was public when saved and resolves inside at delivery
+    monkeypatch.setattr(outbound, "_addresses", lambda host, port: ["127.0.0.1"])
+    with pytest.raises(OSError, match="internal address"):
+        outbound._connect(("shop.example", 80))
+
+
+def test_the_setting_allows_internal_targets(guarded_app, receiver):
+    allow_internal_webhooks(guarded_app)
+    with guarded_app.test_request_context():
+        webhooks.create_webhook(receiver.url, ["order.created"])
+        db.session.commit()
+        _order()
+        db.session.commit()
+    assert len(receiver.requests) == 1

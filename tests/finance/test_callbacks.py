@@ -7,6 +7,7 @@ import pytest
 
 from erp_core.extensions import db
 from erp_core.models import AuditLog
+from erp_core.testing import api_token, bearer
 from plugins.finance import services, states
 from plugins.finance.models import Payment
 from tests.finance.conftest import make_order
@@ -104,16 +105,21 @@ def test_a_forged_signature_is_rejected(fin_app):
         assert db.session.get(Payment, payment_id).status == states.PENDING
 
 
-def test_a_declined_payment_fails_and_a_later_success_is_refused(fin_app):
+def test_a_declined_payment_fails_and_a_later_success_is_recorded_for_review(fin_app):
     payment_id, _order_id, adapter, request, _url = _pending(fin_app)
     client = fin_app.test_client()
     body, headers = adapter.sign_test_callback(request, "DG-5", status="failed")
     assert client.post("/finance/callback/demo_gateway", data=body, headers=headers).json["recorded"] is True
     body, headers = adapter.sign_test_callback(request, "DG-6", status="paid")
     answer = client.post("/finance/callback/demo_gateway", data=body, headers=headers)
-    assert answer.status_code == 400 and "already settled" in answer.json["detail"]
+    assert answer.status_code == 200 and answer.json["recorded"] is True
     with fin_app.app_context():
-        assert db.session.get(Payment, payment_id).status == states.FAILED
+        payment = db.session.get(Payment, payment_id)
+        assert (payment.status, payment.provider_ref, payment.needs_review) == (states.PAID, "DG-6", True)
+    body, headers = adapter.sign_test_callback(request, "DG-5", status="failed")  # a late "failed" changes nothing
+    assert client.post("/finance/callback/demo_gateway", data=body, headers=headers).status_code == 400
+    with fin_app.app_context():
+        assert db.session.get(Payment, payment_id).status == states.PAID
 
 
 def test_money_taken_after_the_order_was_paid_becomes_credit(fin_app):
@@ -154,3 +160,77 @@ def test_a_switched_off_demo_gateway_has_no_page(fin_app):
         db.session.commit()
     assert fin_app.test_client().get(url.removeprefix("http://shop")).status_code == 404
 
+
+
+# ----------------------------------------------------------------------------- paid after failed, reused transactions
+
+
+def _client(app, *perms):
+    from tests.helpers import login, make_user
+
+    client = app.test_client()
+    login(client, app, make_user(app, perms=list(perms)))
+    return client
+
+
+def test_a_paid_callback_after_staff_marked_the_payment_failed_is_recorded_and_flagged(fin_app):
+    from plugins.orders.models import Order
+
+    payment_id, order_id, adapter, request, _url = _pending(fin_app)
+    with fin_app.test_request_context(method="POST"):
+        services.mark_payment_failed(db.session.get(Payment, payment_id), "customer gave up")
+        db.session.commit()
+    body, headers = adapter.sign_test_callback(request, "DG-LATE")
+    answer = fin_app.test_client().post("/finance/callback/demo_gateway", data=body, headers=headers)
+    assert answer.status_code == 200 and answer.json["recorded"] is True
+    with fin_app.test_request_context():
+        payment = db.session.get(Payment, payment_id)
+        assert (payment.status, payment.needs_review, payment.provider_ref) == (states.PAID, True, "DG-LATE")
+        assert services.order_summary(db.session.get(Order, order_id)).state == states.ORDER_PAID
+        entry = db.session.query(AuditLog).filter_by(object_type="payment", action="callback").one()
+        assert entry.before == {"status": "failed"} and entry.after["needs_review"] is True
+
+    viewer = _client(fin_app, "finance.view")
+    page = viewer.get(f"/finance/payments/{payment_id}").get_data(as_text=True)
+    assert 'data-testid="payment-review"' in page and "Mark as reviewed" not in page
+    listed = viewer.get("/finance/payments?review=1").get_data(as_text=True)
+    assert request.merchant_ref in listed and "payment-needs-review" in listed
+    assert viewer.post(f"/finance/payments/{payment_id}/review", data={"review-note": "ok"}).status_code == 403
+    headers = bearer(api_token(fin_app, perms=["finance.view"]))
+    listed = fin_app.test_client().get("/api/v1/finance/payments?needs_review=true", headers=headers).json
+    assert [(p["number"], p["needs_review"]) for p in listed["items"]] == [(request.merchant_ref, True)]
+
+    reviewer = _client(fin_app, "finance.view", "finance.payments.review")
+    assert "Mark as reviewed" in reviewer.get(f"/finance/payments/{payment_id}").get_data(as_text=True)
+    assert reviewer.post(f"/finance/payments/{payment_id}/review", data={"review-note": " "}).status_code == 422
+    done = reviewer.post(f"/finance/payments/{payment_id}/review", data={"review-note": "refunded by phone"})
+    assert done.status_code == 302
+    with fin_app.app_context():
+        assert db.session.get(Payment, payment_id).needs_review is False
+        entry = db.session.query(AuditLog).filter_by(object_type="payment", action="review_cleared").one()
+        assert entry.note == "refunded by phone"
+    assert request.merchant_ref not in viewer.get("/finance/payments?review=1").get_data(as_text=True)
+    headers = bearer(api_token(fin_app, perms=["finance.view"]))
+    assert fin_app.test_client().get("/api/v1/finance/payments?needs_review=true", headers=headers).json["items"] == []
+    again = reviewer.post(f"/finance/payments/{payment_id}/review", data={"review-note": "again"})
+    assert again.status_code == 422 and "does not need a review" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("race", [False, True])
+def test_a_callback_reusing_another_payments_transaction_is_a_409(fin_app, monkeypatch, race):
+    first_id, _o1, adapter, first, _url = _pending(fin_app)
+    second_id, _o2, _adapter, second, _url2 = _pending(fin_app)
+    client = fin_app.test_client()
+    body, headers = adapter.sign_test_callback(first, "DG-SAME")
+    assert client.post("/finance/callback/demo_gateway", data=body, headers=headers).status_code == 200
+    if race:  # the other callback committed between the check and the update: the constraint answers
+        from plugins.finance import review
+
+        monkeypatch.setattr(review, "check_transaction_free", lambda payment, ref: None)
+    body, headers = adapter.sign_test_callback(second, "DG-SAME")
+    answer = client.post("/finance/callback/demo_gateway", data=body, headers=headers)
+    assert answer.status_code == 409 and answer.mimetype == "application/problem+json"
+    assert answer.json["code"] == "transaction_taken" and "another payment" in answer.json["detail"]
+    with fin_app.app_context():
+        assert db.session.get(Payment, second_id).status == states.PENDING
+        assert db.session.get(Payment, first_id).provider_ref == "DG-SAME"

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from erp_core import settings, webhooks
 from erp_core.extensions import db
 from erp_core.plugins import switch_plugin
+from erp_core.testing import allow_internal_webhooks
 from plugins.finance import services
 from plugins.finance.models import Payment, Refund
 from tests.core.test_api_conformance import run_conformance
@@ -324,6 +325,7 @@ def test_endpoints_vanish_when_finance_is_switched_off(api):
 def test_payment_and_refund_events_reach_webhook_subscribers(api):
     app, client, token = api
     receiver = Receiver()
+    allow_internal_webhooks(app)
     try:
         order_id = _order(app, ("100.00", 1, "0"))
         with app.app_context():

@@ -12,6 +12,7 @@ from erp_core import webhooks
 from erp_core.api.models import IdempotencyRecord
 from erp_core.extensions import db
 from erp_core.plugins import switch_plugin
+from erp_core.testing import allow_internal_webhooks
 from plugins.logistics import adapters as a
 from plugins.logistics import services
 from plugins.logistics.models import Shipment, TrackingEvent
@@ -380,6 +381,7 @@ def test_endpoints_vanish_when_logistics_is_switched_off(api):
 def test_shipment_events_reach_webhook_subscribers(api):
     app, client, token = api
     receiver = Receiver()
+    allow_internal_webhooks(app)
     try:
         order_id, lines, demo, _manual = _setup(app)
         with app.app_context():

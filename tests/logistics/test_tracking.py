@@ -32,6 +32,15 @@ def _start(shipment):
     return datetime.combine(shipment.ship_date, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=2)
 
 
+@pytest.fixture(autouse=True)
+def _stories_may_run_ahead(request, monkeypatch):
+    """The parcel stories here start today and run up to three days on (the simulator's clock is
+    moved): events later than a day ahead would be refused, so these tests allow a month.
+    The tests of that rule (named "...dated...ahead...") keep the real tolerance."""
+    if "ahead" not in request.node.name:
+        monkeypatch.setattr(services, "_future_hours", lambda: 24 * 30)
+
+
 def _event(number, hours, status, start, kind=None, event_id=None, description=""):
     return a.TrackingEvent(tracking_number=number, occurred_at=start + timedelta(hours=hours), status=status,
                            event_id=event_id if event_id is not None else f"{number}-{status}-{hours}",
@@ -325,3 +334,48 @@ def test_two_shipments_of_one_order_delivered_at_once_deliver_the_order(app):
     with app.app_context():
         assert {s.status for s in db.session.query(Shipment)} == {states.DELIVERED}
         assert db.session.query(Order).one().status == order_states.DELIVERED
+
+
+# ----------------------------------------------------------------------------- events dated in the future
+
+
+def test_a_webhook_event_dated_years_ahead_is_refused_and_stores_nothing(app):
+    with app.test_request_context():
+        demo, _manual = make_carriers()
+        shipment = _fresh(Shipment, ship(make_order(), demo).id)
+        number, now = shipment.tracking_number, datetime.now(timezone.utc)
+    client = app.test_client()
+    future = a.TrackingEvent(tracking_number=number, occurred_at=now + timedelta(days=3650), status=a.IN_TRANSIT,
+                             event_id="far-future")
+    with app.test_request_context():
+        demo = db.session.get(type(demo), demo.id)
+        response = _post(client, demo, [_event(number, 0, a.PICKED_UP, now - timedelta(hours=5)), future])
+        assert response.status_code == 400 and "24 hours in the future" in response.json["error"]
+        assert db.session.query(TrackingEvent).count() == 0
+        # within the tolerance (an hour ahead: clocks differ) is accepted; later true events still apply
+        soon = a.TrackingEvent(tracking_number=number, occurred_at=now + timedelta(hours=1), status=a.IN_TRANSIT,
+                               event_id="soon")
+        assert _post(client, demo, [soon]).status_code == 200
+        settings.set_many({"logistics.future_event_hours": 0})
+        db.session.commit()
+        later = a.TrackingEvent(tracking_number=number, occurred_at=now + timedelta(hours=1),
+                                status=a.OUT_FOR_DELIVERY, event_id="soon-2")
+        assert _post(client, demo, [later]).status_code == 400  # no tolerance: an hour ahead is refused
+
+
+def test_sync_ignores_events_dated_years_ahead_so_the_shipment_moves_on(app):
+    with app.test_request_context():
+        demo, _manual = make_carriers()
+        shipment = _fresh(Shipment, ship(make_order(), demo).id)
+        number, now = shipment.tracking_number, datetime.now(timezone.utc)
+        far = a.TrackingEvent(tracking_number=number, occurred_at=now + timedelta(days=3650), status=a.IN_TRANSIT,
+                              event_id="far")
+        counts = services.record_events(shipment, [far, _event(number, 0, a.PICKED_UP, now - timedelta(hours=3))],
+                                        "carrier")
+        db.session.commit()
+        assert counts == {"new": 1, "duplicate": 0}
+        services.record_events(_fresh(Shipment, shipment.id), [_event(number, 0, a.DELIVERED, now - timedelta(hours=1))],
+                               "carrier")
+        db.session.commit()
+        shipment = _fresh(Shipment, shipment.id)
+        assert shipment.status == states.DELIVERED and shipment.last_event_at < now

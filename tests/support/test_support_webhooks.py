@@ -7,6 +7,7 @@ import pytest
 
 from erp_core import webhooks
 from erp_core.extensions import db
+from erp_core.testing import allow_internal_webhooks
 from erp_core.webhooks import WebhookDelivery
 from tests.core.test_webhooks import Receiver
 from tests.support.helpers import make_order
@@ -23,6 +24,7 @@ def receiver():
 
 
 def _subscribe(app, url, events=EVENTS):
+    allow_internal_webhooks(app)  # the receiver listens on 127.0.0.1
     with app.test_request_context():
         hook = webhooks.create_webhook(url, events)
         db.session.commit()

@@ -134,74 +134,101 @@ def _check_header(data: OrderInput, errors: dict) -> dict:
     return values
 
 
+class _LineProblem(Exception):
+    """A line is wrong: ``field`` (``product_id``, ``quantity``...) and the message shown beside it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
 def _check_lines(data: OrderInput, currency: str, errors: dict) -> list[_CheckedLine]:
+    """The lines of ``data`` checked against the catalogue, priced in ``currency``.
+
+    Problems go into ``errors`` under ``lines`` (none or too many lines) or
+    ``lines-<index>-<field>`` (the first problem of each line); a wrong line is left out.
+    """
     if not data.lines:
         errors.setdefault("lines", []).append(_("Add at least one line."))
         return []
     if len(data.lines) > MAX_LINES:
         errors.setdefault("lines", []).append(_("An order has at most %(n)d lines.", n=MAX_LINES))
         return []
-    ids = {int(line.product_id) for line in data.lines if str(line.product_id or "").strip().isdigit()}
-    skus = {(line.sku or "").strip().upper() for line in data.lines
+    products, by_sku = _products_of(data.lines)
+    checked = []
+    for index, line in enumerate(data.lines):
+        try:
+            checked.append(_check_line(line, products, by_sku, currency))
+        except _LineProblem as problem:
+            errors.setdefault(f"lines-{index}-{problem.field}", []).append(problem.message)
+    return checked
+
+
+def _products_of(lines: list[LineInput]) -> tuple[dict[int, Product], dict[str, Product]]:
+    """The products the lines name, by id and by SKU, in one query whatever the number of lines."""
+    ids = {int(line.product_id) for line in lines if str(line.product_id or "").strip().isdigit()}
+    skus = {(line.sku or "").strip().upper() for line in lines
             if not str(line.product_id or "").strip() and (line.sku or "").strip()}
     products, by_sku = {}, {}
     if ids or skus:
-        # One query for every product of the order, whatever the number of lines.
         for product in db.session.scalars(select(Product).where(or_(Product.id.in_(ids), Product.sku.in_(skus)))):
             products[product.id] = product
             by_sku[product.sku] = product
-    checked = []
-    for index, line in enumerate(data.lines):
-        prefix = f"lines-{index}-"
-        raw_id = str(line.product_id or "").strip()
-        raw_sku = (line.sku or "").strip().upper()
-        if raw_id:
-            product = products.get(int(raw_id)) if raw_id.isdigit() else None
-        else:
-            product = by_sku.get(raw_sku) if raw_sku else None
-        if product is None:
-            if raw_sku and not raw_id:
-                message = _("No product has the code %(sku)s.", sku=raw_sku)
-            elif raw_id:
-                message = _("Unknown product.")
-            else:
-                message = _("Choose a product from the catalogue.")
-            errors.setdefault(prefix + "product_id", []).append(message)
-            continue
+    return products, by_sku
+
+
+def _check_line(line: LineInput, products: dict[int, Product], by_sku: dict[str, Product],
+                currency: str) -> _CheckedLine:
+    """One line checked: product, quantity, price, discount and total, in this order.
+    Raises :class:`_LineProblem` for the first thing wrong."""
+    product = _line_product(line, products, by_sku)
+    try:
+        quantity = parse_quantity(line.quantity)
+    except DomainError as exc:
+        raise _LineProblem("quantity", str(exc)) from None
+    price = _line_price(line, product, currency)
+    try:
+        discount = parse_discount(line.discount)
+    except DomainError as exc:
+        raise _LineProblem("discount", str(exc)) from None
+    total = line_total(price, quantity, discount)
+    if total >= MAX_MINOR:
+        raise _LineProblem("quantity", _("The amount of this line is too large."))
+    return _CheckedLine(line.line_id, product, quantity, price, discount, total)
+
+
+def _line_product(line: LineInput, products: dict[int, Product], by_sku: dict[str, Product]) -> Product:
+    """The product a line names by id or, without an id, by SKU; :class:`_LineProblem` if none."""
+    raw_id = str(line.product_id or "").strip()
+    raw_sku = (line.sku or "").strip().upper()
+    if raw_id:
+        product = products.get(int(raw_id)) if raw_id.isdigit() else None
+    else:
+        product = by_sku.get(raw_sku) if raw_sku else None
+    if product is not None:
+        return product
+    if raw_sku and not raw_id:
+        raise _LineProblem("product_id", _("No product has the code %(sku)s.", sku=raw_sku))
+    if raw_id:
+        raise _LineProblem("product_id", _("Unknown product."))
+    raise _LineProblem("product_id", _("Choose a product from the catalogue."))
+
+
+def _line_price(line: LineInput, product: Product, currency: str) -> int:
+    """The line's unit price in minor units: as typed, or else the catalogue's (which needs the
+    product on sale, or the line already on the order, and priced in the order's currency)."""
+    if (line.unit_price or "").strip():
         try:
-            quantity = parse_quantity(line.quantity)
-        except DomainError as exc:
-            errors.setdefault(prefix + "quantity", []).append(str(exc))
-            continue
-        if not (line.unit_price or "").strip():
-            if not product.active and line.line_id is None:
-                errors.setdefault(prefix + "product_id", []).append(
-                    _("%(sku)s is no longer sold.", sku=product.sku))
-                continue
-            if product.currency != currency:
-                errors.setdefault(prefix + "unit_price", []).append(
-                    _("%(sku)s is priced in %(theirs)s but the order is in %(ours)s; type the price in %(ours)s.",
-                      sku=product.sku, theirs=product.currency, ours=currency))
-                continue
-            price = product.price_minor
-        else:
-            try:
-                price = parse_amount(line.unit_price, currency)
-            except MoneyError as exc:
-                errors.setdefault(prefix + "unit_price", []).append(
-                    _("Price: %(reason)s", reason=_money_reason(exc, currency)))
-                continue
-        try:
-            discount = parse_discount(line.discount)
-        except DomainError as exc:
-            errors.setdefault(prefix + "discount", []).append(str(exc))
-            continue
-        total = line_total(price, quantity, discount)
-        if total >= MAX_MINOR:
-            errors.setdefault(prefix + "quantity", []).append(_("The amount of this line is too large."))
-            continue
-        checked.append(_CheckedLine(line.line_id, product, quantity, price, discount, total))
-    return checked
+            return parse_amount(line.unit_price, currency)
+        except MoneyError as exc:
+            raise _LineProblem("unit_price", _("Price: %(reason)s", reason=_money_reason(exc, currency))) from None
+    if not product.active and line.line_id is None:
+        raise _LineProblem("product_id", _("%(sku)s is no longer sold.", sku=product.sku))
+    if product.currency != currency:
+        raise _LineProblem("unit_price", _(
+            "%(sku)s is priced in %(theirs)s but the order is in %(ours)s; type the price in %(ours)s.",
+            sku=product.sku, theirs=product.currency, ours=currency))
+    return product.price_minor
 
 
 def _totals(lines: list[_CheckedLine]) -> tuple[int, int, int]:

@@ -1,0 +1,75 @@
+"""Business rules of orders: customers, products, order entry, changes and the status machine.
+
+Every function works in the caller's transaction and raises a DomainError (with a translated
+message); the caller then rolls back (a refused call may have flushed part of its work) or
+commits. Other plugins attach themselves through the hooks called here (``erp_order_created``,
+``erp_order_changed``, ``erp_order_validate_transition``, ``erp_order_status_changed``), inside
+the same transaction.
+
+The package is split by job; import from the package, which re-exports every public name:
+
+- :mod:`._common`: parsing of typed values (phone, e-mail, quantity, discount) and the order's
+  version lock, shared by the modules below;
+- :mod:`.catalogue`: customers, their addresses, products;
+- :mod:`.entry`: what the forms submit (``OrderInput``, ``LineInput``), its checks, ``create_order``;
+- :mod:`.editing`: ``update_order`` (changing an order that has not shipped);
+- :mod:`.transitions`: the status machine, the order page's actions, shipping in full.
+"""
+
+from ._common import (
+                        MAX_LINES,
+                        MAX_QUANTITY,
+                        check_phone,
+                        normalise_email,
+                        parse_discount,
+                        parse_quantity,
+                        phone_key,
+)
+from .catalogue import (
+                        ADDRESS_FIELDS,
+                        PossibleDuplicate,
+                        add_address,
+                        create_customer,
+                        create_product,
+                        delete_address,
+                        find_duplicates,
+                        get_address,
+                        get_customer,
+                        get_product,
+                        require_products,
+                        set_default_address,
+                        update_address,
+                        update_customer,
+                        update_product,
+)
+from .editing import update_order
+from .entry import (
+                        HEADER_FIELDS,
+                        LineInput,
+                        OrderInput,
+                        OrderInvalid,
+                        create_order,
+                        next_order_number,
+)
+from .transitions import (
+                        PATHS,
+                        advance_order,
+                        available_actions,
+                        get_order,
+                        manual_shipping_allowed,
+                        path_to,
+                        perform_action,
+                        quantities_by_product,
+                        ship_everything,
+                        transition,
+)
+
+__all__ = [
+    "ADDRESS_FIELDS", "HEADER_FIELDS", "MAX_LINES", "MAX_QUANTITY", "PATHS", "LineInput", "OrderInput", "OrderInvalid",
+    "PossibleDuplicate", "add_address", "advance_order", "available_actions", "check_phone", "create_customer",
+    "create_order", "create_product", "delete_address", "find_duplicates", "get_address", "get_customer", "get_order",
+    "get_product", "manual_shipping_allowed", "next_order_number", "normalise_email", "parse_discount",
+    "parse_quantity", "path_to", "perform_action", "phone_key", "quantities_by_product", "require_products",
+    "set_default_address", "ship_everything", "transition", "update_address", "update_customer", "update_order",
+    "update_product",
+]

@@ -1,0 +1,335 @@
+"""Order entry: what the forms and the API submit, its checks, and the creation of an order.
+
+``create_order`` checks every field at once and raises :class:`OrderInvalid` listing them all;
+the checks of header and lines are shared with :mod:`.editing` (changing an order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from erp_core import audit, settings, webhooks
+from erp_core.db import next_counter
+from erp_core.errors import Conflict, DomainError
+from erp_core.extensions import db
+from erp_core.money import (
+    MAX_MINOR,
+    MoneyError,
+    format_plain,
+    is_currency,
+    line_total,
+    parse_amount,
+)
+from erp_core.plugins import hooks
+from erp_core.timeutil import to_zone, utcnow
+
+from .. import states
+from ..models import Customer, Order, OrderLine, Product
+from ._common import (
+    MAX_LINES,
+    _money_reason,
+    check_phone,
+    normalise_email,
+    parse_discount,
+    parse_quantity,
+    phone_key,
+)
+from .catalogue import PossibleDuplicate, create_customer, find_duplicates
+
+
+class OrderInvalid(DomainError):
+    """Several fields of an order are wrong; ``errors`` maps field names to messages.
+
+    Line fields are named ``lines-<index>-<field>`` (index from 0, as the form posts them); their
+    messages are shown beside the field, so they do not repeat the line number. The exception's
+    own message (the first problem, with its line number) sums it up.
+    """
+
+    code = "order_invalid"
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        key, messages = next(iter(errors.items()))
+        first = messages[0]
+        if key.startswith("lines-"):
+            first = _("Line %(n)d: %(reason)s", n=int(key.split("-")[1]) + 1, reason=first)
+        super().__init__(first if len(errors) == 1 else _("Please correct the marked fields: %(first)s", first=first))
+
+
+@dataclass
+class LineInput:
+    """One order line as typed: prices and discounts as text, in the order's currency."""
+
+    product_id: int | str | None
+    quantity: int | str
+    unit_price: str | None = None  # empty: the catalogue price
+    discount: str | None = None  # percent
+    line_id: int | None = None  # an existing line being edited
+    sku: str | None = None  # the product's code, used when no product_id is given (imports)
+
+    def is_blank(self) -> bool:
+        """True for an untouched row of the entry form (no product, quantity or price)."""
+        return not any(str(v or "").strip() for v in (self.product_id, self.sku, self.quantity, self.unit_price,
+                                                     self.discount, self.line_id))
+
+
+@dataclass
+class OrderInput:
+    """What the order entry and edit forms (and the API) submit."""
+
+    customer_id: int | str | None = None
+    # {"name", "phone", "email"} to create one inline; "confirmed": True accepts a likely duplicate
+    new_customer: dict | None = None
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    ship_recipient: str = ""
+    ship_line1: str = ""
+    ship_line2: str = ""
+    ship_city: str = ""
+    ship_region: str = ""
+    ship_postcode: str = ""
+    ship_country: str = "CN"
+    currency: str = ""
+    notes: str = ""
+    lines: list[LineInput] = field(default_factory=list)
+    entry_key: str | None = None  # random key of the entry form: a second post of it is refused
+
+
+HEADER_FIELDS = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
+                 "ship_city", "ship_region", "ship_postcode", "ship_country", "notes")
+_LIMITS = {"contact_name": 200, "contact_phone": 40, "contact_email": 200, "ship_recipient": 200,
+           "ship_line1": 300, "ship_line2": 300, "ship_city": 120, "ship_region": 120, "ship_postcode": 20,
+           "ship_country": 2, "notes": 5000}
+
+
+@dataclass
+class _CheckedLine:
+    line_id: int | None
+    product: Product
+    quantity: int
+    unit_price_minor: int
+    discount: Decimal
+    total: int
+
+
+def _check_header(data: OrderInput, errors: dict) -> dict:
+    values = {}
+    for name in HEADER_FIELDS:
+        values[name] = (getattr(data, name) or "").strip()[:_LIMITS[name]]
+    values["ship_country"] = (values["ship_country"] or "CN").upper()
+    if values["contact_email"]:
+        try:
+            values["contact_email"] = normalise_email(values["contact_email"])
+        except DomainError as exc:
+            errors.setdefault("contact_email", []).append(str(exc))
+    if not values["ship_line1"]:
+        errors.setdefault("ship_line1", []).append(_("The shipping address needs a street line."))
+    return values
+
+
+class _LineProblem(Exception):
+    """A line is wrong: ``field`` (``product_id``, ``quantity``...) and the message shown beside it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _check_lines(data: OrderInput, currency: str, errors: dict) -> list[_CheckedLine]:
+    """The lines of ``data`` checked against the catalogue, priced in ``currency``.
+
+    Problems go into ``errors`` under ``lines`` (none or too many lines) or
+    ``lines-<index>-<field>`` (the first problem of each line); a wrong line is left out.
+    """
+    if not data.lines:
+        errors.setdefault("lines", []).append(_("Add at least one line."))
+        return []
+    if len(data.lines) > MAX_LINES:
+        errors.setdefault("lines", []).append(_("An order has at most %(n)d lines.", n=MAX_LINES))
+        return []
+    products, by_sku = _products_of(data.lines)
+    checked = []
+    for index, line in enumerate(data.lines):
+        try:
+            checked.append(_check_line(line, products, by_sku, currency))
+        except _LineProblem as problem:
+            errors.setdefault(f"lines-{index}-{problem.field}", []).append(problem.message)
+    return checked
+
+
+def _products_of(lines: list[LineInput]) -> tuple[dict[int, Product], dict[str, Product]]:
+    """The products the lines name, by id and by SKU, in one query whatever the number of lines."""
+    ids = {int(line.product_id) for line in lines if str(line.product_id or "").strip().isdigit()}
+    skus = {(line.sku or "").strip().upper() for line in lines
+            if not str(line.product_id or "").strip() and (line.sku or "").strip()}
+    products, by_sku = {}, {}
+    if ids or skus:
+        for product in db.session.scalars(select(Product).where(or_(Product.id.in_(ids), Product.sku.in_(skus)))):
+            products[product.id] = product
+            by_sku[product.sku] = product
+    return products, by_sku
+
+
+def _check_line(line: LineInput, products: dict[int, Product], by_sku: dict[str, Product],
+                currency: str) -> _CheckedLine:
+    """One line checked: product, quantity, price, discount and total, in this order.
+    Raises :class:`_LineProblem` for the first thing wrong."""
+    product = _line_product(line, products, by_sku)
+    try:
+        quantity = parse_quantity(line.quantity)
+    except DomainError as exc:
+        raise _LineProblem("quantity", str(exc)) from None
+    price = _line_price(line, product, currency)
+    try:
+        discount = parse_discount(line.discount)
+    except DomainError as exc:
+        raise _LineProblem("discount", str(exc)) from None
+    total = line_total(price, quantity, discount)
+    if total >= MAX_MINOR:
+        raise _LineProblem("quantity", _("The amount of this line is too large."))
+    return _CheckedLine(line.line_id, product, quantity, price, discount, total)
+
+
+def _line_product(line: LineInput, products: dict[int, Product], by_sku: dict[str, Product]) -> Product:
+    """The product a line names by id or, without an id, by SKU; :class:`_LineProblem` if none."""
+    raw_id = str(line.product_id or "").strip()
+    raw_sku = (line.sku or "").strip().upper()
+    if raw_id:
+        product = products.get(int(raw_id)) if raw_id.isdigit() else None
+    else:
+        product = by_sku.get(raw_sku) if raw_sku else None
+    if product is not None:
+        return product
+    if raw_sku and not raw_id:
+        raise _LineProblem("product_id", _("No product has the code %(sku)s.", sku=raw_sku))
+    if raw_id:
+        raise _LineProblem("product_id", _("Unknown product."))
+    raise _LineProblem("product_id", _("Choose a product from the catalogue."))
+
+
+def _line_price(line: LineInput, product: Product, currency: str) -> int:
+    """The line's unit price in minor units: as typed, or else the catalogue's (which needs the
+    product on sale, or the line already on the order, and priced in the order's currency)."""
+    if (line.unit_price or "").strip():
+        try:
+            return parse_amount(line.unit_price, currency)
+        except MoneyError as exc:
+            raise _LineProblem("unit_price", _("Price: %(reason)s", reason=_money_reason(exc, currency))) from None
+    if not product.active and line.line_id is None:
+        raise _LineProblem("product_id", _("%(sku)s is no longer sold.", sku=product.sku))
+    if product.currency != currency:
+        raise _LineProblem("unit_price", _(
+            "%(sku)s is priced in %(theirs)s but the order is in %(ours)s; type the price in %(ours)s.",
+            sku=product.sku, theirs=product.currency, ours=currency))
+    return product.price_minor
+
+
+def _totals(lines: list[_CheckedLine]) -> tuple[int, int, int]:
+    subtotal = sum(line.unit_price_minor * line.quantity for line in lines)
+    total = sum(line.total for line in lines)
+    return subtotal, subtotal - total, total
+
+
+def _resolve_customer(data: OrderInput, errors: dict, create: bool = True) -> Customer | None:
+    """The order's customer: an existing one, or a new one typed inline (created only when
+    ``create``; otherwise its fields are only checked)."""
+    new = data.new_customer or {}
+    if any((new.get(k) or "").strip() for k in ("name", "phone", "email")):
+        try:
+            if not create:
+                if not (new.get("name") or "").strip():
+                    raise DomainError(_("The customer needs a name."), field="name")
+                check_phone(new.get("phone"))
+                normalise_email(new.get("email"))
+                if not new.get("confirmed", True) and find_duplicates(new.get("phone"), new.get("email")):
+                    raise PossibleDuplicate(find_duplicates(new.get("phone"), new.get("email")))
+                return None
+            return create_customer(new.get("name", ""), new.get("phone", ""), new.get("email", ""),
+                                   allow_duplicate=bool(new.get("confirmed", True)))
+        except PossibleDuplicate as exc:
+            errors.setdefault("new_customer-duplicate", []).append(str(exc))
+            return None
+        except DomainError as exc:
+            errors.setdefault("new_customer-" + (exc.field or "name"), []).append(str(exc))
+            return None
+    raw = str(data.customer_id or "").strip()
+    customer = db.session.get(Customer, int(raw)) if raw.isdigit() else None
+    if customer is None:
+        errors.setdefault("customer_id", []).append(
+            _("Choose a customer or enter a new one.") if not raw else _("Unknown customer."))
+    return customer
+
+
+def next_order_number() -> str:
+    """SO-<year>-<000123>: gap-free per year of the company's calendar, safe under concurrency."""
+    year = to_zone(utcnow(), settings.company_timezone()).year
+    return f"SO-{year}-{next_counter(db.session, f'orders.number.{year}'):06d}"
+
+
+def create_order(data: OrderInput) -> Order:
+    """Create a draft order with its lines. Raises OrderInvalid listing every bad field."""
+    errors: dict[str, list[str]] = {}
+    entry_key = (data.entry_key or "").strip()[:64] or None
+    if entry_key:
+        saved = db.session.scalar(select(Order.number).where(Order.entry_key == entry_key))
+        if saved:
+            raise Conflict(_("This form was already sent: it created order %(number)s. Nothing more was saved.",
+                             number=saved), code="already_saved")
+    currency = (data.currency or settings.company_currency()).strip().upper()
+    if not is_currency(currency):
+        errors.setdefault("currency", []).append(_("Unknown currency %(code)s.", code=currency))
+    header = _check_header(data, errors)
+    lines = _check_lines(data, currency, errors) if "currency" not in errors else []
+    with db.session.no_autoflush:
+        # A new customer is created only when everything else is right.
+        customer = _resolve_customer(data, errors, create=not errors)
+    if errors:
+        raise OrderInvalid(errors)
+    if not header["contact_name"]:
+        header["contact_name"] = customer.name
+    if not header["contact_phone"]:
+        header["contact_phone"] = customer.phone or ""
+    subtotal, discount, total = _totals(lines)
+    if total >= MAX_MINOR:
+        raise OrderInvalid({"lines": [_("The order total is too large.")]})
+    now = utcnow()
+    user_id, _name = audit.current_actor()
+    order = Order(number=next_order_number(), status=states.DRAFT, customer=customer, currency=currency,
+                  contact_phone_key=phone_key(header["contact_phone"]), subtotal_minor=subtotal,
+                  discount_minor=discount, total_minor=total, created_at=now, updated_at=now,
+                  created_by_id=user_id, version=1, entry_key=entry_key, **header)
+    db.session.add(order)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form posted twice at the same moment
+        raise Conflict(_("This form was already sent; nothing more was saved."), code="already_saved") from None
+    _insert_lines(order, [_line_row(order, position, item) for position, item in enumerate(lines, start=1)])
+    hooks().erp_order_created(order=order)
+    webhooks.emit("order.created", order)
+    audit.record("order", order.id, "created", after={"number": order.number, "customer": customer.name,
+                                                     "lines": len(lines), "total": format_plain(total, currency),
+                                                     "currency": currency})
+    return order
+
+
+def _line_row(order: Order, position: int, item: _CheckedLine) -> dict:
+    return {"order_id": order.id, "position": position, "product_id": item.product.id, "sku": item.product.sku,
+            "name": item.product.name, "spec": item.product.spec, "unit": item.product.unit,
+            "quantity": item.quantity, "unit_price_minor": item.unit_price_minor, "discount_percent": item.discount,
+            "line_total_minor": item.total}
+
+
+def _insert_lines(order: Order, rows: list[dict]) -> None:
+    """Insert order lines in one executemany statement, whatever their number (a flush of new
+    ORM objects would insert them one by one on SQLite, to read back each id), then let
+    ``order.lines`` load again (one SELECT) when next used."""
+    if rows:
+        db.session.execute(insert(OrderLine), rows)
+    db.session.expire(order, ["lines"])

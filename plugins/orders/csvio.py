@@ -132,9 +132,8 @@ def decode_upload(raw: bytes) -> str:
 
 def _read(text: str, kind: str) -> list[tuple[int, dict]]:
     """``[(row number, {column: value})]``; raises ImportRefused for a bad header."""
-    sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
@@ -143,6 +142,20 @@ def _read(text: str, kind: str) -> list[tuple[int, dict]]:
     except StopIteration:
         raise DomainError(_("The file is empty."), field="file") from None
     names = [h.strip().lstrip("\ufeff").strip().lower().replace(" ", "_") for h in header]
+    problems = _header_problems(names, kind)
+    if problems:
+        raise ImportRefused(problems)
+    try:
+        rows = _rows(reader, names)
+    except csv.Error as exc:
+        raise ImportRefused([Problem(reader.line_num, "", _("The file is not valid CSV: %(error)s", error=exc))]) from None
+    if not rows:
+        raise DomainError(_("The file has a header but no rows."), field="file")
+    return rows
+
+
+def _header_problems(names: list[str], kind: str) -> list[Problem]:
+    """Unknown, missing and repeated columns of the header row."""
     known = {c.name for c in COLUMNS[kind]}
     problems = [Problem(1, h or "?", _("Unknown column %(name)s.", name=h or "?")) for h in names if h not in known]
     problems += [Problem(1, c.name, _("The column %(name)s is missing.", name=c.name))
@@ -152,22 +165,20 @@ def _read(text: str, kind: str) -> list[tuple[int, dict]]:
         if h in seen:
             problems.append(Problem(1, h, _("The column %(name)s appears twice.", name=h)))
         seen.add(h)
-    if problems:
-        raise ImportRefused(problems)
+    return problems
+
+
+def _rows(reader, names: list[str]) -> list[tuple[int, dict]]:
+    """The non-empty rows after the header; refuses too many rows or cells."""
     rows = []
-    try:
-        for number, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise ImportRefused([Problem(number, "", _("A file has at most %(n)d rows; split it.", n=MAX_ROWS))])
-            if len(values) > len(names):
-                raise ImportRefused([Problem(number, "", _("This row has more cells than the header."))])
-            rows.append((number, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(names)}))
-    except csv.Error as exc:
-        raise ImportRefused([Problem(reader.line_num, "", _("The file is not valid CSV: %(error)s", error=exc))]) from None
-    if not rows:
-        raise DomainError(_("The file has a header but no rows."), field="file")
+    for number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise ImportRefused([Problem(number, "", _("A file has at most %(n)d rows; split it.", n=MAX_ROWS))])
+        if len(values) > len(names):
+            raise ImportRefused([Problem(number, "", _("This row has more cells than the header."))])
+        rows.append((number, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(names)}))
     return rows
 
 

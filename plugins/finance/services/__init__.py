@@ -1,0 +1,82 @@
+"""Business rules of finance: payments, refunds, gateway callbacks and an order's balance.
+
+Every function works in the caller's transaction and raises a DomainError with a translated
+message; the caller commits, or rolls back and shows the message. Other plugins hear about
+payments and refunds through ``erp_payment_recorded`` and ``erp_refund_recorded``, fired here
+inside the same transaction.
+
+Rules kept here:
+
+* an order's payment state and balance are derived from its payments and refunds
+  (:func:`order_summary`), never typed in;
+* a payment is in the order's currency and never more than what the order still owes, unless the
+  user records the excess explicitly as customer credit;
+* a refund never exceeds what is left of its payment: one conditional UPDATE of the payment's
+  ``refunded_minor`` counter (``WHERE amount - refunded >= :x``), checked by row count, so twenty
+  simultaneous requests cannot refund more than was paid;
+* a provider callback is verified by its adapter and recorded once, however often it arrives
+  (a conditional UPDATE ``pending -> paid`` checked by row count, plus a unique provider
+  reference).
+
+The rules live in one module per subject (listed from the bottom layer up: a module imports only
+those above it); every public name stays importable from here:
+
+- ``methods``: the payment adapters of enabled plugins, which are switched on, an adapter with
+  its settings;
+- ``queries``: an order's derived position (``Summary``), finding payments and refunds, the
+  "payment before shipping" policy, the audit timeline;
+- ``credit``: the order lock and the rule that an excess is taken only as customer credit;
+- ``payments``: manual payments, online payments started, payments given up;
+- ``callbacks``: provider callbacks, verified and recorded once;
+- ``refunds``: requests, approval through the adapter, rejection, refunds of an order for other
+  plugins.
+
+Helpers shared by these modules (errors, typed amounts and text) are in ``_common``.
+"""
+
+from ..adapters import CallbackRejected
+from ..models import Payment, Refund
+from ._common import MAX_TEXT, PaymentRefused, RefundRefused, clean_text, parse_money
+from .callbacks import CallbackOutcome, callback_request, handle_callback
+from .methods import (
+    adapter_classes,
+    derived_secret,
+    enabled_methods,
+    get_adapter,
+    method_enabled,
+    method_label,
+    method_labels,
+    method_setting_key,
+)
+from .payments import mark_payment_failed, record_payment, start_online_payment
+from .queries import (
+    Summary,
+    finance_timeline,
+    get_payment,
+    get_refund,
+    order_summary,
+    payment_before_shipping,
+    payment_from_ref,
+    shipping_problems,
+    summaries,
+)
+from .refunds import (
+    adapter_refund_request,
+    approve_refund,
+    finish_remote_refund,
+    refund_order,
+    refund_ref,
+    reject_refund,
+    request_refund,
+)
+
+__all__ = [
+    "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
+    "Summary",
+    "adapter_classes", "adapter_refund_request", "approve_refund", "callback_request", "clean_text",
+    "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",
+    "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_enabled", "method_label",
+    "method_labels", "method_setting_key", "order_summary", "parse_money", "payment_before_shipping",
+    "payment_from_ref", "record_payment", "refund_order", "refund_ref", "reject_refund", "request_refund",
+    "shipping_problems", "start_online_payment", "summaries",
+]

@@ -1,0 +1,73 @@
+"""Payment methods: the adapters enabled plugins offer, whether each is switched on, and an
+adapter instance with its settings."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from erp_core import settings
+from erp_core.plugins import current_manager
+
+from ..adapters import PaymentAdapter
+from ._common import PaymentRefused
+
+
+def adapter_classes() -> dict[str, type[PaymentAdapter]]:
+    """Every payment adapter offered by enabled plugins, by code (first one wins on a clash)."""
+    found: dict[str, type[PaymentAdapter]] = {}
+    for cls in current_manager().collect("erp_payment_adapters"):
+        if cls.code and cls.code not in found:
+            found[cls.code] = cls
+    return dict(sorted(found.items(), key=lambda item: item[0]))
+
+
+def method_setting_key(code: str) -> str:
+    return f"finance.method.{code}"
+
+
+def method_enabled(code: str, classes: dict | None = None) -> bool:
+    cls = (classes or adapter_classes()).get(code)
+    if cls is None:
+        return False
+    return bool(settings.get(method_setting_key(code), cls.enabled_by_default))
+
+
+def enabled_methods(online: bool | None = None) -> list[type[PaymentAdapter]]:
+    """Adapters switched on in the settings (optionally only online or only manual ones)."""
+    classes = adapter_classes()
+    return [cls for code, cls in classes.items()
+            if method_enabled(code, classes) and (online is None or cls.online == online)]
+
+
+def method_label(code: str) -> str:
+    cls = adapter_classes().get(code)
+    return str(cls.label) if cls else code
+
+
+def method_labels() -> dict[str, str]:
+    return {code: str(cls.label) for code, cls in adapter_classes().items()}
+
+
+def derived_secret(purpose: str) -> str:
+    """A secret derived from the site's SECRET_KEY for ``purpose`` (never stored)."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"finance:{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
+def get_adapter(code: str, *, must_be_enabled: bool = True) -> PaymentAdapter:
+    """An adapter instance with its settings; refuses unknown or switched-off methods."""
+    classes = adapter_classes()
+    cls = classes.get(code)
+    if cls is None:
+        raise PaymentRefused(_("Unknown payment method %(code)s.", code=code), field="method")
+    if must_be_enabled and not method_enabled(code, classes):
+        raise PaymentRefused(_("The payment method %(method)s is switched off.", method=cls.label), field="method")
+    prefix = f"finance.{code}."
+    values = {f.key[len(prefix):]: settings.get(f.key) for f in cls.settings_fields() if f.key.startswith(prefix)}
+    if code == "demo_gateway" and not values.get("secret"):
+        values["secret"] = derived_secret("demo_gateway")
+    return cls(values)

@@ -1,0 +1,223 @@
+"""Refunds: requested against a payment (never more than is left of it), approved through the
+payment's adapter or rejected, and refunds other plugins ask for on an order."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from erp_core import audit, jobs, webhooks
+from erp_core.errors import Conflict
+from erp_core.extensions import db
+from erp_core.money import format_money, format_plain
+from erp_core.plugins import hooks
+from erp_core.timeutil import utcnow
+from plugins.orders.models import Order
+
+from .. import states
+from ..adapters import AdapterError, RefundRequest
+from ..models import Payment, Refund
+from ._common import RefundRefused, _facts, _text, parse_money
+from .methods import get_adapter
+
+
+def refund_ref(refund: Refund) -> str:
+    return f"REF-{refund.id:06d}"
+
+
+def request_refund(payment: Payment, amount, reason: str, *, source_type: str = "manual",
+                   source_id: str | None = None, reference: str = "") -> Refund:
+    """Ask to give back ``amount`` of ``payment`` (status requested).
+
+    The amount is promised at once with one conditional UPDATE of the payment's counter, so
+    concurrent requests can never together exceed the payment. A reason is required.
+    """
+    reason = _text(reason)
+    if not reason:
+        raise RefundRefused(_("Give a reason for the refund."), field="reason")
+    if payment.status != states.PAID:
+        raise RefundRefused(_("Only a received payment can be refunded."))
+    adapter = get_adapter(payment.method, must_be_enabled=False)
+    if not adapter.refundable:
+        raise RefundRefused(_("%(method)s payments cannot be refunded here.", method=adapter.label))
+    minor = amount if isinstance(amount, int) else parse_money(amount, payment.currency)
+    if minor <= 0:
+        raise RefundRefused(_("The amount must be more than zero."), field="amount")
+    now = utcnow()
+    taken = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == states.PAID,
+               Payment.amount_minor - Payment.refunded_minor >= minor)
+        .values(refunded_minor=Payment.refunded_minor + minor, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(payment, ["refunded_minor", "status"])
+    if taken != 1:
+        left = payment.amount_minor - payment.refunded_minor
+        raise RefundRefused(_("Only %(left)s of this payment can still be refunded.",
+                              left=format_money(max(left, 0), payment.currency)), field="amount")
+    _actor_id, actor_name = audit.current_actor()
+    refund = Refund(payment_id=payment.id, order_id=payment.order_id, method=payment.method,
+                    status=states.REQUESTED, amount_minor=minor, currency=payment.currency, reason=reason,
+                    source_type=_text(source_type, 40) or "manual",
+                    source_id=(str(source_id)[:60] if source_id is not None else None),
+                    reference=_text(reference, 120), requested_at=now, requested_by_name=actor_name)
+    db.session.add(refund)
+    db.session.flush()
+    hooks().erp_refund_recorded(refund=refund)
+    webhooks.emit("refund.recorded", refund)
+    audit.record("refund", refund.id, "requested", before=None,
+                 after={"status": states.REQUESTED, "payment": payment.merchant_ref,
+                        "amount": format_plain(minor, payment.currency), "currency": payment.currency,
+                        "source": f"{refund.source_type}:{refund.source_id}" if refund.source_id
+                        else refund.source_type},
+                 note=reason)
+    return refund
+
+
+def approve_refund(refund: Refund, *, reference: str = "", note: str = "") -> bool:
+    """Pay a requested refund out through the payment's adapter.
+
+    Local adapters (cash, bank transfer, demo gateway) answer at once: the refund becomes
+    refunded in this transaction. A remote adapter is called from a job after commit; the
+    refund stays requested until the provider answers. Returns True when it is refunded now.
+    """
+    payment = refund.payment
+    adapter = get_adapter(refund.method, must_be_enabled=False)
+    reference = _text(reference, 120)
+    now = utcnow()
+    # Claim the decision: of two simultaneous approvals (or an approval and a rejection) one wins.
+    claimed = db.session.execute(
+        update(Refund).where(Refund.id == refund.id, Refund.status == states.REQUESTED,
+                             Refund.decided_at.is_(None))
+        .values(decided_at=now, decision_note=_text(note), reference=reference or Refund.reference)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise Conflict(_("This refund was already decided."))
+    db.session.refresh(refund)
+    _actor_id, actor_name = audit.current_actor()
+    refund.decided_by_name = actor_name
+    if adapter.remote:
+        audit.record("refund", refund.id, "sent", before={"status": states.REQUESTED},
+                     after={"status": states.REQUESTED, "provider": str(adapter.label)},
+                     note=refund.decision_note or None)
+        jobs.enqueue("plugins.finance.jobs:send_refund", refund.id)
+        return False
+    try:
+        result = adapter.refund(adapter_refund_request(refund, payment))
+    except AdapterError as exc:
+        raise RefundRefused(_("%(method)s refused the refund: %(message)s", method=adapter.label,
+                              message=exc)) from None
+    if result.status == states.REFUNDED:
+        _mark_refunded(refund, result.provider_ref)
+        return True
+    if result.status == "pending":
+        audit.record("refund", refund.id, "sent", before={"status": states.REQUESTED},
+                     after={"status": states.REQUESTED, "provider": str(adapter.label)},
+                     note=result.message or None)
+        return False
+    raise RefundRefused(_("%(method)s refused the refund: %(message)s", method=adapter.label,
+                          message=result.message or result.status))
+
+
+def adapter_refund_request(refund: Refund, payment: Payment) -> RefundRequest:
+    return RefundRequest(refund_ref=refund_ref(refund), merchant_ref=payment.merchant_ref,
+                         provider_ref=payment.provider_ref, amount_minor=refund.amount_minor,
+                         currency=refund.currency, reason=refund.reason, reference=refund.reference)
+
+
+def _mark_refunded(refund: Refund, provider_ref: str | None) -> None:
+    now = utcnow()
+    refund.status = states.REFUNDED
+    refund.refunded_at = now
+    refund.decided_at = refund.decided_at or now
+    if provider_ref:
+        refund.provider_ref = provider_ref[:120]
+    db.session.flush()
+    hooks().erp_refund_recorded(refund=refund)
+    webhooks.emit("refund.recorded", refund)
+    audit.record("refund", refund.id, "refunded", before={"status": states.REQUESTED},
+                 after=_facts(status=states.REFUNDED, transaction=provider_ref, reference=refund.reference or None),
+                 note=refund.decision_note or None)
+
+
+def reject_refund(refund: Refund, note: str) -> None:
+    """Refuse a requested refund (a reason is required); its amount becomes refundable again."""
+    note = _text(note)
+    if not note:
+        raise RefundRefused(_("Say why the refund is rejected."), field="note")
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Refund).where(Refund.id == refund.id, Refund.status == states.REQUESTED,
+                             Refund.decided_at.is_(None))
+        .values(status=states.REJECTED, decided_at=now, decision_note=note)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise Conflict(_("This refund was already decided."))
+    db.session.execute(
+        update(Payment).where(Payment.id == refund.payment_id)
+        .values(refunded_minor=Payment.refunded_minor - refund.amount_minor, updated_at=now)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(refund)
+    db.session.refresh(refund.payment, ["refunded_minor"])
+    _actor_id, actor_name = audit.current_actor()
+    refund.decided_by_name = actor_name
+    hooks().erp_refund_recorded(refund=refund)
+    webhooks.emit("refund.recorded", refund)
+    audit.record("refund", refund.id, "rejected", before={"status": states.REQUESTED},
+                 after={"status": states.REJECTED}, note=note)
+
+
+def finish_remote_refund(refund_id: int, status: str, provider_ref: str | None, message: str = "") -> None:
+    """Record a remote provider's answer to a refund sent by :func:`approve_refund`."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.status != states.REQUESTED:
+        return
+    if status == states.REFUNDED:
+        _mark_refunded(refund, provider_ref)
+        return
+    if status == "pending":
+        return
+    # The provider refused: the refund goes back to the queue, to be retried or rejected.
+    refund.decided_at = None
+    audit.record("refund", refund.id, "provider_failed", before={"status": states.REQUESTED},
+                 after={"status": states.REQUESTED}, note=message or status)
+
+
+def refund_order(order: Order, amount_minor: int, currency: str, reason: str, source_type: str,
+                 source_id) -> list[Refund]:
+    """Request refunds of ``amount_minor`` on ``order`` for another plugin (a return, a delivery
+    exception), spread over its payments (newest first). Linked to ``(source_type, source_id)``;
+    asking again for the same source and amount returns the refunds already requested."""
+    if currency != order.currency:
+        raise RefundRefused(_("Order %(number)s is in %(ours)s, not %(theirs)s.", number=order.number,
+                              ours=order.currency, theirs=currency))
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise RefundRefused(_("The amount must be more than zero."))
+    source_id = str(source_id) if source_id is not None else None
+    existing = list(db.session.scalars(
+        select(Refund).where(Refund.order_id == order.id, Refund.source_type == source_type,
+                             Refund.source_id == source_id, Refund.status != states.REJECTED)
+        .order_by(Refund.id)))
+    if existing:
+        if sum(r.amount_minor for r in existing) == amount_minor:
+            return existing
+        raise Conflict(_("A refund for this %(source)s already exists.",
+                         source=states.SOURCE_LABELS.get(source_type, source_type)))
+    payments = list(db.session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.status == states.PAID)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())))
+    refundable = sum(p.amount_minor - p.refunded_minor for p in payments)
+    if refundable < amount_minor:
+        raise RefundRefused(_("Only %(left)s was paid on order %(number)s and can be refunded, not %(asked)s.",
+                              left=format_money(refundable, order.currency), number=order.number,
+                              asked=format_money(amount_minor, order.currency)))
+    refunds, left = [], amount_minor
+    for payment in payments:
+        part = min(left, payment.amount_minor - payment.refunded_minor)
+        if part <= 0:
+            continue
+        refunds.append(request_refund(payment, part, reason, source_type=source_type, source_id=source_id))
+        left -= part
+        if left == 0:
+            break
+    return refunds

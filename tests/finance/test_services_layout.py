@@ -1,0 +1,33 @@
+"""The services package keeps its promises: old import paths work, modules stay small and
+import only from the modules listed above them in ``services/__init__.py`` (no cycles)."""
+
+import ast
+from pathlib import Path
+
+from plugins.finance import services
+
+PACKAGE = Path(services.__file__).parent
+# The order of services/__init__.py: a module may import only from those before it.
+ORDER = ["_common", "methods", "queries", "credit", "payments", "callbacks", "refunds"]
+
+
+def test_every_public_name_is_importable_from_the_package():
+    used_elsewhere = ["MAX_TEXT", "Payment", "adapter_classes", "adapter_refund_request", "approve_refund",
+                      "callback_request", "clean_text", "enabled_methods", "finance_timeline",
+                      "finish_remote_refund", "get_adapter", "get_payment", "get_refund", "handle_callback",
+                      "mark_payment_failed", "method_label", "method_labels", "method_setting_key",
+                      "order_summary", "payment_from_ref", "record_payment", "refund_order", "refund_ref",
+                      "reject_refund", "request_refund", "shipping_problems", "start_online_payment"]
+    assert [n for n in used_elsewhere if n not in services.__all__] == []
+    for name in services.__all__:
+        assert getattr(services, name) is not None
+
+
+def test_modules_are_small_and_import_only_from_the_modules_before_them():
+    assert sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__") == sorted(ORDER)
+    for position, name in enumerate(ORDER):
+        source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
+        assert len(source.splitlines()) < 600, name
+        imported = {node.module for node in ast.walk(ast.parse(source))
+                    if isinstance(node, ast.ImportFrom) and node.level == 1}
+        assert imported <= set(ORDER[:position]), f"{name} imports {imported - set(ORDER[:position])}"

@@ -68,11 +68,13 @@ def _lock_order(order_id: int) -> Order:
 
 
 def _reload(shipment: Shipment) -> Shipment:
+    """The shipment read again from the database (after its order's row was locked)."""
     return db.session.execute(select(Shipment).where(Shipment.id == shipment.id)
                               .execution_options(populate_existing=True)).unique().scalar_one()
 
 
 def _whole(raw, limit: int) -> int | None:
+    """A whole number from 0 to ``limit`` typed as text; None when blank, ValueError otherwise."""
     text = str(raw if raw is not None else "").strip()
     if not text:
         return None

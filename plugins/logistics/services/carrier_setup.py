@@ -46,6 +46,7 @@ def webhook_secret(carrier: Carrier) -> str:
 
 
 def adapter_for(carrier: Carrier) -> a.CarrierAdapter:
+    """An adapter configured for the carrier; refused when its adapter is not installed or switched off."""
     cls = adapter_classes().get(carrier.adapter)
     if cls is None:
         raise DomainError(_("Carrier %(name)s uses the adapter %(adapter)s, which is not installed or switched off.",
@@ -73,6 +74,7 @@ def masked(value) -> str:
 
 
 def carriers(enabled_only: bool = False) -> list[Carrier]:
+    """The configured carriers by name (only those switched on with ``enabled_only``)."""
     stmt = select(Carrier).order_by(Carrier.name, Carrier.id)
     if enabled_only:
         stmt = stmt.where(Carrier.enabled.is_(True))
@@ -80,6 +82,7 @@ def carriers(enabled_only: bool = False) -> list[Carrier]:
 
 
 def get_carrier(carrier_id) -> Carrier:
+    """The carrier with this id; NotFound otherwise."""
     carrier = db.session.get(Carrier, int(carrier_id)) if str(carrier_id or "").isdigit() else None
     if carrier is None:
         raise NotFound(_("No such carrier."), field="carrier_id")
@@ -87,6 +90,7 @@ def get_carrier(carrier_id) -> Carrier:
 
 
 def _carrier_values(cls, name: str, credentials: dict, stored: dict, errors: dict) -> tuple[str, dict]:
+    """The carrier's name and credentials as stored; problems go into ``errors`` per field."""
     name = (name or "").strip()[:120]
     if not name:
         errors.setdefault("name", []).append(_("The carrier needs a name."))
@@ -103,6 +107,7 @@ def _carrier_values(cls, name: str, credentials: dict, stored: dict, errors: dic
 
 
 def _credential_audit(cls, values: dict) -> dict:
+    """Credentials as the audit log keeps them: secrets masked."""
     secret = {f.key for f in cls.credential_fields if f.secret}
     return {k: ("***" if k in secret and v else v) for k, v in values.items()}
 
@@ -158,6 +163,7 @@ def update_carrier(carrier: Carrier, name: str, credentials: dict) -> None:
 
 
 def set_carrier_enabled(carrier: Carrier, enabled: bool) -> None:
+    """Switch a carrier on or off (audited)."""
     if carrier.enabled == bool(enabled):
         return
     carrier.enabled, carrier.updated_at = bool(enabled), utcnow()

@@ -64,6 +64,7 @@ class ShipmentInput:
 
 
 def _check_quantities(order: Order, wanted: dict, remaining: dict[int, int], errors: dict) -> list[tuple[OrderLine, int]]:
+    """The ``(order line, quantity)`` pairs to ship; problems go into ``errors`` per line."""
     lines = {line.id: line for line in order.lines}
     chosen = []
     for raw_id, raw_qty in (wanted or {}).items():
@@ -90,6 +91,8 @@ def _check_quantities(order: Order, wanted: dict, remaining: dict[int, int], err
 
 @dataclass
 class _Dispatch:
+    """What the form says about the carrier, the parcel and its dates, checked."""
+
     carrier: Carrier | None = None
     adapter: a.CarrierAdapter | None = None
     tracking_number: str | None = None
@@ -161,6 +164,7 @@ def _check_parcels(data: ShipmentInput, out: _Dispatch, errors: dict) -> None:
 
 
 def _weight_grams(raw, errors: dict) -> int | None:
+    """The weight typed in kilograms, in grams; None when blank or wrong (then an error)."""
     text = str(raw or "").strip().replace(",", ".")
     if not text:
         return None
@@ -198,6 +202,7 @@ def check_tracking_number(carrier: Carrier, adapter: a.CarrierAdapter, raw: str,
 
 
 def _apply_dispatch(shipment: Shipment, checked: _Dispatch) -> None:
+    """Write the checked carrier, tracking number, dates and parcels on the shipment."""
     shipment.carrier = checked.carrier
     shipment.carrier_name = checked.carrier_name
     shipment.tracking_number = checked.tracking_number

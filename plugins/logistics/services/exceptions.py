@@ -31,15 +31,18 @@ from .shipments import _status_changed, _sync_order
 
 
 def current_exception(shipment: Shipment) -> DeliveryException | None:
+    """The shipment's open delivery exception, if any."""
     return db.session.scalar(select(DeliveryException).where(DeliveryException.open_key == shipment.id))
 
 
 def default_due_date() -> date:
+    """When a new exception is due (the ``logistics.exception_due_days`` setting)."""
     days = settings.get("logistics.exception_due_days", 2)
     return today() + timedelta(days=max(int(days or 0), 0))
 
 
 def _check_owner(owner_id) -> int | None:
+    """The id of the chosen handler (None when none is chosen); refused unless they may handle exceptions."""
     raw = str(owner_id or "").strip()
     if not raw:
         return None
@@ -49,12 +52,14 @@ def _check_owner(owner_id) -> int | None:
 
 
 def _owner_name(user_id: int | None) -> str | None:
+    """The user name of the handler, for the audit log."""
     user = db.session.get(User, user_id) if user_id else None
     return user.username if user else None
 
 
 def _open_exception(order: Order, shipment: Shipment, kind: str, note: str, source: str,
                     due_date: date | None = None, owner_id: int | None = None) -> DeliveryException:
+    """Store a new open exception and put the shipment in the exception state."""
     _actor_id, actor_name = audit.current_actor()
     exception = DeliveryException(shipment_id=shipment.id, order_id=order.id, open_key=shipment.id, kind=kind,
                                   status=states.OPEN, source=source, owner_id=owner_id, note=note[:5000],
@@ -140,6 +145,7 @@ def shipment_value(shipment: Shipment) -> int:
 
 
 def _lock_exception(exception: DeliveryException) -> tuple[Order, DeliveryException]:
+    """Lock the exception's order and read the exception and its shipment again."""
     order = _lock_order(exception.order_id)
     exception = db.session.execute(select(DeliveryException).where(DeliveryException.id == exception.id)
                                    .execution_options(populate_existing=True)).unique().scalar_one()
@@ -148,6 +154,7 @@ def _lock_exception(exception: DeliveryException) -> tuple[Order, DeliveryExcept
 
 
 def _close(exception: DeliveryException, resolution: str, note: str, links: list | None = None) -> None:
+    """Mark the exception resolved (audited), keeping the links other plugins gave."""
     _actor_id, actor_name = audit.current_actor()
     exception.status, exception.open_key, exception.resolution = states.RESOLVED, None, resolution
     exception.resolution_note = (note or "")[:5000]
@@ -160,6 +167,7 @@ def _close(exception: DeliveryException, resolution: str, note: str, links: list
 
 
 def _goods_back(order: Order, shipment: Shipment, restock: bool) -> list:
+    """Tell other plugins the shipment's goods come back (``erp_order_goods_returned``)."""
     return current_manager().collect("erp_order_goods_returned", order=order, quantities=shipment.quantities,
                                      restock=restock, reference=shipment.number)
 

@@ -18,6 +18,7 @@ from .carrier_setup import adapter_for
 
 
 def registration_request(shipment: Shipment) -> a.ShipmentRequest:
+    """What the carrier's adapter is given to register the shipment."""
     order = shipment.order
     return a.ShipmentRequest(
         reference=shipment.number, order_number=order.number, ship_date=shipment.ship_date or today(),

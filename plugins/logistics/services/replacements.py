@@ -41,6 +41,8 @@ def create_replacement(order: Order, quantities: dict, reason: str, source_type:
 
 
 def _replacement_lines(order: Order, wanted: dict[int, int], original: Shipment | None) -> list[ShipmentLine]:
+    """The lines of a replacement: at most the original's lines for a re-ship, else the order's
+    lines or known products."""
     if original is not None:
         lines, left = [], dict(wanted)
         for line in original.lines:

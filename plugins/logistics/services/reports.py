@@ -93,6 +93,7 @@ def _public_event(event: TrackingEvent) -> dict:
 
 
 def get_shipment(shipment_id) -> Shipment:
+    """The shipment with this id; NotFound otherwise."""
     shipment = db.session.get(Shipment, int(shipment_id)) if str(shipment_id).isdigit() else None
     if shipment is None:
         raise NotFound(_("No such shipment."))
@@ -100,6 +101,7 @@ def get_shipment(shipment_id) -> Shipment:
 
 
 def get_exception(exception_id) -> DeliveryException:
+    """The delivery exception with this id; NotFound otherwise."""
     exception = db.session.get(DeliveryException, int(exception_id)) if str(exception_id).isdigit() else None
     if exception is None:
         raise NotFound(_("No such exception."))
@@ -107,10 +109,12 @@ def get_exception(exception_id) -> DeliveryException:
 
 
 def replacement_links(shipment: Shipment) -> list[Shipment]:
+    """The shipments that replace this one."""
     return list(db.session.scalars(select(Shipment).where(Shipment.replaces_id == shipment.id)
                                    .order_by(Shipment.id)).unique())
 
 
 def shipment_exceptions(shipment_id: int) -> list[DeliveryException]:
+    """The shipment's delivery exceptions, newest first."""
     return list(db.session.scalars(select(DeliveryException).where(DeliveryException.shipment_id == shipment_id)
                                    .order_by(DeliveryException.id.desc())).unique())

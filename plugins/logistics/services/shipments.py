@@ -23,6 +23,7 @@ from ._common import today
 
 
 def order_shipments(order_id: int) -> list[Shipment]:
+    """The order's shipments, oldest first."""
     stmt = select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)
     return list(db.session.scalars(stmt).unique())
 
@@ -40,6 +41,7 @@ def remaining_by_line(order: Order, shipments: list[Shipment] | None = None) -> 
 
 
 def _target_status(order: Order, shipments: list[Shipment]) -> str | None:
+    """The status the order should have given its shipments (None while nothing has left)."""
     counted = [s for s in shipments if s.counts_for_order]
     if not any(s.status != states.PENDING for s in counted):
         return None
@@ -75,6 +77,7 @@ def next_shipment_number() -> str:
 
 
 def _status_changed(shipment: Shipment, new: str, note: str | None = None) -> None:
+    """Move the shipment to ``new``: hook, webhook and audit (nothing when it is there already)."""
     old = shipment.status
     if old == new:
         return

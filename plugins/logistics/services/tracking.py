@@ -50,6 +50,7 @@ def record_events(shipment: Shipment, events: list[a.TrackingEvent], source: str
 
 
 def _future_hours() -> int:
+    """The ``logistics.future_event_hours`` setting (24 when unset or wrong)."""
     try:
         return max(int(settings.get("logistics.future_event_hours", 24)), 0)
     except (TypeError, ValueError):
@@ -81,6 +82,7 @@ def _sane(events: list[a.TrackingEvent]) -> list[a.TrackingEvent]:
 
 
 def _store_event(shipment: Shipment, event: a.TrackingEvent, source: str, user_id: int | None = None) -> bool:
+    """Store the event once; False when it is known already."""
     key = event.key()
     if db.session.scalar(select(TrackingEvent.id).where(TrackingEvent.shipment_id == shipment.id,
                                                         TrackingEvent.external_id == key)):

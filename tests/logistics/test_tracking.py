@@ -1,7 +1,7 @@
 """Tracking events: pulled by the sync job, pushed by signed webhooks, typed by staff."""
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -29,7 +29,7 @@ def _clock(monkeypatch, moment):
 
 
 def _start(shipment):
-    return datetime.combine(shipment.ship_date, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=2)
+    return datetime.combine(shipment.ship_date, datetime.min.time(), tzinfo=UTC) + timedelta(hours=2)
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +38,7 @@ def _stories_may_run_ahead(request, monkeypatch):
     moved): events later than a day ahead would be refused, so these tests allow a month.
     The tests of that rule (named "...dated...ahead...") keep the real tolerance."""
     if "ahead" not in request.node.name:
-        monkeypatch.setattr(services, "_future_hours", lambda: 24 * 30)
+        monkeypatch.setattr(services.tracking, "_future_hours", lambda: 24 * 30)
 
 
 def _event(number, hours, status, start, kind=None, event_id=None, description=""):
@@ -78,7 +78,7 @@ def test_sync_pulls_the_carriers_story_and_delivers_the_order(spy_app, monkeypat
 
 def test_order_is_delivered_only_when_everything_shipped_has_arrived(app, monkeypatch):
     with app.test_request_context():
-        demo, manual = make_carriers()
+        _demo, manual = make_carriers()
         order = make_order()
         pen, ink = order.lines
         first = ship(order, manual, {pen.id: 5})
@@ -343,7 +343,7 @@ def test_a_webhook_event_dated_years_ahead_is_refused_and_stores_nothing(app):
     with app.test_request_context():
         demo, _manual = make_carriers()
         shipment = _fresh(Shipment, ship(make_order(), demo).id)
-        number, now = shipment.tracking_number, datetime.now(timezone.utc)
+        number, now = shipment.tracking_number, datetime.now(UTC)
     client = app.test_client()
     future = a.TrackingEvent(tracking_number=number, occurred_at=now + timedelta(days=3650), status=a.IN_TRANSIT,
                              event_id="far-future")
@@ -367,7 +367,7 @@ def test_sync_ignores_events_dated_years_ahead_so_the_shipment_moves_on(app):
     with app.test_request_context():
         demo, _manual = make_carriers()
         shipment = _fresh(Shipment, ship(make_order(), demo).id)
-        number, now = shipment.tracking_number, datetime.now(timezone.utc)
+        number, now = shipment.tracking_number, datetime.now(UTC)
         far = a.TrackingEvent(tracking_number=number, occurred_at=now + timedelta(days=3650), status=a.IN_TRANSIT,
                               event_id="far")
         counts = services.record_events(shipment, [far, _event(number, 0, a.PICKED_UP, now - timedelta(hours=3))],

@@ -1,0 +1,417 @@
+"""Helpers of the marker walk (tests/core/test_output_escaping.py).
+
+They find what to fill by themselves, so that a new field, form, API schema or page is covered
+without touching the test: the OpenAPI document's request schemas, the ``<form method=post>`` of
+every page (parsed from the HTML, so WTForms and hand-written forms alike), the CSV import pages
+(their template download gives the columns), and the URL map (arguments filled with ids of rows
+that carry the marker, else the newest row of the table the argument names).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from sqlalchemy import String, Text, or_, select
+
+from erp_core.extensions import db
+
+MARK = "xss-MARK"
+PAYLOAD = '"><script>alert("xss-MARK")</script><img src=x onerror=1>'
+SHORT_PAYLOAD = '<script>alert("xss-MARK")</script>'
+RAW = '<script>alert("xss-MARK")'
+# A file name that carries the marker (no slash: browsers and Werkzeug cut a name at one).
+FILE_NAME = '"><script>alert("xss-MARK")<img src=x onerror=1>.png'
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                    "0000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+STRONG_PASSWORD = "Walk-the-marker-9-Qz"
+FALLBACKS = ("xss@example.com", "+86 138 0013 8000", "XSS1", "Plain text", "1")
+
+
+def payload_for(max_length: int | None = None, pattern: str | None = None) -> str | None:
+    """The longest marker payload the field takes (length and pattern), or None."""
+    for value in (PAYLOAD, SHORT_PAYLOAD):
+        if max_length is not None and len(value) > max_length:
+            continue
+        if pattern and not _matches(pattern, value):
+            continue
+        return value
+    return None
+
+
+def fallback_for(max_length: int | None = None, pattern: str | None = None, kind: str = "") -> str:
+    """A plain valid-looking value for a field that refuses the payload."""
+    if kind == "email":
+        return "xss@example.com"
+    if kind == "url":
+        return "https://hooks.example.invalid/xss"
+    for value in FALLBACKS:
+        if (max_length is None or len(value) <= max_length) and (not pattern or _matches(pattern, value)):
+            return value
+    return "x"
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return True
+
+
+def unescaped(body: str) -> bool:
+    return RAW in body
+
+
+# ----------------------------------------------------------------------------- ids of rows
+
+
+class Ids:
+    """Ids to fill URL arguments and API id fields with: rows carrying the marker first."""
+
+    ALIASES = {"hook": "core_webhook", "assignee": "core_user", "agent": "core_user", "line": "orders_order_line"}
+
+    def __init__(self):
+        self.tables = db.metadata.tables
+
+    def table_for(self, arg: str):
+        base = arg[:-3] if arg.endswith("_id") else arg
+        if base in self.ALIASES:
+            return self.tables[self.ALIASES[base]]
+        found = [t for name, t in self.tables.items() if name.endswith("_" + base) or name == base]
+        found.sort(key=lambda t: len(t.name))
+        return found[0] if found else None
+
+    def candidates(self, arg: str, limit: int = 4) -> list[int]:
+        """Up to ``limit`` ids: newest rows carrying the marker, then the newest row, then older."""
+        table = self.table_for(arg)
+        if table is None or "id" not in table.c:
+            return []
+        texts = [c for c in table.c if isinstance(c.type, (String, Text))]
+        marked = []
+        if texts:
+            marked = list(db.session.scalars(select(table.c.id).where(or_(*[c.contains(MARK) for c in texts]))
+                                              .order_by(table.c.id.desc()).limit(limit)))
+        rest = list(db.session.scalars(select(table.c.id).order_by(table.c.id.desc()).limit(limit)))
+        first = list(db.session.scalars(select(table.c.id).order_by(table.c.id).limit(1)))
+        out = []
+        for value in marked + rest + first:
+            if value not in out:
+                out.append(value)
+        return out[:limit]
+
+    def row(self, arg: str, row_id: int) -> dict:
+        table = self.table_for(arg)
+        found = db.session.execute(select(table).where(table.c.id == row_id)).mappings().first()
+        return dict(found or {})
+
+
+# ----------------------------------------------------------------------------- the API
+
+
+@dataclass
+class ApiFiller:
+    """Builds request bodies from the OpenAPI schemas: every string the payload (or a plain
+    value where its pattern refuses it), ids from :class:`Ids`."""
+
+    spec: dict
+    ids: Ids
+    attempt: int = 0
+
+    def resolve(self, schema: dict) -> dict:
+        while "$ref" in schema:
+            schema = self.spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            return self.resolve(schema["allOf"][0])
+        return schema
+
+    def build(self, schema: dict, name: str = ""):
+        schema = self.resolve(schema)
+        kind = schema.get("type")
+        if "enum" in schema:
+            values = [v for v in schema["enum"] if v is not None]
+            return "CNY" if "CNY" in values else values[0]
+        if kind == "object" or "properties" in schema:
+            return {key: self.build(sub, key) for key, sub in schema.get("properties", {}).items()
+                    if self._wanted(key, self.resolve(sub), schema.get("required", []))}
+        if kind == "array":
+            return [self.build(schema.get("items", {}), name)]
+        if kind == "integer":
+            if name.endswith("_id"):
+                found = self.ids.candidates(name)
+                return found[min(self.attempt, len(found) - 1)] if found else 1
+            return max(1, schema.get("minimum", 1))
+        if kind == "number":
+            return max(1, schema.get("minimum", 1))
+        if kind == "boolean":
+            return bool(schema.get("default", False))
+        if kind == "string":
+            if schema.get("format") == "date":
+                return date.today().isoformat()
+            if schema.get("format") == "date-time":
+                return datetime.now(timezone.utc).isoformat()
+            value = payload_for(schema.get("maxLength"), schema.get("pattern"))
+            return value or fallback_for(schema.get("maxLength"), schema.get("pattern"),
+                                         "email" if "email" in name else "url" if "url" in name else "")
+        return None
+
+    @staticmethod
+    def _wanted(key: str, sub: dict, required: list[str]) -> bool:
+        if key in required:
+            return True
+        if sub.get("format") in ("date", "date-time") or sub.get("readOnly"):
+            return False
+        return not (sub.get("nullable") and sub.get("type") == "integer" and not key.endswith("_id"))
+
+    def repair(self, body, errors) -> bool:
+        """Replace or drop what the 422 ``errors`` name; True when something changed."""
+        changed = False
+        if not isinstance(errors, dict) or not isinstance(body, (dict, list)):
+            return False
+        for key, problem in errors.items():
+            index = int(key) if isinstance(body, list) and str(key).isdigit() else key
+            try:
+                value = body[index]
+            except (KeyError, IndexError, TypeError):
+                continue
+            if isinstance(problem, dict) and isinstance(value, (dict, list)):
+                changed |= self.repair(value, problem)
+            elif isinstance(value, str) and value not in FALLBACKS:
+                body[index] = fallback_for(kind="email" if "email" in str(key) else "")
+                changed = True
+            elif isinstance(value, str) and value != FALLBACKS[-1]:
+                body[index] = FALLBACKS[FALLBACKS.index(value) + 1] if value in FALLBACKS[:-1] else "1"
+                changed = True
+            elif isinstance(body, dict):
+                del body[index]
+                changed = True
+        return changed
+
+
+def api_writes(spec: dict) -> list[tuple[str, str, dict]]:
+    """``(method, path template, request schema)`` of every write endpoint taking JSON."""
+    found = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if method in ("post", "put", "patch") and schema:
+                found.append((method, path, schema))
+    # Collections before their members' sub-resources, so that these find what to act on.
+    return sorted(found, key=lambda f: (f[1].count("{"), f[1]))
+
+
+def fill_path(template: str, ids: Ids, attempt: int) -> str | None:
+    path = template
+    for arg in re.findall(r"{([^}]+)}", template):
+        found = ids.candidates(arg)
+        if not found:
+            return None
+        path = path.replace("{" + arg + "}", str(found[min(attempt, len(found) - 1)]))
+    return path
+
+
+# ----------------------------------------------------------------------------- HTML forms
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    enctype: str
+    fields: list[dict] = field(default_factory=list)
+
+    def has(self, *types: str) -> bool:
+        return any(f["type"] in types for f in self.fields)
+
+
+class FormParser(HTMLParser):
+    """The forms of a page, with their fields (inputs, selects with options, textareas)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[Form] = []
+        self.links: list[str] = []
+        self._select = None
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag == "form":
+            self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower(),
+                                   a.get("enctype", "")))
+            return
+        if not self.forms:
+            return
+        fields = self.forms[-1].fields
+        if tag == "input" and a.get("name"):
+            fields.append({"tag": "input", "type": a.get("type", "text").lower(), "name": a["name"],
+                           "value": a.get("value", ""), "checked": "checked" in a,
+                           "maxlength": int(a["maxlength"]) if a.get("maxlength", "").isdigit() else None,
+                           "pattern": a.get("pattern")})
+        elif tag == "button" and a.get("name") and a.get("type", "submit") == "submit":
+            fields.append({"tag": "button", "type": "button", "name": a["name"], "value": a.get("value", "")})
+        elif tag == "select" and a.get("name"):
+            self._select = {"tag": "select", "type": "select", "name": a["name"], "options": [], "selected": [],
+                            "multiple": "multiple" in a}
+            fields.append(self._select)
+        elif tag == "option" and self._select is not None:
+            self._select["options"].append(a.get("value", ""))
+            if "selected" in a:
+                self._select["selected"].append(a.get("value", ""))
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = {"tag": "textarea", "type": "textarea", "name": a["name"], "value": "",
+                              "maxlength": int(a["maxlength"]) if a.get("maxlength", "").isdigit() else None,
+                              "pattern": None}
+            fields.append(self._textarea)
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea["value"] += data
+
+
+def parse(body: str) -> FormParser:
+    parser = FormParser()
+    parser.feed(body)
+    return parser
+
+
+TEXT_TYPES = ("text", "textarea", "search", "tel", "email", "url")
+# Forms that would end the walk's session or are not about stored text.
+SKIP_ACTIONS = ("/logout", "/language", "/delete", "/plugins/", "/revoke", "/tokens")
+
+
+def worth_submitting(form: Form) -> bool:
+    """A POST form that takes some text, is not a password form and does not end the session."""
+    if form.method != "post" or any(f["name"] in ("current_password", "old_password") for f in form.fields):
+        return False
+    if any(skip in form.action for skip in SKIP_ACTIONS):
+        return False
+    return any(f["type"] in TEXT_TYPES and f["name"] not in ("q", "csrf_token") for f in form.fields)
+
+
+def form_data(form: Form, plain: set[str]) -> tuple[dict, bool]:
+    """The data to post: text fields the payload (those in ``plain`` a plain value), the rest
+    as the page set them. Returns (data, has_files)."""
+    data: dict[str, list] = {}
+    files = False
+    named_button = False
+    for f in form.fields:
+        name, kind = f["name"], f["type"]
+        if kind in ("hidden",):
+            data.setdefault(name, []).append(f["value"])
+        elif kind in ("checkbox", "radio"):
+            if f["checked"] or (kind == "radio" and name not in data and
+                                not any(g["name"] == name and g.get("checked") for g in form.fields)):
+                data.setdefault(name, []).append(f["value"] or "y")
+        elif kind == "select":
+            chosen = f["selected"] or [o for o in f["options"] if o][:1] or f["options"][:1]
+            data[name] = chosen if f["multiple"] else chosen[:1]
+        elif kind == "file":
+            data.setdefault(name, []).append((io.BytesIO(PNG), FILE_NAME, "image/png"))
+            files = True
+        elif kind == "button":
+            if not named_button:
+                data[name] = [f["value"]]
+                named_button = True
+        elif kind == "password":
+            data[name] = [STRONG_PASSWORD]
+        elif kind in ("number", "range"):
+            data[name] = [f["value"] or "1"]
+        elif kind == "date":
+            data[name] = [f["value"] or date.today().isoformat()]
+        elif kind in ("datetime-local", "time", "month", "week", "color"):
+            data[name] = [f["value"]]
+        elif kind in TEXT_TYPES:
+            if name in plain or kind in ("email", "url"):
+                if kind == "email" or "email" in name:
+                    data[name] = ["xss@example.com"]
+                elif kind == "url" or "url" in name:
+                    data[name] = ["https://hooks.example.invalid/xss"]
+                else:
+                    data[name] = [f["value"] or fallback_for(f.get("maxlength"), f.get("pattern"))]
+            else:
+                data[name] = [payload_for(f.get("maxlength")) or f["value"] or "x"]
+    return data, files
+
+
+NAME_RE = re.compile(r'\bname="([^"]+)"')
+
+
+def invalid_fields(body: str) -> set[str]:
+    """Names of the fields a refused form marked invalid."""
+    names = set()
+    for tag in re.findall(r"<(?:input|textarea|select)\b[^>]*>", body, re.S):
+        if "is-invalid" in tag:
+            found = NAME_RE.search(tag)
+            if found:
+                names.add(found.group(1))
+    return names
+
+
+def submit(client, page: str, form: Form, headers=None) -> int:
+    """Post the form with the payload, then again with plain values where it was refused
+    (twice at most). Returns the last status."""
+    action = form.action or page
+    plain: set[str] = set()
+    status = 0
+    for _round in range(3):
+        data, files = form_data(form, plain)
+        response = client.post(action, data=data, headers=headers or {},
+                               content_type="multipart/form-data" if files else None)
+        status = response.status_code
+        if status < 400 or status >= 500:
+            return status
+        bad = invalid_fields(response.get_data(as_text=True)) - plain
+        if not bad:
+            text_fields = {f["name"] for f in form.fields if f["type"] in TEXT_TYPES} - plain
+            if not text_fields or plain:
+                return status
+            bad = text_fields  # refused without saying which: try once with plain text
+        plain |= bad
+    return status
+
+
+# ----------------------------------------------------------------------------- CSV imports
+
+
+def csv_import(client, page: str, form: Form, template_csv: str) -> list[str]:
+    """Import the template with the payload in one column at a time, then in every column that
+    took it at once. Returns the columns that took the payload."""
+    rows = list(csv.reader(io.StringIO(template_csv.lstrip("\ufeff"))))
+    header, body = rows[0], rows[1:]
+    file_field = next(f["name"] for f in form.fields if f["type"] == "file")
+    hidden = {f["name"]: f["value"] for f in form.fields if f["type"] == "hidden"}
+
+    def post(columns: set[str]) -> bool:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for row in body:
+            writer.writerow([PAYLOAD if (name in columns and (value or name in columns)) else value
+                             for name, value in zip(header, row)])
+        data = dict(hidden)
+        data[file_field] = (io.BytesIO(out.getvalue().encode()), "import.csv", "text/csv")
+        response = client.post(form.action or page, data=data, content_type="multipart/form-data")
+        assert response.status_code < 500, (page, columns, response.status_code)
+        return response.status_code < 400
+
+    took = [name for name in header if post({name})]
+    if took:
+        post(set(took))
+    return took
+
+
+def template_link(parser: FormParser) -> str | None:
+    return next((link for link in parser.links if urlsplit(link).path.endswith(".csv") and "template" in link), None)

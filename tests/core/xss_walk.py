@@ -30,7 +30,12 @@ FILE_NAME = '"><script>alert("xss-MARK")<img src=x onerror=1>.png'
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
                     "0000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
 STRONG_PASSWORD = "Walk-the-marker-9-Qz"
-FALLBACKS = ("xss@example.com", "+86 138 0013 8000", "XSS1", "Plain text", "1")
+FALLBACKS = ("Plain text", "xss1", "XSS1", "12.50", "CN", "+86 138 0013 8000", "xss@example.com", "09:00-18:00",
+             "Asia/Shanghai", "1")
+# Plain values by what a field's name says it holds.
+BY_NAME = (("email", "xss@example.com"), ("url", "https://hooks.example.invalid/xss"), ("country", "CN"),
+           ("currency", "CNY"), ("phone", "+86 138 0013 8000"), ("postcode", "200120"), ("sku", "XSS1"),
+           ("code", "XSS1"), ("timezone", "Asia/Shanghai"), ("price", "12.50"), ("day", "09:00-18:00"))
 
 
 def payload_for(max_length: int | None = None, pattern: str | None = None) -> str | None:
@@ -45,11 +50,10 @@ def payload_for(max_length: int | None = None, pattern: str | None = None) -> st
 
 
 def fallback_for(max_length: int | None = None, pattern: str | None = None, kind: str = "") -> str:
-    """A plain valid-looking value for a field that refuses the payload."""
-    if kind == "email":
-        return "xss@example.com"
-    if kind == "url":
-        return "https://hooks.example.invalid/xss"
+    """A plain valid-looking value for a field that refuses the payload (``kind``: its name)."""
+    for word, value in BY_NAME:
+        if word in kind.lower():
+            return value
     for value in FALLBACKS:
         if (max_length is None or len(value) <= max_length) and (not pattern or _matches(pattern, value)):
             return value
@@ -155,8 +159,7 @@ class ApiFiller:
             if schema.get("format") == "date-time":
                 return datetime.now(timezone.utc).isoformat()
             value = payload_for(schema.get("maxLength"), schema.get("pattern"))
-            return value or fallback_for(schema.get("maxLength"), schema.get("pattern"),
-                                         "email" if "email" in name else "url" if "url" in name else "")
+            return value or fallback_for(schema.get("maxLength"), schema.get("pattern"), name)
         return None
 
     @staticmethod
@@ -172,7 +175,10 @@ class ApiFiller:
         changed = False
         if not isinstance(errors, dict) or not isinstance(body, (dict, list)):
             return False
-        for key, problem in errors.items():
+        for key, problem in list(errors.items()):
+            if "." in str(key):  # "address.country": the same as {"address": {"country": ...}}
+                head, rest = str(key).split(".", 1)
+                problem, key = {rest: problem}, head
             index = int(key) if isinstance(body, list) and str(key).isdigit() else key
             try:
                 value = body[index]
@@ -180,8 +186,8 @@ class ApiFiller:
                 continue
             if isinstance(problem, dict) and isinstance(value, (dict, list)):
                 changed |= self.repair(value, problem)
-            elif isinstance(value, str) and value not in FALLBACKS:
-                body[index] = fallback_for(kind="email" if "email" in str(key) else "")
+            elif isinstance(value, str) and value not in FALLBACKS and value not in dict(BY_NAME).values():
+                body[index] = fallback_for(kind=str(key))
                 changed = True
             elif isinstance(value, str) and value != FALLBACKS[-1]:
                 body[index] = FALLBACKS[FALLBACKS.index(value) + 1] if value in FALLBACKS[:-1] else "1"
@@ -197,6 +203,8 @@ def api_writes(spec: dict) -> list[tuple[str, str, dict]]:
     found = []
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
+            if method not in ("post", "put", "patch"):
+                continue
             schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             if method in ("post", "put", "patch") and schema:
                 found.append((method, path, schema))
@@ -253,7 +261,7 @@ class FormParser(HTMLParser):
             fields.append({"tag": "input", "type": a.get("type", "text").lower(), "name": a["name"],
                            "value": a.get("value", ""), "checked": "checked" in a,
                            "maxlength": int(a["maxlength"]) if a.get("maxlength", "").isdigit() else None,
-                           "pattern": a.get("pattern")})
+                           "pattern": a.get("pattern"), "hidden_trap": a.get("tabindex") == "-1"})
         elif tag == "button" and a.get("name") and a.get("type", "submit") == "submit":
             fields.append({"tag": "button", "type": "button", "name": a["name"], "value": a.get("value", "")})
         elif tag == "select" and a.get("name"):
@@ -289,31 +297,40 @@ def parse(body: str) -> FormParser:
 
 TEXT_TYPES = ("text", "textarea", "search", "tel", "email", "url")
 # Forms that would end the walk's session or are not about stored text.
-SKIP_ACTIONS = ("/logout", "/language", "/delete", "/plugins/", "/revoke", "/tokens")
+SKIP_ACTIONS = ("/login", "/logout", "/language", "/delete", "/plugins/", "/revoke", "/tokens")
 
 
-def worth_submitting(form: Form) -> bool:
+def worth_submitting(form: Form, page: str = "") -> bool:
     """A POST form that takes some text, is not a password form and does not end the session."""
     if form.method != "post" or any(f["name"] in ("current_password", "old_password") for f in form.fields):
         return False
-    if any(skip in form.action for skip in SKIP_ACTIONS):
+    if any(skip in (form.action or page) for skip in SKIP_ACTIONS):
         return False
     return any(f["type"] in TEXT_TYPES and f["name"] not in ("q", "csrf_token") for f in form.fields)
 
 
-def form_data(form: Form, plain: set[str]) -> tuple[dict, bool]:
-    """The data to post: text fields the payload (those in ``plain`` a plain value), the rest
-    as the page set them. Returns (data, has_files)."""
+def plain_values(field: dict) -> list[str]:
+    """Plain values to try, in turn, in a field that refused the payload."""
+    out = [field["value"]] if field.get("value") and MARK not in field["value"] else []
+    out.append(fallback_for(field.get("maxlength"), field.get("pattern"), field["type"] + " " + field["name"]))
+    out.extend(FALLBACKS)
+    return list(dict.fromkeys(out))
+
+
+def form_data(form: Form, plain: dict[str, int], tick: bool = False) -> tuple[dict, bool]:
+    """The data to post: text fields the payload (those in ``plain`` their n-th plain value), the
+    rest as the page set them (with ``tick``, also the first box of each unticked group).
+    Returns (data, has_files)."""
     data: dict[str, list] = {}
     files = False
     named_button = False
+    ticked = {f["name"] for f in form.fields if f["type"] in ("checkbox", "radio") and f["checked"]}
     for f in form.fields:
         name, kind = f["name"], f["type"]
         if kind in ("hidden",):
             data.setdefault(name, []).append(f["value"])
         elif kind in ("checkbox", "radio"):
-            if f["checked"] or (kind == "radio" and name not in data and
-                                not any(g["name"] == name and g.get("checked") for g in form.fields)):
+            if f["checked"] or ((kind == "radio" or tick) and name not in ticked and name not in data):
                 data.setdefault(name, []).append(f["value"] or "y")
         elif kind == "select":
             chosen = f["selected"] or [o for o in f["options"] if o][:1] or f["options"][:1]
@@ -328,19 +345,17 @@ def form_data(form: Form, plain: set[str]) -> tuple[dict, bool]:
         elif kind == "password":
             data[name] = [STRONG_PASSWORD]
         elif kind in ("number", "range"):
-            data[name] = [f["value"] or "1"]
+            data[name] = [f["value"] if f["value"] not in ("", "0") else "1"]
+        elif f.get("hidden_trap"):  # a honeypot (out of the tab order): people leave it empty
+            data[name] = [""]
         elif kind == "date":
             data[name] = [f["value"] or date.today().isoformat()]
         elif kind in ("datetime-local", "time", "month", "week", "color"):
             data[name] = [f["value"]]
         elif kind in TEXT_TYPES:
             if name in plain or kind in ("email", "url"):
-                if kind == "email" or "email" in name:
-                    data[name] = ["xss@example.com"]
-                elif kind == "url" or "url" in name:
-                    data[name] = ["https://hooks.example.invalid/xss"]
-                else:
-                    data[name] = [f["value"] or fallback_for(f.get("maxlength"), f.get("pattern"))]
+                values = plain_values(f)
+                data[name] = [values[min(plain.get(name, 0), len(values) - 1)]]
             else:
                 data[name] = [payload_for(f.get("maxlength")) or f["value"] or "x"]
     return data, files
@@ -361,25 +376,30 @@ def invalid_fields(body: str) -> set[str]:
 
 
 def submit(client, page: str, form: Form, headers=None) -> int:
-    """Post the form with the payload, then again with plain values where it was refused
-    (twice at most). Returns the last status."""
+    """Post the form with the payload; where it is refused, try plain values in the fields the
+    answer marks invalid (and tick the first box of unticked groups). Returns the last status."""
     action = form.action or page
-    plain: set[str] = set()
+    plain: dict[str, int] = {}
+    tick = False
     status = 0
-    for _round in range(3):
-        data, files = form_data(form, plain)
+    for _round in range(10):
+        data, files = form_data(form, plain, tick)
         response = client.post(action, data=data, headers=headers or {},
                                content_type="multipart/form-data" if files else None)
         status = response.status_code
-        if status < 400 or status >= 500:
+        if status >= 500 or (status < 400 and status != 200):
             return status
-        bad = invalid_fields(response.get_data(as_text=True)) - plain
+        bad = invalid_fields(response.get_data(as_text=True))
         if not bad:
-            text_fields = {f["name"] for f in form.fields if f["type"] in TEXT_TYPES} - plain
-            if not text_fields or plain:
-                return status
-            bad = text_fields  # refused without saying which: try once with plain text
-        plain |= bad
+            if not tick:
+                tick = True
+                continue
+            if status >= 400 and not plain:  # refused without saying which: plain text everywhere
+                plain = {f["name"]: 0 for f in form.fields if f["type"] in TEXT_TYPES}
+                continue
+            return status
+        for name in bad:
+            plain[name] = plain.get(name, -1) + 1
     return status
 
 
@@ -394,19 +414,24 @@ def csv_import(client, page: str, form: Form, template_csv: str) -> list[str]:
     file_field = next(f["name"] for f in form.fields if f["type"] == "file")
     hidden = {f["name"]: f["value"] for f in form.fields if f["type"] == "hidden"}
 
-    def post(columns: set[str]) -> bool:
+    def post(columns: set[str], rows=None) -> bool:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(header)
-        for row in body:
-            writer.writerow([PAYLOAD if (name in columns and (value or name in columns)) else value
-                             for name, value in zip(header, row)])
+        for row in body if rows is None else rows:
+            writer.writerow([PAYLOAD if name in columns else value for name, value in zip(header, row)])
         data = dict(hidden)
         data[file_field] = (io.BytesIO(out.getvalue().encode()), "import.csv", "text/csv")
         response = client.post(form.action or page, data=data, content_type="multipart/form-data")
         assert response.status_code < 500, (page, columns, response.status_code)
         return response.status_code < 400
 
+    if not post(set()):  # the example refers to rows the site lacks: keep the rows that import
+        for index in range(len(body)):
+            fewer = body[:index] + body[index + 1:]
+            if fewer and post(set(), fewer):
+                body = fewer
+                break
     took = [name for name in header if post({name})]
     if took:
         post(set(took))

@@ -67,8 +67,14 @@ def _matches(pattern: str, value: str) -> bool:
         return True
 
 
-def unescaped(body: str) -> bool:
-    return RAW in body
+# The raw marker, also where a JSON string holds it with escaped quotes (inside a <script> block
+# that is exactly how it breaks out: "</script><script>..." needs no quotes).
+RAW_RE = re.compile(r'<script>alert\(\\?"xss-MARK|<img src=x onerror=1>')
+
+
+def unescaped(body: str) -> re.Match | None:
+    """Where the body shows the marker unescaped, if it does."""
+    return RAW_RE.search(body)
 
 
 # ----------------------------------------------------------------------------- ids of rows
@@ -148,6 +154,8 @@ class ApiFiller:
             if name.endswith("_id"):
                 found = self.ids.candidates(name)
                 return found[min(self.attempt, len(found) - 1)] if found else 1
+            if "price" in name:  # dear enough that the marked rows lead the rankings and charts
+                return min(99_999_999, schema.get("maximum", 99_999_999))
             return max(1, schema.get("minimum", 1))
         if kind == "number":
             return max(1, schema.get("minimum", 1))

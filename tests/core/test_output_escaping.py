@@ -12,7 +12,10 @@ block). JSON, CSV, Excel and downloads are data, not pages: they are only checke
 
 from __future__ import annotations
 
+import json
+import os
 import re
+
 import pytest
 from sqlalchemy import String, Text, func, or_, select
 
@@ -208,8 +211,7 @@ def walked(tmp_path_factory, pg_url):
                         if (access_of(app.view_functions[rule.endpoint], "GET") or ("?",))[0] == "public"
                         for p in (_paths(app, rule, walk.Ids()) or [])]
     notes["public forms"] = _submit_forms(app, anonymous, rules, public_pages)
-    import json, os
-    if os.environ.get("XSS_WALK_NOTES"):
+    if os.environ.get("XSS_WALK_NOTES"):  # what each entrance answered, for debugging the walk
         with open(os.environ["XSS_WALK_NOTES"], "w") as out:
             json.dump(notes, out, indent=1)
     yield app, staff, token, notes

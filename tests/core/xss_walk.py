@@ -13,8 +13,9 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import String, Text, or_, select
@@ -83,13 +84,13 @@ def unescaped(body: str) -> re.Match | None:
 class Ids:
     """Ids to fill URL arguments and API id fields with: rows carrying the marker first."""
 
-    ALIASES = {"hook": "core_webhook", "assignee": "core_user", "agent": "core_user", "line": "orders_order_line"}
+    ALIASES: ClassVar[dict[str, str]] = {"hook": "core_webhook", "assignee": "core_user", "agent": "core_user", "line": "orders_order_line"}
 
     def __init__(self):
         self.tables = db.metadata.tables
 
     def table_for(self, arg: str):
-        base = arg[:-3] if arg.endswith("_id") else arg
+        base = arg.removesuffix("_id")
         if base in self.ALIASES:
             return self.tables[self.ALIASES[base]]
         found = [t for name, t in self.tables.items() if name.endswith("_" + base) or name == base]
@@ -165,7 +166,7 @@ class ApiFiller:
             if schema.get("format") == "date":
                 return date.today().isoformat()
             if schema.get("format") == "date-time":
-                return datetime.now(timezone.utc).isoformat()
+                return datetime.now(UTC).isoformat()
             value = payload_for(schema.get("maxLength"), schema.get("pattern"))
             return value or fallback_for(schema.get("maxLength"), schema.get("pattern"), name)
         return None
@@ -375,7 +376,7 @@ NAME_RE = re.compile(r'\bname="([^"]+)"')
 def invalid_fields(body: str) -> set[str]:
     """Names of the fields a refused form marked invalid."""
     names = set()
-    for tag in re.findall(r"<(?:input|textarea|select)\b[^>]*>", body, re.S):
+    for tag in re.findall(r"<(?:input|textarea|select)\b[^>]*>", body, re.DOTALL):
         if "is-invalid" in tag:
             found = NAME_RE.search(tag)
             if found:

@@ -43,11 +43,9 @@ def _is_static() -> bool:
 
 
 def _signed_in() -> bool:
-    # Read what the request already knows; never load the user here (it would query).
-    user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        return True
-    return bool(session.get("_user_id"))
+    # What the request already knows: the sign-in noted its user (a session or an API token), or
+    # the session names one. Never touch the user object here: after a commit it would reload.
+    return g.get("_erp_signed_in") is not None or bool(session.get("_user_id"))
 
 
 def add_headers(response):

@@ -7,7 +7,7 @@ import pytest
 
 from erp_core.auth.models import Role
 from erp_core.extensions import db
-from tests.helpers import login, make_user
+from tests.helpers import api_token, bearer, login, make_user
 
 SCRIPT = '<script>alert("role-xss")</script>'
 
@@ -61,6 +61,14 @@ def test_signed_in_pages_are_not_stored_but_static_files_are_cached(make_app):
     assert "no-store" not in static.headers.get("Cache-Control", "")
     assert static.headers["X-Content-Type-Options"] == "nosniff"
     static.close()
+
+
+def test_api_answers_to_a_token_are_not_stored(make_app):
+    app = make_app(plugins=[])
+    client = app.test_client()
+    assert "no-store" not in client.get("/api/v1/openapi.json").headers.get("Cache-Control", "")
+    headers = bearer(api_token(app, roles=["admin"]))
+    assert client.get("/api/v1/me", headers=headers).headers["Cache-Control"] == "no-store"
 
 
 def test_a_response_with_its_own_policy_keeps_it(make_app):

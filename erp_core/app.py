@@ -9,7 +9,7 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from . import i18n, logs, ui
+from . import headers, i18n, logs, ui
 from .config import ConfigError, instance_path, load_config
 from .db import configure_engine
 from flask_babel import Babel
@@ -116,6 +116,7 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
     from .web import errors, templating
 
     logs.setup(app)
+    headers.register(app)
     app.before_request(refuse_nul_characters)
     app.before_request(enforce_access)
     errors.register(app)

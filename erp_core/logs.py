@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -17,6 +18,9 @@ from flask import g, request
 log = logging.getLogger("erp.request")
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
+# A proxy's request id is kept only when it is a short token of safe characters; anything else
+# (spaces, newlines, quotes, markup, over-long values) could forge or break log lines.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class JsonFormatter(logging.Formatter):
@@ -66,8 +70,7 @@ def setup(app) -> None:
 
 def _start():
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if incoming.isascii() and incoming.isprintable() and 0 < len(incoming) <= 64 \
-        else uuid.uuid4().hex
+    g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +15,16 @@ from ..extensions import db
 from ..timeutil import utcnow
 
 ALL = "*"
+
+# The built-in roles' titles by role key: the English title as stored when the role is created,
+# and its translation. A title is data: only these are translated, and only by key.
+BUILTIN_ROLE_TITLES = {
+    "admin": ("Administrator", _l("Administrator")),
+    "customer_service": ("Customer service", _l("Customer service")),
+    "warehouse": ("Warehouse", _l("Warehouse")),
+    "finance": ("Finance", _l("Finance")),
+    "support_agent": ("Support agent", _l("Support agent")),
+}
 
 user_role = Table(
     "core_user_role",
@@ -36,6 +47,16 @@ class Role(db.Model):
     @property
     def codes(self) -> set[str]:
         return {g.code for g in self.grants}
+
+    @property
+    def label(self) -> str:
+        """The title pages show: a built-in role's title in the reader's language while it keeps
+        its original English text (looked up by the role's key), any other title as typed. Never
+        pass a title to gettext: it would be a msgid, and gettext marks its result safe."""
+        known = BUILTIN_ROLE_TITLES.get(self.name) if self.builtin else None
+        if known is not None and self.title == known[0]:
+            return str(known[1])
+        return self.title
 
 
 class RolePermission(db.Model):

@@ -21,7 +21,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/admin")
 
 def _role_choices():
     roles = db.session.scalars(select(Role).order_by(Role.name)).all()
-    return choices([(r.name, _(r.title)) for r in roles])
+    return choices([(r.name, r.label) for r in roles])
 
 
 @bp.route("/users")

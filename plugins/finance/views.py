@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import timedelta
 
@@ -429,19 +428,20 @@ def report(key: str):
         page_number = 1
     result = report.run(filters, page=(page_number, page_size) if report.paged else None)
     oldest = reports.oldest_receivables(filters) if key == "receivables" else []
-    chart = _chart_json(result.chart)
+    chart = _chart_data(result.chart)
     return render_template("finance/reports/report.html", report=report, result=result, form=form,
                            filters=filters, has_warehouses=has_warehouses, chart=chart, oldest=oldest,
                            page_number=page_number, page_size=page_size, reports=reports.REPORTS.values())
 
 
-def _chart_json(chart: dict | None) -> str:
+def _chart_data(chart: dict | None) -> dict | None:
+    """The chart as plain data (numbers in major units); the template embeds it with ``|tojson``."""
     if not chart:
-        return "null"
+        return None
     data = dict(chart)
     data["datasets"] = [{"label": str(d["label"]), "currency": d["currency"],
                          "data": [float(to_decimal(v, d["currency"])) for v in d["minor"]]} for d in chart["datasets"]]
-    return json.dumps(data, ensure_ascii=False)
+    return data
 
 
 def _filter_description(report, filters: reports.Filters) -> list[tuple[str, str]]:

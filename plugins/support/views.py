@@ -4,7 +4,6 @@ and show the message, redirect."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -472,7 +471,7 @@ def csat():
     comments = paginate(surveys.comments_query(filters, tz, max_score).order_by(Survey.answered_at.desc()))
     return render_template(
         "support/csat.html", filters=filters, summary=surveys.summary(filters, tz), periods=periods,
-        chart_json=json.dumps(chart), by_team=surveys.breakdown(filters, tz, "team"),
+        chart=chart, by_team=surveys.breakdown(filters, tz, "team"),
         by_agent=surveys.breakdown(filters, tz, "agent"), by_category=surveys.breakdown(filters, tz, "category"),
         comments=comments, teams=_all_teams(), agents=_agents(), states=states, max_score=max_score)
 

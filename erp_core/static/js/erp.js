@@ -16,3 +16,61 @@ document.addEventListener("submit", function (event) {
     setTimeout(function () { form.dataset.submitted = ""; }, 4000);
   }
 }, true);
+
+// Behaviours declared with data- attributes, so that no page needs inline script or onclick=
+// (the Content-Security-Policy allows neither):
+//   data-print                 a button that opens the print dialogue
+//   data-copy="#input-id"      a button that copies the input's value to the clipboard
+//   data-autosubmit            a select or input whose form is submitted when it changes
+//   data-add-row="#tbody-id"   a button that adds a blank copy of the table body's last row,
+//                              renaming fields "<prefix>-<n>-<name>"; data-max-rows caps it
+function erpCopy(input) {
+  input.select();
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(input.value);
+  } else {
+    document.execCommand("copy");
+  }
+}
+
+function erpAddRow(button) {
+  var body = document.querySelector(button.getAttribute("data-add-row"));
+  if (!body) { return; }
+  var rows = body.querySelectorAll("tr");
+  var max = parseInt(button.getAttribute("data-max-rows") || "200", 10);
+  if (!rows.length || rows.length >= max) { return; }
+  var row = rows[rows.length - 1].cloneNode(true);
+  var n = rows.length;
+  row.querySelector("td").textContent = n + 1;
+  row.querySelectorAll("input, select, textarea").forEach(function (input) {
+    input.name = input.name.replace(/^([A-Za-z_]+)-\d+-/, "$1-" + n + "-");
+    input.id = input.name;
+    input.value = "";
+    input.classList.remove("is-invalid");
+  });
+  row.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+  body.appendChild(row);
+  var first = row.querySelector("input");
+  if (first) { first.focus(); }
+}
+
+document.addEventListener("click", function (event) {
+  var target = event.target.closest && event.target.closest("[data-print], [data-copy], [data-add-row]");
+  if (!target) { return; }
+  if (target.hasAttribute("data-print")) {
+    event.preventDefault();
+    window.print();
+  } else if (target.hasAttribute("data-copy")) {
+    var input = document.querySelector(target.getAttribute("data-copy"));
+    if (input) { erpCopy(input); }
+  } else if (target.hasAttribute("data-add-row")) {
+    erpAddRow(target);
+  }
+});
+
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  if (field.hasAttribute && field.hasAttribute("data-autosubmit") && field.form) {
+    if (field.form.requestSubmit) { field.form.requestSubmit(); } else { field.form.submit(); }
+  }
+});

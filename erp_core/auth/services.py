@@ -170,6 +170,11 @@ def set_password(user: User, password: str) -> None:
     audit.record("user", user.id, "password_changed")
 
 
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere: every session cookie carries the old version and stops working."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def update_user(user: User, *, display_name: str, email: str | None, active: bool, roles: list[str],
                 locale: str | None, timezone: str | None, acting_user: User | None = None) -> None:
     if timezone and not valid_timezone(timezone):
@@ -188,7 +193,7 @@ def update_user(user: User, *, display_name: str, email: str | None, active: boo
     user.locale = locale or None
     user.timezone = timezone or None
     if not active and before["active"]:
-        user.session_version += 1  # log the user out everywhere
+        end_sessions(user)
     b, a = audit.diff(before, _user_snapshot(user))
     if a:
         audit.record("user", user.id, "updated", before=b, after=a)

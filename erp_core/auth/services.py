@@ -16,10 +16,11 @@ from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..models import LoginThrottle
 from ..timeutil import utcnow, valid_timezone
+from . import delegation, passwords
 from .models import KnownPermission, Role, RolePermission, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = passwords.MIN_LENGTH
 
 BUILTIN_ROLES = {
     "admin": (_l("Administrator"), True),
@@ -79,12 +80,14 @@ def role_by_name(name: str) -> Role:
     return role
 
 
-def create_role(name: str, title: str, codes: list[str]) -> Role:
+def create_role(name: str, title: str, codes: list[str], actor: User | None = None) -> Role:
+    """Create a role granting ``codes``; ``actor`` (None: the command line) must hold each of them."""
     name = (name or "").strip().lower()
     if not USERNAME_RE.match(name):
         raise DomainError(_("A role name uses 2-80 lowercase letters, digits, dots, dashes or underscores."), field="name")
     if db.session.scalar(select(Role.id).where(Role.name == name)):
         raise Conflict(_("A role named %(name)s already exists.", name=name), field="name")
+    delegation.check_grant(actor, None, codes)
     role = Role(name=name, title=(title or name).strip()[:120], builtin=False)
     db.session.add(role)
     set_role_permissions(role, codes, audit_it=False)
@@ -93,14 +96,15 @@ def create_role(name: str, title: str, codes: list[str]) -> Role:
     return role
 
 
-def set_role_permissions(role: Role, codes: list[str], audit_it: bool = True) -> None:
-    """Replace the codes a role grants (unknown codes are refused)."""
+def set_role_permissions(role: Role, codes: list[str], audit_it: bool = True, actor: User | None = None) -> None:
+    """Replace the codes a role grants (unknown codes, and codes ``actor`` lacks, are refused)."""
     valid = {perm.code for _plugin, perm in declared_permissions()}
     unknown = sorted(set(codes) - valid)
     if unknown:
         raise DomainError(_("Unknown permission: %(codes)s", codes=", ".join(unknown)))
     if role.all_permissions:
         raise DomainError(_("The administrator role always has every permission."))
+    delegation.check_grant(actor, role, codes)
     before = sorted(role.codes)
     wanted = set(codes)
     for grant in list(role.grants):
@@ -129,28 +133,30 @@ def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 
 
-def check_password_strength(password: str, username: str = "") -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD), field="password")
-    if username and password.lower() == username.lower():
-        raise DomainError(_("The password must not be the user name."), field="password")
+def check_password_strength(password: str, username: str = "", email: str | None = None) -> None:
+    """Refuse a short, common or guessable password, saying why (see :mod:`.passwords`)."""
+    passwords.check(password, username, email)
 
 
 def create_user(username: str, password: str, *, display_name: str = "", email: str | None = None,
-                roles: list[str] | None = None, locale: str | None = None, timezone: str | None = None) -> User:
-    """Create an active user with the named roles; refuses duplicates and weak passwords."""
+                roles: list[str] | None = None, locale: str | None = None, timezone: str | None = None,
+                actor: User | None = None) -> User:
+    """Create an active user with the named roles; refuses duplicates, weak passwords and roles
+    ``actor`` may not give (None: the command line)."""
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
         raise DomainError(_("A user name uses 2-80 lowercase letters, digits, dots, dashes or underscores."), field="username")
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
-    check_password_strength(password, username)
+    new_roles = [role_by_name(r) for r in (roles or [])]
+    delegation.check_roles_change(actor, None, new_roles)
+    check_password_strength(password, username, email)
     if timezone and not valid_timezone(timezone):
         raise DomainError(_("Unknown time zone %(tz)s.", tz=timezone), field="timezone")
     user = User(username=username, display_name=(display_name or "").strip(), email=(email or None),
                 locale=locale or None, timezone=timezone or None, active=True, session_version=0)
     user.set_password(password)
-    user.roles = [role_by_name(r) for r in (roles or [])]
+    user.roles = new_roles
     db.session.add(user)
     db.session.flush()
     audit.record("user", user.id, "created", after={"username": username, "roles": sorted(roles or [])})
@@ -164,8 +170,10 @@ def get_user(username: str) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    check_password_strength(password, user.username)
+def set_password(user: User, password: str, actor: User | None = None) -> None:
+    """Set a new password (strength-checked); this ends every session of the user."""
+    delegation.check_may_manage(actor, user)
+    check_password_strength(password, user.username, user.email)
     user.set_password(password)
     audit.record("user", user.id, "password_changed")
 
@@ -177,9 +185,12 @@ def end_sessions(user: User) -> None:
 
 def update_user(user: User, *, display_name: str, email: str | None, active: bool, roles: list[str],
                 locale: str | None, timezone: str | None, acting_user: User | None = None) -> None:
+    """Save an administrator's edit of ``user``, within what ``acting_user`` may delegate."""
+    delegation.check_may_manage(acting_user, user)
     if timezone and not valid_timezone(timezone):
         raise DomainError(_("Unknown time zone %(tz)s.", tz=timezone), field="timezone")
     new_roles = [role_by_name(r) for r in roles]
+    delegation.check_roles_change(acting_user, user, new_roles)
     if acting_user is not None and acting_user.id == user.id:
         if not active:
             raise DomainError(_("You cannot deactivate your own account."), field="active")
@@ -205,8 +216,18 @@ def _user_snapshot(user: User) -> dict:
 
 
 def random_password() -> str:
-    """A strong password for generated accounts (printed once, never stored in clear)."""
-    return secrets.token_urlsafe(12)
+    """A strong password for generated accounts (printed once, never stored in clear).
+
+    16 random URL-safe characters (96 bits); drawn again in the unlikely case the strength
+    check would refuse it, so ``erp init`` and ``erp quickstart`` always print a usable one.
+    """
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            passwords.check(password)
+        except DomainError:
+            continue
+        return password
 
 
 # ----------------------------------------------------------------------------- throttling

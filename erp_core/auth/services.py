@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, throttle
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
-from ..models import LoginThrottle
 from ..timeutil import utcnow, valid_timezone
 from . import delegation, passwords
 from .models import KnownPermission, Role, RolePermission, User
@@ -230,7 +228,7 @@ def random_password() -> str:
         return password
 
 
-# ----------------------------------------------------------------------------- throttling
+# ----------------------------------------------------------------------------- sign-in
 
 
 class Throttled(DomainError):
@@ -238,57 +236,14 @@ class Throttled(DomainError):
     code = "too_many_attempts"
 
 
-def _throttle_keys(username: str, address: str | None) -> list[str]:
-    keys = [f"user:{normalise_username(username)}"]
-    if address:
-        keys.append(f"ip:{address}")
-    return keys
-
-
-def check_throttle(username: str, address: str | None) -> None:
-    """Raise :class:`Throttled` when this account or address must wait before trying again."""
-    cfg = current_app.config
-    delay_after = int(cfg.get("LOGIN_THROTTLE_DELAY_AFTER", 3))
-    now = utcnow()
-    rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(_throttle_keys(username, address)))).all()
-    for row in rows:
-        if row.locked_until and row.locked_until > now:
-            minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
-            raise Throttled(_("Too many failed logins. Sign-in is locked for %(n)d more minutes.", n=minutes))
-        if row.failures >= delay_after and row.last_failure_at:
-            wait = min(2 ** (row.failures - delay_after), 60)
-            ready = row.last_failure_at + timedelta(seconds=wait)
-            if ready > now:
-                seconds = max(1, int((ready - now).total_seconds()) + 1)
-                raise Throttled(_("Too many failed logins. Please wait %(n)d seconds and try again.", n=seconds))
-
-
-def record_failure(username: str, address: str | None) -> None:
-    cfg = current_app.config
-    lock_after = int(cfg.get("LOGIN_THROTTLE_LOCK_AFTER", 10))
-    lock_minutes = int(cfg.get("LOGIN_THROTTLE_LOCK_MINUTES", 15))
-    now = utcnow()
-    for key in _throttle_keys(username, address):
-        row = db.session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            db.session.add(row)
-        if row.last_failure_at and now - row.last_failure_at > timedelta(minutes=lock_minutes) and not row.locked_until:
-            row.failures = 0  # an old streak is forgiven
-        if row.locked_until and row.locked_until <= now:
-            row.failures = 0
-            row.locked_until = None
-        row.failures += 1
-        row.last_failure_at = now
-        if row.failures >= lock_after:
-            row.locked_until = now + timedelta(minutes=lock_minutes)
-
-
-def clear_failures(username: str, address: str | None) -> None:
-    for key in _throttle_keys(username, address):
-        row = db.session.get(LoginThrottle, key)
-        if row is not None:
-            db.session.delete(row)
+def _check_throttle(username: str, address: str | None) -> None:
+    refusal = throttle.check("login", account=normalise_username(username), address=address)
+    if refusal is None:
+        return
+    if refusal.retry_after < 120:
+        raise Throttled(_("Too many failed sign-ins. Please wait %(n)d seconds and try again.",
+                          n=refusal.retry_after))
+    raise Throttled(_("Too many failed sign-ins. Please try again in %(n)d minutes.", n=refusal.minutes))
 
 
 _DUMMY_HASH = None
@@ -305,14 +260,14 @@ def _spend_hash_time(password: str) -> None:
 
 def authenticate(username: str, password: str, address: str | None) -> User:
     """Check a login. Raises Throttled, or DomainError("wrong user name or password")."""
-    check_throttle(username, address)
-    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
+    _check_throttle(username, address)
+    account = normalise_username(username)
+    user = db.session.scalar(select(User).where(User.username == account))
     if user is None:
         _spend_hash_time(password)  # answer as slowly as for a real account
     if user is None or not user.check_password(password or "") or not user.active:
-        record_failure(username, address)
-        db.session.commit()
+        throttle.hit("login", account=account, address=address)
         raise DomainError(_("Wrong user name or password."))
-    clear_failures(username, address)
+    throttle.forgive("login", account=account, address=address)
     user.last_login_at = utcnow()
     return user

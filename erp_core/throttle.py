@@ -106,7 +106,7 @@ def check(kind: str, **parts: str | None) -> Refusal | None:
                     wait = max(1, math.ceil(reset_at - time.time()))
                     if worst is None or wait > worst.retry_after:
                         worst = Refusal(scope, wait)
-    except Exception:  # noqa: BLE001 - the limiter's storage is best effort
+    except Exception:
         log.exception("throttle storage failed; %s attempt let through", kind)
         return None
     return worst
@@ -120,7 +120,7 @@ def hit(kind: str, **parts: str | None) -> None:
         for scope, ident in _keys(kind, {k: _norm(v) for k, v in parts.items()}):
             for limit in _limits(config_name, defaults, scope):
                 strategy.hit(limit, kind, scope, ident)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("throttle storage failed; %s attempt not counted", kind)
 
 
@@ -137,7 +137,7 @@ def forgive(kind: str, **parts: str | None) -> None:
             if scope.count("_"):
                 for limit in _limits(config_name, defaults, scope):
                     strategy.clear(limit, kind, scope, ident)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("throttle storage failed; %s counters not cleared", kind)
 
 

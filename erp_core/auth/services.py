@@ -192,8 +192,6 @@ def update_user(user: User, *, display_name: str, email: str | None, active: boo
     if acting_user is not None and acting_user.id == user.id:
         if not active:
             raise DomainError(_("You cannot deactivate your own account."), field="active")
-        if any(r.all_permissions for r in user.roles) and not any(r.all_permissions for r in new_roles):
-            raise DomainError(_("You cannot take the administrator role from yourself."), field="roles")
     before = _user_snapshot(user)
     user.display_name = (display_name or "").strip()
     user.email = email or None

@@ -7,7 +7,9 @@ in one place:
 * nobody gives or takes a role that grants a permission they do not hold;
 * nobody changes their own roles;
 * only an administrator edits, deactivates or resets the password of an administrator, and only
-  an administrator gives or takes the administrator role.
+  an administrator gives or takes the administrator role;
+* nobody sets the password of a user holding a permission they do not hold (they could sign in
+  as that user).
 
 An actor of ``None`` is the command line (``erp users ...``), run by whoever controls the server:
 it is not limited. Each check raises :class:`Forbidden` (HTTP 403) with a translated message.
@@ -84,6 +86,20 @@ def check_may_manage(actor: User | None, target: User) -> None:
         return
     if is_admin(target) and not is_admin(actor):
         raise Forbidden(_("Only an administrator may change an administrator's account."))
+
+
+def check_may_set_password(actor: User | None, target: User) -> None:
+    """Refuse setting the password of someone holding a permission ``actor`` lacks.
+
+    Setting a password lets the actor sign in as the user, so it is granting themselves what the
+    user holds: the same rule as for roles applies (and an administrator is reset only by one).
+    """
+    if actor is None or actor.id == target.id:
+        return
+    check_may_manage(actor, target)
+    if missing_codes(actor, target.permission_codes()):
+        raise Forbidden(_("You cannot set the password of a user who holds permissions you do not hold."),
+                        field="password")
 
 
 def assignable_roles(actor: User | None, roles: Iterable[Role]) -> list[Role]:

@@ -170,7 +170,7 @@ def get_user(username: str) -> User:
 
 def set_password(user: User, password: str, actor: User | None = None) -> None:
     """Set a new password (strength-checked); this ends every session of the user."""
-    delegation.check_may_manage(actor, user)
+    delegation.check_may_set_password(actor, user)
     check_password_strength(password, user.username, user.email)
     user.set_password(password)
     audit.record("user", user.id, "password_changed")

@@ -73,6 +73,25 @@ def test_a_user_manager_cannot_edit_deactivate_or_reset_an_administrator(make_ap
         assert user.active and user.display_name == "" and user.check_password("correct-horse-battery")
 
 
+def test_a_user_manager_cannot_take_over_a_more_powerful_account_by_its_password(make_app):
+    app = make_app(plugins=[ALPHA])
+    me = make_user(app, perms=["core.users.manage"])
+    viewer = make_user(app, perms=["alpha.view"], username="viewer")
+    plain = make_user(app, username="plain")
+    client = app.test_client()
+    login(client, app, me)
+    refused = client.post(f"/admin/users/{viewer}", data=_form(_user_roles(app, viewer), username="viewer",
+                                                               password="a-fresh-long-password"))
+    assert refused.status_code == 403
+    assert "set the password of a user who holds permissions you do not hold" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, viewer).check_password("correct-horse-battery")
+    ok = client.post(f"/admin/users/{plain}", data=_form([], username="plain", password="a-fresh-long-password"))
+    assert ok.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, plain).check_password("a-fresh-long-password")
+
+
 def test_an_administrator_may_still_do_all_of_it(make_app):
     app = make_app(plugins=[ALPHA])
     boss = make_user(app, roles=["admin"])

@@ -189,9 +189,8 @@ def update_user(user: User, *, display_name: str, email: str | None, active: boo
         raise DomainError(_("Unknown time zone %(tz)s.", tz=timezone), field="timezone")
     new_roles = [role_by_name(r) for r in roles]
     delegation.check_roles_change(acting_user, user, new_roles)
-    if acting_user is not None and acting_user.id == user.id:
-        if not active:
-            raise DomainError(_("You cannot deactivate your own account."), field="active")
+    if acting_user is not None and acting_user.id == user.id and not active:
+        raise DomainError(_("You cannot deactivate your own account."), field="active")
     before = _user_snapshot(user)
     user.display_name = (display_name or "").strip()
     user.email = email or None

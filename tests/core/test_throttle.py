@@ -1,8 +1,13 @@
 """Sign-in throttling per (account, address) with looser caps: an attacker locks out only themselves."""
 
+import os
+
+import pytest
+
 from erp_core import throttle
 from tests.helpers import make_user
 
+REDIS_URL = os.environ.get("ERP_TEST_REDIS_URL") or None
 PASSWORD = "correct-horse-battery"
 ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
 OWNER = {"REMOTE_ADDR": "198.51.100.7"}
@@ -101,3 +106,19 @@ def test_a_broken_store_lets_sign_in_through(make_app, monkeypatch):
     monkeypatch.setattr(type(limiter.limiter), "hit", fail)
     assert _login(app.test_client(), "wrong-password", ATTACKER).status_code == 200
     assert _login(app.test_client(), PASSWORD, ATTACKER).status_code == 302
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="set ERP_TEST_REDIS_URL to test against Redis")
+def test_with_redis_every_worker_shares_the_counters(make_app):
+    import uuid
+
+    prefix = f"erp-test-{uuid.uuid4().hex}"
+    first = make_app(plugins=[], REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix)
+    second = make_app(plugins=[], REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix)  # another worker
+    make_user(first, username="bob", password=PASSWORD)
+    for app in (first, second, first):
+        assert _login(app.test_client(), "wrong-password", ATTACKER).status_code == 200
+    assert _login(second.test_client(), PASSWORD, ATTACKER).status_code == 429
+    assert _login(second.test_client(), PASSWORD, OWNER).status_code == 302
+    with first.test_request_context():
+        throttle.reset()

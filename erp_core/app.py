@@ -9,7 +9,7 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from . import headers, i18n, logs, ui
+from . import headers, i18n, logs, throttle, ui
 from .config import ConfigError, instance_path, load_config
 from .db import configure_engine
 from flask_babel import Babel
@@ -98,6 +98,7 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
+    throttle.init_app(app)
 
     from .auth import views as auth_views  # noqa: F401  (registers the user loader)
 

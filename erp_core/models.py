@@ -74,13 +74,3 @@ class ScheduleRun(db.Model):
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     runs: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-
-
-class LoginThrottle(db.Model):
-    """Failed-login bookkeeping per account and per client address."""
-
-    __tablename__ = "core_login_throttle"
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,6 +19,8 @@ from ..timeutil import utcnow
 from .models import ApiToken
 
 PREFIX = "erp_"
+# "Last used" is stamped at most this often per token, so a busy client costs no write per request.
+LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def _digest(token: str) -> str:
@@ -62,14 +64,16 @@ def user_for_token(clear: str):
     if row is None or not row.active or not row.user.active:
         return None
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION:
         # Best effort: on a busy SQLite a read transaction may not upgrade to a write; the
         # request must not fail for a "last used" stamp.
         try:
             with db.session.begin_nested():
                 db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+            if not (db.session.new or db.session.dirty or db.session.deleted):
+                db.session.commit()  # kept even when the request itself writes nothing (a GET)
         except OperationalError:
-            pass
+            db.session.rollback()
     return row.user
 
 

@@ -57,3 +57,4 @@ class RoleForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[Length(max=120)])
     days = StringField(_l("Valid for (days)"), description=_l("Empty: until revoked."))
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=200)])

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, throttle
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
-from ..models import LoginThrottle
 from ..timeutil import utcnow, valid_timezone
+from . import delegation, passwords
 from .models import KnownPermission, Role, RolePermission, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = passwords.MIN_LENGTH
 
 BUILTIN_ROLES = {
     "admin": (_l("Administrator"), True),
@@ -79,12 +78,14 @@ def role_by_name(name: str) -> Role:
     return role
 
 
-def create_role(name: str, title: str, codes: list[str]) -> Role:
+def create_role(name: str, title: str, codes: list[str], actor: User | None = None) -> Role:
+    """Create a role granting ``codes``; ``actor`` (None: the command line) must hold each of them."""
     name = (name or "").strip().lower()
     if not USERNAME_RE.match(name):
         raise DomainError(_("A role name uses 2-80 lowercase letters, digits, dots, dashes or underscores."), field="name")
     if db.session.scalar(select(Role.id).where(Role.name == name)):
         raise Conflict(_("A role named %(name)s already exists.", name=name), field="name")
+    delegation.check_grant(actor, None, codes)
     role = Role(name=name, title=(title or name).strip()[:120], builtin=False)
     db.session.add(role)
     set_role_permissions(role, codes, audit_it=False)
@@ -93,14 +94,15 @@ def create_role(name: str, title: str, codes: list[str]) -> Role:
     return role
 
 
-def set_role_permissions(role: Role, codes: list[str], audit_it: bool = True) -> None:
-    """Replace the codes a role grants (unknown codes are refused)."""
+def set_role_permissions(role: Role, codes: list[str], audit_it: bool = True, actor: User | None = None) -> None:
+    """Replace the codes a role grants (unknown codes, and codes ``actor`` lacks, are refused)."""
     valid = {perm.code for _plugin, perm in declared_permissions()}
     unknown = sorted(set(codes) - valid)
     if unknown:
         raise DomainError(_("Unknown permission: %(codes)s", codes=", ".join(unknown)))
     if role.all_permissions:
         raise DomainError(_("The administrator role always has every permission."))
+    delegation.check_grant(actor, role, codes)
     before = sorted(role.codes)
     wanted = set(codes)
     for grant in list(role.grants):
@@ -129,28 +131,30 @@ def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 
 
-def check_password_strength(password: str, username: str = "") -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD), field="password")
-    if username and password.lower() == username.lower():
-        raise DomainError(_("The password must not be the user name."), field="password")
+def check_password_strength(password: str, username: str = "", email: str | None = None) -> None:
+    """Refuse a short, common or guessable password, saying why (see :mod:`.passwords`)."""
+    passwords.check(password, username, email)
 
 
 def create_user(username: str, password: str, *, display_name: str = "", email: str | None = None,
-                roles: list[str] | None = None, locale: str | None = None, timezone: str | None = None) -> User:
-    """Create an active user with the named roles; refuses duplicates and weak passwords."""
+                roles: list[str] | None = None, locale: str | None = None, timezone: str | None = None,
+                actor: User | None = None) -> User:
+    """Create an active user with the named roles; refuses duplicates, weak passwords and roles
+    ``actor`` may not give (None: the command line)."""
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
         raise DomainError(_("A user name uses 2-80 lowercase letters, digits, dots, dashes or underscores."), field="username")
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
-    check_password_strength(password, username)
+    new_roles = [role_by_name(r) for r in (roles or [])]
+    delegation.check_roles_change(actor, None, new_roles)
+    check_password_strength(password, username, email)
     if timezone and not valid_timezone(timezone):
         raise DomainError(_("Unknown time zone %(tz)s.", tz=timezone), field="timezone")
     user = User(username=username, display_name=(display_name or "").strip(), email=(email or None),
                 locale=locale or None, timezone=timezone or None, active=True, session_version=0)
     user.set_password(password)
-    user.roles = [role_by_name(r) for r in (roles or [])]
+    user.roles = new_roles
     db.session.add(user)
     db.session.flush()
     audit.record("user", user.id, "created", after={"username": username, "roles": sorted(roles or [])})
@@ -164,22 +168,29 @@ def get_user(username: str) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    check_password_strength(password, user.username)
+def set_password(user: User, password: str, actor: User | None = None) -> None:
+    """Set a new password (strength-checked); this ends every session of the user."""
+    delegation.check_may_set_password(actor, user)
+    check_password_strength(password, user.username, user.email)
     user.set_password(password)
     audit.record("user", user.id, "password_changed")
 
 
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere: every session cookie carries the old version and stops working."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def update_user(user: User, *, display_name: str, email: str | None, active: bool, roles: list[str],
                 locale: str | None, timezone: str | None, acting_user: User | None = None) -> None:
+    """Save an administrator's edit of ``user``, within what ``acting_user`` may delegate."""
+    delegation.check_may_manage(acting_user, user)
     if timezone and not valid_timezone(timezone):
         raise DomainError(_("Unknown time zone %(tz)s.", tz=timezone), field="timezone")
     new_roles = [role_by_name(r) for r in roles]
-    if acting_user is not None and acting_user.id == user.id:
-        if not active:
-            raise DomainError(_("You cannot deactivate your own account."), field="active")
-        if any(r.all_permissions for r in user.roles) and not any(r.all_permissions for r in new_roles):
-            raise DomainError(_("You cannot take the administrator role from yourself."), field="roles")
+    delegation.check_roles_change(acting_user, user, new_roles)
+    if acting_user is not None and acting_user.id == user.id and not active:
+        raise DomainError(_("You cannot deactivate your own account."), field="active")
     before = _user_snapshot(user)
     user.display_name = (display_name or "").strip()
     user.email = email or None
@@ -188,7 +199,7 @@ def update_user(user: User, *, display_name: str, email: str | None, active: boo
     user.locale = locale or None
     user.timezone = timezone or None
     if not active and before["active"]:
-        user.session_version += 1  # log the user out everywhere
+        end_sessions(user)
     b, a = audit.diff(before, _user_snapshot(user))
     if a:
         audit.record("user", user.id, "updated", before=b, after=a)
@@ -200,11 +211,21 @@ def _user_snapshot(user: User) -> dict:
 
 
 def random_password() -> str:
-    """A strong password for generated accounts (printed once, never stored in clear)."""
-    return secrets.token_urlsafe(12)
+    """A strong password for generated accounts (printed once, never stored in clear).
+
+    16 random URL-safe characters (96 bits); drawn again in the unlikely case the strength
+    check would refuse it, so ``erp init`` and ``erp quickstart`` always print a usable one.
+    """
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            passwords.check(password)
+        except DomainError:
+            continue
+        return password
 
 
-# ----------------------------------------------------------------------------- throttling
+# ----------------------------------------------------------------------------- sign-in
 
 
 class Throttled(DomainError):
@@ -212,57 +233,14 @@ class Throttled(DomainError):
     code = "too_many_attempts"
 
 
-def _throttle_keys(username: str, address: str | None) -> list[str]:
-    keys = [f"user:{normalise_username(username)}"]
-    if address:
-        keys.append(f"ip:{address}")
-    return keys
-
-
-def check_throttle(username: str, address: str | None) -> None:
-    """Raise :class:`Throttled` when this account or address must wait before trying again."""
-    cfg = current_app.config
-    delay_after = int(cfg.get("LOGIN_THROTTLE_DELAY_AFTER", 3))
-    now = utcnow()
-    rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(_throttle_keys(username, address)))).all()
-    for row in rows:
-        if row.locked_until and row.locked_until > now:
-            minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
-            raise Throttled(_("Too many failed logins. Sign-in is locked for %(n)d more minutes.", n=minutes))
-        if row.failures >= delay_after and row.last_failure_at:
-            wait = min(2 ** (row.failures - delay_after), 60)
-            ready = row.last_failure_at + timedelta(seconds=wait)
-            if ready > now:
-                seconds = max(1, int((ready - now).total_seconds()) + 1)
-                raise Throttled(_("Too many failed logins. Please wait %(n)d seconds and try again.", n=seconds))
-
-
-def record_failure(username: str, address: str | None) -> None:
-    cfg = current_app.config
-    lock_after = int(cfg.get("LOGIN_THROTTLE_LOCK_AFTER", 10))
-    lock_minutes = int(cfg.get("LOGIN_THROTTLE_LOCK_MINUTES", 15))
-    now = utcnow()
-    for key in _throttle_keys(username, address):
-        row = db.session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            db.session.add(row)
-        if row.last_failure_at and now - row.last_failure_at > timedelta(minutes=lock_minutes) and not row.locked_until:
-            row.failures = 0  # an old streak is forgiven
-        if row.locked_until and row.locked_until <= now:
-            row.failures = 0
-            row.locked_until = None
-        row.failures += 1
-        row.last_failure_at = now
-        if row.failures >= lock_after:
-            row.locked_until = now + timedelta(minutes=lock_minutes)
-
-
-def clear_failures(username: str, address: str | None) -> None:
-    for key in _throttle_keys(username, address):
-        row = db.session.get(LoginThrottle, key)
-        if row is not None:
-            db.session.delete(row)
+def _check_throttle(username: str, address: str | None) -> None:
+    refusal = throttle.check("login", account=normalise_username(username), address=address)
+    if refusal is None:
+        return
+    if refusal.retry_after < 120:
+        raise Throttled(_("Too many failed sign-ins. Please wait %(n)d seconds and try again.",
+                          n=refusal.retry_after))
+    raise Throttled(_("Too many failed sign-ins. Please try again in %(n)d minutes.", n=refusal.minutes))
 
 
 _DUMMY_HASH = None
@@ -279,14 +257,14 @@ def _spend_hash_time(password: str) -> None:
 
 def authenticate(username: str, password: str, address: str | None) -> User:
     """Check a login. Raises Throttled, or DomainError("wrong user name or password")."""
-    check_throttle(username, address)
-    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
+    _check_throttle(username, address)
+    account = normalise_username(username)
+    user = db.session.scalar(select(User).where(User.username == account))
     if user is None:
         _spend_hash_time(password)  # answer as slowly as for a real account
     if user is None or not user.check_password(password or "") or not user.active:
-        record_failure(username, address)
-        db.session.commit()
+        throttle.hit("login", account=account, address=address)
         raise DomainError(_("Wrong user name or password."))
-    clear_failures(username, address)
+    throttle.forgive("login", account=account, address=address)
     user.last_login_at = utcnow()
     return user

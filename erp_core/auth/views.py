@@ -88,6 +88,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_only
 def logout():
+    services.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))
@@ -143,6 +145,11 @@ def create_api_token():
     token_form.name.data = request.form.get("name", token_form.name.data)
     token_form.days.data = request.form.get("days", token_form.days.data)
     new_token = None
+    if not current_user.check_password(request.form.get("password") or token_form.password.data or ""):
+        token_form.password.errors = [_("The password is wrong; no token was created.")]
+        return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
+                               password_form=PasswordForm(prefix="pw"), token_form=token_form,
+                               tokens=tokens_of(current_user)), 422
     try:
         days = int(token_form.days.data) if str(token_form.days.data or "").strip() else None
     except ValueError:

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..auth import services
+from ..auth.delegation import Forbidden
 from ..auth.forms import RoleForm, UserForm
 from ..auth.models import Role, User
 from ..errors import DomainError
@@ -27,6 +28,7 @@ def _role_choices():
 @bp.route("/users")
 @requires("core.users.manage")
 def users():
+    """The list of users (searchable, sortable)."""
     q = (request.args.get("q") or "").strip()
     stmt = select(User)
     if q:
@@ -42,8 +44,10 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 @requires("core.users.manage")
 def new_user():
+    """Create a user, with the roles the acting user may give."""
     form = UserForm()
     form.roles.choices = _role_choices()
+    status = 200
     if form.validate_on_submit():
         if not form.password.data:
             form.password.errors.append(_("A new user needs a password."))
@@ -52,21 +56,25 @@ def new_user():
                 user = services.create_user(form.username.data, form.password.data,
                                             display_name=form.display_name.data, email=form.email.data,
                                             roles=form.roles.data, locale=form.locale.data,
-                                            timezone=(form.timezone.data or "").strip())
+                                            timezone=(form.timezone.data or "").strip(),
+                                            actor=current_user._get_current_object())
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
                 show_domain_error(form, exc)
+                status = _status_of(exc)
             else:
                 flash(_("User %(name)s created.", name=user.username), "success")
                 return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=None)
+    return render_template("accounts/user_form.html", form=form, user=None), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @requires("core.users.manage")
 def edit_user(user_id: int):
+    """Edit a user (within what the acting user may delegate)."""
     user = db.session.get(User, user_id) or abort(404)
+    status = 200
     form = UserForm(obj=user)
     form.roles.choices = _role_choices()
     if request.method == "GET":
@@ -79,16 +87,22 @@ def edit_user(user_id: int):
                                  timezone=(form.timezone.data or "").strip(),
                                  acting_user=current_user._get_current_object())
             if form.password.data:
-                services.set_password(user, form.password.data)
+                services.set_password(user, form.password.data, actor=current_user._get_current_object())
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
+            status = _status_of(exc)
         else:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("accounts.users"))
     form.username.render_kw = {"readonly": True}
-    return render_template("accounts/user_form.html", form=form, user=user)
+    return render_template("accounts/user_form.html", form=form, user=user), status
+
+
+def _status_of(exc: DomainError) -> int:
+    """403 for a delegation refusal, else 200 (the form is shown again with its errors)."""
+    return exc.status if isinstance(exc, Forbidden) else 200
 
 
 @bp.route("/roles")
@@ -113,7 +127,9 @@ def _permission_groups():
 @bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
 @requires("core.roles.manage")
 def edit_role(role_id: int | None = None):
+    """Create or edit a role; nobody grants a permission they do not hold."""
     role = db.session.get(Role, role_id) if role_id else None
+    status = 200
     if role_id and role is None:
         abort(404)
     form = RoleForm(obj=role)
@@ -125,20 +141,22 @@ def edit_role(role_id: int | None = None):
         form.name.data = role.name
     if form.validate_on_submit():
         try:
+            actor = current_user._get_current_object()
             if role is None:
-                role = services.create_role(form.name.data, form.title.data, form.permissions.data)
+                role = services.create_role(form.name.data, form.title.data, form.permissions.data, actor=actor)
             else:
                 role.title = form.title.data.strip()
                 if not role.all_permissions:
-                    services.set_role_permissions(role, form.permissions.data)
+                    services.set_role_permissions(role, form.permissions.data, actor=actor)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
+            status = _status_of(exc)
         else:
             flash(_("Role %(name)s saved.", name=role.name), "success")
             return redirect(url_for("accounts.roles"))
-    return render_template("accounts/role_form.html", form=form, role=role, groups=groups)
+    return render_template("accounts/role_form.html", form=form, role=role, groups=groups), status
 
 
 @bp.route("/roles/<int:role_id>/delete", methods=["POST"])

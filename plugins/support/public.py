@@ -29,8 +29,6 @@ from .models import OrderAccess, RateLimit
 # form -> (hits allowed, window in seconds); a site may override with SUPPORT_RATE_LIMITS.
 RATE_LIMITS = {
     "contact": (5, 600),
-    "lookup": (10, 600),
-    "lookup_order": (5, 3600),
     "return": (5, 600),
     "reply": (10, 600),
     "survey": (10, 600),

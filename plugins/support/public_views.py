@@ -1,6 +1,8 @@
 """The customer's pages (no account): contact form, order lookup, tracking page, return request,
 the ticket conversation and the satisfaction survey. Links carry unguessable tokens; forms are
-rate-limited in the database and carry a honeypot field instead of a captcha."""
+rate-limited in the database and carry a honeypot field instead of a captcha. The order lookup,
+which can be used to guess, is throttled by :mod:`erp_core.throttle` per client address and per
+(address, order number), never per order number alone, so a guesser cannot lock the customer out."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from erp_core import throttle
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import show_domain_error
@@ -32,14 +35,17 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _too_many(scope: str, extra_key: str | None = None):
+def _too_many(scope: str):
     """Count this post; a response (429) when the client went over the limit, else None."""
     allowed, retry_after = access.hit(scope, _client())
-    if allowed and extra_key:
-        allowed, retry_after = access.hit(scope + "_order", extra_key)
     db.session.commit()  # the hit counts even if the form is refused afterwards
     if allowed:
         return None
+    return _too_many_response(retry_after)
+
+
+def _too_many_response(retry_after: int):
+    """The 429 page, saying how many minutes to wait, with a ``Retry-After`` header."""
     minutes = max(1, (retry_after + 59) // 60)
     response = current_app.make_response((render_template("support/public/too_many.html", minutes=minutes), TOO_MANY))
     response.headers["Retry-After"] = str(retry_after)
@@ -157,15 +163,17 @@ def lookup():
     form = LookupForm()
     status = 200
     if request.method == "POST":
-        limited = _too_many("lookup", extra_key=(form.number.data or "").strip().upper()[:32] or None)
-        if limited:
-            return limited
+        attempt = {"address": _client(), "order": (form.number.data or "").strip().upper()[:32] or None}
+        refusal = throttle.check("lookup", **attempt)
+        if refusal is not None:
+            return _too_many_response(refusal.retry_after)
         if form.is_robot():
             return redirect(url_for("web.home"))
         status = UNPROCESSABLE
         if form.validate():
             order = access.lookup(form.number.data, form.contact.data)
             if order is None:
+                throttle.hit("lookup", **attempt)  # only misses count: the customer may look again
                 form.number.errors = list(form.number.errors) + [
                     _("We found no order with this number and phone or e-mail. Check both and try again.")]
             else:

@@ -178,7 +178,7 @@ def test_tokens_are_created_shown_once_and_revoked_from_the_profile(api_app):
     user_id = make_user(api_app, perms=["alpha.view"])
     client = api_app.test_client()
     login(client, api_app, user_id)
-    page = client.post("/profile/tokens", data={"name": "shop sync", "days": "30"})
+    page = client.post("/profile/tokens", data={"name": "shop sync", "days": "30", "password": "correct-horse-battery"})
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "shop sync" in text
     import re
@@ -190,7 +190,7 @@ def test_tokens_are_created_shown_once_and_revoked_from_the_profile(api_app):
         token_id = db.session.query(ApiToken).one().id
     assert client.post(f"/profile/tokens/{token_id}/revoke").status_code == 302
     assert api_app.test_client().get("/api/v1/me", headers=_auth(token)).status_code == 401
-    bad = client.post("/profile/tokens", data={"name": "", "days": "0"})
+    bad = client.post("/profile/tokens", data={"name": "", "days": "0", "password": "correct-horse-battery"})
     assert bad.status_code == 200 and "Give the token a name" in bad.get_data(as_text=True)
 
 

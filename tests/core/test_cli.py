@@ -212,6 +212,13 @@ def test_init_refuses_a_weak_admin_password_and_creates_no_one(site):
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
+def test_init_refuses_a_guessable_admin_password(site):
+    result = site.erp("init", "--admin-password", "password12")
+    assert result.exit_code == 1
+    assert "Error: The password is too easy to guess: it is one of the most common passwords." in result.output
+    assert "Traceback" not in result.output
+
+
 def test_quickstart_sets_up_once_prints_the_login_and_serves(site, monkeypatch):
     served = []
     monkeypatch.setattr(cli, "_serve", lambda host, port: served.append((host, port)))
@@ -388,6 +395,10 @@ def test_users_create_list_and_set_password(site):
     (("create", "newbie", "--password", "long-enough-pw", "--role", "king"), "Error: No role named king."),
     (("set-password", "admin", "--password", "short"), "Error: The password needs at least 10 characters."),
     (("set-password", "nobody", "--password", "long-enough-pw"), "Error: No user named nobody."),
+    (("create", "newbie", "--password", "1234567890"),
+     "Error: The password is too easy to guess: it is one of the most common passwords."),
+    (("set-password", "admin", "--password", "aaaaaaaaaa"),
+     "Error: The password is too easy to guess: it repeats characters or words (like aaaa or abcabc)."),
 ])
 def test_users_refusals_are_one_line_and_change_nothing(site, args, message):
     site.erp("init", "--admin-password", "admin-password-1")

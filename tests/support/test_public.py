@@ -136,13 +136,32 @@ def test_lookup_without_a_match_says_so_without_telling_which_part_was_wrong(sup
     assert "We found no order" in body or "This field is required" in body
 
 
-def test_guessing_contacts_for_one_order_is_limited_per_order(make_app):
-    app = make_app(plugins=["orders", "support"], SUPPORT_RATE_LIMITS={"lookup_order": (3, 3600)})
+def test_guessing_contacts_for_one_order_is_limited_per_address_and_order(make_app):
+    app = make_app(plugins=["orders", "support"], LOOKUP_LIMITS={"address_order": "3 per hour"})
     with app.test_request_context():
-        number = make_order().number
-    codes = [app.test_client().post("/help/track", data={"number": number, "contact": f"1380000000{i}"},
-                                    environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(5)]
-    assert codes == [422, 422, 422, 429, 429]
+        number = make_order(email="buyer@example.com").number
+    attacker = {"REMOTE_ADDR": "203.0.113.66"}
+    codes = [app.test_client().post("/help/track", data={"number": number, "contact": f"1380000000{i % 10}"},
+                                    environ_base=attacker).status_code for i in range(50)]
+    assert codes[:3] == [422, 422, 422] and set(codes[3:]) == {429}
+    refused = app.test_client().post("/help/track", data={"number": number, "contact": "buyer@example.com"},
+                                     environ_base=attacker, headers={"Accept-Language": "zh-CN"})
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert "请等待" in refused.get_data(as_text=True)
+    # the real customer, from their own address, is not locked out
+    owner = app.test_client().post("/help/track", data={"number": number, "contact": "buyer@example.com"},
+                                   environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert owner.status_code == 302
+
+
+def test_lookups_of_many_orders_from_one_address_are_capped(make_app):
+    app = make_app(plugins=["orders", "support"], LOOKUP_LIMITS={"address": "4 per 10 minutes"})
+    codes = [app.test_client().post("/help/track", data={"number": f"SO-{i:05d}", "contact": "x@example.com"},
+                                    environ_base={"REMOTE_ADDR": "203.0.113.66"}).status_code for i in range(6)]
+    assert codes == [422] * 4 + [429] * 2
+    other = app.test_client().post("/help/track", data={"number": "SO-00001", "contact": "x@example.com"},
+                                   environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert other.status_code == 422
 
 
 def test_tracking_links_are_unguessable_rotatable_and_not_stored(support_app):
@@ -314,7 +333,7 @@ def test_concurrent_hits_are_all_counted(make_app):
     import threading
     from datetime import datetime, timezone
 
-    app = make_app(plugins=["orders", "support"], SUPPORT_RATE_LIMITS={"lookup": (3, 600)})
+    app = make_app(plugins=["orders", "support"], SUPPORT_RATE_LIMITS={"contact": (3, 600)})
     now = datetime(2026, 3, 2, 12, 0, 5, tzinfo=timezone.utc)
     barrier = threading.Barrier(8)
     answers = []
@@ -323,7 +342,7 @@ def test_concurrent_hits_are_all_counted(make_app):
         with app.test_request_context(method="POST"):
             barrier.wait(30)
             try:
-                allowed, _retry = public.hit("lookup", "10.1.1.1", now=now)
+                allowed, _retry = public.hit("contact", "10.1.1.1", now=now)
                 db.session.commit()
                 answers.append(allowed)
             finally:

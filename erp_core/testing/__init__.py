@@ -44,17 +44,21 @@ def config_for_tests(database_url: str, plugins: list[str] | None = None, **extr
 
 
 def build_app(database_url: str, instance: Path, plugins: list[str] | None = None, *, migrate: bool = False,
-              **config):
-    """An app with its schema ready (``create_all``, or the real migrations with ``migrate``)."""
+              before_schema=None, create_tables: bool = True, **config):
+    """An app with its schema ready (``create_all``, or the real migrations with ``migrate``),
+    roles and permissions stored. ``before_schema(app)`` runs first (e.g. emptying the tables);
+    ``create_tables=False`` trusts that the tables exist."""
     from ..auth.services import sync_roles_and_permissions
     from ..migrate import upgrade
 
     app = create_app(config_for_tests(database_url, plugins, **config), instance=instance)
+    if before_schema is not None:
+        before_schema(app)
     with app.app_context():
         if migrate:
             upgrade()
-        else:
-            db.metadata.create_all(db.engine)
+        elif create_tables:
+            db.metadata.create_all(db.engine, checkfirst=True)
         sync_roles_and_permissions()
         db.session.commit()
     return app

@@ -1,4 +1,8 @@
-"""pytest fixtures for plugin authors (``pytest_plugins = ["erp_core.testing.fixtures"]``)."""
+"""pytest fixtures for plugin authors and the project (``pytest_plugins = ["erp_core.testing.fixtures"]``).
+
+``ERP_TEST_DATABASE_URL`` (a PostgreSQL URL) switches every test from SQLite to PostgreSQL; see
+:mod:`erp_core.testing.databases`.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,52 @@ import pytest
 
 from ..extensions import db
 from . import build_app
+from .databases import drop_database, empty_tables, fresh_database, server_url, worker_database_url
+
+
+@pytest.fixture(scope="session")
+def erp_pg_url():
+    """This test process's PostgreSQL database, or None on SQLite runs (dropped at the end when
+    it was made for a pytest-xdist worker)."""
+    url = worker_database_url()
+    yield url
+    if url and url != server_url():
+        drop_database(url)
 
 
 @pytest.fixture
-def erp_app_factory(tmp_path):
-    """``erp_app_factory(plugins=[...], migrate=False, **config)`` -> an app on a fresh SQLite file."""
-    made = []
+def erp_database_url(tmp_path):
+    """URL of a brand-new, empty database for this test (SQLite file, or PostgreSQL made and dropped)."""
+    with fresh_database(tmp_path) as url:
+        yield url
 
-    def factory(plugins=None, migrate=False, **config):
-        url = config.pop("DATABASE_URL", None) or f"sqlite:///{tmp_path / f'erp{len(made)}.sqlite'}"
-        app = build_app(url, tmp_path / "instance", plugins, migrate=migrate, **config)
+
+@pytest.fixture
+def erp_app_factory(tmp_path, erp_pg_url):
+    """``erp_app_factory(plugins=[...], enabled=[...], migrate=False, instance=None, **config)`` -> an app.
+
+    Apps made in one test share one database (two apps stand for two processes of one site): a
+    SQLite file, or this process's PostgreSQL database emptied before the test. With ``migrate``
+    the schema is built by the real migrations, on a database of its own on PostgreSQL.
+    ``DATABASE_URL=...`` picks the database yourself.
+    """
+    made, fresh = [], []
+    state = {"emptied": False}
+
+    def factory(plugins=None, enabled=None, migrate=False, instance=None, **config):
+        url = config.pop("DATABASE_URL", None)
+        if url is None and migrate and erp_pg_url:
+            manager = fresh_database(tmp_path, "erp_migrated")
+            url = manager.__enter__()
+            fresh.append(manager)
+        url = url or erp_pg_url or f"sqlite:///{tmp_path / 'test.sqlite'}"
+        if enabled is not None:
+            config["PLUGINS_ENABLED"] = list(enabled)
+        shared_pg = url == erp_pg_url
+        empty_first = shared_pg and not state["emptied"]
+        app = build_app(url, instance or tmp_path / "instance", plugins, migrate=migrate, create_tables=not shared_pg,
+                        before_schema=empty_tables if empty_first else None, **config)
+        state["emptied"] = state["emptied"] or empty_first
         made.append(app)
         return app
 
@@ -25,3 +65,5 @@ def erp_app_factory(tmp_path):
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
+    for manager in fresh:
+        manager.__exit__(None, None, None)

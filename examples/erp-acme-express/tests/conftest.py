@@ -8,11 +8,8 @@ server for the test and dropped after it; otherwise a fresh SQLite file.
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from acme_fake_server import FakeAcmeServer
 
@@ -41,22 +38,9 @@ def acme(acme_server):
 
 
 @pytest.fixture
-def database_url(tmp_path):
+def database_url(erp_database_url):
     """A brand-new database for this test's app: SQLite, or PostgreSQL when ERP_TEST_DATABASE_URL is set."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'acme.sqlite'}"
-        return
-    url = make_url(PG_URL)
-    name = f"{url.database or 'erp'}_acme_{uuid.uuid4().hex[:8]}"[:63]
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return erp_database_url
 
 
 @pytest.fixture

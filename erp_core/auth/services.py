@@ -7,7 +7,6 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import audit, throttle
@@ -15,18 +14,15 @@ from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..timeutil import utcnow, valid_timezone
 from . import delegation, passwords
-from .models import KnownPermission, Role, RolePermission, User
+from .models import BUILTIN_ROLE_TITLES, KnownPermission, Role, RolePermission, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,79}$")
 MIN_PASSWORD = passwords.MIN_LENGTH
 
-BUILTIN_ROLES = {
-    "admin": (_l("Administrator"), True),
-    "customer_service": (_l("Customer service"), False),
-    "warehouse": (_l("Warehouse"), False),
-    "finance": (_l("Finance"), False),
-    "support_agent": (_l("Support agent"), False),
-}
+# The built-in roles and whether each holds every permission; their titles (stored in English,
+# shown translated by key) are models.BUILTIN_ROLE_TITLES.
+BUILTIN_ROLES = {"admin": True, "customer_service": False, "warehouse": False, "finance": False,
+                 "support_agent": False}
 
 
 # ----------------------------------------------------------------------------- permissions
@@ -49,9 +45,9 @@ def sync_roles_and_permissions() -> list[str]:
     removes it from a role is not overruled at the next upgrade. Returns the new codes.
     """
     roles = {r.name: r for r in db.session.scalars(select(Role)).all()}
-    for name, (title, all_perms) in BUILTIN_ROLES.items():
+    for name, all_perms in BUILTIN_ROLES.items():
         if name not in roles:
-            role = Role(name=name, title=str(title), builtin=True, all_permissions=all_perms)
+            role = Role(name=name, title=BUILTIN_ROLE_TITLES[name][0], builtin=True, all_permissions=all_perms)
             db.session.add(role)
             roles[name] = role
     db.session.flush()

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..auth import services
-from ..auth.delegation import Forbidden
+from ..auth.delegation import Forbidden, may_assign
 from ..auth.forms import RoleForm, UserForm
 from ..auth.models import Role, User
 from ..errors import DomainError
@@ -20,9 +20,21 @@ from ..ui import apply_sort, paginate
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
 
 
-def _role_choices():
+def _role_choices(form, target: User | None = None) -> None:
+    """Offer every role; those the acting user may not give or take (any, on their own account)
+    are shown locked (``form.roles.locked``), and the target keeps the locked roles it holds."""
+    actor = current_user._get_current_object()
     roles = db.session.scalars(select(Role).order_by(Role.name)).all()
-    return choices([(r.name, r.label) for r in roles])
+    form.roles.choices = choices([(r.name, r.label) for r in roles])
+    own = target is not None and target.id == actor.id
+    form.roles.locked = {r.name for r in roles if own or not may_assign(actor, r)}
+    form.roles.kept = [r.name for r in target.roles if r.name in form.roles.locked] if target else []
+
+
+def _posted_roles(form) -> list[str]:
+    """The ticked roles plus the locked ones the user holds (a disabled box is not posted); a
+    locked role posted anyway is passed on, for the service to refuse."""
+    return list(dict.fromkeys([*(form.roles.data or []), *form.roles.kept]))
 
 
 @bp.route("/users")
@@ -46,7 +58,7 @@ def users():
 def new_user():
     """Create a user, with the roles the acting user may give."""
     form = UserForm()
-    form.roles.choices = _role_choices()
+    _role_choices(form)
     status = 200
     if form.validate_on_submit():
         if not form.password.data:
@@ -55,7 +67,7 @@ def new_user():
             try:
                 user = services.create_user(form.username.data, form.password.data,
                                             display_name=form.display_name.data, email=form.email.data,
-                                            roles=form.roles.data, locale=form.locale.data,
+                                            roles=_posted_roles(form), locale=form.locale.data,
                                             timezone=(form.timezone.data or "").strip(),
                                             actor=current_user._get_current_object())
                 db.session.commit()
@@ -76,14 +88,14 @@ def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     status = 200
     form = UserForm(obj=user)
-    form.roles.choices = _role_choices()
+    _role_choices(form, user)
     if request.method == "GET":
         form.roles.data = [r.name for r in user.roles]
         form.locale.data = user.locale or ""
     if form.validate_on_submit():
         try:
             services.update_user(user, display_name=form.display_name.data, email=form.email.data,
-                                 active=form.active.data, roles=form.roles.data, locale=form.locale.data,
+                                 active=form.active.data, roles=_posted_roles(form), locale=form.locale.data,
                                  timezone=(form.timezone.data or "").strip(),
                                  acting_user=current_user._get_current_object())
             if form.password.data:

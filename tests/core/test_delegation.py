@@ -141,3 +141,38 @@ def test_the_rules_hold_in_the_service_for_every_caller(make_app):
         # the command line (no actor) is not limited
         services.create_role("cli_role", "CLI", ["alpha.view"])
         services.create_user("cli_user", "correct-horse-battery", roles=["admin"])
+
+
+def test_the_user_form_locks_the_roles_one_may_not_give_and_keeps_them_on_save(make_app):
+    app = make_app(plugins=[ALPHA])
+    manager = make_user(app, perms=["core.users.manage", "alpha.view"])
+    other = make_user(app, perms=["core.settings.manage"], username="fin")
+    held = _user_roles(app, other)
+    client = app.test_client()
+    login(client, app, manager)
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'disabled id="roles-0" name="roles" type="checkbox" value="admin"' in page or \
+        ('value="admin"' in page and "disabled" in page.split('value="admin"')[0].rsplit("<input", 1)[1])
+    assert "Greyed-out roles" in page
+    # saving another user's name keeps the role (settings) the manager could not have ticked
+    page = client.get(f"/admin/users/{other}").get_data(as_text=True)
+    assert "disabled" in page.split(f'value="{held[0]}"')[0].rsplit("<input", 1)[1]
+    response = client.post(f"/admin/users/{other}", data=_form([], username="fin", display_name="Fin"))
+    assert response.status_code == 302
+    assert _user_roles(app, other) == held
+    # on their own account every role is locked, and saving keeps them
+    own = _user_roles(app, manager)
+    assert client.post(f"/admin/users/{manager}", data=_form([], username="mgr", display_name="Me")).status_code == 302
+    assert _user_roles(app, manager) == own
+
+
+def test_an_administrator_sees_no_locked_role_on_another_user(make_app):
+    app = make_app(plugins=[ALPHA])
+    admin = make_user(app, roles=["admin"])
+    other = make_user(app, roles=["finance"])
+    client = app.test_client()
+    login(client, app, admin)
+    page = client.get(f"/admin/users/{other}").get_data(as_text=True)
+    assert "Greyed-out roles" not in page
+    assert client.post(f"/admin/users/{other}", data=_form(["warehouse"], display_name="W")).status_code == 302
+    assert _user_roles(app, other) == ["warehouse"]

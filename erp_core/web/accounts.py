@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..auth import services
-from ..auth.delegation import Forbidden, may_assign
+from ..auth.delegation import Forbidden, check_may_manage, may_assign
 from ..auth.forms import RoleForm, UserForm
 from ..auth.models import Role, User
 from ..errors import DomainError
@@ -29,12 +29,15 @@ def _role_choices(form, target: User | None = None) -> None:
     own = target is not None and target.id == actor.id
     form.roles.locked = {r.name for r in roles if own or not may_assign(actor, r)}
     form.roles.kept = [r.name for r in target.roles if r.name in form.roles.locked] if target else []
+    if own:
+        form.roles.locked_hint = _("You cannot change your own roles; another administrator can.")
 
 
 def _posted_roles(form) -> list[str]:
     """The ticked roles plus the locked ones the user holds (a disabled box is not posted); a
     locked role posted anyway is passed on, for the service to refuse."""
-    return list(dict.fromkeys([*(form.roles.data or []), *form.roles.kept]))
+    form.roles.data = list(dict.fromkeys([*(form.roles.data or []), *form.roles.kept]))
+    return form.roles.data  # also what the form shows again after an error
 
 
 @bp.route("/users")
@@ -109,7 +112,16 @@ def edit_user(user_id: int):
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("accounts.users"))
     form.username.render_kw = {"readonly": True}
-    return render_template("accounts/user_form.html", form=form, user=user), status
+    return render_template("accounts/user_form.html", form=form, user=user, locked=_locked_reason(user)), status
+
+
+def _locked_reason(user: User) -> str | None:
+    """Why the acting user may not change this account at all (shown before they try), or None."""
+    try:
+        check_may_manage(current_user._get_current_object(), user)
+    except Forbidden as exc:
+        return str(exc)
+    return None
 
 
 def _status_of(exc: DomainError) -> int:

@@ -12,7 +12,7 @@ from erp_core import hookspec
 if TYPE_CHECKING:
     from .adapters import PaymentAdapter
     from .models import Payment, Refund
-    from plugins.orders.models import Order
+    from plugins.orders.public import Order
 
 
 @hookspec

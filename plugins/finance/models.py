@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp_core.db import UTCDateTime
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 
 class Payment(db.Model):

@@ -30,7 +30,7 @@ from sqlalchemy import Integer, bindparam, case, func, literal, literal_column, 
 from erp_core.db import UTCDateTime
 from erp_core.extensions import db
 from erp_core.timeutil import local_day_bounds
-from plugins.orders.models import Customer, Order, OrderLine, Product
+from plugins.orders.public import Customer, Order, OrderLine, Product
 
 from . import states
 from .models import Payment, Refund

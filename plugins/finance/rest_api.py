@@ -30,8 +30,8 @@ from erp_core.security import requires
 from erp_core.timeutil import local_day_bounds
 from erp_core.ui import apply_sort
 
-from plugins.orders.models import Order
-from plugins.orders.services import get_order
+from plugins.orders.public import Order
+from plugins.orders.public import get_order
 
 from . import services, states
 from .models import Payment, Refund

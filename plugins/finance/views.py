@@ -22,8 +22,8 @@ from erp_core.security import has_permission, public, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
 from erp_core.plugins import hooks
-from plugins.orders.models import Order
-from plugins.orders.services import get_order
+from plugins.orders.public import Order
+from plugins.orders.public import get_order
 
 from . import exports, reports, review, services, states
 from .adapters import CallbackRejected

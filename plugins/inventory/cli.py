@@ -20,7 +20,7 @@ def inventory_group() -> click.Group:
     @group.command("check")
     def check():
         """Prove that every stock level equals the sum of its moves; exit 1 on any difference."""
-        from plugins.orders.models import Product
+        from plugins.orders.public import Product
 
         from . import services
         from .models import Level, Warehouse

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from erp_core.errors import DomainError
 from erp_core.extensions import db
-from plugins.orders import services as order_services
-from plugins.orders import states
-from plugins.orders.models import Order, Product
+from plugins.orders import public as order_services
+from plugins.orders.public import states
+from plugins.orders.public import Order, Product
 
 from . import services
 from .models import Level
@@ -155,6 +155,6 @@ def _count_some(main, products, rng) -> None:
 def _advance(order: Order, target: str, rng) -> None:
     """Walk a draft order to ``target`` through the orders services (every hook fires), each step
     dated some hours after the previous one as the orders demo does."""
-    from plugins.orders.demo import advance
+    from plugins.orders.public import advance_demo_order as advance
 
     advance(order, target, rng)

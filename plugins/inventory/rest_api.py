@@ -22,8 +22,8 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.timeutil import local_day_bounds
-from plugins.orders import services as order_services
-from plugins.orders.models import Product
+from plugins.orders import public as order_services
+from plugins.orders.public import Product
 from plugins.orders.rest_schema import (NON_BLANK, ApiSchema, QuerySchema, check_id, clamp_date, id_field, int_range,
                                         length, one_of, text)
 

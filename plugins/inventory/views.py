@@ -18,7 +18,7 @@ from erp_core.extensions import db
 from erp_core.forms import choices, show_domain_error
 from erp_core.security import requires
 from erp_core.ui import MAX_PER_PAGE, apply_sort, page_args, paginate
-from plugins.orders.models import Order, Product
+from plugins.orders.public import Order, Product
 
 from . import services
 from .forms import (ExpectedForm, ReceiptForm, ReceiveExpectedForm, RuleForm, StocktakeForm, TransferForm,

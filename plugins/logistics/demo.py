@@ -23,8 +23,8 @@ from erp_core.extensions import db
 from erp_core.models import Counter
 from erp_core.timeutil import utcnow
 
-from plugins.orders import states as order_states
-from plugins.orders.models import Order
+from plugins.orders.public import states as order_states
+from plugins.orders.public import Order
 
 from . import adapters as a
 from . import services, states
@@ -113,7 +113,7 @@ class _Demo:
                 delivered_at = min(shipped_at + timedelta(hours=rng.uniform(20, 60)), utcnow())
                 services.add_staff_event(shipment, a.DELIVERED, delivered_at, "Signed by recipient", "Destination")
         if target == order_states.COMPLETED and order.status == order_states.DELIVERED:
-            from plugins.orders import services as order_services
+            from plugins.orders import public as order_services
 
             with audit.recorded_at(min(shipped_at + timedelta(days=rng.uniform(4, 10)), utcnow())):
                 order_services.transition(order, order_states.COMPLETED)

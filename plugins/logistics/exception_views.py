@@ -14,7 +14,7 @@ from erp_core.forms import show_domain_error
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from . import services, states
 from .forms import ContactForm, ExceptionEditForm, ResolveForm

@@ -12,7 +12,7 @@ from erp_core import hookspec
 if TYPE_CHECKING:
     from .adapters import CarrierAdapter
     from .models import Shipment
-    from plugins.orders.models import Order
+    from plugins.orders.public import Order
 
 
 @hookspec

@@ -13,7 +13,7 @@ from erp_core.db import UTCDateTime
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
 
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from . import states
 

@@ -26,7 +26,7 @@ from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.ui import apply_sort
 
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from . import adapters as a
 from . import services, states

@@ -19,7 +19,7 @@ from erp_core.forms import choices, show_domain_error
 from erp_core.security import public, requires
 from erp_core.ui import apply_sort, paginate
 
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from . import adapters as a
 from . import services, states

@@ -23,7 +23,7 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import AuditLog
 from erp_core.timeutil import utcnow
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from . import returns, services, states, surveys
 from .models import Survey

@@ -12,7 +12,7 @@ from erp_core import hookspec
 if TYPE_CHECKING:
     from .models import ReturnRequest, Ticket
     from erp_core.contrib import Panel
-    from plugins.orders.models import Order
+    from plugins.orders.public import Order
 
 
 @hookspec

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from erp_core import audit
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-from plugins.orders import services as order_services
-from plugins.orders.models import Order
+from plugins.orders import public as order_services
+from plugins.orders.public import Order
 
 from . import tokens
 from .models import OrderAccess, RateLimit

@@ -17,7 +17,7 @@ from erp_core.forms import show_domain_error
 from erp_core.security import public
 from erp_core.timeutil import utcnow
 from erp_core.web.templating import render_contributions
-from plugins.orders import states as order_states
+from plugins.orders.public import states as order_states
 
 from . import public as access
 from . import returns, services, states, surveys

@@ -28,7 +28,7 @@ from erp_core.extensions import db
 from erp_core.security import has_permission, requires
 from erp_core.timeutil import to_zone, utcnow
 from erp_core.ui import apply_sort
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from . import returns, services, states, surveys
 from .models import Attachment, ReturnRequest, Survey, Ticket

@@ -28,7 +28,7 @@ from erp_core.mail import queue_mail
 from erp_core.money import MoneyError, format_money, parse_amount, round_half_up
 from erp_core.timeutil import utcnow
 from erp_core.plugins import current_manager, hooks
-from plugins.orders.models import Order, OrderLine
+from plugins.orders.public import Order, OrderLine
 
 from . import public, states, tokens, uploads
 from .models import Attachment, ReturnLine, ReturnLink, ReturnRequest

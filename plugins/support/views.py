@@ -20,7 +20,7 @@ from erp_core.forms import show_domain_error
 from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from . import hours as hours_math
 from . import display, public, returns, services, states, surveys, uploads

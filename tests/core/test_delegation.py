@@ -176,3 +176,30 @@ def test_an_administrator_sees_no_locked_role_on_another_user(make_app):
     assert "Greyed-out roles" not in page
     assert client.post(f"/admin/users/{other}", data=_form(["warehouse"], display_name="W")).status_code == 302
     assert _user_roles(app, other) == ["warehouse"]
+
+
+def test_an_administrators_account_is_shown_locked_to_a_user_manager(make_app):
+    app = make_app()
+    manager = make_user(app, perms=["core.users.manage"])
+    admin = make_user(app, roles=["admin"], username="boss")
+    client = app.test_client()
+    login(client, app, manager)
+    page = client.get(f"/admin/users/{admin}").get_data(as_text=True)
+    assert 'data-testid="account-locked"' in page and "Only an administrator may change" in page
+    assert "<fieldset" in page and " disabled>" in page.split("<fieldset", 1)[1].split("\n", 1)[0]
+    assert ">Save<" not in page
+    own = client.get(f"/admin/users/{manager}").get_data(as_text=True)
+    assert "You cannot change your own roles" in own and 'data-testid="account-locked"' not in own
+
+
+def test_roles_stay_shown_after_a_refused_save(make_app):
+    app = make_app(plugins=[ALPHA])
+    manager = make_user(app, perms=["core.users.manage", "alpha.view"])
+    other = make_user(app, perms=["core.settings.manage"], username="fin")
+    held = _user_roles(app, other)
+    client = app.test_client()
+    login(client, app, manager)
+    page = client.post(f"/admin/users/{other}", data=_form([], username="fin", timezone="Mars/Olympus")).get_data(as_text=True)
+    assert "Unknown time zone" in page or "time zone" in page.lower()
+    box = page.split(f'value="{held[0]}"')[0].rsplit("<input", 1)[1]
+    assert "checked" in box and "disabled" in box

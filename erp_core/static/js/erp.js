@@ -11,7 +11,9 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
     return;
   }
-  if (form.method && form.method.toLowerCase() === "post") {
+  // getAttribute: a field named "method" (a filter) shadows the form's own method property.
+  var method = form.getAttribute && form.getAttribute("method");
+  if (method && method.toLowerCase() === "post") {
     form.dataset.submitted = "1";
     setTimeout(function () { form.dataset.submitted = ""; }, 4000);
   }

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from erp_core.errors import DomainError
 from erp_core.money import MoneyError, currency_exponent, parse_amount
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from ..adapters import PaymentRequest
 from ..models import Payment

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from erp_core.extensions import db
 from erp_core.money import format_money
-from plugins.orders.models import Order
+from plugins.orders.public import Order
+from plugins.orders import public as orders_public
 
 from .. import states
 from ..models import Payment
@@ -16,11 +17,8 @@ from ._common import PaymentRefused
 
 
 def _lock_order(order: Order) -> None:
-    """Row-lock the order (PostgreSQL) so that concurrent payments see each other's sums.
-
-    SQLite needs nothing: write transactions there are already serialised (BEGIN IMMEDIATE).
-    """
-    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    """Row-lock the order so that concurrent payments see each other's sums."""
+    orders_public.lock_order(order.id)
 
 
 def _credit_part(order: Order, amount: int, as_credit: bool, exclude_payment_id: int | None = None) -> int:

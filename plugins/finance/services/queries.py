@@ -12,7 +12,7 @@ from erp_core import settings
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.money import format_money
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from .. import states
 from ..models import Payment, Refund

@@ -12,7 +12,7 @@ from erp_core.extensions import db
 from erp_core.money import format_money, format_plain
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from .. import states
 from ..adapters import AdapterError, RefundRequest

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-from plugins.orders import states as order_states
+from plugins.orders.public import states as order_states
 
 from ..models import Level
 

@@ -12,7 +12,7 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.mail import queue_mail
 from erp_core.timeutil import utcnow
-from plugins.orders.models import Product
+from plugins.orders.public import Product
 
 from ..models import Level, LowStockAlert, StockRule, Warehouse
 

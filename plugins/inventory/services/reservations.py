@@ -12,9 +12,10 @@ from sqlalchemy import case, func, select
 from erp_core import audit
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
-from plugins.orders import states as order_states
-from plugins.orders.models import Order, Product
-from plugins.orders.services import quantities_by_product
+from plugins.orders.public import states as order_states
+from plugins.orders.public import Order, Product
+from plugins.orders.public import quantities_by_product
+from plugins.orders import public as orders_public
 
 from ..models import (
     RELEASE,
@@ -26,7 +27,7 @@ from ..models import (
     Move,
     Warehouse,
 )
-from ._common import FINISHED, HOLDING, _check_quantities, _dialect
+from ._common import FINISHED, HOLDING, _check_quantities
 from .ledger import Change, MoveSpec, apply_changes, lock_levels
 from .warehousing import (
     default_warehouse,
@@ -64,15 +65,14 @@ def _per_product(stock: dict[tuple[int, int], OrderStock], attr: str) -> dict[in
 
 
 def lock_order(order: Order) -> None:
-    """PostgreSQL: take the order's row lock, so stock work on one order runs one at a time."""
-    if _dialect() == "postgresql":
-        db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    """Take the order's row lock, so stock work on one order runs one at a time."""
+    orders_public.lock_order(order.id)
 
 
 def order_warehouse_id(order: Order) -> int:
     """The warehouse the order ships from; an order without one gets the default."""
-    if order.warehouse_id is None:
-        order.warehouse_id = default_warehouse().id
+    if order.warehouse_id is None:  # inside the transition that reserves: its version moved already
+        orders_public.set_order_warehouse(order, default_warehouse().id, bump_version=False)
     return order.warehouse_id
 
 
@@ -221,8 +221,7 @@ def change_order_warehouse(order: Order, warehouse_id) -> bool:
     if old == wh.id:
         return False
     old_name = db.session.scalar(select(Warehouse.name).where(Warehouse.id == old)) if old else None
-    order.warehouse_id = wh.id
-    db.session.flush()
+    orders_public.set_order_warehouse(order, wh.id)
     sync_order_reservation(order)
     audit.record("order", order.id, "warehouse_changed", before={"warehouse": old_name}, after={"warehouse": wh.name})
     return True

@@ -9,15 +9,15 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from erp_core import settings
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
 from erp_core.plugins import current_manager
 from erp_core.timeutil import to_zone, utcnow
-from plugins.orders import states as order_states
-from plugins.orders.models import Order
+from plugins.orders.public import states as order_states
+from plugins.orders.public import Order
+from plugins.orders import public as orders_public
 
 from ..models import Shipment
 
@@ -62,9 +62,7 @@ def today() -> date:
 
 def _lock_order(order_id: int) -> Order:
     """Lock the order's row for the rest of the transaction and reload it with its lines."""
-    return db.session.execute(
-        select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
-        .with_for_update(of=Order).execution_options(populate_existing=True)).scalar_one()
+    return orders_public.lock_order(order_id, with_lines=True)
 
 
 def _reload(shipment: Shipment) -> Shipment:

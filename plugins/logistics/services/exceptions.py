@@ -21,7 +21,7 @@ from erp_core.i18n import company_locale
 from erp_core.money import round_half_up
 from erp_core.plugins import current_manager
 from erp_core.timeutil import utcnow
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from .. import adapters as a
 from .. import states

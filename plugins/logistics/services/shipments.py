@@ -13,9 +13,9 @@ from erp_core.db import next_counter
 from erp_core.extensions import db
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
-from plugins.orders import services as orders
-from plugins.orders import states as order_states
-from plugins.orders.models import Order
+from plugins.orders import public as orders
+from plugins.orders.public import states as order_states
+from plugins.orders.public import Order
 
 from .. import states
 from ..models import Shipment

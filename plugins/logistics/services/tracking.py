@@ -19,7 +19,7 @@ from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.i18n import company_locale
 from erp_core.timeutil import utcnow
-from plugins.orders.models import Order
+from plugins.orders.public import Order
 
 from .. import adapters as a
 from .. import states

@@ -15,8 +15,8 @@ from erp_core.db import MAX_ID, next_counter
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.timeutil import to_zone, utcnow
-from plugins.orders import services as order_services
-from plugins.orders.models import Customer, Order
+from plugins.orders import public as order_services
+from plugins.orders.public import Customer, Order
 
 from .. import states, tokens, uploads
 from ..models import Team, Ticket, TicketMessage

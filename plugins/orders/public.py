@@ -1,0 +1,72 @@
+"""What other plugins may use of the orders plugin: its records, its states and the services that
+keep an order consistent. Plugins that require ``orders`` import from here only (a layering test
+checks it); everything else in the package may change without notice.
+
+Other plugins never write an order's columns themselves: they lock it with :func:`lock_order`
+and change its warehouse with :func:`set_order_warehouse`, so the order's version moves and a
+form drawn before the change is refused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from erp_core.extensions import db
+
+from . import states
+from .demo import advance as advance_demo_order
+from .models import Address, Customer, Order, OrderLine, Product
+from .services import (
+    MAX_QUANTITY,
+    LineInput,
+    OrderInput,
+    OrderInvalid,
+    advance_order,
+    create_customer,
+    create_order,
+    create_product,
+    find_duplicates,
+    get_order,
+    get_product,
+    parse_quantity,
+    phone_key,
+    quantities_by_product,
+    ship_everything,
+    transition,
+    update_order,
+)
+
+__all__ = [
+    "MAX_QUANTITY", "Address", "Customer", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine", "Product",
+    "advance_demo_order", "advance_order", "create_customer", "create_order", "create_product",
+    "find_duplicates", "get_order", "get_product", "lock_order", "parse_quantity", "phone_key",
+    "quantities_by_product", "set_order_warehouse", "ship_everything", "states", "transition",
+    "update_order",
+]
+
+
+def lock_order(order_id: int, *, reload: bool = False, with_lines: bool = False) -> Order:
+    """Take the order's row lock for the rest of the transaction and return the order; with
+    ``reload`` (or ``with_lines``, which also loads its lines) read afresh from the database. On
+    PostgreSQL this makes concurrent work on one order run one after the other; SQLite's write
+    transactions are serialised already (BEGIN IMMEDIATE)."""
+    if not (reload or with_lines):
+        db.session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+        return db.session.get(Order, order_id)
+    stmt = (select(Order).where(Order.id == order_id).with_for_update(of=Order)
+            .execution_options(populate_existing=True))
+    if with_lines:
+        stmt = stmt.options(selectinload(Order.lines))
+    return db.session.execute(stmt).scalar_one()
+
+
+def set_order_warehouse(order: Order, warehouse_id: int, *, bump_version: bool = True) -> None:
+    """Ship ``order`` from ``warehouse_id``. The order's version moves on, so an order form drawn
+    before refuses to save; ``bump_version=False`` only inside a transition, which moved it already."""
+    order.warehouse_id = warehouse_id
+    db.session.flush()
+    if bump_version:
+        db.session.execute(update(Order).where(Order.id == order.id).values(version=Order.version + 1)
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(order, ["version"])

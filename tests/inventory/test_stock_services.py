@@ -217,9 +217,15 @@ def test_changing_the_warehouse_moves_the_reservation(inv_app):
         db.session.rollback()
         assert level(pen, main) == (5, 2) and level(pen, north) == (5, 0)
         receive(north, {ink: 1})
+        version = order.version
         assert inv.change_order_warehouse(order, north.id) is True
         db.session.commit()
         assert db.session.get(Order, order.id).warehouse_id == north.id
+        # the order's version moved: a form drawn before the change is refused
+        assert db.session.get(Order, order.id).version == version + 1
+        with pytest.raises(Conflict, match="changed by someone else"):
+            orders.transition(order, states.CANCELLED, note="late", expected_version=version)
+        db.session.rollback()
         assert level(pen, main) == (5, 0) and level(ink, main) == (5, 0)
         assert level(pen, north) == (5, 2) and level(ink, north) == (1, 1)
         orders.perform_action(order, "mark_shipped", None, None)

@@ -40,12 +40,12 @@ def test_messages_follow_the_locale_and_are_lists(ctx):
     assert en == {"name": ["At most 3 characters."], "kind": ["Must be one of: a, b."],
                   "paid": ["Not a valid boolean (use true or false)."],
                   "at": ["Give the time with its time zone, e.g. 2026-01-15T09:30:00+08:00."],
-                  "lines": {0: {"quantity": ["Must be between 1 and 9."]},
-                            1: {"quantity": ["This field is required."]}},
+                  "lines.0.quantity": ["Must be between 1 and 9."],
+                  "lines.1.quantity": ["This field is required."],
                   "extra": ["Unknown field."]}
     with force_locale("zh_CN"):
         zh = _errors(data)
-    assert zh["name"] == ["最多 3 个字符。"] and zh["lines"][1]["quantity"] == ["此项为必填项。"]
+    assert zh["name"] == ["最多 3 个字符。"] and zh["lines.1.quantity"] == ["此项为必填项。"]
     assert zh["extra"] == ["未知字段。"] and zh["kind"] == ["必须是以下之一：a, b。"]
     with force_locale("zh_CN"):
         assert _errors({"name": None}) == {"name": ["此项不能为 null。"]}

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date
 from typing import ClassVar
 
 import marshmallow as ma
@@ -106,12 +106,22 @@ class WholeNumber(ma.fields.Integer):
 
 
 class AwareDateTime(ma.fields.AwareDateTime):
-    """A date and time with its time zone (ISO 8601), loaded as an aware datetime.
+    """A date and time with its time zone (ISO 8601), loaded as an aware datetime in UTC.
 
     A time without a zone (``2026-01-15T09:30:00``) is refused (422, "Give the time with its time
-    zone..."), never guessed as UTC or the company's zone: the API has always answered so.
-    Services store it in UTC.
+    zone..."), never guessed as UTC or the company's zone: the API has always answered so. A time
+    that is not in UTC's years 1900-9999 once converted is refused as not valid.
     """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+        if moment.year < FIRST_DAY.year:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return moment
 
 
 _INVALID = {

@@ -8,8 +8,6 @@ while the plugin is switched off.
 
 from __future__ import annotations
 
-from datetime import timezone
-
 import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
@@ -21,7 +19,7 @@ from sqlalchemy.orm import contains_eager
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (FIRST_DAY, ApiSchema, AwareDateTime, PageQuerySchema, WholeNumber, choice_field,
+from erp_core.api.schemas import (ApiSchema, AwareDateTime, PageQuerySchema, WholeNumber, choice_field,
                                   clamp_date, code_field, existing_id, id_field, in_range, page_schema, text_field)
 from erp_core.errors import DomainError
 from erp_core.extensions import db
@@ -253,16 +251,7 @@ class Payments(MethodView):
         if currency != order.currency:
             raise DomainError(_("Order %(number)s is in %(ours)s, not %(theirs)s.", number=order.number,
                                 ours=order.currency, theirs=currency), field="currency", status=422)
-        paid_at = data.get("paid_at")
-        if paid_at is not None:
-            try:
-                paid_at = paid_at.astimezone(timezone.utc)
-            except (OverflowError, ValueError):
-                raise DomainError(_("Not a valid date and time with a time zone (ISO 8601)."),
-                                  field="paid_at", status=422) from None
-            if paid_at.year < FIRST_DAY.year:
-                raise DomainError(_("Not a valid date and time with a time zone (ISO 8601)."),
-                                  field="paid_at", status=422)
+        paid_at = data.get("paid_at")  # in UTC (AwareDateTime)
         with _ApiFields():
             payment = services.record_payment(order, data["method"], data["amount_minor"], paid_at=paid_at,
                                               reference=data["reference"], note=data["note"],

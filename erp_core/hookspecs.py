@@ -100,10 +100,15 @@ def erp_api_blueprints() -> list[flask_smorest.Blueprint]:
     ``requires(...)`` like a page; clients authenticate with personal tokens (``Authorization:
     Bearer ...``), never cookies. Errors are ``application/problem+json``; wrap create methods in
     ``erp_core.api.idempotency.idempotent`` (outermost) so an ``Idempotency-Key`` makes retries
-    safe; use ``erp_core.api.pagination`` for lists.
+    safe; use ``erp_core.api.pagination.paginate`` for lists.
 
-    Input schemas may derive from ``erp_core.api.schemas.ApiSchema``, whose validation messages
-    come in the language the client asked for (``Accept-Language``), like the rest of the API.
+    Build every schema from ``erp_core.api.schemas``, the API's one schema layer: ``ApiSchema``
+    (request bodies), ``QuerySchema`` and ``PageQuerySchema`` (list filters), ``page_schema``,
+    the fields ``WholeNumber``, ``AwareDateTime`` (refuses a time without its zone, loads UTC),
+    ``id_field``, ``text_field``, ``choice_field``, validators (``in_range``, ``count``,
+    ``one_of``...) and patterns. Their validation messages come in the language the client asked
+    for (``Accept-Language``), with one flat key per field (``lines.0.quantity``); write no
+    validators of your own and import no other plugin's API module (tests/core/test_layering.py).
 
     Example::
 
@@ -112,7 +117,7 @@ def erp_api_blueprints() -> list[flask_smorest.Blueprint]:
         @blp.route("/points")
         class Points(MethodView):
             @requires("loyalty.view")
-            @blp.arguments(PageArgsSchema, location="query")
+            @blp.arguments(PageQuerySchema, location="query")
             @blp.response(200, page_schema(PointsSchema, "PointsPage"))
             def get(self, args):
                 body, headers = paginate(select(Points).order_by(Points.id), args)

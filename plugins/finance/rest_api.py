@@ -8,8 +8,6 @@ while the plugin is switched off.
 
 from __future__ import annotations
 
-from datetime import timezone
-
 import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
@@ -20,9 +18,9 @@ from sqlalchemy.orm import contains_eager
 
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
-from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import (FIRST_DAY, LAST_DAY, ApiSchema, WholeNumber, choice_field, code_field, existing_id,
-                                  id_field, range_error, text_field)
+from erp_core.api.pagination import paginate
+from erp_core.api.schemas import (ApiSchema, AwareDateTime, PageQuerySchema, WholeNumber, choice_field,
+                                  clamp_date, code_field, existing_id, id_field, in_range, page_schema, text_field)
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR
@@ -41,8 +39,8 @@ bp = Blueprint("finance_api", __name__, url_prefix="/api/v1/finance",
 
 
 def _amount_field(**kw):
-    return WholeNumber(validate=ma.validate.Range(min=1, max=MAX_MINOR - 1, error=range_error(1, MAX_MINOR - 1)),
-                             metadata={"description": "Integer minor units of the currency (fen, cents)"}, **kw)
+    return WholeNumber(validate=in_range(1, MAX_MINOR - 1),
+                       metadata={"description": "Integer minor units of the currency (fen, cents)"}, **kw)
 
 
 # ----------------------------------------------------------------------------- output schemas
@@ -129,12 +127,7 @@ class BalanceSchema(ma.Schema):
 # ----------------------------------------------------------------------------- input schemas
 
 
-class PageArgs(ApiSchema, PageArgsSchema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-
-class PaymentFilterSchema(PageArgs):
+class PaymentFilterSchema(PageQuerySchema):
     order_id = id_field()
     method = code_field(40)
     status = choice_field(states.PAYMENT_STATUSES)
@@ -145,7 +138,7 @@ class PaymentFilterSchema(PageArgs):
     sort = choice_field(["id", "-id", "paid_at", "-paid_at", "amount", "-amount"], load_default="-id")
 
 
-class RefundFilterSchema(PageArgs):
+class RefundFilterSchema(PageQuerySchema):
     order_id = id_field()
     payment_id = id_field()
     status = choice_field(states.REFUND_STATUSES)
@@ -160,7 +153,7 @@ class PaymentInSchema(ApiSchema):
     method = code_field(40, required=True, metadata={"description": "A manual method's code (cash, bank_transfer)"})
     amount_minor = _amount_field(required=True)
     currency = code_field(3, load_default=None, metadata={"description": "Must be the order's currency when given"})
-    paid_at = ma.fields.AwareDateTime(load_default=None, metadata={"description": "Defaults to now"})
+    paid_at = AwareDateTime(load_default=None, metadata={"description": "Defaults to now"})
     reference = text_field(120, load_default="")
     note = text_field(services.MAX_TEXT, load_default="")
     as_credit = ma.fields.Boolean(load_default=False, metadata={
@@ -194,9 +187,9 @@ def _day_range(stmt, column, args):
     tz = settings.company_timezone()
     # days beyond what a time zone can convert are clamped (nothing was recorded then anyway)
     if args.get("start"):
-        stmt = stmt.where(column >= local_day_bounds(min(max(args["start"], FIRST_DAY), LAST_DAY), tz)[0])
+        stmt = stmt.where(column >= local_day_bounds(clamp_date(args["start"]), tz)[0])
     if args.get("end"):
-        stmt = stmt.where(column < local_day_bounds(min(max(args["end"], FIRST_DAY), LAST_DAY), tz)[1])
+        stmt = stmt.where(column < local_day_bounds(clamp_date(args["end"]), tz)[1])
     return stmt
 
 
@@ -258,16 +251,7 @@ class Payments(MethodView):
         if currency != order.currency:
             raise DomainError(_("Order %(number)s is in %(ours)s, not %(theirs)s.", number=order.number,
                                 ours=order.currency, theirs=currency), field="currency", status=422)
-        paid_at = data.get("paid_at")
-        if paid_at is not None:
-            try:
-                paid_at = paid_at.astimezone(timezone.utc)
-            except (OverflowError, ValueError):
-                raise DomainError(_("Not a valid date and time with a time zone (ISO 8601)."),
-                                  field="paid_at", status=422) from None
-            if paid_at.year < FIRST_DAY.year:
-                raise DomainError(_("Not a valid date and time with a time zone (ISO 8601)."),
-                                  field="paid_at", status=422)
+        paid_at = data.get("paid_at")  # in UTC (AwareDateTime)
         with _ApiFields():
             payment = services.record_payment(order, data["method"], data["amount_minor"], paid_at=paid_at,
                                               reference=data["reference"], note=data["note"],

@@ -16,16 +16,15 @@ from sqlalchemy import func, select
 
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
-from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import WholeNumber
+from erp_core.api.pagination import paginate
+from erp_core.api.schemas import (NO_NUL, NON_BLANK, ApiSchema, PageQuerySchema, WholeNumber, clamp_date, count,
+                                  existing_id, id_field, in_range, one_of, page_schema, text_field)
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.timeutil import local_day_bounds
 from plugins.orders import public as order_services
 from plugins.orders.public import Product
-from plugins.orders.rest_schema import (NON_BLANK, ApiSchema, QuerySchema, check_id, clamp_date, id_field, int_range,
-                                        length, one_of, text)
 
 from . import services
 from .models import MOVE_TYPES, Document, Level, Move, StockRule, Warehouse
@@ -46,7 +45,7 @@ class WarehouseSchema(ma.Schema):
     is_default = ma.fields.Boolean(required=True)
 
 
-class WarehouseListArgs(QuerySchema, PageArgsSchema):
+class WarehouseListArgs(PageQuerySchema):
     active = ma.fields.Boolean(metadata={"description": "true: active only; false: switched off only"})
 
 
@@ -64,9 +63,9 @@ class LevelSchema(ma.Schema):
     updated_at = ma.fields.DateTime(required=True)
 
 
-class LevelListArgs(QuerySchema, PageArgsSchema):
-    product_id = WholeNumber(validate=int_range())
-    warehouse_id = WholeNumber(validate=int_range())
+class LevelListArgs(PageQuerySchema):
+    product_id = id_field()
+    warehouse_id = id_field()
     low = ma.fields.Boolean(metadata={"description": "true: only levels below their threshold"})
 
 
@@ -89,12 +88,12 @@ class MoveSchema(ma.Schema):
     created_at = ma.fields.DateTime(required=True)
 
 
-class MoveListArgs(QuerySchema, PageArgsSchema):
-    product_id = WholeNumber(validate=int_range())
-    warehouse_id = WholeNumber(validate=int_range())
-    order_id = WholeNumber(validate=int_range())
+class MoveListArgs(PageQuerySchema):
+    product_id = id_field()
+    warehouse_id = id_field()
+    order_id = id_field()
     kind = ma.fields.String(validate=one_of(MOVE_TYPES))
-    reference = text(64, metadata={"description": "Document or order number"})
+    reference = text_field(64, NO_NUL, metadata={"description": "Document or order number"})
     date_from = ma.fields.Date(data_key="from", metadata={"description": "On or after (company calendar)"})
     date_to = ma.fields.Date(data_key="to", metadata={"description": "On or before (company calendar)"})
 
@@ -118,24 +117,24 @@ class PostedSchema(ma.Schema):
 
 
 class ReceiptLineSchema(ApiSchema):
-    product_id = id_field()
-    quantity = WholeNumber(required=True, validate=int_range(1, order_services.MAX_QUANTITY))
+    product_id = id_field(required=True)
+    quantity = WholeNumber(required=True, validate=in_range(1, order_services.MAX_QUANTITY))
 
 
 class ReceiptSchema(ApiSchema):
-    warehouse_id = id_field(required=False, metadata={"description": "Default: the default warehouse"})
-    supplier = text(200, metadata={"description": "Supplier or delivery note"})
-    note = text(2000)
-    lines = ma.fields.List(ma.fields.Nested(ReceiptLineSchema), required=True, validate=length(200, 1))
+    warehouse_id = id_field(metadata={"description": "Default: the default warehouse"})
+    supplier = text_field(200, NO_NUL, metadata={"description": "Supplier or delivery note"})
+    note = text_field(2000, NO_NUL)
+    lines = ma.fields.List(ma.fields.Nested(ReceiptLineSchema), required=True, validate=count(1, 200))
 
 
 class AdjustmentSchema(ApiSchema):
-    warehouse_id = id_field(required=False, metadata={"description": "Default: the default warehouse"})
-    product_id = id_field()
-    counted = WholeNumber(required=True, validate=int_range(0, 10_000_000),
+    warehouse_id = id_field(metadata={"description": "Default: the default warehouse"})
+    product_id = id_field(required=True)
+    counted = WholeNumber(required=True, validate=in_range(0, 10_000_000),
                                 metadata={"description": "The quantity counted; replaces on hand"})
-    reason = text(1000, NON_BLANK, required=True)
-    expected_on_hand = WholeNumber(validate=int_range(0, 2**31 - 1), metadata={
+    reason = text_field(1000, NON_BLANK, required=True)
+    expected_on_hand = WholeNumber(validate=in_range(0, 2**31 - 1), metadata={
         "description": "The on hand the counter saw; refused (409) if stock moved since"})
 
 
@@ -238,7 +237,7 @@ class LevelItem(MethodView):
     @bp.response(200, LevelSchema)
     def get(self, level_id):
         """One stock level."""
-        level = db.session.get(Level, check_id(level_id))
+        level = db.session.get(Level, existing_id(level_id))
         if level is None:
             abort(404)
         return _level_json([level])[0]
@@ -275,7 +274,7 @@ class MoveItem(MethodView):
     @bp.response(200, MoveSchema)
     def get(self, move_id):
         """One move of the ledger."""
-        move = db.session.get(Move, check_id(move_id))
+        move = db.session.get(Move, existing_id(move_id))
         if move is None:
             abort(404)
         return _move_json([move])[0]

@@ -7,7 +7,6 @@ document, are gone while the plugin is switched off.
 
 from __future__ import annotations
 
-from datetime import timezone
 from decimal import Decimal
 
 import marshmallow as ma
@@ -18,9 +17,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
-from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import (FIRST_DAY, ApiSchema, WholeNumber, choice_field, existing_id, id_field, range_error,
-                                  text_field)
+from erp_core.api.pagination import paginate
+from erp_core.api.schemas import (ApiSchema, AwareDateTime, PageQuerySchema, WholeNumber, choice_field,
+                                  count, existing_id, id_field, in_range, page_schema, text_field)
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.security import requires
@@ -133,9 +132,8 @@ class DeliveryExceptionSchema(ma.Schema):
 # ----------------------------------------------------------------------------- input schemas
 
 
-class PageArgs(ApiSchema, PageArgsSchema):
-    class Meta:
-        unknown = ma.EXCLUDE
+class PageArgs(PageQuerySchema):
+    """Page of a list without filters."""
 
 
 class ShipmentFilterSchema(PageArgs):
@@ -160,15 +158,14 @@ class ExceptionFilterSchema(PageArgs):
 
 class ShipmentLineInSchema(ApiSchema):
     order_line_id = id_field(required=True)
-    quantity = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=1_000_000,
-                                                                           error=range_error(1, 1_000_000)))
+    quantity = WholeNumber(required=True, validate=in_range(1, 1_000_000))
 
 
 class ShipmentInSchema(ApiSchema):
     order_id = id_field(required=True)
     carrier_id = id_field(required=True)
     lines = ma.fields.List(ma.fields.Nested(ShipmentLineInSchema), required=True,
-                           validate=ma.validate.Length(min=1, max=500, error=range_error(1, 500)),
+                           validate=count(1, 500),
                            metadata={"description": "Order lines and how many of each to ship"})
     tracking_number = text_field(64, load_default="", metadata={
         "description": "Required unless the carrier issues tracking numbers itself"})
@@ -176,16 +173,14 @@ class ShipmentInSchema(ApiSchema):
         "description": "Who takes the parcel, for carriers that ask for it (the manual carrier)"})
     ship_date = ma.fields.Date(load_default=None, metadata={"description": "Defaults to today"})
     expected_delivery = ma.fields.Date(load_default=None)
-    packages = WholeNumber(load_default=None, allow_none=True, validate=ma.validate.Range(
-        min=1, max=services.MAX_PACKAGES, error=range_error(1, services.MAX_PACKAGES)))
-    weight_grams = WholeNumber(load_default=None, allow_none=True, validate=ma.validate.Range(
-        min=1, max=services.MAX_WEIGHT_GRAMS, error=range_error(1, services.MAX_WEIGHT_GRAMS)))
+    packages = WholeNumber(load_default=None, allow_none=True, validate=in_range(1, services.MAX_PACKAGES))
+    weight_grams = WholeNumber(load_default=None, allow_none=True, validate=in_range(1, services.MAX_WEIGHT_GRAMS))
     notes = text_field(services.NOTES_LIMIT, load_default="")
 
 
 class StaffEventInSchema(ApiSchema):
     status = choice_field(states.STAFF_EVENTS, required=True)
-    occurred_at = ma.fields.AwareDateTime(load_default=None, metadata={"description": "Defaults to now"})
+    occurred_at = AwareDateTime(load_default=None, metadata={"description": "Defaults to now"})
     description = text_field(300, load_default="")
     location = text_field(120, load_default="")
 
@@ -348,16 +343,7 @@ class ShipmentEvents(MethodView):
         order) like a carrier's event. A closed shipment takes no more events (409).
         """
         shipment = services.get_shipment(existing_id(shipment_id, _("No such shipment.")))
-        occurred_at = data.get("occurred_at")
-        if occurred_at is not None:
-            try:
-                occurred_at = occurred_at.astimezone(timezone.utc)
-            except (OverflowError, ValueError):
-                raise DomainError(_("Not a valid date and time with a time zone (ISO 8601)."),
-                                  field="occurred_at", status=422) from None
-            if occurred_at.year < FIRST_DAY.year:
-                raise DomainError(_("Not a valid date and time with a time zone (ISO 8601)."),
-                                  field="occurred_at", status=422)
+        occurred_at = data.get("occurred_at")  # in UTC (AwareDateTime)
         event = services.add_staff_event(shipment, data["status"], occurred_at, data["description"],
                                          data["location"])
         db.session.commit()

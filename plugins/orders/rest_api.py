@@ -20,8 +20,10 @@ from sqlalchemy.orm import selectinload
 
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
-from erp_core.api.pagination import PageArgsSchema, page_schema, paginate
-from erp_core.api.schemas import WholeNumber
+from erp_core.api.pagination import paginate
+from erp_core.api.schemas import (COUNTRY, DECIMAL, EMAIL, MAX_ID, NO_NUL, NON_BLANK, PERCENT, PHONE, SKU, ApiSchema,
+                                  PageQuerySchema, WholeNumber, clamp_date, count, currencies, existing_id, id_field,
+                                  in_range, one_of, page_schema, sort_choices, text_field)
 from erp_core.errors import Conflict, NotFound
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR, format_plain
@@ -30,13 +32,15 @@ from erp_core.ui import apply_sort
 
 from . import queries, services, states
 from .models import Customer, Order
-from .rest_schema import (COUNTRY, DECIMAL, EMAIL, NON_BLANK, PERCENT, PHONE, SKU, ApiSchema, QuerySchema,
-                          check_id, clamp_date, currencies, id_field, int_range, length, one_of, sort_choices, text)
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1",
                description="Customers, products and sales orders (orders plugin)")
 
-_text = text
+
+
+def _text(limit: int, regex: str = NO_NUL, **kw):
+    """Text of at most ``limit`` characters matching ``regex`` (by default: anything but NUL)."""
+    return text_field(limit, regex, **kw)
 
 
 # ----------------------------------------------------------------------------- schemas: customers
@@ -102,7 +106,7 @@ class CustomerPatchSchema(ApiSchema):
     notes = _text(5000)
 
 
-class CustomerListArgs(QuerySchema, PageArgsSchema):
+class CustomerListArgs(PageQuerySchema):
     q = _text(100, metadata={"description": "Name, e-mail or phone digits"})
     sort = ma.fields.String(validate=one_of(sort_choices(queries.CUSTOMER_SORTS)), load_default="name")
 
@@ -135,7 +139,7 @@ class ProductSchema(ma.Schema):
 class ProductCreateSchema(ApiSchema):
     sku = _text(64, SKU, required=True, metadata={"description": "Letters, digits and . _ / - ; stored upper-case"})
     name = _text(200, NON_BLANK, required=True)
-    price_minor = WholeNumber(required=True, validate=int_range(0, MAX_MINOR - 1),
+    price_minor = WholeNumber(required=True, validate=in_range(0, MAX_MINOR - 1),
                                     metadata={"description": "Price in minor units of the currency (1250 = 12.50 CNY)"})
     currency = ma.fields.String(validate=one_of(currencies()),
                                 metadata={"description": "ISO code; default the company currency"})
@@ -147,11 +151,11 @@ class ProductCreateSchema(ApiSchema):
 class ProductPatchSchema(ProductCreateSchema):
     sku = _text(64, SKU)
     name = _text(200, NON_BLANK)
-    price_minor = WholeNumber(validate=int_range(0, MAX_MINOR - 1))
+    price_minor = WholeNumber(validate=in_range(0, MAX_MINOR - 1))
     active = ma.fields.Boolean()
 
 
-class ProductListArgs(QuerySchema, PageArgsSchema):
+class ProductListArgs(PageQuerySchema):
     q = _text(100, metadata={"description": "Code, name or specification"})
     active = ma.fields.Boolean(metadata={"description": "true: on sale only; false: retired only"})
     sort = ma.fields.String(validate=one_of(sort_choices(queries.PRODUCT_SORTS)), load_default="sku")
@@ -230,30 +234,30 @@ def _contact_fields(required_line1: bool = False) -> dict:
 
 
 class LineInputSchema(ApiSchema):
-    product_id = id_field()
-    quantity = WholeNumber(required=True, validate=int_range(1, services.MAX_QUANTITY))
+    product_id = id_field(required=True)
+    quantity = WholeNumber(required=True, validate=in_range(1, services.MAX_QUANTITY))
     unit_price = _text(16, DECIMAL, metadata={"description": "Decimal string, e.g. 12.50; default the catalogue price"})
     discount = _text(6, PERCENT, metadata={"description": "Percent, 0-100, two decimals at most, e.g. 5"})
 
 
 class LinePatchSchema(LineInputSchema):
-    id = id_field(required=False, metadata={"description": "An existing line to keep (omit for a new line)"})
+    id = id_field(metadata={"description": "An existing line to keep (omit for a new line)"})
 
 
 OrderCreateSchema = type("OrderCreateSchema", (ApiSchema,), {
-    "customer_id": id_field(),
+    "customer_id": id_field(required=True),
     "currency": ma.fields.String(validate=one_of(currencies()),
                                  metadata={"description": "ISO code; default the company currency"}),
     "lines": ma.fields.List(ma.fields.Nested(LineInputSchema), required=True,
-                            validate=length(services.MAX_LINES, 1)),
+                            validate=count(1, services.MAX_LINES)),
     **_contact_fields(required_line1=True),
 })
 
 OrderPatchSchema = type("OrderPatchSchema", (ApiSchema,), {
-    "version": WholeNumber(required=True, validate=int_range(),
+    "version": WholeNumber(required=True, validate=in_range(1, MAX_ID),
                                  metadata={"description": "The version the change is based on (409 stale otherwise)"}),
-    "customer_id": id_field(required=False, metadata={"description": "Only while the order is a draft"}),
-    "lines": ma.fields.List(ma.fields.Nested(LinePatchSchema), validate=length(services.MAX_LINES, 1),
+    "customer_id": id_field(metadata={"description": "Only while the order is a draft"}),
+    "lines": ma.fields.List(ma.fields.Nested(LinePatchSchema), validate=count(1, services.MAX_LINES),
                             metadata={"description": "The full new set of lines; omitted: unchanged"}),
     **_contact_fields(),
 })
@@ -262,16 +266,16 @@ OrderPatchSchema = type("OrderPatchSchema", (ApiSchema,), {
 class TransitionSchema(ApiSchema):
     action = ma.fields.String(required=True, validate=one_of(states.ACTIONS_BY_NAME))
     note = _text(1000, metadata={"description": "Reason (required to cancel)"})
-    version = WholeNumber(validate=int_range(),
+    version = WholeNumber(validate=in_range(1, MAX_ID),
                                 metadata={"description": "Refuse (409 stale) unless the order is at this version"})
 
 
-class OrderListArgs(QuerySchema, PageArgsSchema):
+class OrderListArgs(PageQuerySchema):
     q = _text(100, metadata={"description": "Number, customer, contact, phone digits, product code or name"})
     status = ma.fields.String(validate=one_of([*states.STATUSES, "open"]))
     date_from = ma.fields.Date(data_key="from", metadata={"description": "Entered on or after (company calendar)"})
     date_to = ma.fields.Date(data_key="to", metadata={"description": "Entered on or before (company calendar)"})
-    customer_id = WholeNumber(validate=int_range())
+    customer_id = id_field()
     sort = ma.fields.String(validate=one_of(sort_choices(queries.ORDER_SORTS)), load_default="-created")
 
 
@@ -311,7 +315,7 @@ def _require_products(lines: list[dict]) -> None:
 
 
 def _order(order_id: int) -> Order:
-    return services.get_order(check_id(order_id))
+    return services.get_order(existing_id(order_id))
 
 
 _ORDER_SCHEMA = OrderSchema()  # dumping keeps no state: one instance serves every answer
@@ -366,14 +370,14 @@ class CustomerItem(MethodView):
     @bp.response(200, CustomerSchema)
     def get(self, customer_id):
         """One customer with its addresses."""
-        return customer_json(services.get_customer(check_id(customer_id)))
+        return customer_json(services.get_customer(existing_id(customer_id)))
 
     @requires("orders.customers.edit")
     @bp.arguments(CustomerPatchSchema)
     @bp.response(200, CustomerSchema)
     def patch(self, data, customer_id):
         """Change a customer's name, phone, e-mail or notes (fields left out stay as they are)."""
-        customer = services.get_customer(check_id(customer_id))
+        customer = services.get_customer(existing_id(customer_id))
         merged = {"name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
                   "notes": customer.notes or "", **data}
         services.update_customer(customer, merged["name"], merged["phone"], merged["email"], merged["notes"])
@@ -387,7 +391,7 @@ class Addresses(MethodView):
     @bp.response(200, AddressSchema(many=True))
     def get(self, customer_id):
         """The customer's addresses (the default one is marked)."""
-        return services.get_customer(check_id(customer_id)).addresses
+        return services.get_customer(existing_id(customer_id)).addresses
 
     @requires("orders.customers.edit")
     @idempotent
@@ -395,7 +399,7 @@ class Addresses(MethodView):
     @bp.response(201, AddressSchema)
     def post(self, data, customer_id):
         """Add an address; the first one, or one sent with is_default, becomes the default."""
-        customer = services.get_customer(check_id(customer_id))
+        customer = services.get_customer(existing_id(customer_id))
         make_default = data.pop("is_default", False)
         address = services.add_address(customer, data, make_default=make_default)
         db.session.commit()
@@ -409,16 +413,16 @@ class AddressItem(MethodView):
     @bp.response(200, AddressSchema)
     def get(self, customer_id, address_id):
         """One address of the customer."""
-        customer = services.get_customer(check_id(customer_id))
-        return services.get_address(customer, check_id(address_id))
+        customer = services.get_customer(existing_id(customer_id))
+        return services.get_address(customer, existing_id(address_id))
 
     @requires("orders.customers.edit")
     @bp.arguments(AddressPatchSchema)
     @bp.response(200, AddressSchema)
     def patch(self, data, customer_id, address_id):
         """Change an address (fields left out stay as they are); is_default=true makes it the default."""
-        customer = services.get_customer(check_id(customer_id))
-        address = services.get_address(customer, check_id(address_id))
+        customer = services.get_customer(existing_id(customer_id))
+        address = services.get_address(customer, existing_id(address_id))
         merged = {name: getattr(address, name) for name in services.ADDRESS_FIELDS}
         make_default = bool(data.pop("is_default", False))
         merged.update(data)
@@ -430,8 +434,8 @@ class AddressItem(MethodView):
     @bp.response(204)
     def delete(self, customer_id, address_id):
         """Remove an address. Orders keep their own copy of it."""
-        customer = services.get_customer(check_id(customer_id))
-        services.delete_address(customer, check_id(address_id))
+        customer = services.get_customer(existing_id(customer_id))
+        services.delete_address(customer, existing_id(address_id))
         db.session.commit()
 
 
@@ -473,7 +477,7 @@ class ProductItem(MethodView):
     @bp.response(200, ProductSchema)
     def get(self, product_id):
         """One product."""
-        return services.get_product(check_id(product_id))
+        return services.get_product(existing_id(product_id))
 
     @requires("orders.products.edit")
     @bp.arguments(ProductPatchSchema)
@@ -481,7 +485,7 @@ class ProductItem(MethodView):
     @bp.alt_response(409, response="DEFAULT_ERROR", description="The code is used by another product")
     def patch(self, data, product_id):
         """Change a product (fields left out stay). Orders keep their own copy of code, name and price."""
-        product = services.get_product(check_id(product_id))
+        product = services.get_product(existing_id(product_id))
         currency = data.get("currency") or product.currency
         merged = {"sku": product.sku, "name": product.name, "spec": product.spec, "unit": product.unit,
                   "active": product.active, **data}

@@ -190,7 +190,7 @@ def test_receipt_refusals_change_nothing(app, setup, auth):
     assert nowhere.status_code == 404 and "warehouse_id" in nowhere.json["errors"]
     invalid = _receive(client, {**auth, "Accept-Language": "zh-CN"}, [{"product_id": p1, "quantity": 0}])
     assert invalid.status_code == 422 and list(invalid.json["errors"]) == ["lines.0.quantity"]
-    assert invalid.json["errors"]["lines.0.quantity"] == ["须在 1 到 1000000 之间。"]
+    assert invalid.json["errors"]["lines.0.quantity"] == ["必须在 1 与 1000000 之间。"]
     empty = _receive(client, auth, [])
     assert empty.status_code == 422 and "lines" in empty.json["errors"]
     assert _count(app, Move) == 0 and _count(app, Document) == 0

@@ -507,7 +507,7 @@ def test_the_schema_patterns_agree_with_the_services(orders_app):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from plugins.orders.rest_schema import EMAIL, PHONE
+    from erp_core.api.schemas import EMAIL, PHONE
 
     @given(email=st.from_regex(EMAIL, fullmatch=True), phone=st.from_regex(PHONE, fullmatch=True))
     @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))

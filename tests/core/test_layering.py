@@ -1,5 +1,7 @@
 """Layering is checked: the core imports no plugin, a plugin imports only what it requires."""
 
+from pathlib import Path
+
 import grimp
 
 from erp_core.app import create_app
@@ -104,3 +106,16 @@ def test_plugins_use_a_required_plugin_only_through_its_public_surface():
                 if imported.startswith(f"plugins.{owner}.") and imported not in surface or imported == f"plugins.{owner}":
                     problems.append(f"{module} imports {imported}; use {' or '.join(sorted(surface))}")
     assert problems == []
+
+
+def test_no_module_of_the_core_or_a_plugin_is_over_600_lines():
+    """Small modules one can hold in mind (migrations aside): split along the seams before."""
+    root = Path(__file__).resolve().parents[2]
+    too_long = []
+    for path in [*root.glob("erp_core/**/*.py"), *root.glob("plugins/**/*.py")]:
+        if "migrations" in path.parts or "scaffold" in path.parts:
+            continue
+        lines = path.read_text(encoding="utf-8").count("\n")
+        if lines > 600:
+            too_long.append(f"{path.relative_to(root)}: {lines} lines")
+    assert too_long == []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from erp_core import throttle
 from erp_core.errors import DomainError
 from erp_core.extensions import db
-from erp_core.forms import show_domain_error
+from erp_core.forms import attempt, show_domain_error
 from erp_core.security import public
 from erp_core.timeutil import utcnow
 from erp_core.web.templating import render_contributions
@@ -66,12 +66,9 @@ def _handle_post(form, scope: str, action, done_url, done_message, robot_url: st
         return redirect(robot_url)
     if not form.validate():
         return None
-    try:
+    with attempt(form, on_error=_field_error) as outcome:
         result = action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
+    if not outcome.ok:
         return None
     flash(done_message(result), "success")
     return redirect(done_url(result))

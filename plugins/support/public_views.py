@@ -160,8 +160,8 @@ def lookup():
     form = LookupForm()
     status = 200
     if request.method == "POST":
-        attempt = {"address": _client(), "order": (form.number.data or "").strip().upper()[:32] or None}
-        refusal = throttle.check("lookup", **attempt)
+        keys = {"address": _client(), "order": (form.number.data or "").strip().upper()[:32] or None}
+        refusal = throttle.check("lookup", **keys)
         if refusal is not None:
             return _too_many_response(refusal.retry_after)
         if form.is_robot():
@@ -170,7 +170,7 @@ def lookup():
         if form.validate():
             order = access.lookup(form.number.data, form.contact.data)
             if order is None:
-                throttle.hit("lookup", **attempt)  # only misses count: the customer may look again
+                throttle.hit("lookup", **keys)  # only misses count: the customer may look again
                 form.number.errors = list(form.number.errors) + [
                     _("We found no order with this number and phone or e-mail. Check both and try again.")]
             else:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from flask import flash
 
 from .errors import DomainError
+from .extensions import db
 
 
 def show_domain_error(form, exc: DomainError) -> None:
@@ -14,6 +19,44 @@ def show_domain_error(form, exc: DomainError) -> None:
         field.errors = list(field.errors) + [str(exc)]
     else:
         flash(str(exc), "danger")
+
+
+@dataclass
+class Outcome:
+    """What :func:`attempt` saw: ``ok`` is False once a service refused (``error`` says why)."""
+
+    ok: bool = True
+    error: DomainError | None = None
+
+
+@contextmanager
+def attempt(form=None, *, on_error: Callable[[object, DomainError], None] | None = None) -> Iterator[Outcome]:
+    """Run the service calls of a page view in one transaction: commit, or roll back and show why.
+
+    On normal exit the block's work is committed. A :class:`DomainError` (``NotFound``,
+    ``Conflict``... included), raised in the block or by the commit, rolls back, is shown with
+    ``show_domain_error(form, exc)`` (beside the field it names, else flashed; ``form`` may be
+    None) or with ``on_error(form, exc)`` when given, and is swallowed: ``outcome.ok`` turns
+    False and ``outcome.error`` holds it. Any other exception rolls back and propagates::
+
+        with attempt(form) as outcome:
+            order = services.update_order(order, data, version)
+        if outcome.ok:
+            flash(_("Order %(number)s saved.", number=order.number), "success")
+            return redirect(url_for("orders.detail", order_id=order.id))
+        status = STATUS_CODE_INVALID
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        outcome.ok, outcome.error = False, exc
+        (on_error or show_domain_error)(form, exc)
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def choices(pairs) -> list:

@@ -14,7 +14,7 @@ from ..timeutil import valid_timezone
 from . import services
 from ..api.models import ApiToken
 from ..api.tokens import create_token, revoke_token, tokens_of
-from ..forms import show_domain_error
+from ..forms import attempt
 from .forms import LoginForm, PasswordForm, ProfileForm, TokenForm
 from .models import User
 
@@ -154,12 +154,8 @@ def create_api_token():
         days = int(token_form.days.data) if str(token_form.days.data or "").strip() else None
     except ValueError:
         days = -1
-    try:
+    with attempt(token_form):
         _row, new_token = create_token(current_user, token_form.name.data or "", days)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(token_form, exc)
     return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
                            password_form=PasswordForm(prefix="pw"), token_form=token_form,
                            tokens=tokens_of(current_user), new_token=new_token)

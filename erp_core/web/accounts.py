@@ -13,7 +13,7 @@ from ..auth.forms import RoleForm, UserForm
 from ..auth.models import Role, User
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import choices, show_domain_error
+from ..forms import attempt, choices
 from ..security import requires
 from ..ui import apply_sort, paginate
 
@@ -67,20 +67,16 @@ def new_user():
         if not form.password.data:
             form.password.errors.append(_("A new user needs a password."))
         else:
-            try:
+            with attempt(form) as outcome:
                 user = services.create_user(form.username.data, form.password.data,
                                             display_name=form.display_name.data, email=form.email.data,
                                             roles=_posted_roles(form), locale=form.locale.data,
                                             timezone=(form.timezone.data or "").strip(),
                                             actor=current_user._get_current_object())
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                show_domain_error(form, exc)
-                status = _status_of(exc)
-            else:
+            if outcome.ok:
                 flash(_("User %(name)s created.", name=user.username), "success")
                 return redirect(url_for("accounts.users"))
+            status = _status_of(outcome.error)
     return render_template("accounts/user_form.html", form=form, user=None), status
 
 
@@ -96,21 +92,17 @@ def edit_user(user_id: int):
         form.roles.data = [r.name for r in user.roles]
         form.locale.data = user.locale or ""
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_user(user, display_name=form.display_name.data, email=form.email.data,
                                  active=form.active.data, roles=_posted_roles(form), locale=form.locale.data,
                                  timezone=(form.timezone.data or "").strip(),
                                  acting_user=current_user._get_current_object())
             if form.password.data:
                 services.set_password(user, form.password.data, actor=current_user._get_current_object())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = _status_of(exc)
-        else:
+        if outcome.ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("accounts.users"))
+        status = _status_of(outcome.error)
     form.username.render_kw = {"readonly": True}
     return render_template("accounts/user_form.html", form=form, user=user, locked=_locked_reason(user)), status
 
@@ -164,7 +156,7 @@ def edit_role(role_id: int | None = None):
     if role is not None:
         form.name.data = role.name
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             actor = current_user._get_current_object()
             if role is None:
                 role = services.create_role(form.name.data, form.title.data, form.permissions.data, actor=actor)
@@ -172,14 +164,10 @@ def edit_role(role_id: int | None = None):
                 role.title = form.title.data.strip()
                 if not role.all_permissions:
                     services.set_role_permissions(role, form.permissions.data, actor=actor)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = _status_of(exc)
-        else:
+        if outcome.ok:
             flash(_("Role %(name)s saved.", name=role.name), "success")
             return redirect(url_for("accounts.roles"))
+        status = _status_of(outcome.error)
     return render_template("accounts/role_form.html", form=form, role=role, groups=groups), status
 
 
@@ -187,12 +175,9 @@ def edit_role(role_id: int | None = None):
 @requires("core.roles.manage")
 def delete_role(role_id: int):
     role = db.session.get(Role, role_id) or abort(404)
-    try:
+    with attempt() as outcome:
         services.delete_role(role)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    if not outcome.ok:
         return redirect(url_for("accounts.edit_role", role_id=role_id))
     flash(_("Role deleted."), "success")
     return redirect(url_for("accounts.roles"))

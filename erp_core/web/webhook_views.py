@@ -12,9 +12,8 @@ from wtforms.validators import Length
 
 from .. import webhooks
 from ..auth.forms import MultiCheckboxField
-from ..errors import DomainError
 from ..extensions import db
-from ..forms import choices, show_domain_error
+from ..forms import attempt, choices
 from ..security import requires
 from ..ui import paginate
 from ..webhooks import Webhook, WebhookDelivery, known_events
@@ -51,16 +50,12 @@ def edit(hook_id: int | None = None):
         abort(404)
     form = _form(hook)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             if hook is None:
                 hook = webhooks.create_webhook(form.url.data, form.events.data, form.description.data)
             else:
                 webhooks.update_webhook(hook, form.url.data, form.events.data, form.active.data, form.description.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
+        if outcome.ok:
             flash(_("Webhook saved."), "success")
             return redirect(url_for("webhooks.edit", hook_id=hook.id))
     deliveries = None
@@ -96,12 +91,8 @@ def rotate(hook_id: int):
 @requires("core.webhooks.manage")
 def retry(delivery_id: int):
     delivery = db.session.get(WebhookDelivery, delivery_id) or abort(404)
-    try:
+    with attempt(on_error=lambda _form, exc: flash(str(exc), "warning")) as outcome:
         webhooks.retry_now(delivery)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-    else:
+    if outcome.ok:
         flash(_("The delivery is being tried again."), "info")
     return redirect(url_for("webhooks.edit", hook_id=delivery.webhook_id))

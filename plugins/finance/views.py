@@ -16,7 +16,7 @@ from wtforms import ValidationError
 from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.extensions import csrf, db
-from erp_core.forms import choices, show_domain_error
+from erp_core.forms import attempt, choices
 from erp_core.money import is_currency, to_decimal
 from erp_core.security import has_permission, public, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
@@ -39,19 +39,6 @@ reports_bp = Blueprint("finance_reports", __name__, url_prefix="/finance/reports
 
 def _back(form, fallback: str) -> str:
     return safe_next(getattr(form, "next", None) and form.next.data, fallback)
-
-
-def _attempt(form, action):
-    """Run a service call and commit; on a DomainError roll back and show the message beside
-    the field it names (or as a flash). Returns ``(succeeded, result)``."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
-        return False, None
-    return True, result
 
 
 # ----------------------------------------------------------------------------- order money
@@ -119,10 +106,11 @@ def record_payment(order_id: int):
         except ValidationError as exc:
             form.paid_at.errors = [str(exc)]
         else:
-            done, payment = _attempt(form, lambda: services.record_payment(
-                order, form.method.data, form.amount.data, paid_at=paid_at, reference=form.reference.data,
-                note=form.note.data, as_credit=form.as_credit.data))
-            if done:
+            with attempt(form) as outcome:
+                payment = services.record_payment(
+                    order, form.method.data, form.amount.data, paid_at=paid_at, reference=form.reference.data,
+                    note=form.note.data, as_credit=form.as_credit.data)
+            if outcome.ok:
                 flash(_("Payment of %(amount)s recorded on order %(number)s.",
                         amount=_money(payment.amount_minor, payment.currency), number=order.number), "success")
                 return redirect(_back(form, url_for("finance.order_payments", order_id=order.id)))
@@ -138,12 +126,12 @@ def start_online(order_id: int):
     form.set_methods(services.enabled_methods(online=True))
     if form.validate_on_submit():
         back = _back(form, url_for("finance.order_payments", order_id=order.id))
-        done, started = _attempt(form, lambda: services.start_online_payment(
-            order, form.method.data, form.amount.data, site_url=request.url_root, return_url=back,
-            callback_url=url_for("finance.callback", method=form.method.data, _external=True),
-            as_credit=form.as_credit.data))
-        if done:
-            payment, redirect_url = started
+        with attempt(form) as outcome:
+            payment, redirect_url = services.start_online_payment(
+                order, form.method.data, form.amount.data, site_url=request.url_root, return_url=back,
+                callback_url=url_for("finance.callback", method=form.method.data, _external=True),
+                as_credit=form.as_credit.data)
+        if outcome.ok:
             flash(_("Online payment %(ref)s started; it is recorded when the provider confirms it.",
                     ref=payment.merchant_ref), "info")
             return redirect(redirect_url or back)
@@ -223,8 +211,9 @@ def fail_payment(payment_id: int):
     payment = services.get_payment(payment_id)
     form = FailForm(prefix="fail")
     if form.validate_on_submit():
-        done, _none = _attempt(form, lambda: services.mark_payment_failed(payment, form.note.data))
-        if done:
+        with attempt(form) as outcome:
+            services.mark_payment_failed(payment, form.note.data)
+        if outcome.ok:
             flash(_("Payment %(ref)s marked as failed.", ref=payment.merchant_ref), "success")
             return redirect(_back(form, url_for("finance.payment", payment_id=payment.id)))
     flash(_("Nothing was changed: please correct the marked fields."), "danger")
@@ -240,8 +229,9 @@ def clear_review(payment_id: int):
     payment = services.get_payment(payment_id)
     form = ReviewForm(prefix="review")
     if form.validate_on_submit():
-        done, _none = _attempt(form, lambda: review.clear_review(payment, form.note.data))
-        if done:
+        with attempt(form) as outcome:
+            review.clear_review(payment, form.note.data)
+        if outcome.ok:
             flash(_("Payment %(ref)s is reviewed.", ref=payment.merchant_ref), "success")
             return redirect(url_for("finance.payment", payment_id=payment.id))
     payment = services.get_payment(payment_id)
@@ -259,14 +249,10 @@ def refund_payment(payment_id: int):
     payment = services.get_payment(payment_id)
     form = RefundForm(prefix="refund")
     if form.validate_on_submit():
-        def refund_and_pay():
+        with attempt(form) as outcome:
             refund = services.request_refund(payment, form.amount.data, form.reason.data, reference=form.reference.data)
-            return refund, (services.approve_refund(refund, reference=form.reference.data) if form.pay_now.data
-                            else False)
-
-        done, outcome = _attempt(form, refund_and_pay)
-        if done:
-            refund, paid_out = outcome
+            paid_out = services.approve_refund(refund, reference=form.reference.data) if form.pay_now.data else False
+        if outcome.ok:
             amount = _money(refund.amount_minor, refund.currency)
             if paid_out:
                 flash(_("Refunded %(amount)s.", amount=amount), "success")
@@ -311,12 +297,9 @@ def approve_refund(refund_id: int):
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "danger")
         return redirect(back)
-    try:
+    with attempt() as outcome:
         done = services.approve_refund(refund, reference=form.reference.data or "", note=form.note.data or "")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    if not outcome.ok:
         return redirect(back)
     if done:
         flash(_("Refund %(ref)s paid out.", ref=services.refund_ref(refund)), "success")
@@ -331,12 +314,9 @@ def reject_refund(refund_id: int):
     refund = services.get_refund(refund_id)
     form = DecisionForm()
     back = _back(form, url_for("finance_refunds.refunds"))
-    try:
+    with attempt() as outcome:
         services.reject_refund(refund, form.note.data or "")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    if not outcome.ok:
         return redirect(back)
     flash(_("Refund %(ref)s rejected.", ref=services.refund_ref(refund)), "success")
     return redirect(back)
@@ -352,8 +332,20 @@ def _warehouses() -> list[tuple]:
 def _filters(report, form: ReportFilterForm) -> tuple[reports.Filters, list[str]]:
     """Read the filters from the URL; bad values fall back to defaults with a message."""
     tz = settings.company_timezone()
-    today = to_zone(utcnow(), tz).date()
+    start, end, grain = _period(report, form, to_zone(utcnow(), tz).date())
+    currency, method = _currency_and_method(form)
+    warehouse = form.warehouse.data
+    warehouse_id = int(warehouse) if warehouse and str(warehouse).isdigit() else None
     problems = []
+    for f in (form.start, form.end, form.grain, form.currency, form.method):
+        problems.extend(f.errors)
+    filters = reports.Filters(start=start, end=end, tz=tz, grain=grain, currency=currency,
+                              warehouse_id=warehouse_id, method=method if report.uses_method else None)
+    return filters, problems
+
+
+def _period(report, form: ReportFilterForm, today):
+    """The first and last day and the grain asked for; a bad value gets its field an error and a default."""
     start = form.parse_day(form.start.data)
     end = form.parse_day(form.end.data)
     if form.end.data and end is None:
@@ -373,21 +365,20 @@ def _filters(report, form: ReportFilterForm) -> tuple[reports.Filters, list[str]
     if report.uses_range and span > reports.MAX_PERIODS * 7:
         form.start.errors = [_("Choose at most seventy years.")]
         start = end - timedelta(days=29)
+    return start, end, grain
+
+
+def _currency_and_method(form: ReportFilterForm):
+    """The currency and payment method asked for, None for "all" or an unknown one (its field gets an error)."""
     currency = (form.currency.data or "").upper() or None
     if currency and not is_currency(currency):
         form.currency.errors = [_("Unknown currency.")]
         currency = None
-    warehouse = form.warehouse.data
-    warehouse_id = int(warehouse) if warehouse and str(warehouse).isdigit() else None
     method = form.method.data or None
     if method and method not in services.adapter_classes():
         form.method.errors = [_("Unknown payment method.")]
         method = None
-    for f in (form.start, form.end, form.grain, form.currency, form.method):
-        problems.extend(f.errors)
-    filters = reports.Filters(start=start, end=end, tz=tz, grain=grain, currency=currency,
-                              warehouse_id=warehouse_id, method=method if report.uses_method else None)
-    return filters, problems
+    return currency, method
 
 
 def _filter_form(report):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from erp_core import audit
 from erp_core.errors import DomainError
 from erp_core.extensions import db
-from erp_core.forms import choices, show_domain_error
+from erp_core.forms import attempt, choices, show_domain_error
 from erp_core.security import requires
 from erp_core.ui import MAX_PER_PAGE, apply_sort, page_args, paginate
 from plugins.orders.public import Order, Product
@@ -168,13 +168,13 @@ def set_rule(product_id: int):
     item = db.session.get(Product, product_id) or abort(404)
     form = RuleForm()
     if form.validate_on_submit():
-        try:
-            services.set_rule(item, form.low_threshold.data, form.reorder_quantity.data)
-            db.session.commit()
-            flash(_("Threshold and reorder quantity of %(sku)s saved.", sku=item.sku), "success")
-        except DomainError as exc:
-            db.session.rollback()
+        def refused(_form, exc):
             flash(_("Nothing was saved: %(reason)s", reason=exc), "danger")
+
+        with attempt(on_error=refused) as outcome:
+            services.set_rule(item, form.low_threshold.data, form.reorder_quantity.data)
+        if outcome.ok:
+            flash(_("Threshold and reorder quantity of %(sku)s saved.", sku=item.sku), "success")
     else:
         flash(_("The form had expired. Please try again."), "danger")
     return redirect(url_for("inventory.product", product_id=item.id))
@@ -229,18 +229,15 @@ def _save_document(form, record, kind: str, message):
     same form (its one-time token) is recognised and recorded once.
     """
     try:
-        doc = record()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _show(form, exc)
-        return None
+        with attempt(form, on_error=_show) as outcome:
+            doc = record()
     except IntegrityError as exc:
-        db.session.rollback()
         if not _duplicate(exc):
             raise
         flash(_("This form was already sent; nothing was recorded twice."), "warning")
         return redirect(url_for("inventory.moves", type=kind))
+    if not outcome.ok:
+        return None
     flash(message(doc), "success")
     return redirect(url_for("inventory.document", document_id=doc.id))
 
@@ -307,26 +304,23 @@ def stocktake():
             form.seen.data = str(current.on_hand if current else 0)
     if request.method == "POST" and form.validate_on_submit():
         try:
-            if item is None:
-                raise DomainError(_("Unknown product code %(sku)s.", sku=form.sku.data or "—"), field="sku")
-            doc = services.count_stock(form.warehouse_id.data, item, form.counted.data, form.reason.data,
-                                       seen=form.seen.data, token=form.token.data)
-            db.session.commit()
+            with attempt(form, on_error=_show) as outcome:
+                if item is None:
+                    raise DomainError(_("Unknown product code %(sku)s.", sku=form.sku.data or "—"), field="sku")
+                doc = services.count_stock(form.warehouse_id.data, item, form.counted.data, form.reason.data,
+                                           seen=form.seen.data, token=form.token.data)
+        except IntegrityError as exc:
+            if not _duplicate(exc):
+                raise
+            flash(_("This form was already sent; nothing was recorded twice."), "warning")
+            return redirect(url_for("inventory.stocktake"))
+        if outcome.ok:
             if doc is None:
                 flash(_("The count of %(sku)s matches the books; nothing to adjust.", sku=item.sku), "info")
             else:
                 flash(_("Stocktake %(number)s recorded: %(sku)s adjusted to %(counted)s.", number=doc.number,
                         sku=item.sku, counted=form.counted.data.strip()), "success")
             return redirect(url_for("inventory.stocktake", warehouse_id=form.warehouse_id.data))
-        except DomainError as exc:
-            db.session.rollback()
-            _show(form, exc)
-        except IntegrityError as exc:
-            db.session.rollback()
-            if not _duplicate(exc):
-                raise
-            flash(_("This form was already sent; nothing was recorded twice."), "warning")
-            return redirect(url_for("inventory.stocktake"))
     return render_template("inventory/stocktake.html", form=form, product=item, current=current,
                            skus=_sku_options())
 
@@ -363,19 +357,16 @@ def incoming_new():
         form.sku.data = request.args.get("sku", "")
         form.quantity.data = request.args.get("quantity", "")
     if form.validate_on_submit():
-        try:
+        with attempt(form, on_error=_show) as outcome:
             item = db.session.scalar(select(Product).where(Product.sku == (form.sku.data or "").strip().upper()))
             if item is None:
                 raise DomainError(_("Unknown product code %(sku)s.", sku=form.sku.data or "—"), field="sku")
             er = services.expect_receipt(item, form.warehouse_id.data, form.quantity.data, form.supplier.data,
                                          services.parse_date(form.expected_date.data), form.note.data)
-            db.session.commit()
+        if outcome.ok:
             flash(_("Expected receipt of %(quantity)s × %(sku)s recorded.", quantity=er.quantity, sku=item.sku),
                   "success")
             return redirect(url_for("inventory.incoming"))
-        except DomainError as exc:
-            db.session.rollback()
-            _show(form, exc)
     return render_template("inventory/incoming_form.html", form=form, skus=_sku_options())
 
 
@@ -387,14 +378,11 @@ def incoming_receive(expected_id: int):
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "danger")
         return redirect(url_for("inventory.incoming"))
-    try:
+    with attempt() as outcome:
         doc = services.receive_expected(er, form.quantity.data)
-        db.session.commit()
+    if outcome.ok:
         flash(_("Received: receipt %(number)s recorded.", number=doc.number), "success")
         return redirect(url_for("inventory.document", document_id=doc.id))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
     return redirect(url_for("inventory.incoming"))
 
 
@@ -402,13 +390,10 @@ def incoming_receive(expected_id: int):
 @requires("inventory.receive")
 def incoming_cancel(expected_id: int):
     er = db.session.get(ExpectedReceipt, expected_id) or abort(404)
-    try:
+    with attempt() as outcome:
         services.cancel_expected(er)
-        db.session.commit()
+    if outcome.ok:
         flash(_("Expected receipt cancelled."), "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
     return redirect(url_for("inventory.incoming"))
 
 
@@ -476,14 +461,11 @@ def warehouse_form(warehouse_id: int | None = None):
     wh = (db.session.get(Warehouse, warehouse_id) or abort(404)) if warehouse_id else None
     form = WarehouseForm(obj=wh)
     if form.validate_on_submit():
-        try:
+        with attempt(form, on_error=_show) as outcome:
             wh = services.save_warehouse(wh, form.code.data, form.name.data, form.address.data)
-            db.session.commit()
+        if outcome.ok:
             flash(_("Warehouse %(name)s saved.", name=wh.name), "success")
             return redirect(url_for("inventory.warehouses"))
-        except DomainError as exc:
-            db.session.rollback()
-            _show(form, exc)
     history = audit.timeline("warehouse", wh.id) if wh else []
     return render_template("inventory/warehouse_form.html", form=form, warehouse=wh, history=history)
 
@@ -492,7 +474,7 @@ def warehouse_form(warehouse_id: int | None = None):
 @requires("inventory.warehouses")
 def warehouse_action(warehouse_id: int, action: str):
     wh = db.session.get(Warehouse, warehouse_id) or abort(404)
-    try:
+    with attempt() as outcome:
         if action == "default":
             services.set_default_warehouse(wh)
             message = _("%(name)s is now the default warehouse.", name=wh.name)
@@ -500,11 +482,8 @@ def warehouse_action(warehouse_id: int, action: str):
             services.set_warehouse_active(wh, action == "activate")
             message = (_("%(name)s is active.", name=wh.name) if action == "activate"
                        else _("%(name)s is switched off.", name=wh.name))
-        db.session.commit()
+    if outcome.ok:
         flash(message, "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
     return redirect(url_for("inventory.warehouses"))
 
 
@@ -516,17 +495,16 @@ def warehouse_action(warehouse_id: int, action: str):
 def order_warehouse(order_id: int):
     order = db.session.get(Order, order_id) or abort(404)
     back = order_url(order.id) or url_for("inventory.index")
-    try:
-        changed = services.change_order_warehouse(order, request.form.get("warehouse_id"))
-        db.session.commit()
-        if changed:
-            name = db.session.scalar(select(Warehouse.name).where(Warehouse.id == order.warehouse_id))
-            flash(_("Order %(number)s now ships from %(name)s.", number=order.number, name=name), "success")
-        else:
-            flash(_("The warehouse is unchanged."), "info")
-    except DomainError as exc:
-        db.session.rollback()
+    def refused(_form, exc):
         flash(_("The warehouse was not changed: %(reason)s", reason=exc), "danger")
+
+    with attempt(on_error=refused) as outcome:
+        changed = services.change_order_warehouse(order, request.form.get("warehouse_id"))
+    if outcome.ok and changed:
+        name = db.session.scalar(select(Warehouse.name).where(Warehouse.id == order.warehouse_id))
+        flash(_("Order %(number)s now ships from %(name)s.", number=order.number, name=name), "success")
+    elif outcome.ok:
+        flash(_("The warehouse is unchanged."), "info")
     return redirect(back)
 
 

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from erp_core import audit
-from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.forms import attempt
 from erp_core.security import requires
 
 from . import adapters as a
@@ -42,14 +42,10 @@ def new():
         return render_template("logistics/carrier_adapters.html", adapters=adapters)
     form = carrier_form(cls)()
     if form.validate_on_submit():
-        try:
+        with attempt(form, on_error=_invalid) as outcome:
             carrier = services.create_carrier(form.name.data, form.code.data, cls.key, _credentials_from(form, cls),
                                               form.enabled.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _invalid(form, exc)
-        else:
+        if outcome.ok:
             flash(_("Carrier %(name)s added.", name=carrier.name), "success")
             return redirect(url_for("logistics_carriers.edit", carrier_id=carrier.id))
     return render_template("logistics/carrier_form.html", form=form, adapter=cls, carrier=None, stored={})
@@ -74,13 +70,9 @@ def edit(carrier_id: int):
     del form.code
     del form.enabled
     if form.validate_on_submit():
-        try:
+        with attempt(form, on_error=_invalid) as outcome:
             services.update_carrier(carrier, form.name.data, _credentials_from(form, cls))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _invalid(form, exc)
-        else:
+        if outcome.ok:
             flash(_("Carrier %(name)s saved.", name=carrier.name), "success")
             return redirect(url_for("logistics_carriers.edit", carrier_id=carrier.id))
     masked = {f.key: services.masked(stored.get(f.key)) for f in cls.credential_fields if f.secret}

@@ -8,9 +8,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from erp_core import audit
-from erp_core.errors import DomainError
-from erp_core.extensions import db
-from erp_core.forms import show_domain_error
+from erp_core.forms import attempt
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 
@@ -19,7 +17,7 @@ from plugins.orders.public import Order
 from . import services, states
 from .forms import ContactForm, ExceptionEditForm, ResolveForm
 from .models import DeliveryException, Shipment
-from .views import _FAILED, _attempt, owner_choices
+from .views import owner_choices
 
 bp = Blueprint("logistics_exceptions", __name__, url_prefix="/logistics/exceptions", template_folder="templates")
 
@@ -66,13 +64,9 @@ def detail(exception_id: int):
     if request.method == "GET":
         form.owner_id.data = str(item.owner_id or "")
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_exception(item, form.owner_id.data, form.due_date.data, form.note.data or "")
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
+        if outcome.ok:
             flash(_("Exception saved."), "success")
             return redirect(url_for("logistics_exceptions.detail", exception_id=item.id))
     return render_template("logistics/exception.html", item=item, form=form, resolve_form=ResolveForm(),
@@ -89,8 +83,9 @@ def resolve(exception_id: int):
     form = ResolveForm()
     if not form.validate():
         abort(400)
-    links = _attempt(lambda: services.resolve_exception(item, form.resolution.data, form.note.data or ""))
-    if links is not _FAILED:
+    with attempt() as outcome:
+        links = services.resolve_exception(item, form.resolution.data, form.note.data or "")
+    if outcome.ok:
         flash(_("Exception resolved: %(resolution)s.", resolution=states.RESOLUTION_LABELS[form.resolution.data]),
               "success")
         for link in links:
@@ -104,8 +99,9 @@ def resolve(exception_id: int):
 def contact(exception_id: int):
     item = services.get_exception(exception_id)
     form = ContactForm()
-    links = _attempt(lambda: services.contact_customer(item, form.message.data or ""))
-    if links is not _FAILED:
+    with attempt() as outcome:
+        links = services.contact_customer(item, form.message.data or "")
+    if outcome.ok:
         labels = ", ".join(str(link.get("label", "")) for link in links if link.get("label"))
         flash(_("Customer service will contact the customer (%(tickets)s).", tickets=labels or "—"), "success")
     return redirect(url_for("logistics_exceptions.detail", exception_id=exception_id))

@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from erp_core import audit
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import csrf, db
-from erp_core.forms import choices, show_domain_error
+from erp_core.forms import attempt, choices, show_domain_error
 from erp_core.security import public, requires
 from erp_core.ui import apply_sort, paginate
 
@@ -195,13 +195,9 @@ def dispatch(shipment_id: int):
         form.carrier_id.data = str(shipment.carrier_id or "")
         form.carrier_name.data = shipment.carrier_name
     if form.validate_on_submit():
-        try:
+        with attempt(form, on_error=_invalid) as outcome:
             services.dispatch_shipment(shipment, _shipment_input(form))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _invalid(form, exc)
-        else:
+        if outcome.ok:
             flash(_("Shipment %(number)s dispatched.", number=shipment.number), "success")
             return redirect(url_for("logistics.shipment", shipment_id=shipment.id))
     return render_template("logistics/dispatch.html", shipment=shipment, form=form, options=options)
@@ -209,23 +205,6 @@ def dispatch(shipment_id: int):
 
 def _back(shipment_id: int):
     return redirect(url_for("logistics.shipment", shipment_id=shipment_id))
-
-
-_FAILED = object()
-
-
-def _attempt(action, success: str | None = None):
-    """Run a service call and commit, or roll back and flash why (returning ``_FAILED``)."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return _FAILED
-    if success:
-        flash(success, "success")
-    return result
 
 
 def _form_problems(form) -> str:
@@ -237,8 +216,10 @@ def _form_problems(form) -> str:
 def cancel(shipment_id: int):
     shipment = services.get_shipment(shipment_id)
     form = CancelForm()
-    _attempt(lambda: services.cancel_pending(shipment, form.note.data or ""),
-             _("Shipment %(number)s cancelled.", number=shipment.number))
+    with attempt() as outcome:
+        services.cancel_pending(shipment, form.note.data or "")
+    if outcome.ok:
+        flash(_("Shipment %(number)s cancelled.", number=shipment.number), "success")
     return _back(shipment_id)
 
 
@@ -250,9 +231,11 @@ def add_event(shipment_id: int):
     if not form.validate():
         flash(_("The event could not be recorded: %(problem)s", problem=_form_problems(form)), "danger")
         return _back(shipment_id)
-    _attempt(lambda: services.add_staff_event(shipment, form.status.data, form.occurred_utc(),
-                                              form.description.data or "", form.location.data or ""),
-             _("Event recorded on shipment %(number)s.", number=shipment.number))
+    with attempt() as outcome:
+        services.add_staff_event(shipment, form.status.data, form.occurred_utc(),
+                                 form.description.data or "", form.location.data or "")
+    if outcome.ok:
+        flash(_("Event recorded on shipment %(number)s.", number=shipment.number), "success")
     return _back(shipment_id)
 
 
@@ -274,8 +257,10 @@ def sync(shipment_id: int):
 @requires("logistics.ship")
 def register(shipment_id: int):
     shipment = services.get_shipment(shipment_id)
-    _attempt(lambda: services.retry_registration(shipment),
-             _("Asked the carrier again for shipment %(number)s.", number=shipment.number))
+    with attempt() as outcome:
+        services.retry_registration(shipment)
+    if outcome.ok:
+        flash(_("Asked the carrier again for shipment %(number)s.", number=shipment.number), "success")
     return _back(shipment_id)
 
 
@@ -301,11 +286,12 @@ def raise_exception(shipment_id: int):
     if not form.validate():
         flash(_("The exception could not be raised: %(problem)s", problem=_form_problems(form)), "danger")
         return _back(shipment_id)
-    exception = _attempt(lambda: services.raise_exception(shipment, form.kind.data, form.note.data or "",
-                                                          form.due_date.data, form.owner_id.data),
-                         _("Exception raised on shipment %(number)s.", number=shipment.number))
-    if exception is _FAILED:
+    with attempt() as outcome:
+        exception = services.raise_exception(shipment, form.kind.data, form.note.data or "",
+                                             form.due_date.data, form.owner_id.data)
+    if not outcome.ok:
         return _back(shipment_id)
+    flash(_("Exception raised on shipment %(number)s.", number=shipment.number), "success")
     return redirect(url_for("logistics_exceptions.detail", exception_id=exception.id))
 
 

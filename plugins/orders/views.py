@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from erp_core.errors import Conflict, DomainError, ValidationProblems
 from erp_core.extensions import db
+from erp_core.forms import attempt
 from erp_core.money import format_plain
 from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
@@ -136,13 +137,12 @@ def new():
 
 def _confirm_after_entry(order: Order) -> None:
     """"Save and confirm": the order is saved first, so a refused confirmation keeps the draft."""
-    try:
-        services.transition(order, states.CONFIRMED)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+    def refused(_form, exc):
         flash(_("It could not be confirmed: %(reason)s", reason=exc), "warning")
-    else:
+
+    with attempt(on_error=refused) as outcome:
+        services.transition(order, states.CONFIRMED)
+    if outcome.ok:
         flash(_("Order %(number)s confirmed.", number=order.number), "success")
 
 

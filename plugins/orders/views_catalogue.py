@@ -9,7 +9,7 @@ from sqlalchemy import select
 from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
-from erp_core.forms import show_domain_error
+from erp_core.forms import attempt, show_domain_error
 from erp_core.money import format_plain
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
@@ -82,16 +82,12 @@ def edit_customer(customer_id: int):
     form = CustomerForm(obj=record)
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_customer(record, form.name.data, form.phone.data, form.email.data, form.notes.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = STATUS_CODE_INVALID
-        else:
+        if outcome.ok:
             flash(_("Customer %(name)s saved.", name=record.name), "success")
             return redirect(url_for("orders_customers.detail", customer_id=record.id))
+        status = STATUS_CODE_INVALID
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
     duplicates = services.find_duplicates(form.phone.data, form.email.data, exclude_id=record.id) \
@@ -118,19 +114,15 @@ def _address_page(record, address):
     form = AddressForm(obj=address)
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             if address is None:
                 services.add_address(record, form.values(), make_default=form.is_default.data)
             else:
                 services.update_address(record, address.id, form.values(), make_default=form.is_default.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = STATUS_CODE_INVALID
-        else:
+        if outcome.ok:
             flash(_("Address saved."), "success")
             return redirect(url_for("orders_customers.detail", customer_id=record.id))
+        status = STATUS_CODE_INVALID
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
     return render_template("orders/address_form.html", form=form, customer=record, address=address), status
@@ -151,13 +143,9 @@ def delete_address(customer_id: int, address_id: int):
 
 def _address_action(customer_id: int, address_id: int, action, done: str):
     record = services.get_customer(customer_id)
-    try:
+    with attempt() as outcome:
         action(record, address_id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
+    if outcome.ok:
         flash(done, "success")
     return redirect(url_for("orders_customers.detail", customer_id=record.id))
 
@@ -196,21 +184,17 @@ def _product_page(product: Product | None):
         else:
             form.currency.data = settings.company_currency()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             if product is None:
                 product = services.create_product(form.sku.data, form.name.data, form.price.data, form.currency.data,
                                                   spec=form.spec.data, unit=form.unit.data, active=form.active.data)
             else:
                 services.update_product(product, form.sku.data, form.name.data, form.price.data, form.currency.data,
                                         spec=form.spec.data, unit=form.unit.data, active=form.active.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = exc.status if exc.status == 409 else STATUS_CODE_INVALID
-        else:
+        if outcome.ok:
             flash(_("Product %(sku)s saved.", sku=product.sku), "success")
             return redirect(url_for("orders_products.index"))
+        status = outcome.error.status if outcome.error.status == 409 else STATUS_CODE_INVALID
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
     timeline = display.record_timeline("product", product.id) if product is not None and product.id else []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from erp_core import throttle
 from erp_core.errors import DomainError
 from erp_core.extensions import db
-from erp_core.forms import show_domain_error
+from erp_core.forms import attempt, show_domain_error
 from erp_core.security import public
 from erp_core.timeutil import utcnow
 from erp_core.web.templating import render_contributions
@@ -66,12 +66,9 @@ def _handle_post(form, scope: str, action, done_url, done_message, robot_url: st
         return redirect(robot_url)
     if not form.validate():
         return None
-    try:
+    with attempt(form, on_error=_field_error) as outcome:
         result = action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
+    if not outcome.ok:
         return None
     flash(done_message(result), "success")
     return redirect(done_url(result))
@@ -163,8 +160,8 @@ def lookup():
     form = LookupForm()
     status = 200
     if request.method == "POST":
-        attempt = {"address": _client(), "order": (form.number.data or "").strip().upper()[:32] or None}
-        refusal = throttle.check("lookup", **attempt)
+        keys = {"address": _client(), "order": (form.number.data or "").strip().upper()[:32] or None}
+        refusal = throttle.check("lookup", **keys)
         if refusal is not None:
             return _too_many_response(refusal.retry_after)
         if form.is_robot():
@@ -173,7 +170,7 @@ def lookup():
         if form.validate():
             order = access.lookup(form.number.data, form.contact.data)
             if order is None:
-                throttle.hit("lookup", **attempt)  # only misses count: the customer may look again
+                throttle.hit("lookup", **keys)  # only misses count: the customer may look again
                 form.number.errors = list(form.number.errors) + [
                     _("We found no order with this number and phone or e-mail. Check both and try again.")]
             else:

@@ -16,7 +16,7 @@ from erp_core import settings
 from erp_core.auth.models import User
 from erp_core.errors import DomainError
 from erp_core.extensions import db
-from erp_core.forms import show_domain_error
+from erp_core.forms import attempt, show_domain_error
 from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
@@ -48,8 +48,8 @@ def _order_url_global(order_id):
     return order_url(order_id)
 
 
-def _fail(exc: DomainError, form=None) -> None:
-    db.session.rollback()
+def _refused(form, exc: DomainError) -> None:
+    """``attempt``'s display for the long ticket and return pages: beside the field *and* flashed."""
     show_domain_error(form, exc)
     if form is not None and exc.field and getattr(form, exc.field, None) is not None:
         flash(str(exc), "danger")
@@ -116,17 +116,14 @@ def ticket_new():
             if order_id is None:
                 form.order_number.errors = [_("No order has the number %(number)s.", number=number)]
         if not form.order_number.errors:
-            try:
+            with attempt(form, on_error=_refused) as outcome:
                 ticket = services.open_ticket(services.TicketInput(
                     subject=form.subject.data, body=form.body.data, category=form.category.data,
                     priority=form.priority.data, channel=form.channel.data, order_id=order_id,
                     contact_name=form.contact_name.data, contact_email=form.contact_email.data,
                     contact_phone=form.contact_phone.data, team_id=form.team_id.data,
                     assignee_id=form.assignee_id.data, attachments=form.attachments.data))
-                db.session.commit()
-            except DomainError as exc:
-                _fail(exc, form)
-            else:
+            if outcome.ok:
                 flash(_("Ticket %(number)s is open.", number=ticket.number), "success")
                 return redirect(url_for("support.ticket", ticket_id=ticket.id))
     status = UNPROCESSABLE if request.method == "POST" else 200
@@ -174,12 +171,10 @@ def ticket_message(ticket_id: int):
     form = MessageForm()
     if not form.validate_on_submit():
         return _ticket_page(ticket, form, UNPROCESSABLE)
-    try:
+    with attempt(form, on_error=_refused) as outcome:
         message = services.add_message(ticket, form.kind.data, form.body.data, attachments=form.attachments.data,
                                        then_status=form.then_status.data or None, expected_version=form.version.data)
-        db.session.commit()
-    except DomainError as exc:
-        _fail(exc, form)
+    if not outcome.ok:
         ticket = services.get_ticket(ticket_id)
         return _ticket_page(ticket, form, UNPROCESSABLE)
     if message.kind == "reply":
@@ -196,12 +191,9 @@ def ticket_status(ticket_id: int):
     ticket = services.get_ticket(ticket_id)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.change_status(ticket, form.status.data, form.note.data, expected_version=form.version.data)
-            db.session.commit()
-        except DomainError as exc:
-            _fail(exc)
-        else:
+        if outcome.ok:
             flash(_("Ticket %(number)s is now %(status)s.", number=ticket.number,
                     status=states.TICKET_LABELS[ticket.status]), "success")
     else:
@@ -225,12 +217,9 @@ def ticket_assign(ticket_id: int):
         if not _may_assign(ticket) and not services.is_lead(current_user.id, int(team_id) if team_id.isdigit() else -1):
             abort(403)
     if form.validate_on_submit() or request.form.get("take"):
-        try:
+        with attempt() as outcome:
             services.assign(ticket, team_id, assignee_id, expected_version=request.form.get("version"))
-            db.session.commit()
-        except DomainError as exc:
-            _fail(exc)
-        else:
+        if outcome.ok:
             flash(_("Ticket %(number)s is assigned.", number=ticket.number), "success")
     else:
         flash(_("The form had expired. Please try again."), "danger")
@@ -243,13 +232,10 @@ def ticket_details(ticket_id: int):
     ticket = services.get_ticket(ticket_id)
     form = DetailsForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.update_details(ticket, form.subject.data, form.category.data, form.priority.data,
                                     expected_version=form.version.data)
-            db.session.commit()
-        except DomainError as exc:
-            _fail(exc)
-        else:
+        if outcome.ok:
             flash(_("Ticket %(number)s is saved.", number=ticket.number), "success")
     else:
         flash(_("Give the request a subject."), "danger")
@@ -314,16 +300,13 @@ def return_new():
     status = 200
     if form.validate_on_submit():
         quantities = {k[4:]: v for k, v in request.form.items() if k.startswith("qty-")}
-        try:
+        with attempt(form, on_error=_refused) as outcome:
             request_ = returns.create_return(order, form.kind.data, form.reason_code.data, form.reason.data,
                                              quantities, source="staff", photos=form.photos.data)
-            db.session.commit()
-        except DomainError as exc:
-            _fail(exc, form)
-            status = UNPROCESSABLE
-        else:
+        if outcome.ok:
             flash(_("Return %(number)s is recorded.", number=request_.number), "success")
             return redirect(url_for("support.return_detail", return_id=request_.id))
+        status = UNPROCESSABLE
     elif request.method == "POST":
         status = UNPROCESSABLE
     return render_template("support/return_new.html", form=form, order=order, lines=returns.returnable_lines(order),
@@ -361,12 +344,9 @@ def _return_step(return_id: int, form_class, action, done_message):
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "danger")
         return redirect(url_for("support.return_detail", return_id=return_id))
-    try:
+    with attempt() as outcome:
         action(request_, form)
-        db.session.commit()
-    except DomainError as exc:
-        _fail(exc)
-    else:
+    if outcome.ok:
         flash(done_message(request_), "success")
     return redirect(url_for("support.return_detail", return_id=return_id))
 
@@ -514,21 +494,14 @@ def team_edit(team_id: int | None = None):
     form = _team_form(team)
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             team = services.save_team(team, form.name.data, form.timezone.data, form.active.data,
                                       {d: f.data or "" for d, f in enumerate(form.day_fields())},
                                       _ids(form.members.data), _ids(form.leads.data))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.field and exc.field.startswith("day"):
-                getattr(form, exc.field).errors = [str(exc)]
-            else:
-                show_domain_error(form, exc)
-            status = UNPROCESSABLE
-        else:
+        if outcome.ok:
             flash(_("Team %(name)s is saved.", name=team.name), "success")
             return redirect(url_for("support.teams"))
+        status = UNPROCESSABLE
     elif request.method == "POST":
         status = UNPROCESSABLE
     return render_template("support/team_form.html", form=form, team=team), status
@@ -578,16 +551,12 @@ def canned_edit(reply_id: int | None = None):
     form = CannedForm(obj=reply)
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             reply = services.save_canned(reply, form.title.data, form.body.data, form.active.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = UNPROCESSABLE
-        else:
+        if outcome.ok:
             flash(_("Canned reply %(title)s is saved.", title=reply.title), "success")
             return redirect(url_for("support.canned_list"))
+        status = UNPROCESSABLE
     elif request.method == "POST":
         status = UNPROCESSABLE
     return render_template("support/canned_form.html", form=form, reply=reply), status

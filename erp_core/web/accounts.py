@@ -29,15 +29,18 @@ def _role_choices(form, target: User | None = None) -> None:
     own = target is not None and target.id == actor.id
     form.roles.locked = {r.name for r in roles if own or not may_assign(actor, r)}
     form.roles.kept = [r.name for r in target.roles if r.name in form.roles.locked] if target else []
+    if request.method == "POST":
+        _posted_roles(form)
     if own:
         form.roles.locked_hint = _("You cannot change your own roles; another administrator can.")
 
 
 def _posted_roles(form) -> list[str]:
     """The ticked roles plus the locked ones the user holds (a disabled box is not posted); a
-    locked role posted anyway is passed on, for the service to refuse."""
+    locked role posted anyway is passed on, for the service to refuse. Also what the form shows
+    again after any error."""
     form.roles.data = list(dict.fromkeys([*(form.roles.data or []), *form.roles.kept]))
-    return form.roles.data  # also what the form shows again after an error
+    return form.roles.data
 
 
 @bp.route("/users")

@@ -203,3 +203,16 @@ def test_roles_stay_shown_after_a_refused_save(make_app):
     assert "Unknown time zone" in page or "time zone" in page.lower()
     box = page.split(f'value="{held[0]}"')[0].rsplit("<input", 1)[1]
     assert "checked" in box and "disabled" in box
+
+
+def test_roles_stay_shown_after_a_form_error(make_app):
+    app = make_app(plugins=[ALPHA])
+    manager = make_user(app, perms=["core.users.manage", "alpha.view"])
+    other = make_user(app, perms=["core.settings.manage"], username="fin")
+    held = _user_roles(app, other)
+    client = app.test_client()
+    login(client, app, manager)
+    page = client.post(f"/admin/users/{other}", data=_form([], username="f")).get_data(as_text=True)
+    assert "between 2 and 80" in page
+    box = page.split(f'value="{held[0]}"')[0].rsplit("<input", 1)[1]
+    assert "checked" in box and "disabled" in box

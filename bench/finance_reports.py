@@ -18,7 +18,7 @@ import os
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,7 +79,7 @@ def _app(url: str):
 
 def _stamp(value: datetime, sqlite: bool):
     # What UTCDateTime stores: naive UTC text on SQLite, an aware timestamp on PostgreSQL.
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ") if sqlite else value
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if sqlite else value
 
 
 def generate(engine, n_lines: int, seed: int = 7) -> dict:
@@ -88,7 +88,7 @@ def generate(engine, n_lines: int, seed: int = 7) -> dict:
 
     rng = random.Random(seed)
     sqlite = engine.dialect.name == "sqlite"
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=730)
     n_customers, n_products = max(n_lines // 50, 10), max(n_lines // 200, 10)
     rows: dict[str, list[tuple]] = {k: [] for k in ("customer", "product", "order", "line", "payment", "refund")}
@@ -210,7 +210,7 @@ def run_reports(app) -> list[tuple[str, str, float, int]]:
     from erp_core.extensions import db
     from plugins.finance import reports
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     cases = [
         ("last 30 days, by day", dict(start=today - timedelta(days=29), end=today, grain="day")),
         ("last year, by day", dict(start=today - timedelta(days=364), end=today, grain="day")),

@@ -37,7 +37,7 @@ import secrets
 import time
 from calendar import timegm
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -148,7 +148,7 @@ class Writer:
         """A UTC column value for epoch ``seconds`` (SQLite: SQLAlchemy's text form; PostgreSQL: aware)."""
         if self.sqlite:
             return time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime(seconds))
-        return datetime.fromtimestamp(seconds, timezone.utc)
+        return datetime.fromtimestamp(seconds, UTC)
 
     def day(self, seconds: int, zone: ZoneInfo):
         local = datetime.fromtimestamp(seconds, zone).date()
@@ -291,7 +291,7 @@ class Generator:
         self.events: list[tuple] = []  # heap of (time, seq, kind, payload)
         self.seq = 0
         self.open_docs: dict[tuple[int, int], tuple[int, str]] = {}  # (local day, warehouse) -> doc id, number
-        self.year_starts = {y: timegm(datetime(y, 1, 1, tzinfo=self.zone).astimezone(timezone.utc).timetuple())
+        self.year_starts = {y: timegm(datetime(y, 1, 1, tzinfo=self.zone).astimezone(UTC).timetuple())
                             for y in range(1970, 2200)}
 
     # -- helpers

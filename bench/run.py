@@ -30,13 +30,12 @@ import re
 import shutil
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import ROOT, backend_of, build_app, drop_database, fresh_database, is_sqlite, server_env
@@ -240,14 +239,13 @@ def prepare_site(app, race_repetitions: int) -> dict:
     race repetition holding exactly the last 10 units (made by the services, so audited)."""
     from sqlalchemy import select
 
+    from bench.generate import BENCH_USER
     from erp_core.api.tokens import create_token
     from erp_core.auth.models import User
     from erp_core.extensions import db
     from plugins.inventory import services as inventory
     from plugins.orders import services as orders
     from plugins.orders.models import Customer
-
-    from bench.generate import BENCH_USER
 
     with app.test_request_context():
         user = db.session.scalar(select(User).where(User.username == BENCH_USER))
@@ -372,7 +370,7 @@ def measure_race(server: Gunicorn, site: dict, repetitions: int) -> dict:
         outcome: list[str] = []
         lock = threading.Lock()
 
-        def buyer(i: int):
+        def buyer(i: int, product=product, barrier=barrier, lock=lock, outcome=outcome):
             session = requests.Session()
             kind = "error"
             try:
@@ -441,11 +439,10 @@ def profile(app, site: dict, out_dir: Path, backend: str, what: list[str]) -> di
         return {"skipped": "pyinstrument is not installed (pip install -e '.[bench]')"}
     from sqlalchemy import select
 
+    from bench.generate import BENCH_USER
     from erp_core.auth.models import User
     from erp_core.extensions import db
     from erp_core.testing import login
-
-    from bench.generate import BENCH_USER
 
     out_dir.mkdir(parents=True, exist_ok=True)
     client = app.test_client()
@@ -712,7 +709,7 @@ def main(argv=None) -> int:
     if args.postgres:
         urls.append(args.postgres)
     os.environ.setdefault("ERP_SECRET_KEY", "bench")
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     results_dir = ROOT / "bench" / "results"
     result = {"meta": {"date": today.strftime("%Y-%m-%d %H:%M"), "smoke": args.smoke, "sizes": sizes,
                        "machine": machine(), "gunicorn": {"workers": args.workers, "threads": args.threads},

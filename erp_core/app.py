@@ -7,19 +7,18 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import Babel
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from . import headers, i18n, logs, throttle, ui
-from .config import ConfigError, instance_path, load_config
-from .db import configure_engine
-from flask_babel import Babel
-
-from .extensions import csrf, db, login_manager
-from .plugins import PluginManager
-from .api import models as _api_models  # noqa: F401  (tables)
-from .auth import models as _auth_models  # noqa: F401  (tables)
 from . import models as _core_models  # noqa: F401  (tables)
 from . import webhooks as _webhooks  # noqa: F401  (tables)
+from .api import models as _api_models  # noqa: F401  (tables)
+from .auth import models as _auth_models  # noqa: F401  (tables)
+from .config import ConfigError, instance_path, load_config
+from .db import configure_engine
+from .extensions import csrf, db, login_manager
+from .plugins import PluginManager
 
 CORE_ROOT = Path(__file__).resolve().parent
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from flask import has_request_context
 from flask_login import current_user

@@ -138,11 +138,12 @@ def _ensure_instance() -> bool:
 
 
 def _initialise(admin_user: str, admin_password: str | None, demo: bool, seed: int = 1) -> tuple[str, str | None]:
+    from sqlalchemy import func, select
+
     from .auth import services as auth
     from .auth.models import User
     from .extensions import db
     from .migrate import upgrade
-    from sqlalchemy import func, select
 
     upgrade()
     auth.sync_roles_and_permissions()
@@ -192,9 +193,10 @@ def quickstart(host, port):
 
 @with_app
 def _quickstart_setup(host, port):
+    from sqlalchemy import func, inspect, select
+
     from .auth.models import User
     from .extensions import db
-    from sqlalchemy import func, inspect, select
 
     fresh = "core_user" not in inspect(db.engine).get_table_names() or not db.session.scalar(
         select(func.count()).select_from(User))
@@ -527,7 +529,7 @@ def i18n_missing(package):
                 click.echo(f"{folder.name} {locale}: {msgid}")
 
 # The backup commands live with the backup code; registered last, as they import this module.
-from .backup.commands import backup, restore
+from .backup.commands import backup, restore  # noqa: E402
 
 main.add_command(backup)
 main.add_command(restore)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import event

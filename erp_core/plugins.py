@@ -17,10 +17,11 @@ from __future__ import annotations
 import importlib
 import logging
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 from flask import g, has_app_context
@@ -68,7 +69,7 @@ class PluginError(Exception):
 class _HookRelay:
     """``manager.hook.erp_x(...)``: call only the implementations of enabled plugins."""
 
-    def __init__(self, manager: "PluginManager"):
+    def __init__(self, manager: PluginManager):
         self._manager = manager
 
     def __getattr__(self, name: str):
@@ -198,7 +199,7 @@ class PluginManager:
                     del pending[name]
                     progress = True
                     break
-        for name, record in pending.items():  # a dependency cycle
+        for record in pending.values():  # a dependency cycle
             record.error = "its requirements form a cycle: " + ", ".join(sorted(pending))
             record.module = None
         for name in ordered:

@@ -27,8 +27,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, and_, inspect, or_,
-                        select)
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, and_, inspect, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import audit

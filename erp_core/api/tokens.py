@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..auth.models import Role, User

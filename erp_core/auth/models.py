@@ -41,7 +41,7 @@ class Role(db.Model):
     title: Mapped[str] = mapped_column(String(120), nullable=False)
     builtin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     all_permissions: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    grants: Mapped[list["RolePermission"]] = relationship(
+    grants: Mapped[list[RolePermission]] = relationship(
         back_populates="role", cascade="all, delete-orphan", lazy="selectin")
 
     @property

@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import audit
+from ..api.models import ApiToken
+from ..api.tokens import create_token, revoke_token, tokens_of
 from ..errors import DomainError
 from ..extensions import db, login_manager
+from ..forms import attempt
 from ..security import login_only, public, safe_next
 from ..timeutil import valid_timezone
 from . import services
-from ..api.models import ApiToken
-from ..api.tokens import create_token, revoke_token, tokens_of
-from ..forms import attempt
 from .forms import LoginForm, PasswordForm, ProfileForm, TokenForm
 from .models import User
 

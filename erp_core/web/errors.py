@@ -9,12 +9,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import DBAPIError, DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
-from ..i18n import browser_locale
 from ..extensions import db
+from ..i18n import browser_locale
 
 log = logging.getLogger("erp.errors")
 

@@ -26,7 +26,7 @@ def _orders(ctx) -> list[Order]:
     return found
 
 
-def _when(order: Order, rng) -> "datetime":  # noqa: F821
+def _when(order: Order, rng) -> datetime:  # noqa: F821
     base = order.confirmed_at or order.created_at or utcnow()
     moment = base + timedelta(hours=rng.randint(1, 72))
     return min(moment, utcnow() - timedelta(minutes=1))

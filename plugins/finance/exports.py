@@ -17,7 +17,6 @@ from erp_core.money import currency_exponent, format_plain, to_decimal
 
 from .reports import Result
 
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

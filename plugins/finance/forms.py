@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -43,7 +43,7 @@ class PaymentForm(FlaskForm):
             raise ValidationError(_l("Type a date and time such as 2026-03-05 14:30.")) from None
         if local.tzinfo is None:
             local = local.replace(tzinfo=ZoneInfo(select_timezone()))
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
 
 
 class OnlinePaymentForm(FlaskForm):

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from erp_core import hookspec
 
 if TYPE_CHECKING:
+    from plugins.orders.public import Order
+
     from .adapters import PaymentAdapter
     from .models import Payment, Refund
-    from plugins.orders.public import Order
 
 
 @hookspec

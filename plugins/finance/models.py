@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        false)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.db import UTCDateTime
@@ -54,7 +64,7 @@ class Payment(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
     created_by_name: Mapped[str] = mapped_column(String(120), nullable=False, default="system")
-    refunds: Mapped[list["Refund"]] = relationship(back_populates="payment", order_by="Refund.id")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
     order: Mapped[Order] = relationship(Order)
 
     @property

@@ -19,9 +19,10 @@ beyond the one that narrows the range.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _pl

@@ -19,17 +19,27 @@ from sqlalchemy.orm import contains_eager
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (ApiSchema, AwareDateTime, PageQuerySchema, WholeNumber, choice_field,
-                                  clamp_date, code_field, existing_id, id_field, in_range, page_schema, text_field)
+from erp_core.api.schemas import (
+    ApiSchema,
+    AwareDateTime,
+    PageQuerySchema,
+    WholeNumber,
+    choice_field,
+    clamp_date,
+    code_field,
+    existing_id,
+    id_field,
+    in_range,
+    page_schema,
+    text_field,
+)
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.money import MAX_MINOR
 from erp_core.security import requires
 from erp_core.timeutil import local_day_bounds
 from erp_core.ui import apply_sort
-
-from plugins.orders.public import Order
-from plugins.orders.public import get_order
+from plugins.orders.public import Order, get_order
 
 from . import services, states
 from .models import Payment, Refund

@@ -21,8 +21,17 @@ import re
 
 import pytest
 
-from .adapters import (AdapterError, CallbackData, CallbackRejected, ConfirmResult, PaymentAdapter, PaymentRequest,
-                       RefundRequest, RefundResult, StartResult)
+from .adapters import (
+    AdapterError,
+    CallbackData,
+    CallbackRejected,
+    ConfirmResult,
+    PaymentAdapter,
+    PaymentRequest,
+    RefundRequest,
+    RefundResult,
+    StartResult,
+)
 
 REFUND_STATUSES = {"refunded", "pending", "failed"}
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy import or_, select
@@ -18,12 +17,11 @@ from erp_core.errors import DomainError
 from erp_core.extensions import csrf, db
 from erp_core.forms import attempt, choices
 from erp_core.money import is_currency, to_decimal
+from erp_core.plugins import hooks
 from erp_core.security import has_permission, public, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
-from erp_core.plugins import hooks
-from plugins.orders.public import Order
-from plugins.orders.public import get_order
+from plugins.orders.public import Order, get_order
 
 from . import exports, reports, review, services, states
 from .adapters import CallbackRejected

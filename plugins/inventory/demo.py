@@ -16,8 +16,7 @@ from sqlalchemy import select
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from plugins.orders import public as order_services
-from plugins.orders.public import states
-from plugins.orders.public import Order, Product
+from plugins.orders.public import Order, Product, states
 
 from . import services
 from .models import Level

@@ -5,7 +5,6 @@ Added by inventory's ``erp_addhooks``; how hooks are called: ``erp_core.hookspec
 
 from __future__ import annotations
 
-
 from erp_core import hookspec
 
 

@@ -17,8 +17,21 @@ from sqlalchemy import func, select
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (NO_NUL, NON_BLANK, ApiSchema, PageQuerySchema, WholeNumber, clamp_date, count,
-                                  existing_id, id_field, in_range, one_of, page_schema, text_field)
+from erp_core.api.schemas import (
+    NO_NUL,
+    NON_BLANK,
+    ApiSchema,
+    PageQuerySchema,
+    WholeNumber,
+    clamp_date,
+    count,
+    existing_id,
+    id_field,
+    in_range,
+    one_of,
+    page_schema,
+    text_field,
+)
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import requires

@@ -21,8 +21,7 @@ from erp_core.ui import MAX_PER_PAGE, apply_sort, page_args, paginate
 from plugins.orders.public import Order, Product
 
 from . import services
-from .forms import (ExpectedForm, ReceiptForm, ReceiveExpectedForm, RuleForm, StocktakeForm, TransferForm,
-                    WarehouseForm)
+from .forms import ExpectedForm, ReceiptForm, ReceiveExpectedForm, RuleForm, StocktakeForm, TransferForm, WarehouseForm
 from .models import MOVE_TYPES, Document, ExpectedReceipt, Level, LowStockAlert, Move, StockRule, Warehouse
 
 bp = Blueprint("inventory", __name__, url_prefix="/inventory", template_folder="templates")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -21,11 +21,35 @@ from flask_babel import lazy_gettext as _l
 
 from erp_core.timeutil import utcnow
 
-from .adapters import (CREATE, DELIVERED, EVENT_STATUSES, EXCEPTION, EXCEPTION_KINDS, IN_TRANSIT, INFO, LABEL,
-                       LINK, OUT_FOR_DELIVERY, PICKED_UP, RETURNED, TRACK, WEBHOOK, AdapterError,
-                       CarrierAdapter, CarrierConfig, CreatedShipment, CredentialField, Label,
-                       ShipmentRequest, TrackingEvent, TrackingNumberInvalid, WebhookMalformed,
-                       WebhookRejected, sign_hmac_sha256, verify_hmac_sha256)
+from .adapters import (
+    CREATE,
+    DELIVERED,
+    EVENT_STATUSES,
+    EXCEPTION,
+    EXCEPTION_KINDS,
+    IN_TRANSIT,
+    INFO,
+    LABEL,
+    LINK,
+    OUT_FOR_DELIVERY,
+    PICKED_UP,
+    RETURNED,
+    TRACK,
+    WEBHOOK,
+    AdapterError,
+    CarrierAdapter,
+    CarrierConfig,
+    CreatedShipment,
+    CredentialField,
+    Label,
+    ShipmentRequest,
+    TrackingEvent,
+    TrackingNumberInvalid,
+    WebhookMalformed,
+    WebhookRejected,
+    sign_hmac_sha256,
+    verify_hmac_sha256,
+)
 
 
 class ManualAdapter(CarrierAdapter):
@@ -87,7 +111,7 @@ SCENARIOS = {
 }
 _TRANSIT_DAYS = 2
 _NUMBER = re.compile(r"^DEX(\d{6})(\d{2})(\d{6})(\d)$")
-_ANCHOR = time(2, 0, tzinfo=timezone.utc)  # 10:00 in China
+_ANCHOR = time(2, 0, tzinfo=UTC)  # 10:00 in China
 
 
 def _check_digit(digits: str) -> str:
@@ -236,7 +260,7 @@ class DemoExpressAdapter(CarrierAdapter):
         if occurred.tzinfo is None:
             raise ValueError("event time without a time zone")
         return TrackingEvent(tracking_number=self.validate_tracking_number(str(item["tracking_number"])),
-                             occurred_at=occurred.astimezone(timezone.utc), status=status,
+                             occurred_at=occurred.astimezone(UTC), status=status,
                              description=str(item.get("description") or "")[:300],
                              location=str(item.get("location") or "")[:120],
                              event_id=str(item.get("id") or "")[:120],

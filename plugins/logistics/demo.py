@@ -12,7 +12,7 @@ story its shipment number will have.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from itertools import cycle
 
 from sqlalchemy import select
@@ -22,9 +22,8 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import Counter
 from erp_core.timeutil import utcnow
-
-from plugins.orders.public import states as order_states
 from plugins.orders.public import Order
+from plugins.orders.public import states as order_states
 
 from . import adapters as a
 from . import services, states
@@ -101,7 +100,7 @@ class _Demo:
         confirmed = order.confirmed_at or order.created_at
         days_ago = max((services.today() - confirmed.date()).days - 1, 2)
         ship_day = services.today() - timedelta(days=days_ago)
-        shipped_at = datetime.combine(ship_day, time(2, 0, tzinfo=timezone.utc))
+        shipped_at = datetime.combine(ship_day, time(2, 0, tzinfo=UTC))
         hours = _DELIVERED_AFTER.get(_next_scenario())
         by_demo_express = hours is not None and shipped_at + timedelta(hours=hours) < utcnow()
         with audit.recorded_at(shipped_at):

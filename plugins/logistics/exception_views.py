@@ -11,7 +11,6 @@ from erp_core import audit
 from erp_core.forms import attempt
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
-
 from plugins.orders.public import Order
 
 from . import services, states

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, PasswordField, SelectField,
-                     StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from erp_core.forms import choices
@@ -42,7 +50,7 @@ class EventForm(FlaskForm):
         """The typed local time as an aware UTC datetime (None when left empty)."""
         if not self.occurred_at.data:
             return None
-        return self.occurred_at.data.replace(tzinfo=get_timezone()).astimezone(timezone.utc)
+        return self.occurred_at.data.replace(tzinfo=get_timezone()).astimezone(UTC)
 
 
 class RaiseExceptionForm(FlaskForm):

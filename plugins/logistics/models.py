@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.auth.models import User
 from erp_core.db import UTCDateTime
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-
 from plugins.orders.public import Order
 
 from . import states
@@ -87,7 +97,7 @@ class Shipment(db.Model):
 
     order: Mapped[Order] = relationship(lazy="joined", innerjoin=True)
     carrier: Mapped[Carrier | None] = relationship(lazy="joined")
-    lines: Mapped[list["ShipmentLine"]] = relationship(
+    lines: Mapped[list[ShipmentLine]] = relationship(
         back_populates="shipment", cascade="all, delete-orphan", order_by="ShipmentLine.id", lazy="selectin")
 
     @property

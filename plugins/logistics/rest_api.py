@@ -18,13 +18,23 @@ from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (ApiSchema, AwareDateTime, PageQuerySchema, WholeNumber, choice_field,
-                                  count, existing_id, id_field, in_range, page_schema, text_field)
+from erp_core.api.schemas import (
+    ApiSchema,
+    AwareDateTime,
+    PageQuerySchema,
+    WholeNumber,
+    choice_field,
+    count,
+    existing_id,
+    id_field,
+    in_range,
+    page_schema,
+    text_field,
+)
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.ui import apply_sort
-
 from plugins.orders.public import Order
 
 from . import adapters as a

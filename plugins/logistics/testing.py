@@ -18,7 +18,7 @@ adapter that needs the internet in its tests fails here. Override :meth:`sample_
 from __future__ import annotations
 
 import socket
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -95,9 +95,9 @@ class CarrierAdapterContract:
         return adapter.example_tracking_number
 
     def sample_events(self, number: str) -> list[a.TrackingEvent]:
-        return [a.TrackingEvent(tracking_number=number, occurred_at=datetime(2026, 1, 15, 8, 0, tzinfo=timezone.utc),
+        return [a.TrackingEvent(tracking_number=number, occurred_at=datetime(2026, 1, 15, 8, 0, tzinfo=UTC),
                                 status=a.PICKED_UP, description="Picked up", location="Shanghai", event_id="kit-1"),
-                a.TrackingEvent(tracking_number=number, occurred_at=datetime(2026, 1, 16, 9, 30, tzinfo=timezone.utc),
+                a.TrackingEvent(tracking_number=number, occurred_at=datetime(2026, 1, 16, 9, 30, tzinfo=UTC),
                                 status=a.EXCEPTION, description="Address incomplete", location="Hangzhou",
                                 event_id="kit-2", exception_kind=a.ADDRESS_PROBLEM)]
 

@@ -6,8 +6,7 @@ import uuid
 from datetime import datetime
 from io import BytesIO
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.routing import BuildError
@@ -18,7 +17,6 @@ from erp_core.extensions import csrf, db
 from erp_core.forms import attempt, choices, show_domain_error
 from erp_core.security import public, requires
 from erp_core.ui import apply_sort, paginate
-
 from plugins.orders.public import Order
 
 from . import adapters as a

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from erp_core.extensions import db
-
 from erp_core.money import currency_exponent, format_plain
 from erp_core.security import requires
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import selectinload
 
 from erp_core import settings
 from erp_core.errors import DomainError
-from erp_core.inputs import text_problem
 from erp_core.extensions import db
+from erp_core.inputs import text_problem
 from erp_core.money import format_plain
 from erp_core.timeutil import to_zone, utcnow
 
@@ -81,7 +81,7 @@ class ImportRefused(DomainError):
     code = "import_refused"
     status = 422
 
-    def __init__(self, problems: list["Problem"]):
+    def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.row, p.column))
         super().__init__(_("The file was not imported: %(count)d problems. Nothing was changed.",
                            count=len(self.problems)))

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from erp_core import hookspec
 
 if TYPE_CHECKING:
-    from .models import Order
     from erp_core.auth.models import User
     from erp_core.contrib import Panel
+
+    from .models import Order
 
 
 @hookspec

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String,
-                        Text)
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.db import UTCDateTime
@@ -29,11 +28,11 @@ class Customer(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    addresses: Mapped[list["Address"]] = relationship(
+    addresses: Mapped[list[Address]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="Address.id")
 
     @property
-    def default_address(self) -> "Address | None":
+    def default_address(self) -> Address | None:
         for address in self.addresses:
             if address.is_default:
                 return address
@@ -126,7 +125,7 @@ class Order(db.Model):
     # "unnested": under an outer join (a ticket's optional order) the customer is outer-joined too,
     # not nested as "LEFT JOIN (orders JOIN customers)", which SQLite can only materialise whole.
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin="unnested")
-    lines: Mapped[list["OrderLine"]] = relationship(
+    lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position")
 
     @property

@@ -45,7 +45,7 @@ class OrderFilter:
     errors: dict = field(default_factory=dict)
 
     @classmethod
-    def from_args(cls, args) -> "OrderFilter":
+    def from_args(cls, args) -> OrderFilter:
         """Read ``q``, ``status``, ``from``, ``to`` and ``customer`` from query arguments.
 
         Unusable values are dropped and explained in ``errors`` (shown beside the filter)."""

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from erp_core.forms import choices

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from erp_core import hookspec
 
 if TYPE_CHECKING:
-    from .models import ReturnRequest, Ticket
     from erp_core.contrib import Panel
     from plugins.orders.public import Order
+
+    from .models import ReturnRequest, Ticket
 
 
 @hookspec

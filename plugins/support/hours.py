@@ -13,9 +13,9 @@ change, ambiguous ones (the hour repeated in autumn) as their first occurrence.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DAY = 1440
@@ -38,7 +38,7 @@ def _local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
     if minute >= DAY:
         day, minute = day + timedelta(days=minute // DAY), minute % DAY
     local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

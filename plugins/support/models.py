@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.db import UTCDateTime
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-
 
 # ----------------------------------------------------------------------------- teams
 
@@ -26,10 +35,10 @@ class Team(db.Model):
     timezone: Mapped[str] = mapped_column(String(60), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    hours: Mapped[list["TeamHours"]] = relationship(
+    hours: Mapped[list[TeamHours]] = relationship(
         back_populates="team", cascade="all, delete-orphan", order_by="(TeamHours.weekday, TeamHours.start_minute)",
         lazy="selectin")
-    members: Mapped[list["TeamMember"]] = relationship(back_populates="team", cascade="all, delete-orphan")
+    members: Mapped[list[TeamMember]] = relationship(back_populates="team", cascade="all, delete-orphan")
 
     def weekly(self):
         from .hours import WeeklyHours
@@ -109,7 +118,7 @@ class Ticket(db.Model):
     team: Mapped[Team | None] = relationship(lazy="joined")
     assignee = relationship("User", foreign_keys=[assignee_id], lazy="joined")
     order = relationship("Order", lazy="joined")
-    messages: Mapped[list["TicketMessage"]] = relationship(
+    messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id")
 
 
@@ -188,9 +197,9 @@ class ReturnRequest(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     order = relationship("Order", lazy="joined", innerjoin=True)
-    lines: Mapped[list["ReturnLine"]] = relationship(
+    lines: Mapped[list[ReturnLine]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="ReturnLine.id", lazy="selectin")
-    links: Mapped[list["ReturnLink"]] = relationship(
+    links: Mapped[list[ReturnLink]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="ReturnLink.id")
 
     @property

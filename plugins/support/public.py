@@ -10,7 +10,7 @@ holds across worker processes and hosts.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -151,7 +151,7 @@ def hit(scope: str, client: str, now: datetime | None = None) -> tuple[bool, int
     now = now or utcnow()
     allowed, window = limits(scope)
     epoch = int(now.timestamp())
-    window_start = datetime.fromtimestamp(epoch - epoch % window, tz=timezone.utc)
+    window_start = datetime.fromtimestamp(epoch - epoch % window, tz=UTC)
     client = (client or "unknown")[:120]
     stmt = (update(RateLimit).where(RateLimit.scope == scope, RateLimit.client == client,
                                     RateLimit.window_start == window_start)

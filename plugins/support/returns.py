@@ -26,8 +26,8 @@ from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.mail import queue_mail
 from erp_core.money import MoneyError, format_money, parse_amount, round_half_up
-from erp_core.timeutil import utcnow
 from erp_core.plugins import current_manager, hooks
+from erp_core.timeutil import utcnow
 from plugins.orders.public import Order, OrderLine
 
 from . import public, states, tokens, uploads

@@ -22,10 +22,22 @@ from erp_core.timeutil import to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
 from plugins.orders.public import Order
 
-from . import hours as hours_math
 from . import display, public, returns, services, states, surveys, uploads
-from .forms import (AssignForm, CannedForm, DecisionForm, DetailsForm, MessageForm, NoteForm, ReceiveForm,
-                    RefundForm, StaffReturnForm, StatusForm, TeamForm, TicketForm)
+from . import hours as hours_math
+from .forms import (
+    AssignForm,
+    CannedForm,
+    DecisionForm,
+    DetailsForm,
+    MessageForm,
+    NoteForm,
+    ReceiveForm,
+    RefundForm,
+    StaffReturnForm,
+    StatusForm,
+    TeamForm,
+    TicketForm,
+)
 from .models import Attachment, CannedReply, ReturnRequest, Survey, Team, TeamMember, Ticket
 
 bp = Blueprint("support", __name__, url_prefix="/support", template_folder="templates", static_folder="static")

@@ -6,9 +6,23 @@ import marshmallow as ma
 import pytest
 from flask_babel import force_locale
 
-from erp_core.api.schemas import (FIRST_DAY, NO_NUL, NON_BLANK, ApiSchema, AwareDateTime, PageQuerySchema, choice_error,
-                                  clamp_date, count, currencies, existing_id, length_error, range_error, sort_choices,
-                                  text_field)
+from erp_core.api.schemas import (
+    FIRST_DAY,
+    NO_NUL,
+    NON_BLANK,
+    ApiSchema,
+    AwareDateTime,
+    PageQuerySchema,
+    choice_error,
+    clamp_date,
+    count,
+    currencies,
+    existing_id,
+    length_error,
+    range_error,
+    sort_choices,
+    text_field,
+)
 
 
 class Line(ApiSchema):

@@ -1,6 +1,6 @@
 """The audit log: append-only entries with actor, time, before -> after; the timeline macro."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -53,7 +53,7 @@ def test_diff_keeps_only_what_changed():
 
 def test_recorded_at_replays_past_events_for_importers(make_app):
     app = make_app(plugins=[])
-    past = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+    past = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
     with app.app_context():
         with audit.recorded_at(past):
             old = audit.record("thing", 1, "imported")

@@ -65,7 +65,7 @@ def live(make_app, empty_database_url, tmp_path, monkeypatch):
 def test_one_flipped_byte_in_any_member_is_refused(live, tmp_path):
     members = read_members(live.archive)
     assert [m.name for m, _ in members][:2] == [MANIFEST, MANIFEST_SUM]
-    for index, (member, _) in enumerate(members):
+    for index, (_member, _) in enumerate(members):
         damaged = [(m, flipped(data) if i == index else data) for i, (m, data) in enumerate(members)]
         path = write_members(tmp_path / f"flip-{index}.tar.gz", damaged)
         live.refused(path, "damaged")

@@ -5,8 +5,14 @@ import stat
 import pytest
 
 from erp_core.app import create_app
-from erp_core.config import (DEFAULTS, ConfigError, instance_path, load_config, normalise_database_url,
-                             write_instance_config)
+from erp_core.config import (
+    DEFAULTS,
+    ConfigError,
+    instance_path,
+    load_config,
+    normalise_database_url,
+    write_instance_config,
+)
 
 
 def _toml(folder, text):

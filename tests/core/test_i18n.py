@@ -1,6 +1,6 @@
 """Translations are complete, compiled, chosen correctly; money and time display per locale."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -71,7 +71,7 @@ def test_money_uses_the_currency_decimals_and_locale():
 
 def test_times_are_shown_in_the_users_zone(make_app):
     app = make_app(plugins=[])
-    moment = datetime(2026, 1, 31, 20, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 31, 20, 30, tzinfo=UTC)
     with app.test_request_context():
         render = app.jinja_env.from_string("{{ t|dt('short') }} / {{ t|d('short') }}")
         from flask import g

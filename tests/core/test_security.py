@@ -75,7 +75,7 @@ def test_users_without_the_permission_get_403(make_app):
     login(client, app, user_id)
     token = _token(app, user_id)
     checked = 0
-    for rule, (kind, code) in _routes(app):
+    for rule, (kind, _code) in _routes(app):
         if kind != PERMISSION:
             continue
         headers = {"Authorization": f"Bearer {token}"} if rule.rule.startswith("/api/") else {}

@@ -80,7 +80,7 @@ def _counts(names) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("fixture_path", FIXTURES, ids=[p.name.removesuffix(".json.gz") for p in FIXTURES])
-def test_a_released_schema_upgrades_to_the_newest_without_loss(site, fixture_path):
+def test_a_released_schema_upgrades_to_the_newest_without_loss(site, fixture_path):  # noqa: F811 (the fixture)
     from erp_core.config import write_instance_config
 
     fixture = _load_fixture(fixture_path)

@@ -4,7 +4,7 @@ overrides from the instance folder, and the health check."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask import abort
@@ -248,9 +248,9 @@ def test_audit_log_filters_by_record_user_and_local_day(app, admin_client):
         settings.set_many({"company.timezone": "Asia/Shanghai"})
         db.session.commit()
     # 2026-01-31 20:00 UTC is already 1 February in Shanghai
-    _entry(app, "act-jan", "order", datetime(2026, 1, 31, 15, 0, tzinfo=timezone.utc), "ann")
-    _entry(app, "act-feb1", "order", datetime(2026, 1, 31, 20, 0, tzinfo=timezone.utc), "bob")
-    _entry(app, "act-feb2", "ticket", datetime(2026, 2, 2, 3, 0, tzinfo=timezone.utc), "ann")
+    _entry(app, "act-jan", "order", datetime(2026, 1, 31, 15, 0, tzinfo=UTC), "ann")
+    _entry(app, "act-feb1", "order", datetime(2026, 1, 31, 20, 0, tzinfo=UTC), "bob")
+    _entry(app, "act-feb2", "ticket", datetime(2026, 2, 2, 3, 0, tzinfo=UTC), "ann")
 
     def shown(query):
         page = _page(admin_client.get("/admin/audit" + query))

@@ -14,9 +14,8 @@ import pytest
 from erp_core.extensions import db
 from plugins.inventory import services as inv
 from plugins.orders import services as orders
-from tests.helpers import make_user
-
 from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, sign_in
+from tests.helpers import make_user
 
 PLUGINS = ["orders", "inventory"]
 

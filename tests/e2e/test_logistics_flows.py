@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -79,7 +79,7 @@ def test_ship_track_ship_the_rest_and_resolve_an_exception(page, shop, shot):
         first = db.session.query(Shipment).one()
         first_id = first.id
         headers, body = services.adapter_for(first.carrier).build_test_webhook([a.TrackingEvent(
-            tracking_number=first.tracking_number, occurred_at=datetime.now(timezone.utc) - timedelta(minutes=5),
+            tracking_number=first.tracking_number, occurred_at=datetime.now(UTC) - timedelta(minutes=5),
             status=a.OUT_FOR_DELIVERY, description="Out for delivery with courier Li", location="Shanghai depot",
             event_id="e2e-1")])
     response = page.request.post(server.url("/logistics/webhooks/demo-express"), data=body, headers=headers)
@@ -135,7 +135,7 @@ def test_ship_track_ship_the_rest_and_resolve_an_exception(page, shop, shot):
     with app.app_context():
         first = db.session.get(Shipment, first_id)
         headers, body = services.adapter_for(first.carrier).build_test_webhook([a.TrackingEvent(
-            tracking_number=first.tracking_number, occurred_at=datetime.now(timezone.utc), status=a.DELIVERED,
+            tracking_number=first.tracking_number, occurred_at=datetime.now(UTC), status=a.DELIVERED,
             event_id="e2e-2")])
     assert page.request.post(server.url("/logistics/webhooks/demo-express"), data=body, headers=headers).ok
     assert _order_status(app, order_id) == order_states.SHIPPED

@@ -16,7 +16,7 @@ import pytest
 from erp_core import settings
 from erp_core.config import BUILTIN_PLUGINS
 from erp_core.extensions import db
-from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, PHONE, sign_in
+from tests.e2e.conftest import ADMIN_PASSWORD, PHONE, LiveServer, sign_in
 from tests.helpers import make_user
 
 try:

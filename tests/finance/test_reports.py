@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def at(text, tz=SH):
     """A local wall-clock time as an aware UTC datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=tz).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=tz).astimezone(UTC)
 
 
 def _confirmed(order, when):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -118,7 +118,7 @@ def test_other_refused_payments_change_nothing(api):
         (_pay(client, token, order_id, 100, method="bank_transfer"), 422, None),
         (_pay(client, token, order_id, 100, method="nope"), 422, "Unknown payment method"),
         (_pay(client, token, order_id, 100, currency="USD"), 422, "not USD"),
-        (_pay(client, token, order_id, 100, paid_at=(datetime.now(timezone.utc) + timedelta(days=1)).isoformat()),
+        (_pay(client, token, order_id, 100, paid_at=(datetime.now(UTC) + timedelta(days=1)).isoformat()),
          422, "future"),
         (_pay(client, token, 999999, 100), 404, None),
         (_pay(client, token, order_id, 0), 422, None),
@@ -157,7 +157,7 @@ def test_payment_list_filters_and_pages(api):
     assert [p["amount_minor"] for p in cash["items"]] == [1000, 5000]
     assert client.get(f"{API}/payments?status=pending", headers=bearer(token)).json["total"] == 0
     assert client.get(f"{API}/payments?currency=usd", headers=bearer(token)).json["total"] == 0
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     span = f"start={(today - timedelta(days=1)).isoformat()}&end={(today + timedelta(days=1)).isoformat()}"
     assert client.get(f"{API}/payments?{span}", headers=bearer(token)).json["total"] == 3
     assert client.get(f"{API}/payments?end=2000-01-01", headers=bearer(token)).json["total"] == 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from erp_core.extensions import db
 from plugins.inventory import services as inv
-from plugins.orders import testing as order_testing
 from plugins.orders import services as orders
+from plugins.orders import testing as order_testing
 from plugins.orders.services import LineInput, OrderInput
 
 PLUGINS = ["orders", "inventory"]

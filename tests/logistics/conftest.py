@@ -6,9 +6,9 @@ import pytest
 
 from erp_core.extensions import db
 from plugins.logistics import services
-from plugins.orders import testing as order_testing
 from plugins.orders import services as orders
 from plugins.orders import states as order_states
+from plugins.orders import testing as order_testing
 from tests.logistics import spy_plugin as spy
 
 SPY = "lspy=tests.logistics.spy_plugin"

@@ -1,6 +1,6 @@
 """Both built-in carrier adapters pass the contract kit that third-party adapters run too."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -67,7 +67,7 @@ def test_demo_refuses_an_invalid_api_key():
 def test_demo_stories_unfold_with_time(serial, scenario, monkeypatch):
     adapter = _demo()
     number = adapter.number_for(f"SH-2026-{serial:06d}", date(2026, 1, 10))
-    start = datetime(2026, 1, 10, 2, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 10, 2, 0, tzinfo=UTC)
     assert adapter.simulated_events(number, until=start - timedelta(minutes=1)) == []
     everything = adapter.simulated_events(number, until=start + timedelta(days=30))
     assert [e.status for e in everything] == [step[1] for step in SCENARIOS[scenario]]

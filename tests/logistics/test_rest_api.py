@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -84,7 +84,7 @@ def test_create_shipment_and_read_it_back(api):
     first_line = next(iter(lines))
     response = client.post(f"{API}/shipments", headers=bearer(token), json=_ship_body(
         order_id, {first_line: 2}, manual, packages=2, weight_grams=1500, notes="fragile",
-        expected_delivery=(datetime.now(timezone.utc) + timedelta(days=3)).date().isoformat()))
+        expected_delivery=(datetime.now(UTC) + timedelta(days=3)).date().isoformat()))
     assert response.status_code == 201, response.json
     body = response.json
     assert body["number"].startswith("SH-") and body["status"] == "in_transit"
@@ -268,7 +268,7 @@ def test_staff_events_move_the_shipment_and_are_listed(api):
     late = client.post(url, headers=bearer(token), json={"status": "in_transit"})
     assert late.status_code == 409 and "takes no more events" in late.json["detail"]
     future = client.post(url, headers=bearer(token), json={
-        "status": "in_transit", "occurred_at": (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()})
+        "status": "in_transit", "occurred_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()})
     assert future.status_code == 400 and "occurred_at" in future.json["errors"]
     naive = client.post(url, headers=bearer(token), json={"status": "in_transit", "occurred_at": "2026-01-15T09:30:00"})
     assert naive.status_code == 422 and "occurred_at" in naive.json["errors"]

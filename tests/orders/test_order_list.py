@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -33,10 +33,10 @@ def book(orders_app):
         cup = services.create_product("CUP-9", "Tea cup", "8.50", "CNY")
         made = {}
         plan = [
-            ("wang_tea", wang, tea, 1, datetime(2026, 3, 1, 15, 30, tzinfo=timezone.utc)),  # 23:30 on 1 March in Shanghai
-            ("zhao_cup", zhao, cup, 10, datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)),  # 00:30 on 2 March
-            ("han_tea", han, tea, 3, datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc)),
-            ("wang_cup", wang, cup, 2, datetime(2026, 3, 9, 2, 0, tzinfo=timezone.utc)),
+            ("wang_tea", wang, tea, 1, datetime(2026, 3, 1, 15, 30, tzinfo=UTC)),  # 23:30 on 1 March in Shanghai
+            ("zhao_cup", zhao, cup, 10, datetime(2026, 3, 1, 16, 30, tzinfo=UTC)),  # 00:30 on 2 March
+            ("han_tea", han, tea, 3, datetime(2026, 3, 5, 2, 0, tzinfo=UTC)),
+            ("wang_cup", wang, cup, 2, datetime(2026, 3, 9, 2, 0, tzinfo=UTC)),
         ]
         for key, customer, product, quantity, when in plan:
             order = services.create_order(OrderInput(customer_id=customer.id, ship_line1="road", currency="CNY",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from plugins.orders import testing as order_testing
 from erp_core.extensions import db
-
+from plugins.orders import testing as order_testing
 
 
 def make_order(lines=((2, "100.00"), (1, "35.50")), status="delivered", email="buyer@example.com",

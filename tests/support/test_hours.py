@@ -1,6 +1,6 @@
 """Working-hours arithmetic: due times inside a team's week, across weekends and DST changes."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +17,7 @@ ALWAYS = tuple((d, 0, 1440) for d in range(7))
 
 
 def local(tz, *parts):
-    return datetime(*parts, tzinfo=tz).astimezone(timezone.utc)
+    return datetime(*parts, tzinfo=tz).astimezone(UTC)
 
 
 def test_due_time_skips_the_weekend_and_follows_the_spring_dst_change():
@@ -25,13 +25,13 @@ def test_due_time_skips_the_weekend_and_follows_the_spring_dst_change():
     friday = local(BERLIN, 2026, 3, 27, 16, 0)  # CET, UTC+1; clocks go forward on Sunday the 29th
     due = hours.add_working_minutes(berlin, friday, 4 * 60)
     assert due == local(BERLIN, 2026, 3, 30, 12, 0)  # one hour on Friday, three on Monday (CEST)
-    assert due == datetime(2026, 3, 30, 10, 0, tzinfo=timezone.utc)
+    assert due == datetime(2026, 3, 30, 10, 0, tzinfo=UTC)
 
 
 def test_due_time_in_new_york_across_its_own_dst_change():
     new_york = WeeklyHours("America/New_York", OFFICE)
     friday = local(NEW_YORK, 2026, 3, 6, 16, 0)  # EST; DST starts on Sunday March 8
-    assert hours.add_working_minutes(new_york, friday, 120) == datetime(2026, 3, 9, 14, 0, tzinfo=timezone.utc)
+    assert hours.add_working_minutes(new_york, friday, 120) == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("day,expected_hours", [((2026, 3, 29), 23), ((2026, 10, 25), 25), ((2026, 6, 1), 24)])
@@ -51,7 +51,7 @@ def test_shift_over_the_skipped_and_the_repeated_hour():
 
 
 def test_without_hours_the_clock_runs_all_the_time():
-    start = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
     assert hours.add_working_minutes(None, start, 90) == start + timedelta(minutes=90)
     assert hours.add_working_minutes(WeeklyHours("UTC", ()), start, 90) == start + timedelta(minutes=90)
 
@@ -59,7 +59,7 @@ def test_without_hours_the_clock_runs_all_the_time():
 def test_on_duty_next_start_and_gaps_across_two_teams():
     shanghai = WeeklyHours("Asia/Shanghai", tuple((d, 8 * 60, 20 * 60) for d in range(7)))  # 00:00-12:00 UTC
     london = WeeklyHours("Europe/London", tuple((d, 12 * 60, 22 * 60) for d in range(7)))  # winter: 12:00-22:00 UTC
-    monday = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    monday = datetime(2026, 1, 5, tzinfo=UTC)
     assert hours.on_duty(shanghai, monday + timedelta(hours=3))
     assert not hours.on_duty(shanghai, monday + timedelta(hours=13))
     assert hours.next_start(shanghai, monday + timedelta(hours=13)) == monday + timedelta(hours=24)
@@ -83,7 +83,7 @@ def test_parse_clock_refuses_nonsense(text):
        zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Shanghai", "Australia/Sydney"]))
 def test_adding_then_measuring_gives_back_the_minutes(start_minutes, minutes, zone):
     weekly = WeeklyHours(zone, OFFICE + ((5, 10 * 60, 14 * 60),))
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=start_minutes, seconds=17)
+    start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=start_minutes, seconds=17)
     due = hours.add_working_minutes(weekly, start, minutes)
     assert due >= start
     assert hours.working_minutes_between(weekly, start, due) == minutes

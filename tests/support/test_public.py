@@ -2,6 +2,7 @@
 request, ticket conversation and survey; rate limits, honeypots and unguessable links."""
 
 import re
+from datetime import UTC
 
 import pytest
 from sqlalchemy import text
@@ -331,10 +332,10 @@ def test_survey_page_takes_one_answer(support_app):
 def test_concurrent_hits_are_all_counted(make_app):
     """Eight clients posting at once from one address: exactly the allowance gets through."""
     import threading
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     app = make_app(plugins=["orders", "support"], SUPPORT_RATE_LIMITS={"contact": (3, 600)})
-    now = datetime(2026, 3, 2, 12, 0, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 2, 12, 0, 5, tzinfo=UTC)
     barrier = threading.Barrier(8)
     answers = []
 
@@ -361,12 +362,12 @@ def test_concurrent_hits_are_all_counted(make_app):
 
 
 def test_old_rate_limit_windows_are_purged(support_app):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from plugins.support.models import RateLimit
 
     with support_app.test_request_context():
-        now = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
+        now = datetime(2026, 3, 2, 12, tzinfo=UTC)
         public.hit("contact", "1.2.3.4", now=now - timedelta(days=2))
         public.hit("contact", "1.2.3.4", now=now)
         db.session.commit()

@@ -2,7 +2,7 @@
 JSON, permissions per method, problem+json refusals that change nothing, idempotent creates,
 pagination without N+1, the plugin switch, and schemathesis conformance."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -137,7 +137,7 @@ def test_ticket_list_filters_sorts_and_paginates(api, support_app):
     with support_app.test_request_context():
         services.change_status(db.session.get(Ticket, closed), states.CLOSED)
         late = db.session.get(Ticket, _ticket(support_app, subject="Old one", team_id=night))
-        late.resolution_due = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        late.resolution_due = datetime(2020, 1, 1, tzinfo=UTC)
         db.session.commit()
 
     def subjects(query):
@@ -472,7 +472,7 @@ def test_survey_results_and_csat_match_the_report_page(support_app):
         settings.set_many({"company.timezone": "Asia/Shanghai", "support.survey_low_score": 0})
         db.session.commit()
         day, night = make_team("Day").id, make_team("Night").id
-    week1 = datetime(2026, 3, 2, 3, tzinfo=timezone.utc)
+    week1 = datetime(2026, 3, 2, 3, tzinfo=UTC)
     _answered(support_app, 5, week1, team_id=day, assignee_id=agent, category="delivery")
     _answered(support_app, 4, week1, team_id=day, category="delivery")
     _answered(support_app, 2, week1, team_id=night, category="complaint")
@@ -514,7 +514,7 @@ def test_survey_results_and_csat_match_the_report_page(support_app):
 
 def test_survey_list_has_no_n_plus_one(support_app):
     api = Api(support_app)
-    when = datetime.now(timezone.utc) - timedelta(days=1)
+    when = datetime.now(UTC) - timedelta(days=1)
     order_id, _lines = _order(support_app)
     _answered(support_app, 5, when, order_id=order_id)
     api.get("/surveys")

@@ -1,7 +1,7 @@
 """Satisfaction surveys: issued after a resolved ticket and a delivered order, answered once
 before they expire, low scores followed up, and the CSAT report."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -126,13 +126,13 @@ def test_csat_by_period_team_agent_and_category(support_app):
         settings.set_many({"company.timezone": "Asia/Shanghai", "support.survey_low_score": 0})
         day = make_team("Day")
         night = make_team("Night")
-        week1 = datetime(2026, 3, 2, 3, tzinfo=timezone.utc)  # Monday 11:00 Shanghai
+        week1 = datetime(2026, 3, 2, 3, tzinfo=UTC)  # Monday 11:00 Shanghai
         week2 = week1 + timedelta(days=7)
         _answered(5, week1, team_id=day.id, assignee_id=agent, category="delivery")
         _answered(4, week1, team_id=day.id, category="delivery")
         _answered(2, week1, team_id=night.id, category="complaint")
         _answered(1, week2, team_id=night.id, assignee_id=agent, category="complaint")
-        late_sunday = datetime(2026, 3, 15, 17, tzinfo=timezone.utc)  # Monday 01:00 in Shanghai: week 3
+        late_sunday = datetime(2026, 3, 15, 17, tzinfo=UTC)  # Monday 01:00 in Shanghai: week 3
         _answered(5, late_sunday, team_id=day.id, category="other")
         db.session.commit()
         tz = "Asia/Shanghai"

@@ -1,6 +1,6 @@
 """Tickets: routing, SLA due times, the thread, the status machine and the events it fires."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_login import login_user
@@ -17,7 +17,7 @@ from tests.helpers import make_user
 from tests.support.fakes import spy
 from tests.support.helpers import make_order, make_team
 
-MONDAY_10_SHANGHAI = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+MONDAY_10_SHANGHAI = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 def _ticket(**kw):
@@ -38,17 +38,17 @@ def test_new_ticket_goes_to_the_team_on_duty_with_sla_in_its_hours(support_app):
         # high: 4 working hours to answer, 24 to resolve (default settings)
         assert ticket.first_response_due == MONDAY_10_SHANGHAI + timedelta(hours=4)
         # 24 working hours of 9 a day: Mon 8h left, Tue 9h, Wed 7h -> Wednesday 16:00 Shanghai
-        assert ticket.resolution_due == datetime(2026, 3, 4, 8, 0, tzinfo=timezone.utc)
+        assert ticket.resolution_due == datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
 
 
 def test_without_a_team_on_duty_the_ticket_waits_for_the_next_team(support_app):
     with support_app.test_request_context():
         make_team("Shanghai", "Asia/Shanghai", {0: "09:00-18:00"})
         london = make_team("London", "Europe/London", {0: "13:00-14:00"})
-        sunday_night = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)  # Sunday: nobody works
+        sunday_night = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday: nobody works
         ticket = services.open_ticket(TicketInput(subject="Hi", body="Help"), now=sunday_night)
         assert ticket.team_id != london.id  # Shanghai starts first (Monday 01:00 UTC)
-        assert services.route_team(datetime(2026, 3, 2, 13, 30, tzinfo=timezone.utc)).id == london.id
+        assert services.route_team(datetime(2026, 3, 2, 13, 30, tzinfo=UTC)).id == london.id
 
 
 def test_the_least_busy_team_on_duty_gets_the_ticket(support_app):
@@ -268,7 +268,7 @@ def test_queues_and_counts(support_app):
         login_user(db.session.get(User, me))
         team = make_team("Mine", members=[me])
         elsewhere = make_team("Other", members=[other])
-        now = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+        now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
         mine = services.open_ticket(TicketInput(subject="a", body="x", assignee_id=me, team_id=team.id), now=now)
         services.open_ticket(TicketInput(subject="b", body="x", team_id=team.id), now=now)
         services.open_ticket(TicketInput(subject="c", body="x", assignee_id=other, team_id=elsewhere.id), now=now)
@@ -297,7 +297,7 @@ def test_sla_scan_flags_each_late_ticket_once_and_tells_the_leads(mail_app, outb
     lead = make_user(mail_app, perms=["support.tickets.view"], email="lead@example.com")
     with mail_app.test_request_context():
         team = make_team("Desk", members=[lead], leads=[lead])
-        start = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+        start = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
         late = services.open_ticket(TicketInput(subject="late", body="x", priority="urgent", team_id=team.id), now=start)
         services.open_ticket(TicketInput(subject="fine", body="x", priority="low", team_id=team.id), now=start)
         db.session.commit()
@@ -327,10 +327,10 @@ def test_scheduled_jobs_run_once_per_interval(support_app):
 
     with support_app.test_request_context():
         services.open_ticket(TicketInput(subject="late", body="x", priority="urgent"),
-                             now=datetime(2026, 1, 5, tzinfo=timezone.utc))
+                             now=datetime(2026, 1, 5, tzinfo=UTC))
         db.session.commit()
     with support_app.app_context():
-        now = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
+        now = datetime(2026, 3, 2, 12, tzinfo=UTC)
         started = scheduler.run_due(now)
         assert {"support.sla_scan", "support.send_surveys", "support.purge"} <= set(started)
         assert db.session.query(Ticket).one().sla_breached_at is not None  # the scan ran (inline jobs)

@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.web.templating import render_contributions
 from plugins.support import returns, services, states
@@ -238,7 +239,7 @@ def test_a_rolled_back_upload_removes_its_file(support_app):
         from werkzeug.datastructures import FileStorage
 
         photo = FileStorage(io.BytesIO(PNG), "dent.png")
-        with pytest.raises(Exception):
+        with pytest.raises(DomainError):
             returns.create_return(order, "refund", "damaged", "", {order.lines[0].id: 1}, photos=[photo])
         ticket = services.open_ticket(TicketInput(subject="x", body="y",
                                                   attachments=[FileStorage(io.BytesIO(PNG), "a.png")]))
@@ -319,8 +320,8 @@ def test_settings_validate_support_contacts(support_app):
 
 
 def test_order_panel_shows_tickets_link_and_contact(support_app):
-    from erp_core.auth.models import User
     from erp_core import settings
+    from erp_core.auth.models import User
 
     admin, admin_id = _client(support_app, roles=["admin"])
     with support_app.test_request_context():

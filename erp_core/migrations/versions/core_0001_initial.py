@@ -1,14 +1,14 @@
 """core: users, roles, settings, audit log, counters, schedules
 
 Revision ID: core_0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 05:11:02.631167
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'core_0001'
 down_revision = None

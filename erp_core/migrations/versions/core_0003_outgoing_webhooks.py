@@ -5,10 +5,10 @@ Revises: core_0002
 Create Date: 2026-11-28 05:30:11.303991
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'core_0003'
 down_revision = 'core_0002'

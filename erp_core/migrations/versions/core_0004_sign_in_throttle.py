@@ -5,10 +5,10 @@ Revises: core_0003
 Create Date: 2026-12-07 12:40:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'core_0004'
 down_revision = 'core_0003'

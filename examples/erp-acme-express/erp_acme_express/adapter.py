@@ -26,20 +26,48 @@ import binascii
 import json
 import logging
 import re
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
-from urllib.parse import quote, urlsplit
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
 
 import requests
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from plugins.logistics.adapters import (ADDRESS_PROBLEM, CREATE, DAMAGED, DELAYED, DELIVERED, EXCEPTION, IN_TRANSIT,
-                                        INFO, LABEL, LINK, LOST, OUT_FOR_DELIVERY, PICKED_UP, REFUSED, RETURNED,
-                                        RETURNED_TO_SENDER, TRACK, WEBHOOK, AdapterError, CarrierAdapter,
-                                        CarrierConfig, CreatedShipment, CredentialField, Label, ShipmentRequest,
-                                        TrackingEvent, TrackingNumberInvalid, WebhookMalformed, WebhookRejected,
-                                        sign_hmac_sha256, verify_hmac_sha256)
+from plugins.logistics.adapters import (
+    ADDRESS_PROBLEM,
+    CREATE,
+    DAMAGED,
+    DELAYED,
+    DELIVERED,
+    EXCEPTION,
+    IN_TRANSIT,
+    INFO,
+    LABEL,
+    LINK,
+    LOST,
+    OUT_FOR_DELIVERY,
+    PICKED_UP,
+    REFUSED,
+    RETURNED,
+    RETURNED_TO_SENDER,
+    TRACK,
+    WEBHOOK,
+    AdapterError,
+    CarrierAdapter,
+    CarrierConfig,
+    CreatedShipment,
+    CredentialField,
+    Label,
+    ShipmentRequest,
+    TrackingEvent,
+    TrackingNumberInvalid,
+    WebhookMalformed,
+    WebhookRejected,
+    sign_hmac_sha256,
+    verify_hmac_sha256,
+)
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +301,7 @@ class AcmeExpressAdapter(CarrierAdapter):
         if occurred.tzinfo is None:
             raise ValueError("event time without a time zone")
         number = self.validate_tracking_number(str(item.get("tracking_number") or default_number))
-        return TrackingEvent(tracking_number=number, occurred_at=occurred.astimezone(timezone.utc), status=status,
+        return TrackingEvent(tracking_number=number, occurred_at=occurred.astimezone(UTC), status=status,
                              description=str(item.get("description") or "")[:300],
                              location=str(item.get("location") or "")[:120],
                              event_id=str(item.get("id") or "")[:120], exception_kind=kind)

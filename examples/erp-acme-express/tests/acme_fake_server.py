@@ -70,7 +70,7 @@ class FakeAcme:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "FakeAcmeServer"
+    server: FakeAcmeServer
 
     def log_message(self, *args):  # keep the test output quiet
         pass
@@ -154,7 +154,7 @@ class FakeAcmeServer(ThreadingHTTPServer):
         """What a carrier using this fake ACME is configured with."""
         return {"api_url": self.url, "account": ACCOUNT, "api_key": API_KEY, **changes}
 
-    def start(self) -> "FakeAcmeServer":
+    def start(self) -> FakeAcmeServer:
         self.thread.start()
         return self
 

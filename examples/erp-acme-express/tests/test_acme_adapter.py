@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -75,7 +75,7 @@ def test_fetch_tracking_maps_acme_codes_reasons_and_times(acme):
     events = adapter.fetch_tracking(number.lower())
     assert [(e.status, e.exception_kind) for e in events] == [
         (a.INFO, None), (a.PICKED_UP, None), (a.EXCEPTION, a.ADDRESS_PROBLEM)]
-    assert events[1].occurred_at == datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)
+    assert events[1].occurred_at == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     assert events[1].event_id == f"{number}-1" and events[1].location == "Shanghai"
     assert acme.acme.requests[-1]["path"] == f"/v1/shipments/{number}/events"
 
@@ -93,7 +93,7 @@ def test_a_push_signed_the_way_acme_signs_it_is_read(acme):
         ensure_ascii=False).encode("utf-8")
     [event] = adapter_for(acme).parse_webhook({"x-acme-signature": sign(SECRET, body)}, body)
     assert (event.status, event.occurred_at, event.description) == (
-        a.DELIVERED, datetime(2026, 3, 4, 2, 30, tzinfo=timezone.utc), "Signed by 韩梅梅")
+        a.DELIVERED, datetime(2026, 3, 4, 2, 30, tzinfo=UTC), "Signed by 韩梅梅")
     with pytest.raises(a.WebhookRejected):
         adapter_for(acme).parse_webhook({"X-Acme-Signature": sign("another secret", body)}, body)
 

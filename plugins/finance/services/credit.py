@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from erp_core.extensions import db
 from erp_core.money import format_money
-from plugins.orders.public import Order
 from plugins.orders import public as orders_public
+from plugins.orders.public import Order
 
 from .. import states
 from ..models import Payment

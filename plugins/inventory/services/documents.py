@@ -14,8 +14,7 @@ from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.timeutil import to_zone, utcnow
-from plugins.orders.public import Product
-from plugins.orders.public import parse_quantity
+from plugins.orders.public import Product, parse_quantity
 
 from ..models import ADJUSTMENT, RECEIPT, TRANSFER, Document, Level
 from ._common import _check_quantities, _clean, _ensure_levels

@@ -34,8 +34,8 @@ from erp_core.errors import DomainError, ValidationProblems
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
 from erp_core.ui import path_for
-from plugins.orders.public import states as order_states
 from plugins.orders.public import Order, Product
+from plugins.orders.public import states as order_states
 
 from ..models import (
     ADJUSTMENT,

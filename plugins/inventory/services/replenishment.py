@@ -13,8 +13,7 @@ from erp_core import audit
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-from plugins.orders.public import Product
-from plugins.orders.public import parse_quantity
+from plugins.orders.public import Product, parse_quantity
 
 from ..models import Document, ExpectedReceipt, Level, StockRule
 from ._common import _clean

@@ -12,10 +12,9 @@ from sqlalchemy import case, func, select
 from erp_core import audit
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
-from plugins.orders.public import states as order_states
-from plugins.orders.public import Order, Product
-from plugins.orders.public import quantities_by_product
 from plugins.orders import public as orders_public
+from plugins.orders.public import Order, Product, quantities_by_product
+from plugins.orders.public import states as order_states
 
 from ..models import (
     RELEASE,

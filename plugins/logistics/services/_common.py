@@ -15,9 +15,9 @@ from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
 from erp_core.plugins import current_manager
 from erp_core.timeutil import to_zone, utcnow
-from plugins.orders.public import states as order_states
-from plugins.orders.public import Order
 from plugins.orders import public as orders_public
+from plugins.orders.public import Order
+from plugins.orders.public import states as order_states
 
 from ..models import Shipment
 

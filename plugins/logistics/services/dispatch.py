@@ -19,8 +19,8 @@ from erp_core.extensions import db
 from erp_core.i18n import company_locale
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
-from plugins.orders.public import states as order_states
 from plugins.orders.public import Order, OrderLine
+from plugins.orders.public import states as order_states
 
 from .. import adapters as a
 from .. import states

@@ -11,8 +11,8 @@ from erp_core import audit
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-from plugins.orders.public import states as order_states
 from plugins.orders.public import Order, Product
+from plugins.orders.public import states as order_states
 
 from .. import states
 from ..models import DeliveryException, Shipment, ShipmentLine

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-from plugins.orders.public import states as order_states
 from plugins.orders.public import Order
+from plugins.orders.public import states as order_states
 
 from .. import adapters as a
 from .. import states

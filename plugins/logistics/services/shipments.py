@@ -14,8 +14,8 @@ from erp_core.extensions import db
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
 from plugins.orders import public as orders
-from plugins.orders.public import states as order_states
 from plugins.orders.public import Order
+from plugins.orders.public import states as order_states
 
 from .. import states
 from ..models import Shipment

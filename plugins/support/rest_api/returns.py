@@ -10,8 +10,19 @@ from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (NO_NUL, ApiSchema, PageQuerySchema, WholeNumber, count, id_field, in_range, one_of,
-                                  page_schema, sort_choices, text_field)
+from erp_core.api.schemas import (
+    NO_NUL,
+    ApiSchema,
+    PageQuerySchema,
+    WholeNumber,
+    count,
+    id_field,
+    in_range,
+    one_of,
+    page_schema,
+    sort_choices,
+    text_field,
+)
 from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.ui import apply_sort
@@ -19,7 +30,7 @@ from plugins.orders.public import Order
 
 from .. import returns, states
 from ..models import Attachment, ReturnRequest
-from ._common import AttachmentOut, refuse, unit_of_work, With, version_field
+from ._common import AttachmentOut, With, refuse, unit_of_work, version_field
 
 returns_bp = Blueprint("support_returns_api", __name__, url_prefix="/api/v1/returns",
                        description="Return and exchange requests (RMA) and their steps")

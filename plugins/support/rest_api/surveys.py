@@ -10,8 +10,16 @@ from flask_smorest import Blueprint
 
 from erp_core import settings
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (PageQuerySchema, QuerySchema, WholeNumber, clamp_date, id_field, in_range, one_of,
-                                  page_schema)
+from erp_core.api.schemas import (
+    PageQuerySchema,
+    QuerySchema,
+    WholeNumber,
+    clamp_date,
+    id_field,
+    in_range,
+    one_of,
+    page_schema,
+)
 from erp_core.security import requires
 from erp_core.timeutil import to_zone, utcnow
 

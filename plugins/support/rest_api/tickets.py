@@ -11,8 +11,17 @@ from sqlalchemy import func, select
 
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (NO_NUL, ApiSchema, PageQuerySchema, WholeNumber, id_field, one_of, page_schema,
-                                  sort_choices, text_field)
+from erp_core.api.schemas import (
+    NO_NUL,
+    ApiSchema,
+    PageQuerySchema,
+    WholeNumber,
+    id_field,
+    one_of,
+    page_schema,
+    sort_choices,
+    text_field,
+)
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.security import has_permission, requires
@@ -22,7 +31,7 @@ from plugins.orders.public import Order
 
 from .. import services, states
 from ..models import Attachment, Ticket
-from ._common import AttachmentOut, refuse, unit_of_work, With, version_field
+from ._common import AttachmentOut, With, refuse, unit_of_work, version_field
 
 tickets_bp = Blueprint("support_tickets_api", __name__, url_prefix="/api/v1/tickets",
                        description="Support tickets: queues, threads, status and assignment")

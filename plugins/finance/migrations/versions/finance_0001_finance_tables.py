@@ -1,14 +1,14 @@
 """finance tables
 
 Revision ID: finance_0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 05:58:05.955185
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'finance_0001'
 down_revision = None

@@ -5,9 +5,8 @@ Revises: finance_0001
 Create Date: 2026-12-07 12:40:00.000000
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'finance_0002'
 down_revision = 'finance_0001'

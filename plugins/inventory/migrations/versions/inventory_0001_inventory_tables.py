@@ -1,16 +1,16 @@
 """inventory tables
 
 Revision ID: inventory_0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 05:39:05.877904
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'inventory_0001'
 down_revision = None
@@ -35,7 +35,7 @@ def upgrade():
                          sa.column('address', sa.Text), sa.column('active', sa.Boolean),
                          sa.column('is_default', sa.Boolean), sa.column('created_at', erp_core.db.UTCDateTime()))
     op.bulk_insert(warehouse, [{'code': 'MAIN', 'name': 'Main warehouse', 'address': '', 'active': True,
-                                'is_default': True, 'created_at': datetime.now(timezone.utc)}])
+                                'is_default': True, 'created_at': datetime.now(UTC)}])
     op.create_table('inventory_document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=32), nullable=False),

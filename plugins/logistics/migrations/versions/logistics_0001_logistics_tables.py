@@ -1,14 +1,14 @@
 """logistics tables
 
 Revision ID: logistics_0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 06:33:20.189582
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'logistics_0001'
 down_revision = None

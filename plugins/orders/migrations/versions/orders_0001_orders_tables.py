@@ -1,14 +1,14 @@
 """orders tables
 
 Revision ID: orders_0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 05:19:08.196818
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'orders_0001'
 down_revision = None

@@ -5,9 +5,8 @@ Revises: orders_0001
 Create Date: 2026-11-28 05:38:18.792788
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'orders_0002'
 down_revision = 'orders_0001'

@@ -1,14 +1,14 @@
 """support tables
 
 Revision ID: support_0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 05:39:15.566432
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'support_0001'
 down_revision = None

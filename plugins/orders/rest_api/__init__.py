@@ -8,275 +8,53 @@ into problem+json with its code. Each method carries the permission mark the mat
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-import marshmallow as ma
 from flask import jsonify, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from erp_core import settings
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
-from erp_core.api.schemas import (COUNTRY, DECIMAL, EMAIL, MAX_ID, NO_NUL, NON_BLANK, PERCENT, PHONE, SKU, ApiSchema,
-                                  PageQuerySchema, WholeNumber, clamp_date, count, currencies, existing_id, id_field,
-                                  in_range, one_of, page_schema, sort_choices, text_field)
+from erp_core.api.schemas import (
+    clamp_date,
+    existing_id,
+    page_schema,
+)
 from erp_core.errors import Conflict, NotFound
 from erp_core.extensions import db
-from erp_core.money import MAX_MINOR, format_plain
+from erp_core.money import format_plain
 from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort
 
-from . import queries, services, states
-from .models import Customer, Order
+from .. import queries, services, states
+from ..models import Customer, Order
+from .schemas import (
+    HEADER,
+    AddressInputSchema,
+    AddressPatchSchema,
+    AddressSchema,
+    CustomerCreateSchema,
+    CustomerListArgs,
+    CustomerPatchSchema,
+    CustomerSchema,
+    OrderCreateSchema,
+    OrderListArgs,
+    OrderPatchSchema,
+    OrderSchema,
+    OrderSummarySchema,
+    ProductCreateSchema,
+    ProductListArgs,
+    ProductPatchSchema,
+    ProductSchema,
+    TransitionSchema,
+    customer_json,
+)
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1",
                description="Customers, products and sales orders (orders plugin)")
 
-
-
-def _text(limit: int, regex: str = NO_NUL, **kw):
-    """Text of at most ``limit`` characters matching ``regex`` (by default: anything but NUL)."""
-    return text_field(limit, regex, **kw)
-
-
-# ----------------------------------------------------------------------------- schemas: customers
-
-
-class AddressSchema(ma.Schema):
-    id = WholeNumber(required=True)
-    label = ma.fields.String(required=True)
-    recipient = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True)
-    line1 = ma.fields.String(required=True)
-    line2 = ma.fields.String(required=True)
-    city = ma.fields.String(required=True)
-    region = ma.fields.String(required=True)
-    postcode = ma.fields.String(required=True)
-    country = ma.fields.String(required=True)
-    is_default = ma.fields.Boolean(required=True)
-
-
-class AddressInputSchema(ApiSchema):
-    label = _text(60)
-    recipient = _text(200)
-    phone = _text(40, PHONE)
-    line1 = _text(300, NON_BLANK, required=True)
-    line2 = _text(300)
-    city = _text(120)
-    region = _text(120)
-    postcode = _text(20)
-    country = _text(2, COUNTRY, metadata={"description": "Two-letter code, default CN"})
-    is_default = ma.fields.Boolean(load_default=False)
-
-
-class AddressPatchSchema(AddressInputSchema):
-    line1 = _text(300, NON_BLANK)
-    is_default = ma.fields.Boolean()
-
-
-class CustomerSchema(ma.Schema):
-    id = WholeNumber(required=True)
-    name = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True)
-    email = ma.fields.String(required=True)
-    notes = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    addresses = ma.fields.List(ma.fields.Nested(AddressSchema), required=True)
-
-
-class CustomerCreateSchema(ApiSchema):
-    name = _text(200, NON_BLANK, required=True)
-    phone = _text(40, PHONE)
-    email = _text(200, EMAIL)
-    notes = _text(5000)
-    address = ma.fields.Nested(AddressInputSchema, metadata={"description": "The first address (default)"})
-    confirm_duplicate = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Create it even when a customer with the same phone or e-mail exists "
-                       "(otherwise 409 possible_duplicate)"})
-
-
-class CustomerPatchSchema(ApiSchema):
-    name = _text(200, NON_BLANK)
-    phone = _text(40, PHONE)
-    email = _text(200, EMAIL)
-    notes = _text(5000)
-
-
-class CustomerListArgs(PageQuerySchema):
-    q = _text(100, metadata={"description": "Name, e-mail or phone digits"})
-    sort = ma.fields.String(validate=one_of(sort_choices(queries.CUSTOMER_SORTS)), load_default="name")
-
-
-def customer_json(customer: Customer) -> dict:
-    return {"id": customer.id, "name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
-            "notes": customer.notes or "", "created_at": customer.created_at, "addresses": customer.addresses}
-
-
-# ----------------------------------------------------------------------------- schemas: products
-
-
-class ProductSchema(ma.Schema):
-    id = WholeNumber(required=True)
-    sku = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-    spec = ma.fields.String(required=True)
-    unit = ma.fields.String(required=True)
-    currency = ma.fields.String(required=True)
-    price = ma.fields.Method("_price", required=True, metadata={"type": "string", "example": "12.50"})
-    price_minor = WholeNumber(required=True)
-    active = ma.fields.Boolean(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
-
-    def _price(self, product) -> str:
-        return format_plain(product.price_minor, product.currency)
-
-
-class ProductCreateSchema(ApiSchema):
-    sku = _text(64, SKU, required=True, metadata={"description": "Letters, digits and . _ / - ; stored upper-case"})
-    name = _text(200, NON_BLANK, required=True)
-    price_minor = WholeNumber(required=True, validate=in_range(0, MAX_MINOR - 1),
-                                    metadata={"description": "Price in minor units of the currency (1250 = 12.50 CNY)"})
-    currency = ma.fields.String(validate=one_of(currencies()),
-                                metadata={"description": "ISO code; default the company currency"})
-    spec = _text(300)
-    unit = _text(20)
-    active = ma.fields.Boolean(load_default=True)
-
-
-class ProductPatchSchema(ProductCreateSchema):
-    sku = _text(64, SKU)
-    name = _text(200, NON_BLANK)
-    price_minor = WholeNumber(validate=in_range(0, MAX_MINOR - 1))
-    active = ma.fields.Boolean()
-
-
-class ProductListArgs(PageQuerySchema):
-    q = _text(100, metadata={"description": "Code, name or specification"})
-    active = ma.fields.Boolean(metadata={"description": "true: on sale only; false: retired only"})
-    sort = ma.fields.String(validate=one_of(sort_choices(queries.PRODUCT_SORTS)), load_default="sku")
-
-
-# ----------------------------------------------------------------------------- schemas: orders
-
-
-class OrderLineSchema(ma.Schema):
-    id = WholeNumber(required=True)
-    product_id = WholeNumber(required=True)
-    sku = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-    spec = ma.fields.String(required=True)
-    unit = ma.fields.String(required=True)
-    quantity = WholeNumber(required=True)
-    unit_price_minor = WholeNumber(required=True)
-    discount_percent = ma.fields.Method("_discount", required=True, metadata={"type": "string", "example": "5.00"})
-    line_total_minor = WholeNumber(required=True)
-
-    def _discount(self, line) -> str:
-        return str(Decimal(line.discount_percent or 0).quantize(Decimal("0.01")))
-
-
-HEADER = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
-          "ship_city", "ship_region", "ship_postcode", "ship_country", "notes")
-
-
-class OrderSummarySchema(ma.Schema):
-    id = WholeNumber(required=True)
-    number = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
-    version = WholeNumber(required=True)
-    customer_id = WholeNumber(required=True)
-    customer_name = ma.fields.Function(lambda o: o.customer.name, required=True, metadata={"type": "string"})
-    currency = ma.fields.String(required=True)
-    subtotal_minor = WholeNumber(required=True)
-    discount_minor = WholeNumber(required=True)
-    total_minor = WholeNumber(required=True)
-    contact_name = ma.fields.String(required=True)
-    contact_phone = ma.fields.String(required=True)
-    contact_email = ma.fields.String(required=True)
-    ship_recipient = ma.fields.String(required=True)
-    ship_line1 = ma.fields.String(required=True)
-    ship_line2 = ma.fields.String(required=True)
-    ship_city = ma.fields.String(required=True)
-    ship_region = ma.fields.String(required=True)
-    ship_postcode = ma.fields.String(required=True)
-    ship_country = ma.fields.String(required=True)
-    notes = ma.fields.String(required=True)
-    warehouse_id = WholeNumber(required=True, allow_none=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
-    confirmed_at = ma.fields.DateTime(required=True, allow_none=True)
-    cancelled_at = ma.fields.DateTime(required=True, allow_none=True)
-
-
-class OrderSchema(OrderSummarySchema):
-    lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
-    actions = ma.fields.Method("_actions", required=True, metadata={
-        "type": "array", "items": {"type": "string"},
-        "description": "Actions (transitions) the token's user may take now"})
-
-    def _actions(self, order) -> list[str]:
-        return [a.name for a in services.available_actions(order, current_user)]
-
-
-def _contact_fields(required_line1: bool = False) -> dict:
-    return {
-        "contact_name": _text(200), "contact_phone": _text(40), "contact_email": _text(200, EMAIL),
-        "ship_recipient": _text(200), "ship_line1": _text(300, NON_BLANK, required=required_line1),
-        "ship_line2": _text(300), "ship_city": _text(120), "ship_region": _text(120), "ship_postcode": _text(20),
-        "ship_country": _text(2, COUNTRY, metadata={"description": "Two-letter code, default CN"}),
-        "notes": _text(5000),
-    }
-
-
-class LineInputSchema(ApiSchema):
-    product_id = id_field(required=True)
-    quantity = WholeNumber(required=True, validate=in_range(1, services.MAX_QUANTITY))
-    unit_price = _text(16, DECIMAL, metadata={"description": "Decimal string, e.g. 12.50; default the catalogue price"})
-    discount = _text(6, PERCENT, metadata={"description": "Percent, 0-100, two decimals at most, e.g. 5"})
-
-
-class LinePatchSchema(LineInputSchema):
-    id = id_field(metadata={"description": "An existing line to keep (omit for a new line)"})
-
-
-OrderCreateSchema = type("OrderCreateSchema", (ApiSchema,), {
-    "customer_id": id_field(required=True),
-    "currency": ma.fields.String(validate=one_of(currencies()),
-                                 metadata={"description": "ISO code; default the company currency"}),
-    "lines": ma.fields.List(ma.fields.Nested(LineInputSchema), required=True,
-                            validate=count(1, services.MAX_LINES)),
-    **_contact_fields(required_line1=True),
-})
-
-OrderPatchSchema = type("OrderPatchSchema", (ApiSchema,), {
-    "version": WholeNumber(required=True, validate=in_range(1, MAX_ID),
-                                 metadata={"description": "The version the change is based on (409 stale otherwise)"}),
-    "customer_id": id_field(metadata={"description": "Only while the order is a draft"}),
-    "lines": ma.fields.List(ma.fields.Nested(LinePatchSchema), validate=count(1, services.MAX_LINES),
-                            metadata={"description": "The full new set of lines; omitted: unchanged"}),
-    **_contact_fields(),
-})
-
-
-class TransitionSchema(ApiSchema):
-    action = ma.fields.String(required=True, validate=one_of(states.ACTIONS_BY_NAME))
-    note = _text(1000, metadata={"description": "Reason (required to cancel)"})
-    version = WholeNumber(validate=in_range(1, MAX_ID),
-                                metadata={"description": "Refuse (409 stale) unless the order is at this version"})
-
-
-class OrderListArgs(PageQuerySchema):
-    q = _text(100, metadata={"description": "Number, customer, contact, phone digits, product code or name"})
-    status = ma.fields.String(validate=one_of([*states.STATUSES, "open"]))
-    date_from = ma.fields.Date(data_key="from", metadata={"description": "Entered on or after (company calendar)"})
-    date_to = ma.fields.Date(data_key="to", metadata={"description": "Entered on or before (company calendar)"})
-    customer_id = id_field()
-    sort = ma.fields.String(validate=one_of(sort_choices(queries.ORDER_SORTS)), load_default="-created")
 
 
 

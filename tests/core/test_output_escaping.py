@@ -19,11 +19,10 @@ import re
 import pytest
 from sqlalchemy import String, Text, func, or_, select
 
-from erp_core.app import create_app
 from erp_core.extensions import db
 from erp_core.security import access_of
-from erp_core.testing import api_token, bearer, login, make_user
-from tests.conftest import base_config, prepare_schema, reset_postgres
+from erp_core.testing import api_token, bearer, build_app, login, make_user
+from erp_core.testing.databases import empty_tables
 from tests.core import xss_walk as walk
 
 LANGUAGES = ("en", "zh_CN")
@@ -178,10 +177,8 @@ def walked(tmp_path_factory, pg_url):
     """The app after the marker was stored everywhere: (app, admin client, token headers, notes)."""
     tmp = tmp_path_factory.mktemp("xss")
     url = pg_url or f"sqlite:///{tmp / 'walk.sqlite'}"
-    app = create_app(base_config(url), instance=tmp / "instance")
-    if url.startswith("postgresql"):
-        reset_postgres(app)
-    prepare_schema(app)
+    on_pg = url.startswith("postgresql")
+    app = build_app(url, tmp / "instance", before_schema=empty_tables if on_pg else None, create_tables=not on_pg)
     admin_id = make_user(app, roles=["admin"], username="admin")
     from erp_core.cli import _run_demo
 

@@ -187,6 +187,9 @@ class CarrierAdapter:
     ``supports``           a frozenset of ``CREATE``, ``LABEL``, ``TRACK``, ``WEBHOOK``, ``LINK``
     ``credential_fields``  the values a carrier using this adapter is configured with
     ``example_tracking_number``  a number ``validate_tracking_number`` accepts (for the contract kit)
+
+    An adapter that ``supports`` ``WEBHOOK`` implements :meth:`parse_webhook` and, for the
+    contract kit and tests, :meth:`build_test_webhook` and :meth:`sign_test_webhook`.
     """
 
     key: str = ""
@@ -245,6 +248,19 @@ class CarrierAdapter:
     def build_test_webhook(self, events: list[TrackingEvent]) -> tuple[dict[str, str], bytes]:
         """(For the contract kit and tests) headers and body the carrier would push for ``events``."""
         raise NotSupported(f"{self.key} does not send webhooks")
+
+    def sign_test_webhook(self, body: bytes) -> dict[str, str]:
+        """(Test support, required with ``WEBHOOK``) the headers of a correctly signed push of ``body``.
+
+        ``body`` is any bytes, also ones that are not a valid push: the contract kit signs
+        unreadable bodies with it to check that :meth:`parse_webhook` then raises
+        :class:`WebhookMalformed` (the signature passed, the body did not). Sign the way the
+        carrier does, with ``self.config.webhook_secret`` (an adapter with another secret must
+        produce headers this one rejects). For ``X-Sig: sha256=<hex>``::
+
+            return {"X-Sig": "sha256=" + sign_hmac_sha256(self.config.webhook_secret, body)}
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement sign_test_webhook(body)")
 
     def tracking_url(self, tracking_number: str) -> str | None:
         """A link (absolute, or a path on this site) where the customer can follow the parcel."""

@@ -233,8 +233,12 @@ class DemoExpressAdapter(CarrierAdapter):
             {"id": e.event_id, "tracking_number": e.tracking_number, "status": e.status,
              "time": e.occurred_at.isoformat(), "description": e.description, "location": e.location,
              "exception": e.exception_kind} for e in events]}, ensure_ascii=False).encode("utf-8")
+        return self.sign_test_webhook(body), body
+
+    def sign_test_webhook(self, body: bytes) -> dict[str, str]:
+        """Headers of a push of ``body`` signed like Demo Express does (``sha256=<hex>``)."""
         signature = "sha256=" + sign_hmac_sha256(self.config.webhook_secret, body)
-        return {self.SIGNATURE_HEADER: signature, "Content-Type": "application/json"}, body
+        return {self.SIGNATURE_HEADER: signature, "Content-Type": "application/json"}
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[TrackingEvent]:
         signature = _header(headers, self.SIGNATURE_HEADER)

@@ -13,11 +13,19 @@ those about a capability the adapter does not declare check that it says "not su
 instead. The network is switched off for the whole class (only 127.0.0.1 is reachable): an
 adapter that needs the internet in its tests fails here. Override :meth:`sample_request` or
 :meth:`signed_webhook` when your carrier needs something else.
+
+An adapter that ``supports`` ``WEBHOOK`` must implement
+:meth:`~plugins.logistics.adapters.CarrierAdapter.sign_test_webhook` (the headers of a correctly
+signed push of any body): the kit signs every webhook case with it, and fails when it is missing
+or when the adapter rejects a push it signed itself, so that the "signed but unreadable body"
+cases really reach the adapter's body parsing. (Overriding the kit's old ``_resign`` still works
+for one release, with a DeprecationWarning.)
 """
 
 from __future__ import annotations
 
 import socket
+import warnings
 from datetime import UTC, date, datetime
 
 import pytest
@@ -243,13 +251,58 @@ class CarrierAdapterContract:
         adapter = self.adapter
         if not adapter.can(a.WEBHOOK):
             pytest.skip("the adapter does not read webhooks")
-        headers, _body = self.signed_webhook(adapter, [])
-        signed = self._resign(adapter, headers, junk)
-        with pytest.raises(a.AdapterError):
+        signed = self.sign(adapter, junk)
+        try:
             adapter.parse_webhook(signed, junk)
+        except a.WebhookRejected as exc:
+            pytest.fail(f"{type(adapter).__name__}.parse_webhook rejected the signature of a push signed by its own "
+                        f"sign_test_webhook ({exc}); the body parsing was never tested. Make sign_test_webhook(body) "
+                        "return the headers of a correctly signed push.")
+        except a.AdapterError:
+            return
+        pytest.fail(f"{type(adapter).__name__}.parse_webhook accepted the unreadable body {junk!r}: "
+                    "raise WebhookMalformed")
+
+    def test_sign_test_webhook_signs_a_push_the_adapter_accepts(self):
+        adapter = self.adapter
+        if not adapter.can(a.WEBHOOK):
+            pytest.skip("the adapter does not read webhooks")
+        events = self.sample_events(self.known_tracking_number())
+        _headers, body = self.signed_webhook(adapter, events)
+        try:
+            parsed = adapter.parse_webhook(self.sign(adapter, body), body)
+        except a.WebhookRejected as exc:
+            pytest.fail(f"{type(adapter).__name__}.parse_webhook rejected a push signed by its own "
+                        f"sign_test_webhook: {exc}")
+        assert [(e.tracking_number, e.status) for e in parsed] == [(e.tracking_number, e.status) for e in events]
+        foreign = self.make_adapter(webhook_secret="someone-else")
+        with pytest.raises(a.WebhookRejected):
+            adapter.parse_webhook(self.sign(foreign, body), body)
+
+    def sign(self, adapter: a.CarrierAdapter, body: bytes) -> dict:
+        """Headers of a correctly signed push of ``body``: the adapter's ``sign_test_webhook``.
+
+        Fails the test, naming the method to implement, when the adapter does not have it.
+        """
+        if type(self)._resign is not CarrierAdapterContract._resign:  # the hook of the previous release
+            warnings.warn(f"{type(self).__name__}._resign is deprecated and will be removed in the next release: "
+                          "implement sign_test_webhook(body) on the adapter instead", DeprecationWarning, stacklevel=2)
+            headers, _body = self.signed_webhook(adapter, [])
+            return self._resign(adapter, headers, body)
+        if type(adapter).sign_test_webhook is a.CarrierAdapter.sign_test_webhook:
+            pytest.fail(f"{type(adapter).__name__} supports WEBHOOK but does not implement "
+                        "sign_test_webhook(self, body: bytes) -> dict[str, str] (the headers of a correctly signed "
+                        "push of body): the contract kit needs it to sign its webhook cases")
+        headers = adapter.sign_test_webhook(body)
+        assert isinstance(headers, dict) and headers, "sign_test_webhook returns the headers as a dict"
+        return headers
 
     def _resign(self, adapter, headers: dict, body: bytes) -> dict:
-        """Headers signing ``body`` (the kit assumes a ``sha256=<hex>`` header; override otherwise)."""
+        """Deprecated (implement the adapter's ``sign_test_webhook``; removed in the next release).
+
+        The previous release's hook, called (with a DeprecationWarning) only when a subclass
+        overrides it: headers signing ``body``, assuming a ``sha256=<hex>`` header.
+        """
         resigned = {}
         for key, value in headers.items():
             if isinstance(value, str) and value.startswith("sha256="):

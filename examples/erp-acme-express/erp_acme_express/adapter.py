@@ -280,8 +280,12 @@ class AcmeExpressAdapter(CarrierAdapter):
              "reason": REASON_OF.get(e.exception_kind) if e.status == EXCEPTION else None,
              "time": e.occurred_at.isoformat(), "description": e.description, "location": e.location}
             for e in events]}, ensure_ascii=False).encode("utf-8")
+        return self.sign_test_webhook(body), body
+
+    def sign_test_webhook(self, body: bytes) -> dict[str, str]:
+        """Headers of a push of ``body`` signed like ACME Express does (``sha256=<hex>``)."""
         signature = "sha256=" + sign_hmac_sha256(self.config.webhook_secret, body)
-        return {self.SIGNATURE_HEADER: signature, "Content-Type": "application/json"}, body
+        return {self.SIGNATURE_HEADER: signature, "Content-Type": "application/json"}
 
     # ------------------------------------------------------------------ reading events
 

@@ -13,7 +13,8 @@ The life of a payment, as finance drives it:
   provider's page and the payment waits for the provider's callback.
 * ``verify_callback(body, headers)``: check a provider's notification (signature in constant
   time, well-formed fields) and return what it says as :class:`CallbackData`; raise
-  :class:`CallbackRejected` otherwise. Finance then checks amount, currency and order against the
+  :class:`CallbackRejected` for a missing or wrong signature and :class:`CallbackMalformed` for a
+  correctly signed but unreadable body. Finance then checks amount, currency and order against the
   pending payment and records it once, however often the callback arrives.
 * ``confirm(payment, evidence)``: decide whether a payment is paid, given the clerk's entry for
   manual methods (``{"reference": ...}``) or the verified callback data for online ones.
@@ -47,6 +48,11 @@ class AdapterError(Exception):
 
 class CallbackRejected(AdapterError):
     """A provider callback is not authentic or not well-formed; nothing is recorded."""
+
+
+class CallbackMalformed(CallbackRejected):
+    """A correctly signed callback whose body cannot be read (a :class:`CallbackRejected`, so
+    finance answers it the same way; the contract kit tells it from a bad signature)."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,18 @@ class PaymentAdapter:
                            **overrides) -> tuple[bytes, dict[str, str]]:
         """Online adapters only: a callback as the provider would send it (body, headers), for
         the contract kit and demo data. ``overrides`` replace fields of the payload."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not implement sign_test_callback")
+
+    def sign_test_callback_body(self, body: bytes) -> dict[str, str]:
+        """Online adapters only (test support): the headers of a correctly signed callback of ``body``.
+
+        ``body`` is any bytes, also ones that are not a valid callback: the contract kit signs
+        unreadable bodies with it to check that :meth:`verify_callback` then raises
+        :class:`CallbackMalformed` (the signature passed, the body did not). Sign with this
+        adapter's settings, as the provider does, e.g.
+        ``{"X-Sig": "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()}``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement sign_test_callback_body(body)")
 
 
 # ----------------------------------------------------------------------------- manual methods
@@ -281,7 +298,7 @@ class DemoGatewayAdapter(PaymentAdapter):
                                 order_number=str(data["order"]), amount_minor=amount,
                                 currency=str(data["currency"]), status=status, raw=data)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            raise CallbackRejected(_l("The callback is malformed.")) from None
+            raise CallbackMalformed(_l("The callback is malformed.")) from None
 
     def sign_test_callback(self, payment: PaymentRequest, provider_ref: str, status: str = "paid",
                            **overrides) -> tuple[bytes, dict[str, str]]:
@@ -290,7 +307,11 @@ class DemoGatewayAdapter(PaymentAdapter):
                    "currency": payment.currency, "status": status}
         payload.update(overrides)
         body = json.dumps(payload, sort_keys=True).encode()
-        return body, {SIGNATURE_HEADER: "sha256=" + self.sign(body), "Content-Type": "application/json"}
+        return body, self.sign_test_callback_body(body)
+
+    def sign_test_callback_body(self, body: bytes) -> dict[str, str]:
+        """Headers of a callback of ``body`` signed as the demo gateway does (``sha256=<hex>``)."""
+        return {SIGNATURE_HEADER: "sha256=" + self.sign(body), "Content-Type": "application/json"}
 
 
 BUILTIN_ADAPTERS = (CashAdapter, BankTransferAdapter, DemoGatewayAdapter)

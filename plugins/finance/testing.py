@@ -10,9 +10,13 @@ Use it in your own package's test suite::
         settings = {"secret": "test-secret", "merchant_id": "M-1"}
 
 pytest collects the inherited ``test_*`` methods. Manual methods (``online = False``) are
-checked for immediate, reference-aware recording; online ones must also implement
-``sign_test_callback`` so the kit can prove that genuine callbacks verify and tampered ones do
-not. The kit needs no database and no Flask application: adapters must not either.
+checked for immediate, reference-aware recording; online ones must also implement the test
+support methods ``sign_test_callback`` (a callback as the provider sends it) and
+``sign_test_callback_body`` (the headers of a correctly signed callback of any body), so the kit
+can prove that genuine callbacks verify, tampered ones do not, and signed but unreadable ones
+reach the body checks (``CallbackMalformed``). The kit fails, naming the method, when one is
+missing or when the adapter rejects the signature of a callback it signed itself. The kit needs
+no database and no Flask application: adapters must not either.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pytest
 from .adapters import (
     AdapterError,
     CallbackData,
+    CallbackMalformed,
     CallbackRejected,
     ConfirmResult,
     PaymentAdapter,
@@ -72,6 +77,36 @@ class PaymentAdapterContract:
     def _manual_only(self, adapter):
         if adapter.online:
             pytest.skip("manual adapters only")
+
+    @staticmethod
+    def _require(adapter, method: str, signature: str):
+        if getattr(type(adapter), method) is getattr(PaymentAdapter, method):
+            pytest.fail(f"{type(adapter).__name__} is online but does not implement {method}{signature}: "
+                        "the contract kit needs it to sign its callback cases")
+
+    def callback(self, adapter, payment: PaymentRequest, provider_ref: str, **changes) -> tuple[bytes, dict]:
+        """The adapter's ``sign_test_callback`` (fails the test, naming it, when it is missing)."""
+        self._require(adapter, "sign_test_callback", "(payment, provider_ref, status='paid', **overrides)")
+        return adapter.sign_test_callback(payment, provider_ref, **changes)
+
+    def sign(self, adapter, body: bytes) -> dict:
+        """The adapter's ``sign_test_callback_body(body)`` (fails the test, naming it, when missing)."""
+        self._require(adapter, "sign_test_callback_body", "(self, body: bytes) -> dict[str, str]")
+        headers = adapter.sign_test_callback_body(body)
+        assert isinstance(headers, dict) and headers, "sign_test_callback_body returns the headers as a dict"
+        return headers
+
+    def _refuses_as_malformed(self, adapter, body: bytes, headers: dict):
+        name = type(adapter).__name__
+        try:
+            adapter.verify_callback(body, headers)
+        except CallbackMalformed:
+            return
+        except CallbackRejected as exc:
+            pytest.fail(f"{name}.verify_callback rejected a callback it signed itself ({exc}), so its body checks "
+                        "were never tested: make sign_test_callback_body(body) sign correctly, and raise "
+                        "CallbackMalformed (not plain CallbackRejected) for a signed but unreadable body")
+        pytest.fail(f"{name}.verify_callback accepted the unreadable callback {body!r}: raise CallbackMalformed")
 
     # ------------------------------------------------------------------ what it says about itself
 
@@ -128,7 +163,7 @@ class PaymentAdapterContract:
     def test_a_genuine_callback_verifies(self, adapter):
         self._online_only(adapter)
         payment = self.payment()
-        body, headers = adapter.sign_test_callback(payment, "TX-100")
+        body, headers = self.callback(adapter, payment, "TX-100")
         data = adapter.verify_callback(body, headers)
         assert isinstance(data, CallbackData)
         assert (data.merchant_ref, data.provider_ref, data.order_number, data.amount_minor, data.currency,
@@ -139,17 +174,17 @@ class PaymentAdapterContract:
 
     def test_a_declined_callback_says_failed(self, adapter):
         self._online_only(adapter)
-        body, headers = adapter.sign_test_callback(self.payment(), "TX-101", status="failed")
+        body, headers = self.callback(adapter, self.payment(), "TX-101", status="failed")
         assert adapter.verify_callback(body, headers).status == "failed"
 
     def test_headers_are_matched_case_insensitively(self, adapter):
         self._online_only(adapter)
-        body, headers = adapter.sign_test_callback(self.payment(), "TX-102")
+        body, headers = self.callback(adapter, self.payment(), "TX-102")
         assert adapter.verify_callback(body, {k.lower(): v for k, v in headers.items()}).provider_ref == "TX-102"
 
     def test_a_tampered_body_is_rejected(self, adapter):
         self._online_only(adapter)
-        body, headers = adapter.sign_test_callback(self.payment(), "TX-103")
+        body, headers = self.callback(adapter, self.payment(), "TX-103")
         tampered = body.replace(b"12345", b"12346")
         assert tampered != body
         with pytest.raises(CallbackRejected):
@@ -157,7 +192,7 @@ class PaymentAdapterContract:
 
     def test_a_missing_or_wrong_signature_is_rejected(self, adapter):
         self._online_only(adapter)
-        body, headers = adapter.sign_test_callback(self.payment(), "TX-104")
+        body, headers = self.callback(adapter, self.payment(), "TX-104")
         with pytest.raises(CallbackRejected):
             adapter.verify_callback(body, {})
         forged = {k: (v[:-4] + "0000" if v[-4:] != "0000" else v[:-4] + "1111") for k, v in headers.items()}
@@ -166,20 +201,35 @@ class PaymentAdapterContract:
 
     def test_a_signature_of_another_payment_does_not_fit(self, adapter):
         self._online_only(adapter)
-        body_a, headers_a = adapter.sign_test_callback(self.payment(), "TX-105")
-        body_b, _headers_b = adapter.sign_test_callback(self.payment(amount_minor=99), "TX-105")
+        body_a, headers_a = self.callback(adapter, self.payment(), "TX-105")
+        body_b, _headers_b = self.callback(adapter, self.payment(amount_minor=99), "TX-105")
         with pytest.raises(CallbackRejected):
             adapter.verify_callback(body_b, headers_a)
 
     def test_a_malformed_but_signed_callback_is_rejected(self, adapter):
         self._online_only(adapter)
-        body, headers = adapter.sign_test_callback(self.payment(), "TX-106", amount_minor="lots")
-        with pytest.raises(CallbackRejected):
-            adapter.verify_callback(body, headers)
+        body, headers = self.callback(adapter, self.payment(), "TX-106", amount_minor="lots")
+        self._refuses_as_malformed(adapter, body, headers)
+        self._refuses_as_malformed(adapter, body, self.sign(adapter, body))
+
+    @pytest.mark.parametrize("junk", [b"", b"not json", b"[]", b"\xff\xfe", b'{"status": "paid"}'])
+    def test_a_signed_but_unreadable_body_is_malformed(self, adapter, junk):
+        self._online_only(adapter)
+        self._refuses_as_malformed(adapter, junk, self.sign(adapter, junk))
+
+    def test_sign_test_callback_body_signs_a_callback_the_adapter_accepts(self, adapter):
+        self._online_only(adapter)
+        body, _headers = self.callback(adapter, self.payment(), "TX-108")
+        try:
+            data = adapter.verify_callback(body, self.sign(adapter, body))
+        except CallbackRejected as exc:
+            pytest.fail(f"{type(adapter).__name__}.verify_callback rejected a callback signed by its own "
+                        f"sign_test_callback_body: {exc}")
+        assert data.provider_ref == "TX-108"
 
     def test_confirm_refuses_a_callback_for_another_amount(self, adapter):
         self._online_only(adapter)
-        body, headers = adapter.sign_test_callback(self.payment(), "TX-107")
+        body, headers = self.callback(adapter, self.payment(), "TX-107")
         data = adapter.verify_callback(body, headers)
         try:
             result = adapter.confirm(self.payment(amount_minor=1), data)

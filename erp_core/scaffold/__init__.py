@@ -40,6 +40,14 @@ def check_requires(name: str, requires: tuple[str, ...], known: dict[str, str]) 
                             + "; installed: " + ", ".join(sorted(known)))
 
 
+def _literal(names, brackets: str) -> str:
+    """``("a", "b")`` / ``["a", "b"]`` in the generated code's style (a 1-tuple keeps its comma)."""
+    items = ", ".join(f'"{n}"' for n in names)
+    if brackets == "()" and len(names) == 1:
+        items += ","
+    return brackets[0] + items + brackets[1]
+
+
 def generate(name: str, target: Path, core_head: str, requires: tuple[str, ...] = ()) -> Path:
     """Write the package ``erp-<name>`` under ``target``; returns its folder.
 
@@ -56,9 +64,9 @@ def generate(name: str, target: Path, core_head: str, requires: tuple[str, ...] 
     depends_on = [core_head, *branch_heads(requires, known)]
     replacements = {
         "__plugin__": name, "__Title__": title,
-        "__requires__": repr(tuple(requires)),
-        "__required_plugins__": repr(list(requires)),
-        "__depends_on__": repr(depends_on[0] if len(depends_on) == 1 else depends_on),
+        "__requires__": _literal(requires, "()"),
+        "__required_plugins__": _literal(requires, "[]"),
+        "__depends_on__": f'"{depends_on[0]}"' if len(depends_on) == 1 else _literal(depends_on, "[]"),
     }
     for source in sorted(TEMPLATE_ROOT.rglob("*")):
         if source.is_dir() or source.name.endswith((".pyc",)) or "__pycache__" in source.parts:

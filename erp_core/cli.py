@@ -480,7 +480,8 @@ def plugin_new(name, target, requires):
     except ScaffoldError as exc:
         fail(str(exc))
     click.echo(f"Created {folder}")
-    click.echo(f"Next: pip install -e '{folder}[test]' && erp db upgrade && pytest {folder}")
+    click.echo(f"Next: pip install -e '{folder}[test]' && pytest {folder}")
+    click.echo("Then `erp init` (new site) or `erp db upgrade` (existing site) creates its tables.")
 
 
 # ----------------------------------------------------------------------------- translations

@@ -467,17 +467,21 @@ def plugin():
 @click.argument("name")
 @click.option("--path", "target", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder to create the package in.")
-def plugin_new(name, target):
+@click.option("--requires", "requires", default="", metavar="PLUGIN,...",
+              help="Plugins the new one needs, comma-separated (e.g. orders,inventory).")
+def plugin_new(name, target, requires):
     """Generate a working plugin package erp-NAME (page, model, migration, translations, tests)."""
     from .migrations_info import core_head
     from .scaffold import ScaffoldError, generate
+    from .scaffold.requires import parse_requires
 
     try:
-        folder = generate(name, Path(target).resolve(), core_head())
+        folder = generate(name, Path(target).resolve(), core_head(), parse_requires(requires))
     except ScaffoldError as exc:
         fail(str(exc))
     click.echo(f"Created {folder}")
-    click.echo(f"Next: pip install -e '{folder}[test]' && erp db upgrade && pytest {folder}")
+    click.echo(f"Next: pip install -e '{folder}[test]' && pytest {folder}")
+    click.echo("Then `erp init` (new site) or `erp db upgrade` (existing site) creates its tables.")
 
 
 # ----------------------------------------------------------------------------- translations

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from ..config import BUILTIN_PLUGINS
+from .requires import branch_heads, known_plugins, unknown
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "template"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
@@ -29,14 +30,44 @@ def check_name(name: str) -> None:
         raise ScaffoldError(f"{name!r} is taken by the ERP itself; choose another name")
 
 
-def generate(name: str, target: Path, core_head: str) -> Path:
-    """Write the package ``erp-<name>`` under ``target``; returns its folder."""
+def check_requires(name: str, requires: tuple[str, ...], known: dict[str, str]) -> None:
+    """Refuse a requirement on the plugin itself or on a plugin that is not installed."""
+    if name in requires:
+        raise ScaffoldError(f"{name!r} cannot require itself")
+    missing = unknown(requires, known)
+    if missing:
+        raise ScaffoldError("unknown plugin(s) in --requires: " + ", ".join(repr(m) for m in missing)
+                            + "; installed: " + ", ".join(sorted(known)))
+
+
+def _literal(names, brackets: str) -> str:
+    """``("a", "b")`` / ``["a", "b"]`` in the generated code's style (a 1-tuple keeps its comma)."""
+    items = ", ".join(f'"{n}"' for n in names)
+    if brackets == "()" and len(names) == 1:
+        items += ","
+    return brackets[0] + items + brackets[1]
+
+
+def generate(name: str, target: Path, core_head: str, requires: tuple[str, ...] = ()) -> Path:
+    """Write the package ``erp-<name>`` under ``target``; returns its folder.
+
+    ``requires`` names plugins the new one needs: they go into its ``meta.requires``, its first
+    migration depends on their branch heads (and the core's) and its tests load them too.
+    """
     check_name(name)
+    known = known_plugins()
+    check_requires(name, requires, known)
     package_dir = target / f"erp-{name.replace('_', '-')}"
     if package_dir.exists():
         raise ScaffoldError(f"{package_dir} already exists; remove it or choose another folder")
     title = name.replace("_", " ").title()
-    replacements = {"__plugin__": name, "__Title__": title, "__core_head__": core_head}
+    depends_on = [core_head, *branch_heads(requires, known)]
+    replacements = {
+        "__plugin__": name, "__Title__": title,
+        "__requires__": _literal(requires, "()"),
+        "__required_plugins__": _literal(requires, "[]"),
+        "__depends_on__": f'"{depends_on[0]}"' if len(depends_on) == 1 else _literal(depends_on, "[]"),
+    }
     for source in sorted(TEMPLATE_ROOT.rglob("*")):
         if source.is_dir() or source.name.endswith((".pyc",)) or "__pycache__" in source.parts:
             continue

@@ -3,17 +3,20 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
+import plugins
 from erp_core import cli
+from erp_core.migrations_info import CORE_MIGRATIONS, core_head
 
 
-def test_generated_plugin_installs_and_passes_its_tests(tmp_path):
-    result = CliRunner().invoke(cli.main, ["plugin", "new", "loyalty", "--path", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    package = tmp_path / "erp-loyalty"
+def _install_and_run_its_tests(tmp_path, package):
+    """pip-install the generated package into a folder of its own and run its tests there."""
     site = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
                               str(package)], capture_output=True, text=True, timeout=300)
@@ -24,6 +27,49 @@ def test_generated_plugin_installs_and_passes_its_tests(tmp_path):
                          capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "5 passed" in run.stdout
+
+
+def test_generated_plugin_installs_and_passes_its_tests(tmp_path):
+    result = CliRunner().invoke(cli.main, ["plugin", "new", "loyalty", "--path", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    package = tmp_path / "erp-loyalty"
+    assert 'depends_on = "%s"' % core_head() in _first_migration(package, "loyalty")
+    _install_and_run_its_tests(tmp_path, package)
+
+
+def _first_migration(package, name):
+    return (package / f"erp_{name}" / "migrations" / "versions" / f"{name}_0001_initial.py").read_text()
+
+
+def _head_of(branch):
+    cfg = Config()
+    cfg.set_main_option("script_location", str(CORE_MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(
+        [str(CORE_MIGRATIONS / "versions"), str(Path(plugins.__file__).parent / "orders" / "migrations" / "versions")]))
+    return ScriptDirectory.from_config(cfg).get_revision(f"{branch}@head").revision
+
+
+def test_a_plugin_that_requires_orders_depends_on_its_head_and_passes_its_tests(tmp_path):
+    result = CliRunner().invoke(cli.main, ["plugin", "new", "rewards", "--path", str(tmp_path),
+                                           "--requires", " orders ,orders"])
+    assert result.exit_code == 0, result.output
+    package = tmp_path / "erp-rewards"
+    assert 'requires=("orders",),' in (package / "erp_rewards" / "__init__.py").read_text()
+    assert 'REQUIRED = ["orders"]' in (package / "tests" / "test_rewards.py").read_text()
+    migration = _first_migration(package, "rewards")
+    assert f'depends_on = ["{core_head()}", "{_head_of("orders")}"]' in migration
+    _install_and_run_its_tests(tmp_path, package)
+
+
+@pytest.mark.parametrize("requires,reason", [("orders,nope", "unknown plugin(s) in --requires: 'nope'"),
+                                             ("points", "cannot require itself")])
+def test_bad_requirements_are_refused_in_one_line_and_nothing_is_written(tmp_path, requires, reason):
+    result = CliRunner().invoke(cli.main, ["plugin", "new", "points", "--path", str(tmp_path),
+                                           "--requires", requires])
+    assert result.exit_code == 1 and reason in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("name,reason", [("Bad-Name", "not a usable"), ("orders", "taken"), ("class", "not a usable")])

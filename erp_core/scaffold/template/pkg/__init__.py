@@ -13,7 +13,7 @@ meta = PluginMeta(
     version="0.1.0",
     title=_l("__Title__"),
     description=_l("Notes kept by the __Title__ plugin."),
-    requires=(),
+    requires=__requires__,
 )
 
 

@@ -11,6 +11,9 @@ from erp_core.testing import login, make_user
 from erp___plugin__.models import Note
 
 PLUGIN = "__plugin__=erp___plugin__"
+# The plugins this one requires load with it, or it is not loaded at all.
+REQUIRED = __required_plugins__
+PLUGINS = [*REQUIRED, PLUGIN]
 
 
 def test_entry_point_is_declared():
@@ -19,13 +22,16 @@ def test_entry_point_is_declared():
 
 
 def test_the_plugin_loads_and_is_enabled(erp_app_factory):
-    app = erp_app_factory(plugins=[PLUGIN])
+    app = erp_app_factory(plugins=PLUGINS)
+    manager = app.extensions["erp_plugins"]
+    record = manager.records.get("__plugin__")
+    assert record is not None and record.loaded, record.error if record else "not found"
     with app.app_context():
-        assert app.extensions["erp_plugins"].enabled() == {"__plugin__"}
+        assert manager.enabled() == {"__plugin__", *REQUIRED}
 
 
 def test_page_needs_permission_and_adds_notes(erp_app_factory):
-    app = erp_app_factory(plugins=[PLUGIN])
+    app = erp_app_factory(plugins=PLUGINS)
     client = app.test_client()
     login(client, app, make_user(app))
     assert client.get("/__plugin__/").status_code == 403
@@ -39,7 +45,7 @@ def test_page_needs_permission_and_adds_notes(erp_app_factory):
 
 
 def test_page_speaks_chinese(erp_app_factory):
-    app = erp_app_factory(plugins=[PLUGIN])
+    app = erp_app_factory(plugins=PLUGINS)
     client = app.test_client()
     login(client, app, make_user(app, perms=["__plugin__.view", "__plugin__.edit"]))
     page = client.get("/__plugin__/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
@@ -47,7 +53,7 @@ def test_page_speaks_chinese(erp_app_factory):
 
 
 def test_migrations_build_exactly_the_models(erp_app_factory):
-    app = erp_app_factory(plugins=[PLUGIN], migrate=True)
+    app = erp_app_factory(plugins=PLUGINS, migrate=True)
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={
             "compare_type": True, "include_object": include_object_for("__plugin__", None)})

@@ -12,7 +12,7 @@ import erp_core.db
 revision = "__plugin___0001"
 down_revision = None
 branch_labels = ("__plugin__",)
-depends_on = "__core_head__"
+depends_on = __depends_on__
 
 
 def upgrade():

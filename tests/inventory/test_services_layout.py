@@ -1,12 +1,10 @@
 """The services package keeps its promises: old import paths work, modules stay small and
 import only from the modules listed above them in ``services/__init__.py`` (no cycles)."""
 
-import ast
-from pathlib import Path
 
 from plugins.inventory import services
+from tests.helpers import assert_layered_package
 
-PACKAGE = Path(services.__file__).parent
 # The order of services/__init__.py: a module may import only from those before it.
 ORDER = ["_common", "warehousing", "low_stock", "ledger", "reservations", "documents", "replenishment"]
 
@@ -26,10 +24,4 @@ def test_every_public_name_is_importable_from_the_package():
 
 
 def test_modules_are_small_and_import_only_from_the_modules_before_them():
-    assert sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__") == sorted(ORDER)
-    for position, name in enumerate(ORDER):
-        source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
-        assert len(source.splitlines()) < 600, name
-        imported = {node.module for node in ast.walk(ast.parse(source))
-                    if isinstance(node, ast.ImportFrom) and node.level == 1}
-        assert imported <= set(ORDER[:position]), f"{name} imports {imported - set(ORDER[:position])}"
+    assert_layered_package(services, ORDER)

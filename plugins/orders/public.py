@@ -52,7 +52,8 @@ def lock_order(order_id: int, *, reload: bool = False, with_lines: bool = False)
     PostgreSQL this makes concurrent work on one order run one after the other; SQLite's write
     transactions are serialised already (BEGIN IMMEDIATE)."""
     if not (reload or with_lines):
-        db.session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+        if db.session.get_bind().dialect.name != "sqlite":  # SQLite has no row locks to take
+            db.session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
         return db.session.get(Order, order_id)
     stmt = (select(Order).where(Order.id == order_id).with_for_update(of=Order)
             .execution_options(populate_existing=True))

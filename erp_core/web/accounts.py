@@ -30,17 +30,12 @@ def _role_choices(form, target: User | None = None) -> None:
     form.roles.locked = {r.name for r in roles if own or not may_assign(actor, r)}
     form.roles.kept = [r.name for r in target.roles if r.name in form.roles.locked] if target else []
     if request.method == "POST":
-        _posted_roles(form)
+        # The ticked roles plus the locked ones the user holds (a disabled box is not posted): what
+        # is saved and what the form shows again after an error. A locked role posted anyway is
+        # passed on, for the service to refuse.
+        form.roles.data = list(dict.fromkeys([*(form.roles.data or []), *form.roles.kept]))
     if own:
         form.roles.locked_hint = _("You cannot change your own roles; another administrator can.")
-
-
-def _posted_roles(form) -> list[str]:
-    """The ticked roles plus the locked ones the user holds (a disabled box is not posted); a
-    locked role posted anyway is passed on, for the service to refuse. Also what the form shows
-    again after any error."""
-    form.roles.data = list(dict.fromkeys([*(form.roles.data or []), *form.roles.kept]))
-    return form.roles.data
 
 
 @bp.route("/users")
@@ -73,7 +68,7 @@ def new_user():
             with attempt(form) as outcome:
                 user = services.create_user(form.username.data, form.password.data,
                                             display_name=form.display_name.data, email=form.email.data,
-                                            roles=_posted_roles(form), locale=form.locale.data,
+                                            roles=form.roles.data, locale=form.locale.data,
                                             timezone=(form.timezone.data or "").strip(),
                                             actor=current_user._get_current_object())
             if outcome.ok:
@@ -97,7 +92,7 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         with attempt(form) as outcome:
             services.update_user(user, display_name=form.display_name.data, email=form.email.data,
-                                 active=form.active.data, roles=_posted_roles(form), locale=form.locale.data,
+                                 active=form.active.data, roles=form.roles.data, locale=form.locale.data,
                                  timezone=(form.timezone.data or "").strip(),
                                  acting_user=current_user._get_current_object())
             if form.password.data:

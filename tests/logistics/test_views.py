@@ -175,7 +175,8 @@ def test_carrier_admin_never_shows_secrets(app, admin):
     assert "This field is required" in page or "This is required" in page
     with app.app_context():
         carrier = db.session.query(Carrier).filter_by(code="demo").one()
-        assert carrier.credentials == {"account": "A-2", "api_key": "super-secret-key-123"}
+        assert services.stored_credentials(carrier) == {"account": "A-2", "api_key": "super-secret-key-123"}
+        assert "super-secret-key-123" not in str(carrier.credentials)  # sealed at rest
         logged = [str(e.after) for e in db.session.query(AuditLog).filter_by(object_type="carrier")]
         assert not any("super-secret-key-123" in text for text in logged)
     duplicate = admin.post("/logistics/carriers/new", data={"adapter": "manual", "name": "X", "code": "demo"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -75,8 +75,13 @@ def filter_money(minor, currency: str | None = None) -> str:
 
 
 def filter_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """A moment in the reader's zone. ``short`` is the locale's medium date with a short time
+    (``Dec 7, 2026, 3:05 PM`` / ``2026年12月7日 15:05``): CLDR's short date (``12/7/26``) is
+    ambiguous between countries."""
     if value is None:
         return ""
+    if fmt == "short":
+        return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
     return format_datetime(value, fmt)
 
 
@@ -84,7 +89,7 @@ def filter_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     # flask_babel shifts an aware datetime into the user's zone before taking its date.
-    return format_date(value, fmt)
+    return format_date(value, "medium" if fmt == "short" else fmt)
 
 
 def filter_number(value, fmt: str | None = None) -> str:

@@ -169,6 +169,14 @@ def test_hook_erp_api_blueprints(api_app):
     assert client.get("/api/v1/alpha/notes", headers=_auth(token)).status_code == 404
 
 
+def test_docs_groups_have_readable_titles(api_app):
+    spec = api_app.test_client().get("/api/v1/openapi.json").json
+    names = [t["name"] for t in spec["tags"]]
+    assert "Account" in names and not any(n.endswith("_api") for n in names)
+    used = {t for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict) for t in op["tags"]}
+    assert used <= set(names)
+
+
 def test_docs_page_uses_vendored_assets(api_app):
     page = api_app.test_client().get("/api/v1/docs").get_data(as_text=True)
     assert "vendor/swagger-ui/swagger-ui-bundle.js" in page and "http" not in page.split("<body>")[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 from flask_login import current_user
@@ -92,6 +93,37 @@ def filter_date(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, "medium" if fmt == "short" else fmt)
 
 
+# Offered first in country lists: where a shop in China sends most of its parcels.
+NEAR_COUNTRIES = ("CN", "HK", "MO", "TW")
+
+
+def _territories() -> dict[str, str]:
+    locale = get_locale() or Locale.parse("en")
+    return {code: name for code, name in locale.territories.items() if len(code) == 2 and code.isalpha()
+            and code not in ("EU", "EZ", "UN", "QO", "XA", "XB", "ZZ")}
+
+
+def country_name(code: str | None) -> str:
+    """A two-letter country code as the reader calls the country (``CN`` -> China / 中国); an
+    unknown code is shown as stored."""
+    if not code:
+        return ""
+    return _territories().get(str(code).upper(), str(code))
+
+
+def country_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """``(code, name)`` for a country select in the reader's language: the near ones first, then
+    all by name. A stored code that is not a known country is kept as the first choice, so that
+    saving a form never changes it silently."""
+    names = _territories()
+    near = [(c, names[c]) for c in NEAR_COUNTRIES if c in names]
+    rest = sorted(((c, n) for c, n in names.items() if c not in NEAR_COUNTRIES), key=lambda cn: cn[1])
+    choices = near + rest
+    if current and current.upper() not in names:
+        choices.insert(0, (current, current))
+    return choices
+
+
 def filter_number(value, fmt: str | None = None) -> str:
     if value is None:
         return ""
@@ -104,3 +136,4 @@ def register(app) -> None:
     app.jinja_env.filters["dt"] = filter_datetime
     app.jinja_env.filters["d"] = filter_date
     app.jinja_env.filters["num"] = filter_number
+    app.jinja_env.filters["country"] = country_name

@@ -86,6 +86,15 @@ class Schedule:
     job: str
 
 
+@dataclass(frozen=True)
+class ScriptUrl:
+    """A script added to pages by ``erp_extra_js_urls``: a same-origin ``url``, loaded as an ES
+    module when ``module`` is true."""
+
+    url: str
+    module: bool = False
+
+
 @dataclass
 class DemoContext:
     """Shared state while demo data is generated; plugins read what earlier ones stored."""

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from erp_core.auth.models import User
     from erp_core.contrib import Panel
 
-    from .models import Order
+    from .models import Customer, Order, Product
 
 
 @hookspec
@@ -174,4 +174,48 @@ def erp_order_goods_returned(order: Order, quantities: dict[int, int], restock: 
             moves = receive_return(order, quantities, restock, reference)
             return [{"label": f"Stock move #{m.id}", "url": url_for("inventory.product", product_id=m.product_id)}
                     for m in moves]
+    """
+
+
+@hookspec
+def erp_customer_panels(customer: Customer, user: User) -> list[Panel]:
+    """Blocks other plugins add to the customer page (``/orders/customers/<id>``),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the customer (``plugins.orders.public.Customer``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_customer_panels(customer, user):
+            return [Panel(_l("Loyalty"), "loyalty/_customer_panel.html",
+                          lambda: {"points": services.balance(customer.id)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_product_panels(product: Product, user: User) -> list[Panel]:
+    """Blocks other plugins add to the product page (``/orders/products/<id>``, the product's edit page),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the product (``plugins.orders.public.Product``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_product_panels(product, user):
+            return [Panel(_l("Loyalty"), "loyalty/_product_panel.html",
+                          lambda: {"earned": services.points_for_product(product.id)}, permission="loyalty.view")]
     """

@@ -219,3 +219,48 @@ def erp_product_panels(product: Product, user: User) -> list[Panel]:
             return [Panel(_l("Loyalty"), "loyalty/_product_panel.html",
                           lambda: {"earned": services.points_for_product(product.id)}, permission="loyalty.view")]
     """
+
+
+@hookspec
+def erp_order_goods_back(order: Order, quantities: dict[int, int], restock: bool, reference: str) -> None:
+    """Goods of ``order`` came back to the company: ``quantities`` is ``{product_id: quantity}``.
+
+    An event to react to (unlike ``erp_order_goods_returned``, which asks inventory to move the
+    stock and whose answerers decide whether that step is automatic). Fired inside the
+    transaction by support when a return is received and by logistics when a shipment's goods
+    come back to the warehouse, through ``plugins.orders.public.goods_came_back``, whether
+    inventory, finance or logistics are on or off; the ``order.goods_back`` webhook is sent with
+    it. ``restock`` says whether they went back on the shelf (else written off); ``reference``
+    names the cause (``"RMA-2026-000003"``, ``"SH-2026-000007"``). Raising a ``DomainError``
+    undoes the step.
+
+    Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_order_goods_back(order, quantities, restock, reference):
+            services.revoke_points(order.customer_id, order.id, reference)
+    """
+
+
+@hookspec
+def erp_order_money_returned(order: Order, amount_minor: int, currency: str, reference: str) -> None:
+    """Money was paid back to the customer of ``order``: ``amount_minor`` in ``currency``.
+
+    Fired inside the transaction by finance when a refund is paid out (its status becomes
+    ``refunded``; a refund that is only requested does not count), and by support when staff
+    record a refund made by hand because finance is off, through
+    ``plugins.orders.public.money_returned``; the ``order.money_returned`` webhook is sent with
+    it. ``reference`` names it (``"REF-000012"``, or the return's number for a refund by hand).
+    A module that reacts to money going back needs only orders. Raising a ``DomainError`` undoes
+    the refund.
+
+    Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_order_money_returned(order, amount_minor, currency, reference):
+            services.revoke_points_for_amount(order.customer_id, amount_minor, currency, reference)
+    """

@@ -70,16 +70,43 @@ def _panel_titles(page: str) -> list[str]:
     return re.findall(r'data-testid="\w+-panel".*?<div class="card-header[^>]*>([^<]*)</div>', page, re.S)
 
 
-def test_a_plugin_adds_a_panel_to_every_record_page(pages):
+def _shows_the_panel(pages, kind: str) -> None:
     app, urls = pages
     client = _client(app, *PAGE_PERMS)
-    for kind in KINDS:
-        response = client.get(urls[kind])
-        page = response.get_data(as_text=True)
-        assert response.status_code == 200, kind
-        assert f'data-testid="{kind}-panel"' in page, kind
-        assert f"Paneller {kind}" in _panel_titles(page), kind
-        assert re.search(rf"{kind} panel for [^<]+ seen by zoe", page), kind
+    response = client.get(urls[kind])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, kind
+    assert f'data-testid="{kind}-panel"' in page, kind
+    assert f"Paneller {kind}" in _panel_titles(page), kind
+    assert re.search(rf"{kind} panel for [^<]+ seen by zoe", page), kind
+
+
+def test_hook_erp_customer_panels(pages):
+    _shows_the_panel(pages, "customer")
+
+
+def test_hook_erp_product_panels(pages):
+    _shows_the_panel(pages, "product")
+
+
+def test_the_order_page_uses_the_same_panels(pages):
+    _shows_the_panel(pages, "order")
+
+
+def test_hook_erp_shipment_panels(pages):
+    _shows_the_panel(pages, "shipment")
+
+
+def test_hook_erp_ticket_panels(pages):
+    _shows_the_panel(pages, "ticket")
+
+
+def test_hook_erp_return_panels(pages):
+    _shows_the_panel(pages, "return")
+
+
+def test_hook_erp_payment_panels(pages):
+    _shows_the_panel(pages, "payment")
 
 
 def test_panels_whose_permission_the_user_lacks_are_left_out(pages):
@@ -119,25 +146,35 @@ def test_a_switched_off_plugin_adds_no_panel(pages, make_app):
 # ----------------------------------------------------------------------- extra variables and assets
 
 
-def test_extra_template_vars_are_added_escaped_and_never_override_the_view(pages):
+def test_hook_erp_extra_template_vars(pages):
+    """Added to the context, escaped, never overriding what the view passes."""
     app, _urls = pages
     page = _client(app, "orders.view").get("/paneller/").get_data(as_text=True)
     assert "&lt;b&gt;hi zoe&lt;/b&gt;" in page and "<b>hi zoe" not in page
     assert 'data-testid="company">overridden?' not in page
 
 
-def test_extra_scripts_and_styles_are_same_origin_and_carry_the_nonce(pages):
+def test_hook_erp_extra_js_urls(pages):
+    """Same-origin scripts only, with the request's nonce, asked once per page."""
     app, _urls = pages
     response = _client(app, "orders.view").get("/paneller/")
     page = response.get_data(as_text=True)
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
     assert f'<script src="/paneller/static/paneller.js" nonce="{nonce}"></script>' in page
     assert f'<script src="/paneller/static/mod.js" nonce="{nonce}" type="module"></script>' in page
-    assert '<link rel="stylesheet" href="/paneller/static/paneller.css">' in page
     assert "cdn.example.com" not in page and "javascript:alert" not in page and "a\\b.js" not in page
     # asked once per page, with the page's template (not the panels' or the macros')
     assert paneller.SEEN.count(("js", "paneller/page.html")) == 1
     assert [t for hook, t in paneller.SEEN if hook == "js"] == ["paneller/page.html"]
+
+
+def test_hook_erp_extra_css_urls(pages):
+    app, _urls = pages
+    page = _client(app, "orders.view").get("/paneller/").get_data(as_text=True)
+    head = page.split("</head>")[0]
+    assert '<link rel="stylesheet" href="/paneller/static/paneller.css">' in head
+    assert "cdn.example.com/x.css" not in page
+    assert [t for hook, t in paneller.SEEN if hook == "css"] == ["paneller/page.html"]
 
 
 def test_extras_are_asked_on_every_page_and_for_anonymous_visitors(pages):

@@ -56,7 +56,8 @@ def test_orders_declares_the_webhook_events(make_app):
         assert set(EVENTS) <= set(webhooks.known_events())
 
 
-def test_finance_off_support_announces_goods_and_the_refund_made_by_hand(make_app, receiver):
+def test_hook_erp_order_goods_back(make_app, receiver):
+    """Finance off: support announces the goods received and the refund made by hand."""
     from plugins.support import returns
 
     app = make_app(plugins=["orders", "support", LISTENER])
@@ -79,7 +80,8 @@ def test_finance_off_support_announces_goods_and_the_refund_made_by_hand(make_ap
     assert sent[1][1]["amount_minor"] == 3000 and sent[1][1]["currency"] == "CNY"
 
 
-def test_finance_on_the_money_is_announced_when_the_refund_is_paid_not_when_asked(make_app, receiver):
+def test_hook_erp_order_money_returned(make_app, receiver):
+    """Finance on: the money is announced when the refund is paid out, not when it is asked."""
     from plugins.finance import services as finance
     from plugins.finance.models import Refund
     from plugins.support import returns

@@ -140,6 +140,7 @@ def advance_order(order: Order, target: str, note: str | None = None) -> list[st
 
 
 def get_order(order_id) -> Order:
+    """The order with id ``order_id`` (an int or digits), or ``NotFound``."""
     order = db.session.get(Order, order_id) if str(order_id).isdigit() else None
     if order is None:
         raise NotFound(_("No such order."))

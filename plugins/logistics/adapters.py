@@ -203,27 +203,19 @@ class TrackingEvent:
 class CarrierAdapter:
     """Base class of carrier adapters. Override what ``supports`` announces, nothing else.
 
-    Class attributes:
-
-    ``key``                a stable identifier stored with each carrier (``[a-z][a-z0-9_]+``)
-    ``title``              a human name for the adapter list (may be a lazy translation)
-    ``supports``           a frozenset of ``CREATE``, ``LABEL``, ``TRACK``, ``WEBHOOK``, ``LINK``
-    ``credential_fields``  the values a carrier using this adapter is configured with
-    ``example_tracking_number``  a number ``validate_tracking_number`` accepts (for the contract kit)
-    ``asks_carrier_name``  true for a catch-all adapter ("other carrier"): the shipment form then
-                           asks which company takes the parcel and stores it with the shipment
-
-    An adapter that ``supports`` ``WEBHOOK`` implements :meth:`parse_webhook` and, for the
-    contract kit and tests, :meth:`build_test_webhook` and :meth:`sign_test_webhook`.
+    Declare the class attributes below (``key``, ``title``, ``supports``, ``credential_fields``
+    and, for the contract kit, ``example_tracking_number``). An adapter that ``supports``
+    ``WEBHOOK`` implements :meth:`parse_webhook` and, for the contract kit and tests,
+    :meth:`build_test_webhook` and :meth:`sign_test_webhook`.
     """
 
-    key: str = ""
-    title: Any = ""
-    description: Any = ""
-    supports: frozenset = frozenset()
-    credential_fields: tuple[CredentialField, ...] = ()
-    example_tracking_number: str = ""
-    asks_carrier_name: bool = False  # the shipment form asks for the carrier's name (catch-all adapters)
+    key: str = ""  # a stable identifier stored with each carrier ([a-z][a-z0-9_]+)
+    title: Any = ""  # a human name for the adapter list (may be a lazy translation)
+    description: Any = ""  # a line about it on the Add carrier page
+    supports: frozenset = frozenset()  # of CREATE, LABEL, TRACK, WEBHOOK, LINK
+    credential_fields: tuple[CredentialField, ...] = ()  # what a carrier using it is configured with
+    example_tracking_number: str = ""  # a number validate_tracking_number accepts (for the contract kit)
+    asks_carrier_name: bool = False  # catch-all adapters ("other carrier"): the shipment form asks which company carries it
 
     def __init__(self, config: CarrierConfig):
         """Built by logistics for one configured carrier (``config``), per use: keep no state."""

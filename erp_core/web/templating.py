@@ -115,15 +115,23 @@ def _viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
+def _extras(hook_name: str, template: str) -> list:
+    """The isolated answers of an extra-assets hook; none when they cannot be asked (an error
+    page drawn while the database is unreachable must still be drawn)."""
+    try:
+        return current_app.extensions["erp_plugins"].call_isolated(hook_name, template=template, user=_viewer())
+    except Exception:
+        log.exception("could not ask the plugins' %s", hook_name)
+        return []
+
+
 def _add_extra_vars(sender, template, context, **_extra) -> None:
     """``before_render_template``: note the template's name (``erp_template``, read by
     ``base.html`` for the extra scripts and styles) and add the plugins' extra variables."""
     if not has_request_context():
         return
     context.setdefault("erp_template", template.name)
-    manager = current_app.extensions["erp_plugins"]
-    for plugin, answer, error in manager.call_isolated("erp_extra_template_vars", template=template.name,
-                                                       user=_viewer()):
+    for plugin, answer, error in _extras("erp_extra_template_vars", template.name):
         if error is None and answer:
             if not isinstance(answer, dict):
                 log.warning("plugin %s answered erp_extra_template_vars with %r, not a dict", plugin, answer)
@@ -142,10 +150,8 @@ def same_origin_path(url) -> bool:
 def extra_urls(kind: str, template: str | None) -> list[ScriptUrl]:
     """The scripts (``kind="js"``) or style sheets (``"css"``) plugins add to the page drawn from
     ``template``; URLs that are not same-origin paths are dropped and logged."""
-    manager = current_app.extensions["erp_plugins"]
     found: list[ScriptUrl] = []
-    for plugin, answer, error in manager.call_isolated(f"erp_extra_{kind}_urls", template=template or "",
-                                                       user=_viewer()):
+    for plugin, answer, error in _extras(f"erp_extra_{kind}_urls", template or ""):
         if error is not None or not answer:
             continue
         for item in answer:

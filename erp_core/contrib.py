@@ -16,44 +16,47 @@ class Permission:
     permission anyway): ``customer_service``, ``warehouse``, ``finance``, ``support_agent``.
     """
 
-    code: str
-    label: Any
-    roles: tuple[str, ...] = ()
+    code: str  # "<plugin>.<what>", e.g. "loyalty.view"; checked with requires(code) and user.can(code)
+    label: Any  # shown in the role editor (a lazy translation)
+    roles: tuple[str, ...] = ()  # built-in roles granted it by `erp db upgrade` / `erp init`
 
 
 @dataclass(frozen=True)
 class NavItem:
     """An entry of the main menu. Shown when ``permission`` is held (or is ``None``)."""
 
-    label: Any
-    endpoint: str
-    permission: str | None = None
-    icon: str = "circle"
-    order: int = 100
-    group: str | None = None
+    label: Any  # the menu text (a lazy translation)
+    endpoint: str  # the view it opens, e.g. "loyalty.index"
+    permission: str | None = None  # hidden from users without it
+    icon: str = "circle"  # a Bootstrap Icons name
+    order: int = 100  # position: lower comes first
+    group: str | None = None  # "admin" puts it under Administration
 
 
 @dataclass
 class Widget:
     """A dashboard card: ``template`` is rendered with ``context`` (or what ``context()`` returns)."""
 
-    title: Any
-    template: str
-    context: dict | Callable[[], dict] = field(default_factory=dict)
-    permission: str | None = None
-    order: int = 100
+    title: Any  # the card's header
+    template: str  # rendered as the card's body, e.g. "loyalty/_widget.html"
+    context: dict | Callable[[], dict] = field(default_factory=dict)  # a callable is called only when shown
+    permission: str | None = None  # hidden from users without it
+    order: int = 100  # position: lower comes first
     width: int = 6  # Bootstrap columns out of 12 on wide screens
 
 
 @dataclass
 class Panel:
-    """A block on the order page (stock, shipments, payments, support...)."""
+    """A block on a record page (``erp_order_panels``, ``erp_customer_panels``, ...) or the public
+    home page (``erp_public_blocks``): a card whose header is ``title`` and whose body is
+    ``template`` rendered with ``context`` (the template renders the card body only, not the card).
+    A panel whose context or template raises is replaced by an error note and logged."""
 
-    title: Any
-    template: str
-    context: dict | Callable[[], dict] = field(default_factory=dict)
-    permission: str | None = None
-    order: int = 100
+    title: Any  # the card's header
+    template: str  # rendered as the card's body, e.g. "loyalty/_customer_panel.html"
+    context: dict | Callable[[], dict] = field(default_factory=dict)  # a callable is called only when shown
+    permission: str | None = None  # left out for users without it
+    order: int = 100  # position among the page's panels: lower comes first
 
 
 @dataclass(frozen=True)
@@ -61,19 +64,30 @@ class SettingField:
     """A site setting shown on the settings page and stored in ``core_setting``.
 
     ``kind`` is one of ``string``, ``text``, ``integer``, ``boolean``, ``choice``, ``email_list``,
-    ``timezone``, ``currency``, ``secret``. A ``validate`` callable may return an error message.
-    Secrets are never shown back in full. ``default`` may be a callable (evaluated on use).
+    ``timezone``, ``currency``, ``secret``. Secrets are never shown back in full (left empty on
+    the form, the stored value is kept). ``default`` may be a callable (evaluated on use).
+
+    ``validate(value) -> str | None`` is called when the settings page is saved, with the value
+    as the form gives it: an ``int`` (or ``None`` when empty) for ``integer``, a ``bool`` for
+    ``boolean``, the text as typed for ``secret``, and for the other kinds the text stripped of
+    spaces (``currency`` upper-cased, ``email_list`` normalised to ``"a@x.cn, b@y.cn"`` after
+    each address was checked). It returns a false value when the value is fine, else an error
+    message (a translated string) shown under the field; nothing is saved while a field has one.
+
+    On the settings page (``/admin/settings``) each field's form input is named after its key
+    with the dots replaced by two underscores: ``loyalty.rate`` is posted as ``loyalty__rate``.
+    Read a value with ``erp_core.settings.get("loyalty.rate")``.
     """
 
-    key: str
-    label: Any
-    kind: str = "string"
-    default: Any = ""
-    section: Any = None
-    help: Any = ""
-    choices: tuple[tuple[str, Any], ...] = ()
-    required: bool = False
-    validate: Callable[[Any], Any] | None = None
+    key: str  # "<plugin>.<name>", e.g. "loyalty.rate"
+    label: Any  # the field's label (a lazy translation)
+    kind: str = "string"  # see above
+    default: Any = ""  # a value, or a callable returning one
+    section: Any = None  # the heading it is grouped under
+    help: Any = ""  # a line of help under the field
+    choices: tuple[tuple[str, Any], ...] = ()  # (value, label) pairs for kind "choice"
+    required: bool = False  # refuse an empty value
+    validate: Callable[[Any], Any] | None = None  # validate(value) -> None or an error message
 
 
 @dataclass(frozen=True)
@@ -81,17 +95,26 @@ class Schedule:
     """Periodic work: ``job`` (a dotted path to a function) runs once per ``every_seconds``
     across every process of the site."""
 
-    name: str
-    every_seconds: int
-    job: str
+    name: str  # unique across the site, e.g. "loyalty.expire"
+    every_seconds: int  # the interval
+    job: str  # "package.module:function", called with no arguments in an app context
+
+
+@dataclass(frozen=True)
+class ScriptUrl:
+    """A script added to pages by ``erp_extra_js_urls``: a same-origin ``url``, loaded as an ES
+    module when ``module`` is true."""
+
+    url: str  # a path on this site, e.g. url_for("loyalty.static", filename="points.js")
+    module: bool = False  # load with type="module"
 
 
 @dataclass
 class DemoContext:
     """Shared state while demo data is generated; plugins read what earlier ones stored."""
 
-    rng: random.Random
-    scale: int = 1
-    admin: Any = None
-    data: dict = field(default_factory=dict)
-    log: Callable[[str], None] = print
+    rng: random.Random  # seeded: use it for every random choice so demo data is repeatable
+    scale: int = 1  # multiply the amounts of records made
+    admin: Any = None  # the admin user (a User), for work done in someone's name
+    data: dict = field(default_factory=dict)  # what earlier plugins made, e.g. data["orders"]
+    log: Callable[[str], None] = print  # report progress

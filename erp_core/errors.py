@@ -27,6 +27,8 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """The record asked for does not exist (404)."""
+
     code = "not_found"
     status = 404
 

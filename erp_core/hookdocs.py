@@ -1,8 +1,9 @@
-"""The hook reference of docs/plugins.md, generated from the hook specifications' docstrings.
+"""The hook sections of docs/reference.md, generated from the hook specifications' docstrings.
 
 The docstrings are the one source: each says when the hook is called, with what, what it returns,
-and ends with an ``Example::`` block. ``python -m erp_core.hookdocs`` rewrites the part of
-docs/plugins.md between the markers; a test fails when the file is not current.
+and ends with an ``Example::`` block. :mod:`erp_core.refdocs` puts these sections into the plugin
+author's reference; ``python -m erp_core.hookdocs`` (like ``python -m erp_core.refdocs``) rewrites
+docs/reference.md, and a test fails when it is not current.
 """
 
 from __future__ import annotations
@@ -11,15 +12,11 @@ import importlib
 import inspect
 import re
 import sys
-from pathlib import Path
 from types import ModuleType
 
 from . import hookspecs
 from .config import BUILTIN_PLUGINS
 
-BEGIN = ("<!-- BEGIN hook reference: generated from the hookspecs docstrings by "
-         "`python -m erp_core.hookdocs`; do not edit by hand -->")
-END = "<!-- END hook reference -->"
 _ROLE = re.compile(r":(?:class|func|meth|attr|mod|data):`~?([^`]+)`")
 
 
@@ -83,33 +80,11 @@ def render_hook(fn, plugin: str | None) -> str:
     return "\n\n".join(parts)
 
 
-def render() -> str:
-    """The whole generated reference: the core's hooks, then each built-in plugin's."""
-    chunks = [BEGIN]
-    for plugin, module in spec_modules():
-        title = f"## Hooks of the {plugin} plugin" if plugin else "## Hooks of the core"
-        chunks.append(title)
-        chunks += [render_hook(fn, plugin) for fn in specs(module)]
-    chunks.append(END)
-    return "\n\n".join(chunks) + "\n"
-
-
-def replace_in(text: str) -> str:
-    """``text`` (docs/plugins.md) with its generated part brought up to date."""
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    return text[:start] + render().rstrip("\n") + text[end:]
-
-
 def main(argv: list[str]) -> int:
-    """Rewrite the reference in the file named (default docs/plugins.md); exit 1 if it changed."""
-    path = Path(argv[0] if argv else Path(__file__).resolve().parent.parent / "docs" / "plugins.md")
-    before = path.read_text(encoding="utf-8")
-    after = replace_in(before)
-    if after != before:
-        path.write_text(after, encoding="utf-8")
-        print(f"{path}: hook reference updated")
-        return 1
-    return 0
+    """Rewrite docs/reference.md (or the file named); exit 1 if it changed."""
+    from . import refdocs
+
+    return refdocs.main(argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import flask_smorest
 
     from .auth.models import User
-    from .contrib import DemoContext, NavItem, Panel, Permission, Schedule, SettingField, Widget
+    from .contrib import DemoContext, NavItem, Panel, Permission, Schedule, ScriptUrl, SettingField, Widget
     from .plugins import PluginManager
 
 # --------------------------------------------------------------------------- hooks of plugins
@@ -281,4 +281,70 @@ def erp_schedules() -> list[Schedule]:
         @hookimpl
         def erp_schedules():
             return [Schedule("loyalty.expire", 3600, "my_plugin.jobs:expire_points")]
+    """
+
+
+@hookspec
+def erp_extra_template_vars(template: str, user: User | None) -> dict[str, Any]:
+    """Variables a plugin adds to the context of templates, as Datasette's ``extra_template_vars``.
+
+    Called each time a template is rendered in a request (pages, and the panels and widgets
+    drawn into them), with the template's name (``"orders/customer.html"``) and the signed-in
+    user (``None`` for an anonymous visitor). A variable the view passes itself wins over one
+    added here; an implementation that raises is logged and skipped, the page is still drawn.
+    Values are escaped like any other (never mark data ``Markup``).
+
+    Returns: a dict of ``{name: value}`` (empty for templates the plugin does not care about).
+
+    Example::
+
+        @hookimpl
+        def erp_extra_template_vars(template, user):
+            if template == "orders/customer.html" and user is not None and user.can("loyalty.view"):
+                return {"loyalty_programme": settings.get("loyalty.name")}
+            return {}
+    """
+
+
+@hookspec
+def erp_extra_js_urls(template: str, user: User | None) -> list[str | ScriptUrl]:
+    """Scripts a plugin adds to pages, as Datasette's ``extra_js_urls``.
+
+    Called once per page drawn on the site's layout (``base.html``), with the page template's
+    name and the signed-in user (``None`` when anonymous). Each script is loaded at the end of
+    the page, after ``erp.js``, with this request's CSP nonce. Only same-origin paths are
+    accepted (``/loyalty/static/points.js``, from ``url_for("<blueprint>.static", ...)``); a
+    full URL, a ``//host`` URL or a ``javascript:`` one is dropped and logged, so no script comes
+    from elsewhere. Inline scripts are not possible: put behaviour in the file and read data
+    from ``data-`` attributes (see ``erp_core/static/js/erp.js``). An implementation that raises
+    is logged and skipped.
+
+    Returns: a list of URLs, or of :class:`erp_core.contrib.ScriptUrl` (``module=True`` for an
+    ES module).
+
+    Example::
+
+        @hookimpl
+        def erp_extra_js_urls(template, user):
+            if template == "orders/customer.html":
+                return [url_for("loyalty.static", filename="points.js")]
+            return []
+    """
+
+
+@hookspec
+def erp_extra_css_urls(template: str, user: User | None) -> list[str]:
+    """Style sheets a plugin adds to pages, as Datasette's ``extra_css_urls``.
+
+    Called once per page drawn on the site's layout, like :func:`erp_extra_js_urls`, and linked
+    in the page's ``<head>`` after the core's style sheets. Same-origin paths only (the CSP's
+    ``style-src 'self'``); anything else is dropped and logged.
+
+    Returns: a list of URLs.
+
+    Example::
+
+        @hookimpl
+        def erp_extra_css_urls(template, user):
+            return [url_for("loyalty.static", filename="loyalty.css")]
     """

@@ -325,6 +325,35 @@ class PluginManager:
             results.append((name, impl.function(**{a: kwargs[a] for a in impl.argnames})))
         return results
 
+    def call_isolated(self, hook_name: str, **kwargs) -> list[tuple[str, Any, Exception | None]]:
+        """Call a hook on each enabled plugin (and the core) on its own, in dependency order.
+
+        Returns ``(plugin_name, answer, error)``: a plugin whose implementation raises gives
+        ``(name, None, exception)`` (logged here) and the others still answer. Used where one
+        plugin's failure must not break a page (record-page panels, extra template variables).
+        """
+        results: list[tuple[str, Any, Exception | None]] = []
+        hook = getattr(self.pm.hook, hook_name, None)
+        if hook is None:
+            return results
+        enabled = self.enabled()
+        impls = {impl.plugin_name: impl for impl in hook.get_hookimpls()}
+        for name in [CORE, *self.order]:
+            impl = impls.get(name)
+            if impl is None or (name != CORE and name not in enabled):
+                continue
+            try:
+                results.append((name, impl.function(**{a: kwargs[a] for a in impl.argnames}), None))
+            except Exception as exc:  # isolation is the point: log it and let the others answer
+                log.exception("plugin %s failed in %s", name, hook_name)
+                results.append((name, None, exc))
+        return results
+
+    def title_of(self, name: str) -> str:
+        """The plugin's title for people (its name when it has none)."""
+        record = self.records.get(name)
+        return str(record.meta.title) if record is not None and record.meta is not None else name
+
     def owner_of_blueprint(self, blueprint_name: str | None) -> str | None:
         if not blueprint_name:
             return None

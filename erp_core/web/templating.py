@@ -6,13 +6,14 @@ import logging
 from dataclasses import dataclass
 
 from babel import Locale
-from flask import current_app, g, render_template, request
+from flask import before_render_template, current_app, g, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from .. import settings
+from ..contrib import ScriptUrl
 from ..i18n import LANGUAGE_NAMES, languages
 from ..security import has_permission
 
@@ -39,9 +40,37 @@ def render_contributions(items) -> list[Rendered]:
             rendered.append(Rendered(str(item.title), html, getattr(item, "width", 12)))
         except Exception:
             log.exception("could not render %s", item.template)
-            note = Markup("<p class='text-danger mb-0'>%s</p>") % _("This part could not be shown; the error is logged.")
-            rendered.append(Rendered(str(item.title), note, getattr(item, "width", 12), failed=True))
+            rendered.append(Rendered(str(item.title), _failure_note(), getattr(item, "width", 12), failed=True))
     return rendered
+
+
+def _failure_note() -> Markup:
+    return Markup("<p class='text-danger mb-0'>%s</p>") % _("This part could not be shown; the error is logged.")
+
+
+def record_panels(hook_name: str, user=None, **record) -> list[Rendered]:
+    """The panels other plugins add to a record's page, rendered, for ``user`` (default: the
+    signed-in user).
+
+    Calls the panel hook ``hook_name`` (``erp_order_panels``, ``erp_customer_panels``, ...) with
+    ``user`` and ``record`` (e.g. ``customer=customer``) on each enabled plugin on its own: a
+    plugin whose hook raises shows one error note titled with the plugin's name and the others
+    still show. Panels whose ``permission`` the user lacks are left out; the rest are rendered by
+    :func:`render_contributions` (a panel whose context or template fails becomes an error note).
+    Every record page uses this, with the ``panel_cards`` macro of ``macros/ui.html``.
+    """
+    manager = current_app.extensions["erp_plugins"]
+    if user is None:
+        user = current_user._get_current_object()
+    panels, failed = [], []
+    for plugin, answer, error in manager.call_isolated(hook_name, user=user, **record):
+        if error is not None:
+            failed.append(Rendered(manager.title_of(plugin), _failure_note(), failed=True))
+            continue
+        for panel in answer if isinstance(answer, (list, tuple)) else ([answer] if answer is not None else []):
+            if not panel.permission or user.can(panel.permission):
+                panels.append(panel)
+    return render_contributions(panels) + failed
 
 
 def nav_items():
@@ -82,5 +111,60 @@ def _current_language() -> str:
     return str(locale or "en")
 
 
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _extras(hook_name: str, template: str) -> list:
+    """The isolated answers of an extra-assets hook; none when they cannot be asked (an error
+    page drawn while the database is unreachable must still be drawn)."""
+    try:
+        return current_app.extensions["erp_plugins"].call_isolated(hook_name, template=template, user=_viewer())
+    except Exception:
+        log.exception("could not ask the plugins' %s", hook_name)
+        return []
+
+
+def _add_extra_vars(sender, template, context, **_extra) -> None:
+    """``before_render_template``: note the template's name (``erp_template``, read by
+    ``base.html`` for the extra scripts and styles) and add the plugins' extra variables."""
+    if not has_request_context():
+        return
+    context.setdefault("erp_template", template.name)
+    for plugin, answer, error in _extras("erp_extra_template_vars", template.name):
+        if error is None and answer:
+            if not isinstance(answer, dict):
+                log.warning("plugin %s answered erp_extra_template_vars with %r, not a dict", plugin, answer)
+                continue
+            for name, value in answer.items():
+                context.setdefault(name, value)
+
+
+def same_origin_path(url) -> bool:
+    """True for a path on this site (``/x/static/a.js``): not ``//host``, no scheme, no control
+    characters or backslashes (which browsers may read as ``/``)."""
+    return (isinstance(url, str) and url.startswith("/") and not url.startswith("//") and "\\" not in url
+            and all(ch.isprintable() and not ch.isspace() for ch in url))
+
+
+def extra_urls(kind: str, template: str | None) -> list[ScriptUrl]:
+    """The scripts (``kind="js"``) or style sheets (``"css"``) plugins add to the page drawn from
+    ``template``; URLs that are not same-origin paths are dropped and logged."""
+    found: list[ScriptUrl] = []
+    for plugin, answer, error in _extras(f"erp_extra_{kind}_urls", template or ""):
+        if error is not None or not answer:
+            continue
+        for item in answer:
+            entry = item if isinstance(item, ScriptUrl) else ScriptUrl(item)
+            if not same_origin_path(entry.url):
+                log.warning("plugin %s: %s URL %r refused (same-origin paths only)", plugin, kind, entry.url)
+            elif entry not in found:
+                found.append(entry)
+    return found
+
+
 def register(app) -> None:
+    """Install the template context, the extra variables and the ``extra_urls`` global on ``app``."""
     app.context_processor(_context)
+    before_render_template.connect(_add_extra_vars, app)
+    app.add_template_global(extra_urls, "extra_urls")

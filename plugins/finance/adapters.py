@@ -41,6 +41,11 @@ from flask_babel import lazy_pgettext as _pl
 
 from erp_core.contrib import SettingField
 
+__all__ = [
+    "AdapterError", "CallbackData", "CallbackMalformed", "CallbackRejected", "ConfirmResult", "PaymentAdapter",
+    "PaymentRequest", "RefundRequest", "RefundResult", "StartResult",
+]
+
 
 class AdapterError(Exception):
     """The adapter refuses an operation; ``str()`` is a message for the user."""
@@ -72,34 +77,40 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class StartResult:
+    """The answer to :meth:`PaymentAdapter.start`."""
+
     status: str  # "paid" (manual methods) or "pending" (online: wait for the callback)
-    redirect_url: str = ""
-    provider_ref: str | None = None
-    message: str = ""
+    redirect_url: str = ""  # online methods: the provider's page to send the customer to
+    provider_ref: str | None = None  # the provider's id of the transaction, when known already
+    message: str = ""  # shown to the clerk
 
 
 @dataclass(frozen=True)
 class ConfirmResult:
+    """The answer to :meth:`PaymentAdapter.confirm`."""
+
     status: str  # "paid", "pending" or "failed"
-    provider_ref: str | None = None
-    message: str = ""
+    provider_ref: str | None = None  # the provider's id of the transaction
+    message: str = ""  # why, when failed
 
 
 @dataclass(frozen=True)
 class CallbackData:
     """A verified provider notification."""
 
-    merchant_ref: str
-    provider_ref: str
+    merchant_ref: str  # PaymentRequest.merchant_ref of the payment it is about
+    provider_ref: str  # the provider's id of the transaction
     order_number: str
-    amount_minor: int
-    currency: str
+    amount_minor: int  # what the provider collected, in minor units
+    currency: str  # ISO 4217
     status: str  # "paid" or "failed"
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the parsed payload, kept for the audit
 
 
 @dataclass(frozen=True)
 class RefundRequest:
+    """What finance tells an adapter about a refund to pay out (see :meth:`PaymentAdapter.refund`)."""
+
     refund_ref: str  # this site's reference of the refund, e.g. "REF-000045"
     merchant_ref: str  # the payment being refunded
     provider_ref: str | None  # the provider's transaction of that payment
@@ -111,9 +122,18 @@ class RefundRequest:
 
 @dataclass(frozen=True)
 class RefundResult:
+    """The answer to :meth:`PaymentAdapter.refund`.
+
+    The refund's own statuses (``plugins.finance.states``): ``requested`` (created, waiting for
+    approval or for the provider), ``refunded`` (paid out: ``erp_refund_recorded`` and orders'
+    ``erp_order_money_returned`` fire) and ``rejected`` (its amount becomes refundable again).
+    An adapter answering ``pending`` leaves the refund ``requested`` until the provider confirms;
+    ``failed`` refuses the approval with ``message``.
+    """
+
     status: str  # "refunded", "pending" (the provider confirms later) or "failed"
-    provider_ref: str | None = None
-    message: str = ""
+    provider_ref: str | None = None  # the provider's id of the refund
+    message: str = ""  # why, when failed or pending
 
 
 class PaymentAdapter:
@@ -130,8 +150,8 @@ class PaymentAdapter:
     enabled_by_default: bool = False
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
-        # The values of the fields returned by settings_fields(), keyed by the part of the key
-        # after "finance.<code>." (e.g. {"secret": "..."}).
+        """Built per use with ``settings``: the values of the fields :meth:`settings_fields`
+        declares, keyed by the part of the key after ``finance.<code>.`` (``{"secret": ...}``)."""
         self.settings = dict(settings or {})
 
     @classmethod
@@ -140,15 +160,30 @@ class PaymentAdapter:
         return []
 
     def start(self, payment: PaymentRequest) -> StartResult:
+        """Begin collecting ``payment``: ``paid`` at once (manual methods), or ``pending`` with the
+        provider's ``redirect_url`` (online). Raise :class:`AdapterError` to refuse (e.g. an
+        amount that is not positive)."""
         raise NotImplementedError
 
     def confirm(self, payment: PaymentRequest, evidence: Mapping[str, Any]) -> ConfirmResult:
+        """Decide whether ``payment`` is paid from ``evidence``: the clerk's entry
+        (``{"reference": ...}``) for manual methods, the verified :class:`CallbackData` for online
+        ones. Raise :class:`AdapterError` to refuse (a missing reference, a callback that does not
+        match the payment)."""
         raise NotImplementedError
 
     def refund(self, refund: RefundRequest) -> RefundResult:
+        """Pay ``refund`` back: ``refunded``, ``pending`` (the provider confirms later) or
+        ``failed``. Called inside the approving transaction for local methods, from a job after
+        commit when ``remote`` is true. Raise :class:`AdapterError` to refuse."""
         raise NotImplementedError
 
     def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> CallbackData:
+        """Online methods: check a provider notification posted to ``/finance/callback/<code>``
+        (``body`` the raw bytes as received; match header names case-insensitively) and return
+        what it says. Raise :class:`CallbackRejected` for a missing or wrong signature (compare
+        in constant time) and :class:`CallbackMalformed` for a correctly signed but unreadable
+        body. The default refuses every callback (manual methods)."""
         raise CallbackRejected(_l("This payment method does not accept callbacks."))
 
     def sign_test_callback(self, payment: PaymentRequest, provider_ref: str, status: str = "paid",

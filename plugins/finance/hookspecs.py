@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from erp_core import hookspec
 
 if TYPE_CHECKING:
+    from erp_core.auth.models import User
+    from erp_core.contrib import Panel
     from plugins.orders.public import Order
 
     from .adapters import PaymentAdapter
@@ -78,4 +80,26 @@ def erp_payment_adapters() -> list[type[PaymentAdapter]]:
         @hookimpl
         def erp_payment_adapters():
             return [AcmePayAdapter]
+    """
+
+
+@hookspec
+def erp_payment_panels(payment: Payment, user: User) -> list[Panel]:
+    """Blocks other plugins add to the payment page (``/finance/payments/<id>``),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the payment (``plugins.finance.models.Payment``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_payment_panels(payment, user):
+            return [Panel(_l("Loyalty"), "loyalty/_payment_panel.html",
+                          lambda: {"points": services.points_for(payment.order_id)}, permission="loyalty.view")]
     """

@@ -56,6 +56,7 @@ class PaymentAdapterContract:
 
     @staticmethod
     def payment(**changes) -> PaymentRequest:
+        """A payment request of 123.45 CNY for the kit's cases, with ``changes`` applied."""
         values = dict(merchant_ref="PAY-000042", order_number="SO-2026-000007", amount_minor=12345,
                       currency="CNY", description="Order SO-2026-000007", reference="REF-123",
                       return_url="https://shop.example/finance/orders/7",
@@ -65,6 +66,7 @@ class PaymentAdapterContract:
 
     @staticmethod
     def refund_request(**changes) -> RefundRequest:
+        """A refund request of 23.45 CNY for the kit's cases, with ``changes`` applied."""
         values = dict(refund_ref="REF-000009", merchant_ref="PAY-000042", provider_ref="TX-1", amount_minor=2345,
                       currency="CNY", reason="Returned goods", reference="BANK-9")
         values.update(changes)

@@ -21,6 +21,7 @@ from erp_core.plugins import hooks
 from erp_core.security import has_permission, public, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
+from erp_core.web.templating import record_panels
 from plugins.orders.public import Order, get_order
 
 from . import exports, reports, review, services, states
@@ -200,7 +201,8 @@ def _payment_page(payment, order, refund_form, fail_form=None, status=200, revie
                            refund_form=refund_form, fail_form=fail_form or FailForm(prefix="fail", formdata=None),
                            review_form=review_form or ReviewForm(prefix="review", formdata=None),
                            method_label=services.method_label(payment.method), states=states,
-                           history=services.finance_timeline([payment], refunds)), status
+                           history=services.finance_timeline([payment], refunds),
+                           panels=record_panels("erp_payment_panels", payment=payment)), status
 
 
 @bp.route("/payments/<int:payment_id>/fail", methods=["POST"])

@@ -15,6 +15,16 @@ that:
 ``WEBHOOK``  ``parse_webhook`` reads a signed push from the carrier (public endpoint)
 ``LINK``     ``tracking_url`` builds a link the customer can open
 
+The webhook endpoint is ``POST /logistics/webhooks/<carrier code>`` (public, no CSRF). It
+calls :meth:`CarrierAdapter.parse_webhook` with the request's headers and its raw body, then
+answers the carrier in JSON: ``200 {"new": n, "duplicate": n, "unknown": n}`` (events stored,
+events seen before, events of tracking numbers it does not know), ``401 {"error": "invalid
+signature"}`` for :class:`WebhookRejected`, ``400 {"error": "<message>"}`` for
+:class:`WebhookMalformed` (also for an event dated further ahead than the
+``logistics.future_event_hours`` setting, 24 by default), ``404 {"error": "unknown carrier"}``
+(also for a carrier that is switched off or whose adapter does not support ``WEBHOOK``), and ``409 {"error": "<message>"}`` when another plugin refused the change
+(the carrier should retry later). Nothing is stored unless the answer is 200.
+
 See docs/logistics.md for a walk-through of writing one.
 """
 
@@ -56,6 +66,15 @@ EXCEPTION_KINDS = (DELAYED, LOST, DAMAGED, ADDRESS_PROBLEM, REFUSED, RETURNED_TO
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
+__all__ = [
+    "ADDRESS_PROBLEM", "CAPABILITIES", "CREATE", "DAMAGED", "DELAYED", "DELIVERED", "EVENT_STATUSES", "EXCEPTION",
+    "EXCEPTION_KINDS", "INFO", "IN_TRANSIT", "LABEL", "LINK", "LOST", "OUT_FOR_DELIVERY", "PICKED_UP", "REFUSED",
+    "RETURNED", "RETURNED_TO_SENDER", "TRACK", "WEBHOOK", "Address", "AdapterError", "CarrierAdapter", "CarrierConfig",
+    "CreatedShipment", "CredentialField", "Label", "NotSupported", "ParcelLine", "ShipmentRequest", "TrackingEvent",
+    "TrackingNumberInvalid", "WebhookMalformed", "WebhookRejected", "is_valid_key", "sign_hmac_sha256",
+    "verify_hmac_sha256",
+]
+
 
 class AdapterError(Exception):
     """The carrier refused or could not do what was asked; ``str()`` says why, in plain words."""
@@ -84,53 +103,57 @@ class CredentialField:
     ``secret`` values are stored but never shown back in full on any page.
     """
 
-    key: str
-    label: Any
-    secret: bool = False
-    required: bool = False
-    help: Any = ""
+    key: str  # the name the adapter reads with self.credential(key), e.g. "api_key"
+    label: Any  # shown on the carrier form (a lazy translation)
+    secret: bool = False  # stored, never shown back in full
+    required: bool = False  # validate_credentials refuses an empty value
+    help: Any = ""  # a line of help under the field
 
 
 @dataclass(frozen=True)
 class CarrierConfig:
     """What a configured carrier gives its adapter: its credentials and webhook secret."""
 
-    code: str
-    name: str
-    credentials: Mapping[str, str] = field(default_factory=dict)
-    webhook_secret: str = ""
+    code: str  # the carrier's code, also in its webhook URL /logistics/webhooks/<code>
+    name: str  # the carrier's name for people
+    credentials: Mapping[str, str] = field(default_factory=dict)  # {CredentialField.key: value}
+    webhook_secret: str = ""  # the secret the carrier signs pushes with (shown on the carrier page)
 
 
 @dataclass(frozen=True)
 class Address:
-    recipient: str = ""
-    phone: str = ""
-    line1: str = ""
-    line2: str = ""
+    """Where the parcel goes: the order's shipping address, as typed (no field is checked)."""
+
+    recipient: str = ""  # the person who receives it
+    phone: str = ""  # the recipient's phone, as typed
+    line1: str = ""  # street and number
+    line2: str = ""  # building, floor, room
     city: str = ""
-    region: str = ""
+    region: str = ""  # province or state
     postcode: str = ""
-    country: str = "CN"
+    country: str = "CN"  # ISO 3166-1 alpha-2
 
 
 @dataclass(frozen=True)
 class ParcelLine:
-    sku: str
-    name: str
-    quantity: int
+    """One product in the parcel (for carriers that want a content list or customs data)."""
+
+    sku: str  # the product's code
+    name: str  # the product's name
+    quantity: int  # how many, at least 1
 
 
 @dataclass(frozen=True)
 class ShipmentRequest:
     """What logistics asks the carrier to carry. ``reference`` is the shipment number."""
 
-    reference: str
-    order_number: str
-    ship_date: date
+    reference: str  # the shipment's number, e.g. "SH-2026-000007": unique, use it as your idempotency key
+    order_number: str  # e.g. "SO-2026-000001"
+    ship_date: date  # the day it is handed over (company time zone)
     address: Address
     lines: tuple[ParcelLine, ...] = ()
-    packages: int | None = None
-    weight_grams: int | None = None
+    packages: int | None = None  # number of boxes, when staff typed it
+    weight_grams: int | None = None  # total weight, when staff typed it
 
 
 @dataclass(frozen=True)
@@ -138,17 +161,17 @@ class Label:
     """A printable label: the bytes, their media type and a file name."""
 
     data: bytes
-    content_type: str
-    filename: str
+    content_type: str  # e.g. "application/pdf"
+    filename: str  # e.g. "SH-2026-000007.pdf"
 
 
 @dataclass(frozen=True)
 class CreatedShipment:
     """The carrier's answer to ``create_shipment``."""
 
-    tracking_number: str
-    label: Label | None = None
-    expected_delivery: date | None = None
+    tracking_number: str  # passes validate_tracking_number
+    label: Label | None = None  # with LABEL
+    expected_delivery: date | None = None  # when the carrier says
 
 
 @dataclass(frozen=True)
@@ -161,12 +184,12 @@ class TrackingEvent:
     """
 
     tracking_number: str
-    occurred_at: datetime
-    status: str
-    description: str = ""
+    occurred_at: datetime  # timezone-aware
+    status: str  # one of EVENT_STATUSES
+    description: str = ""  # the carrier's words, shown on the shipment's timeline
     location: str = ""
-    event_id: str = ""
-    exception_kind: str | None = None
+    event_id: str = ""  # the carrier's id of the event, when it has one
+    exception_kind: str | None = None  # one of EXCEPTION_KINDS, with status EXCEPTION
 
     def key(self) -> str:
         """A stable identifier: the carrier's id, or a digest of what the event says."""
@@ -180,26 +203,22 @@ class TrackingEvent:
 class CarrierAdapter:
     """Base class of carrier adapters. Override what ``supports`` announces, nothing else.
 
-    Class attributes:
-
-    ``key``                a stable identifier stored with each carrier (``[a-z][a-z0-9_]+``)
-    ``title``              a human name for the adapter list (may be a lazy translation)
-    ``supports``           a frozenset of ``CREATE``, ``LABEL``, ``TRACK``, ``WEBHOOK``, ``LINK``
-    ``credential_fields``  the values a carrier using this adapter is configured with
-    ``example_tracking_number``  a number ``validate_tracking_number`` accepts (for the contract kit)
-
-    An adapter that ``supports`` ``WEBHOOK`` implements :meth:`parse_webhook` and, for the
-    contract kit and tests, :meth:`build_test_webhook` and :meth:`sign_test_webhook`.
+    Declare the class attributes below (``key``, ``title``, ``supports``, ``credential_fields``
+    and, for the contract kit, ``example_tracking_number``). An adapter that ``supports``
+    ``WEBHOOK`` implements :meth:`parse_webhook` and, for the contract kit and tests,
+    :meth:`build_test_webhook` and :meth:`sign_test_webhook`.
     """
 
-    key: str = ""
-    title: Any = ""
-    description: Any = ""
-    supports: frozenset = frozenset()
-    credential_fields: tuple[CredentialField, ...] = ()
-    example_tracking_number: str = ""
+    key: str = ""  # a stable identifier stored with each carrier ([a-z][a-z0-9_]+)
+    title: Any = ""  # a human name for the adapter list (may be a lazy translation)
+    description: Any = ""  # a line about it on the Add carrier page
+    supports: frozenset = frozenset()  # of CREATE, LABEL, TRACK, WEBHOOK, LINK
+    credential_fields: tuple[CredentialField, ...] = ()  # what a carrier using it is configured with
+    example_tracking_number: str = ""  # a number validate_tracking_number accepts (for the contract kit)
+    asks_carrier_name: bool = False  # catch-all adapters ("other carrier"): the shipment form asks which company carries it
 
     def __init__(self, config: CarrierConfig):
+        """Built by logistics for one configured carrier (``config``), per use: keep no state."""
         self.config = config
 
     # -- configuration
@@ -213,6 +232,7 @@ class CarrierAdapter:
         return {f.key: "required" for f in cls.credential_fields if f.required and not (values.get(f.key) or "").strip()}
 
     def credential(self, key: str) -> str:
+        """The configured value of credential ``key`` ('' when not set)."""
         return str(self.config.credentials.get(key) or "")
 
     # -- tracking numbers
@@ -269,10 +289,12 @@ class CarrierAdapter:
     # -- helpers
 
     def can(self, capability: str) -> bool:
+        """True when ``capability`` (``CREATE``, ``TRACK``...) is in ``supports``."""
         return capability in self.supports
 
 
 def is_valid_key(key: str) -> bool:
+    """True for an adapter key logistics accepts: ``[a-z][a-z0-9_]``, 2 to 40 characters."""
     return bool(isinstance(key, str) and _SLUG.match(key))
 
 
@@ -282,9 +304,14 @@ def sign_hmac_sha256(secret: str, body: bytes) -> str:
 
 
 def verify_hmac_sha256(secret: str, body: bytes, signature: str | None) -> bool:
-    """True when ``signature`` (hex, optionally prefixed ``sha256=``) signs ``body``.
+    """True when ``signature`` is the HMAC-SHA256 of ``body`` with ``secret``.
 
-    Compared in constant time; an empty secret never verifies anything.
+    ``secret`` is the carrier's webhook secret (``self.config.webhook_secret``); ``body`` the raw
+    request body exactly as received (the bytes ``parse_webhook`` gets, before any decoding or
+    JSON parsing); ``signature`` the header's value as sent: lowercase hex digits, optionally
+    prefixed ``sha256=`` (``None`` or '' when the header is missing). A carrier that signs
+    something else (a timestamp plus the body, base64, another hash) needs its own check with
+    :func:`hmac.compare_digest`. Compared in constant time; an empty secret never verifies.
     """
     if not secret or not signature:
         return False

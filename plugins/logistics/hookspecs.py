@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from erp_core import hookspec
 
 if TYPE_CHECKING:
+    from erp_core.auth.models import User
+    from erp_core.contrib import Panel
     from plugins.orders.public import Order
 
     from .adapters import CarrierAdapter
@@ -66,4 +68,26 @@ def erp_carrier_adapters() -> list[type[CarrierAdapter]]:
         @hookimpl
         def erp_carrier_adapters():
             return [AcmeExpressAdapter]
+    """
+
+
+@hookspec
+def erp_shipment_panels(shipment: Shipment, user: User) -> list[Panel]:
+    """Blocks other plugins add to the shipment page (``/logistics/shipments/<id>``),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the shipment (``plugins.logistics.models.Shipment``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_shipment_panels(shipment, user):
+            return [Panel(_l("Loyalty"), "loyalty/_shipment_panel.html",
+                          lambda: {"bonus": services.delivery_bonus(shipment.order_id)}, permission="loyalty.view")]
     """

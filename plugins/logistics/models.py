@@ -102,6 +102,7 @@ class Shipment(db.Model):
 
     @property
     def carrier_display(self) -> str:
+        """The name of the company carrying it: the one typed (catch-all adapters), else the carrier's."""
         if self.carrier_name:
             return self.carrier_name
         return self.carrier.name if self.carrier else ""

@@ -65,12 +65,16 @@ class CarrierAdapterContract:
         monkeypatch.setattr(socket, "create_connection", create_connection)
 
     def config(self, **changes) -> a.CarrierConfig:
+        """The carrier configuration the kit builds adapters with (``credentials`` and
+        ``webhook_secret`` of the test class), with ``changes`` applied."""
         values = {"code": "contract", "name": "Contract carrier", "credentials": dict(self.credentials),
                   "webhook_secret": self.webhook_secret}
         values.update(changes)
         return a.CarrierConfig(**values)
 
     def make_adapter(self, **config_changes) -> a.CarrierAdapter:
+        """An adapter from the class's ``adapter_factory`` with :meth:`config` (``config_changes``
+        applied, e.g. ``webhook_secret="other"``)."""
         factory = None
         for klass in type(self).__mro__:  # the attribute itself, not a method bound to the test
             if klass.__dict__.get("adapter_factory") is not None:
@@ -85,9 +89,11 @@ class CarrierAdapterContract:
 
     @property
     def adapter(self) -> a.CarrierAdapter:
+        """A fresh adapter with the test configuration."""
         return self.make_adapter()
 
     def sample_request(self) -> a.ShipmentRequest:
+        """The shipment request the kit's ``create_shipment`` cases send (override to change it)."""
         return a.ShipmentRequest(
             reference="SH-2026-000123", order_number="SO-2026-000045", ship_date=date(2026, 1, 15),
             address=a.Address(recipient="Li Lei", phone="138 0013 8000", line1="1 Main Road", city="Shanghai",
@@ -103,6 +109,7 @@ class CarrierAdapterContract:
         return adapter.example_tracking_number
 
     def sample_events(self, number: str) -> list[a.TrackingEvent]:
+        """Two events of ``number`` (a pick-up and an address exception) the webhook cases push."""
         return [a.TrackingEvent(tracking_number=number, occurred_at=datetime(2026, 1, 15, 8, 0, tzinfo=UTC),
                                 status=a.PICKED_UP, description="Picked up", location="Shanghai", event_id="kit-1"),
                 a.TrackingEvent(tracking_number=number, occurred_at=datetime(2026, 1, 16, 9, 30, tzinfo=UTC),

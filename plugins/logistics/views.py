@@ -17,6 +17,7 @@ from erp_core.extensions import csrf, db
 from erp_core.forms import attempt, choices, show_domain_error
 from erp_core.security import public, requires
 from erp_core.ui import apply_sort, paginate
+from erp_core.web.templating import record_panels
 from plugins.orders.public import Order
 
 from . import adapters as a
@@ -173,6 +174,7 @@ def shipment(shipment_id: int):
         replaces=db.session.get(Shipment, shipment.replaces_id) if shipment.replaces_id else None,
         history=audit.timeline("shipment", shipment.id), event_form=event_form, raise_form=raise_form,
         cancel_form=cancel_form, remaining=sum(services.remaining_by_line(shipment.order).values()),
+        panels=record_panels("erp_shipment_panels", shipment=shipment),
         can_track=bool(adapter and adapter.can(a.TRACK) and shipment.tracking_number
                        and shipment.status in states.ACTIVE))
 

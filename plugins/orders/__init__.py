@@ -33,6 +33,8 @@ def erp_webhook_events():
         "order.created": _l("Order created"),
         "order.changed": _l("Order changed"),
         "order.status_changed": _l("Order status changed"),
+        "order.goods_back": _l("Goods of an order came back"),
+        "order.money_returned": _l("Money of an order returned"),
     }
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from erp_core.auth.models import User
     from erp_core.contrib import Panel
 
-    from .models import Order
+    from .models import Customer, Order, Product
 
 
 @hookspec
@@ -174,4 +174,93 @@ def erp_order_goods_returned(order: Order, quantities: dict[int, int], restock: 
             moves = receive_return(order, quantities, restock, reference)
             return [{"label": f"Stock move #{m.id}", "url": url_for("inventory.product", product_id=m.product_id)}
                     for m in moves]
+    """
+
+
+@hookspec
+def erp_customer_panels(customer: Customer, user: User) -> list[Panel]:
+    """Blocks other plugins add to the customer page (``/orders/customers/<id>``),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the customer (``plugins.orders.public.Customer``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_customer_panels(customer, user):
+            return [Panel(_l("Loyalty"), "loyalty/_customer_panel.html",
+                          lambda: {"points": services.balance(customer.id)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_product_panels(product: Product, user: User) -> list[Panel]:
+    """Blocks other plugins add to the product page (``/orders/products/<id>``, the product's edit page),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the product (``plugins.orders.public.Product``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_product_panels(product, user):
+            return [Panel(_l("Loyalty"), "loyalty/_product_panel.html",
+                          lambda: {"earned": services.points_for_product(product.id)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_order_goods_back(order: Order, quantities: dict[int, int], restock: bool, reference: str) -> None:
+    """Goods of ``order`` came back to the company: ``quantities`` is ``{product_id: quantity}``.
+
+    An event to react to (unlike ``erp_order_goods_returned``, which asks inventory to move the
+    stock and whose answerers decide whether that step is automatic). Fired inside the
+    transaction by support when a return is received and by logistics when a shipment's goods
+    come back to the warehouse, through ``plugins.orders.public.goods_came_back``, whether
+    inventory, finance or logistics are on or off; the ``order.goods_back`` webhook is sent with
+    it. ``restock`` says whether they went back on the shelf (else written off); ``reference``
+    names the cause (``"RMA-2026-000003"``, ``"SH-2026-000007"``). Raising a ``DomainError``
+    undoes the step.
+
+    Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_order_goods_back(order, quantities, restock, reference):
+            services.revoke_points(order.customer_id, order.id, reference)
+    """
+
+
+@hookspec
+def erp_order_money_returned(order: Order, amount_minor: int, currency: str, reference: str) -> None:
+    """Money was paid back to the customer of ``order``: ``amount_minor`` in ``currency``.
+
+    Fired inside the transaction by finance when a refund is paid out (its status becomes
+    ``refunded``; a refund that is only requested does not count), and by support when staff
+    record a refund made by hand because finance is off, through
+    ``plugins.orders.public.money_returned``; the ``order.money_returned`` webhook is sent with
+    it. ``reference`` names it (``"REF-000012"``, or the return's number for a refund by hand).
+    A module that reacts to money going back needs only orders. Raising a ``DomainError`` undoes
+    the refund.
+
+    Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_order_money_returned(order, amount_minor, currency, reference):
+            services.revoke_points_for_amount(order.customer_id, amount_minor, currency, reference)
     """

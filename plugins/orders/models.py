@@ -15,6 +15,8 @@ from erp_core.timeutil import utcnow
 
 
 class Customer(db.Model):
+    """A customer: name, contact and addresses. Create with ``services.create_customer``."""
+
     __tablename__ = "orders_customer"
     __table_args__ = (
         Index("ix_orders_customer_name_lower", "name_key"),
@@ -34,6 +36,7 @@ class Customer(db.Model):
 
     @property
     def default_address(self) -> Address | None:
+        """The address marked default (or ``None``)."""
         for address in self.addresses:
             if address.is_default:
                 return address
@@ -41,6 +44,8 @@ class Customer(db.Model):
 
 
 class Address(db.Model):
+    """One of a customer's saved shipping addresses."""
+
     __tablename__ = "orders_address"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("orders_customer.id", ondelete="CASCADE"),
@@ -66,6 +71,9 @@ class Address(db.Model):
 
 
 class Product(db.Model):
+    """A product of the catalogue: ``sku`` (unique), ``name``, ``price_minor`` in ``currency``.
+    Create with ``services.create_product``."""
+
     __tablename__ = "orders_product"
     __table_args__ = (
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
@@ -142,12 +150,16 @@ class Order(db.Model):
 
     @property
     def ship_address_text(self) -> str:
+        """The shipping address on one line, empty parts left out."""
         parts = [self.ship_line1, self.ship_line2, self.ship_city, self.ship_region, self.ship_postcode,
                  country_name(self.ship_country)]
         return ", ".join(p for p in parts if p)
 
 
 class OrderLine(db.Model):
+    """A line of an order: a product, a quantity, the unit price and discount at the time of
+    ordering, and the line total (minor units, rounded half-up per line)."""
+
     __tablename__ = "orders_order_line"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),

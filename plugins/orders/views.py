@@ -27,7 +27,7 @@ from erp_core.forms import attempt
 from erp_core.money import format_plain
 from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
-from erp_core.web.templating import render_contributions
+from erp_core.web.templating import record_panels
 
 from . import csvio, display, queries, services, states
 from .forms import ActionForm, ImportForm, OrderForm, currency_choices, currency_decimals, parse_lines, to_line_input
@@ -240,8 +240,6 @@ def edit(order_id: int):
 def _order_page(order: Order, cancel_form: ActionForm | None = None, status: int = 200):
     user = current_user._get_current_object()
     manager = current_app.extensions["erp_plugins"]
-    panels = [p for group in manager.hook.erp_order_panels(order=order, user=user) for p in (group or [])
-              if not p.permission or user.can(p.permission)]
     plugin_actions = [a for group in manager.hook.erp_order_actions(order=order, user=user) for a in (group or [])]
     actions = services.available_actions(order, user)
     if cancel_form is None:
@@ -249,7 +247,7 @@ def _order_page(order: Order, cancel_form: ActionForm | None = None, status: int
     cancel_form.version.data = str(order.version)
     return render_template(
         "orders/detail.html", order=order, actions=actions, plugin_actions=plugin_actions,
-        panels=render_contributions(panels), timeline=display.order_timeline(order),
+        panels=record_panels("erp_order_panels", user, order=order), timeline=display.order_timeline(order),
         labels=states.LABELS, badges=states.BADGES, cancel_form=cancel_form,
         can_edit=order.status in states.EDITABLE and user.can("orders.edit")), status
 

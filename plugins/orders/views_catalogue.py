@@ -13,6 +13,7 @@ from erp_core.forms import attempt, show_domain_error
 from erp_core.money import format_plain
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
+from erp_core.web.templating import record_panels
 
 from . import display, queries, services, states
 from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices
@@ -72,7 +73,7 @@ def customer_page(customer_id: int):
     stats = queries.customer_order_stats([record.id]).get(record.id, (0, None))
     return render_template("orders/customer.html", customer=record, recent=recent, order_count=stats[0],
                            timeline=display.record_timeline("customer", record.id), labels=states.LABELS,
-                           badges=states.BADGES)
+                           badges=states.BADGES, panels=record_panels("erp_customer_panels", customer=record))
 
 
 @customers_bp.route("/<int:customer_id>/edit", methods=["GET", "POST"], endpoint="edit")
@@ -197,8 +198,11 @@ def _product_page(product: Product | None):
         status = outcome.error.status if outcome.error.status == 409 else STATUS_CODE_INVALID
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
-    timeline = display.record_timeline("product", product.id) if product is not None and product.id else []
-    return render_template("orders/product_form.html", form=form, product=product, timeline=timeline), status
+    saved = product is not None and product.id
+    timeline = display.record_timeline("product", product.id) if saved else []
+    panels = record_panels("erp_product_panels", product=product) if saved else []
+    return render_template("orders/product_form.html", form=form, product=product, timeline=timeline,
+                           panels=panels), status
 
 
 @products_bp.route("/import", methods=["GET", "POST"])

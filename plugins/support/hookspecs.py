@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from erp_core import hookspec
 
 if TYPE_CHECKING:
+    from erp_core.auth.models import User
     from erp_core.contrib import Panel
     from plugins.orders.public import Order
 
@@ -81,4 +82,48 @@ def erp_order_public_panels(order: Order) -> list[Panel]:
         def erp_order_public_panels(order):
             return [Panel(_l("Shipments"), "logistics/_public_panel.html",
                           lambda: {"shipments": services.public_shipments(order)})]
+    """
+
+
+@hookspec
+def erp_ticket_panels(ticket: Ticket, user: User) -> list[Panel]:
+    """Blocks other plugins add to the ticket page (``/support/tickets/<id>``),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the ticket (``plugins.support.models.Ticket``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_ticket_panels(ticket, user):
+            return [Panel(_l("Loyalty"), "loyalty/_ticket_panel.html",
+                          lambda: {"points": services.balance(ticket.customer_id)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_return_panels(return_request: ReturnRequest, user: User) -> list[Panel]:
+    """Blocks other plugins add to the return request page (``/support/returns/<id>``),
+    like ``erp_order_panels``.
+
+    Called when that page is drawn, with the return request (``plugins.support.models.ReturnRequest``)
+    and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
+    ``context`` as the body of a card titled ``title``; panels whose ``permission`` the user lacks
+    are left out. A plugin whose hook raises, or a panel whose context or template fails, shows an
+    error note (logged) and the rest of the page is drawn.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_return_panels(return_request, user):
+            return [Panel(_l("Loyalty"), "loyalty/_return_panel.html",
+                          lambda: {"revoked": services.points_revoked(return_request.order_id)}, permission="loyalty.view")]
     """

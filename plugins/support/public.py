@@ -39,6 +39,7 @@ RATE_LIMITS = {
 
 
 def access_of(order_id: int) -> OrderAccess | None:
+    """The order's access row (its link nonce), or ``None`` when no link was made yet."""
     return db.session.get(OrderAccess, order_id)
 
 
@@ -67,6 +68,7 @@ def create_access(order: Order) -> OrderAccess:
 
 
 def tracking_token(order_id: int, nonce: str | None) -> str | None:
+    """The token of the order's customer link for ``nonce`` (``None`` when revoked)."""
     return tokens.derive("order", order_id, nonce)
 
 
@@ -82,6 +84,8 @@ def tracking_url(order: Order, access: OrderAccess | None = None) -> str | None:
 
 
 def find_order(order_id: int, token: str) -> Order | None:
+    """The order a customer link opens, or ``None`` when the token does not match (compared in
+    constant time) or the link was revoked."""
     access = db.session.get(OrderAccess, order_id)
     if access is None or not tokens.matches("order", order_id, access.nonce, token):
         return None
@@ -98,6 +102,7 @@ def rotate(order: Order) -> OrderAccess:
 
 
 def revoke(order: Order) -> None:
+    """Switch the order's customer link off (audited); a renewed link is a new one."""
     access = ensure_access(order)
     access.nonce = None
     access.rotated_at = utcnow()
@@ -137,6 +142,7 @@ def lookup(number: str, contact: str) -> Order | None:
 
 
 def limits(scope: str) -> tuple[int, int]:
+    """``(hits allowed, window in seconds)`` of a public form (``SUPPORT_RATE_LIMITS`` overrides)."""
     configured = current_app.config.get("SUPPORT_RATE_LIMITS") or {}
     value = configured.get(scope) or RATE_LIMITS[scope]
     return int(value[0]), int(value[1])

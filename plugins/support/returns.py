@@ -28,7 +28,7 @@ from erp_core.mail import queue_mail
 from erp_core.money import MoneyError, format_money, parse_amount, round_half_up
 from erp_core.plugins import current_manager, hooks
 from erp_core.timeutil import utcnow
-from plugins.orders.public import Order, OrderLine
+from plugins.orders.public import Order, OrderLine, goods_came_back, money_returned
 
 from . import public, states, tokens, uploads
 from .models import Attachment, ReturnLine, ReturnLink, ReturnRequest
@@ -207,11 +207,13 @@ def receive(request: ReturnRequest, restock: bool, note: str = "", expected_vers
         raise DomainError(_("Inventory is switched off: write down what was done with the goods."), field="note")
     _transition(request, states.RECEIVED, expected_version, note=note)
     request.restock = restock
-    return _step(request, "stock", manual, note,
-                 _("Put back on the shelf by hand") if restock else _("Written off by hand"),
-                 lambda: hooks().erp_order_goods_returned(order=request.order, quantities=request.quantities(),
-                                                          restock=restock, reference=request.number),
-                 {"goods": _("back on the shelf") if restock else _("written off")})
+    links = _step(request, "stock", manual, note,
+                  _("Put back on the shelf by hand") if restock else _("Written off by hand"),
+                  lambda: hooks().erp_order_goods_returned(order=request.order, quantities=request.quantities(),
+                                                           restock=restock, reference=request.number),
+                  {"goods": _("back on the shelf") if restock else _("written off")})
+    goods_came_back(request.order, request.quantities(), restock, request.number)
+    return links
 
 
 def refund(request: ReturnRequest, amount_text: str | None, note: str = "", expected_version=None,
@@ -243,12 +245,15 @@ def refund(request: ReturnRequest, amount_text: str | None, note: str = "", expe
                           field="note")
     _transition(request, states.REFUNDED, expected_version, note=note)
     request.refund_amount_minor = amount
-    return _step(request, "refund", manual, note,
-                 _("Refunded by hand: %(amount)s", amount=format_money(amount, currency)),
-                 lambda: hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
-                                                       reason=_("Return %(number)s", number=request.number),
-                                                       source_type="support_return", source_id=request.id),
-                 {"amount": format_money(amount, currency)})
+    links = _step(request, "refund", manual, note,
+                  _("Refunded by hand: %(amount)s", amount=format_money(amount, currency)),
+                  lambda: hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
+                                                        reason=_("Return %(number)s", number=request.number),
+                                                        source_type="support_return", source_id=request.id),
+                  {"amount": format_money(amount, currency)})
+    if manual:  # with finance on, its refund announces the money when it is paid out
+        money_returned(request.order, amount, currency, request.number)
+    return links
 
 
 def exchange(request: ReturnRequest, note: str = "", expected_version=None) -> list[ReturnLink]:

@@ -20,6 +20,7 @@ from erp_core.forms import attempt, show_domain_error
 from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
+from erp_core.web.templating import record_panels
 from plugins.orders.public import Order
 
 from . import display, public, returns, services, states, surveys, uploads
@@ -167,7 +168,8 @@ def _ticket_page(ticket: Ticket, message_form=None, status: int = 200):
         message_form=message_form, assign_form=assign_form, details_form=details_form, canned=canned,
         survey=survey, public_link=services.ticket_public_url(ticket), now=utcnow(), states=states,
         overdue=services.is_overdue(ticket), timeline=display.timeline("ticket", ticket.id),
-        can_assign=_may_assign(ticket), order_link=order_url(ticket.order_id)), status
+        can_assign=_may_assign(ticket), order_link=order_url(ticket.order_id),
+        panels=record_panels("erp_ticket_panels", ticket=ticket)), status
 
 
 @bp.route("/tickets/<int:ticket_id>")
@@ -338,7 +340,8 @@ def return_detail(return_id: int):
         decision_form=DecisionForm(formdata=None, version=version), receive_form=ReceiveForm(formdata=None, version=version),
         refund_form=RefundForm(formdata=None, version=version), note_form=NoteForm(formdata=None, version=version),
         automatic={kind: returns.automatic(kind) for kind in returns.STEP_HOOKS}, order_link=order_url(request_.order_id),
-        tracking_url=public.tracking_url(request_.order))
+        tracking_url=public.tracking_url(request_.order),
+        panels=record_panels("erp_return_panels", return_request=request_))
 
 
 @bp.route("/returns/<int:return_id>/photos/<int:attachment_id>")

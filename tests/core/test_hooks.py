@@ -1,7 +1,7 @@
-"""Every hook is documented in docs/plugins.md and tested (Datasette's rule).
+"""Every hook is documented in docs/reference.md and tested (Datasette's rule).
 
 Each hook ``erp_x`` (the core's and every built-in plugin's ``hookspecs`` module) needs a
-``### erp_x`` section in docs/plugins.md and a test function named ``test_hook_erp_x`` somewhere
+``#### erp_x`` section in docs/reference.md (generated from its docstring) and a test function named ``test_hook_erp_x`` somewhere
 under tests/. The ``test_hook_*`` functions for the core's contribution hooks live here;
 domain-event hooks are tested next to the plugins that declare them.
 """
@@ -54,11 +54,11 @@ def test_hooks_have_docstrings():
 
 
 def test_hook_reference_is_generated_from_the_docstrings():
-    """docs/plugins.md's hook reference is what ``python -m erp_core.hookdocs`` writes."""
-    from erp_core import hookdocs
+    """docs/reference.md (hooks included) is what ``python -m erp_core.hookdocs`` writes."""
+    from erp_core import hookdocs, refdocs
 
-    text = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
-    assert hookdocs.replace_in(text) == text, "run `python -m erp_core.hookdocs` and commit docs/plugins.md"
+    text = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert refdocs.render() == text, "run `python -m erp_core.hookdocs` and commit docs/reference.md"
     for name in HOOKS:
         assert hookdocs.split_docstring(SPECS[name])[1], f"{name}: end its docstring with an Example:: block"
 
@@ -94,9 +94,9 @@ def test_hook_erp_addhooks(make_app):
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_hook_is_documented(hook):
-    text = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
-    section = re.search(r"^### `?" + hook + r"\b.*?(?=^### |\Z)", text, re.S | re.M)
-    assert section, f"docs/plugins.md lacks a '### {hook}' section"
+    text = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    section = re.search(r"^#### `?" + hook + r"\b.*?(?=^#{2,4} |\Z)", text, re.S | re.M)
+    assert section, f"docs/reference.md lacks a '#### {hook}' section"
     assert "```python" in section.group(0), f"the {hook} section needs an example"
     params = ", ".join(inspect.signature(SPECS[hook]).parameters)
     assert f"`{hook}({params})`" in section.group(0), f"the {hook} section must show its signature `{hook}({params})`"

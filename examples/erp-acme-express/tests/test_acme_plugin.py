@@ -157,6 +157,7 @@ def _ship(app, order_id):
 
 def test_a_shipment_is_registered_tracked_and_pushed_through_acme(make_site, acme):
     from plugins.logistics import jobs, services
+    from plugins.logistics import public as logistics_public
     from plugins.logistics.models import Shipment
 
     app = make_site()
@@ -171,7 +172,7 @@ def test_a_shipment_is_registered_tracked_and_pushed_through_acme(make_site, acm
         assert shipment.label_type == "application/pdf" and shipment.label_data.startswith(b"%PDF")
         assert acme.acme.shipments[number]["reference"] == shipment.number
         assert services.tracking_link(shipment) == f"{acme.url}/track/{number}"
-        secret = services.webhook_secret(carrier)
+        secret = logistics_public.webhook_secret(carrier)
 
         now = utcnow().replace(microsecond=0)
         acme.acme.add_event(number, "PICKED_UP", now + timedelta(minutes=1), "Picked up", "Shanghai")
@@ -197,6 +198,9 @@ def test_a_shipment_is_registered_tracked_and_pushed_through_acme(make_site, acm
         assert db.session.get(Shipment, shipment_id).status == "delivered"
     page = client.get(f"/logistics/shipments/{shipment_id}").get_data(as_text=True)
     assert f"{acme.url}/track/{number}" in page and "Signed for" in page
+    # its panel on the shipment page (erp_shipment_panels): the card's body is the package's template
+    panel = page.split('data-testid="acme-panel"')[1].split("</dl>")[0]
+    assert acme.credentials()["account"] in panel and "Registered with ACME" in panel and "PDF ready" in panel
 
 
 def test_a_carrier_failure_is_shown_on_the_shipment_and_can_be_retried(make_site, acme):
@@ -214,6 +218,8 @@ def test_a_carrier_failure_is_shown_on_the_shipment_and_can_be_retried(make_site
         assert shipment.registration_error == "ACME Express had a server error (HTTP 500); try again later."
     page = client.get(f"/logistics/shipments/{shipment_id}").get_data(as_text=True)
     assert "ACME Express had a server error (HTTP 500); try again later." in page
+    panel = page.split('data-testid="acme-panel"')[1].split("</dl>")[0]
+    assert "Failed: ACME Express had a server error" in panel and "Not yet" in panel
 
     acme.acme.fail_with = None
     assert client.post(f"/logistics/shipments/{shipment_id}/register").status_code == 302
@@ -221,3 +227,26 @@ def test_a_carrier_failure_is_shown_on_the_shipment_and_can_be_retried(make_site
         shipment = db.session.get(Shipment, shipment_id)
         assert shipment.registration == "done" and shipment.tracking_number == "AE100000001CN"
         assert services.tracking_link(shipment).endswith("/track/AE100000001CN")
+
+
+def test_other_carriers_shipments_get_no_acme_panel(make_site, acme):
+    from plugins.logistics import public as logistics_public
+    from plugins.logistics.services import ShipmentInput, create_shipment
+    from plugins.orders.models import Order
+
+    app = make_site()
+    client = admin_client(app)
+    with app.test_request_context():
+        order = db.session.get(Order, _order().id)
+        other = logistics_public.create_carrier("Other", "other", "manual", {})
+        shipment = create_shipment(order, ShipmentInput(
+            carrier_id=other.id, quantities={line.id: str(line.quantity) for line in order.lines},
+            carrier_name="SF Express", tracking_number="SF123456"))
+        db.session.commit()
+        shipment_id = shipment.id
+    page = client.get(f"/logistics/shipments/{shipment_id}").get_data(as_text=True)
+    assert "SF123456" in page and "acme-panel" not in page
+    # without logistics.view there is no shipment page at all, so no panel either
+    plain = app.test_client()
+    login(plain, app, make_user(app, perms=["orders.view"]))
+    assert plain.get(f"/logistics/shipments/{shipment_id}").status_code == 403

@@ -12,7 +12,7 @@ from erp_core.extensions import db
 from erp_core.money import format_money, format_plain
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
-from plugins.orders.public import Order
+from plugins.orders.public import Order, money_returned
 
 from .. import states
 from ..adapters import AdapterError, RefundRequest
@@ -135,6 +135,7 @@ def _mark_refunded(refund: Refund, provider_ref: str | None) -> None:
     db.session.flush()
     hooks().erp_refund_recorded(refund=refund)
     webhooks.emit("refund.recorded", refund)
+    money_returned(refund.order, refund.amount_minor, refund.currency, refund_ref(refund))
     audit.record("refund", refund.id, "refunded", before={"status": states.REQUESTED},
                  after=_facts(status=states.REFUNDED, transaction=provider_ref, reference=refund.reference or None),
                  note=refund.decision_note or None)

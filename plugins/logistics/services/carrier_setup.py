@@ -41,7 +41,12 @@ def adapter_classes() -> dict[str, type[a.CarrierAdapter]]:
 
 
 def webhook_secret(carrier: Carrier) -> str:
-    """The carrier's webhook signing secret, derived from SECRET_KEY and its stored nonce."""
+    """The carrier's webhook signing secret, derived from SECRET_KEY and its stored nonce.
+
+    The site shows it on the carrier's page for the carrier's staff to enter on their side; the
+    adapter receives it as ``config.webhook_secret``. Tests sign a push for a configured carrier
+    with it (``adapter.sign_test_webhook(body)`` of an adapter built with this secret). Rotating
+    the secret (on the carrier's page) changes it."""
     key = current_app.config["SECRET_KEY"].encode("utf-8")
     return hmac.new(key, f"logistics.webhook:{carrier.webhook_nonce}".encode(), hashlib.sha256).hexdigest()
 
@@ -130,7 +135,13 @@ def _credential_audit(cls, values: dict) -> dict:
 
 
 def create_carrier(name: str, code: str, adapter_key: str, credentials: dict, enabled: bool = True) -> Carrier:
-    """Configure a carrier run by the adapter ``adapter_key``; ``code`` names its webhook URL."""
+    """Configure a carrier run by the adapter ``adapter_key``; ``code`` names its webhook URL.
+
+    ``name`` is shown to people; ``code`` has 2 to 40 lower-case letters, digits or dashes and is
+    unique (pushes go to ``/logistics/webhooks/<code>``); ``credentials`` is ``{field key:
+    value}`` for the adapter's ``credential_fields``, checked with its ``validate_credentials``.
+    Refused with an ``Invalid`` error listing every bad field.
+    """
     errors: dict[str, list[str]] = {}
     cls = adapter_classes().get(adapter_key or "")
     if cls is None:

@@ -21,7 +21,7 @@ from erp_core.i18n import company_locale
 from erp_core.money import round_half_up
 from erp_core.plugins import current_manager
 from erp_core.timeutil import utcnow
-from plugins.orders.public import Order
+from plugins.orders.public import Order, goods_came_back
 
 from .. import adapters as a
 from .. import states
@@ -167,9 +167,14 @@ def _close(exception: DeliveryException, resolution: str, note: str, links: list
 
 
 def _goods_back(order: Order, shipment: Shipment, restock: bool) -> list:
-    """Tell other plugins the shipment's goods come back (``erp_order_goods_returned``)."""
-    return current_manager().collect("erp_order_goods_returned", order=order, quantities=shipment.quantities,
-                                     restock=restock, reference=shipment.number)
+    """Ask other plugins to handle the shipment's goods (``erp_order_goods_returned``: inventory
+    restocks or writes them off) and, when they are back in the warehouse (``restock``), announce
+    it to every plugin (``erp_order_goods_back``)."""
+    links = current_manager().collect("erp_order_goods_returned", order=order, quantities=shipment.quantities,
+                                      restock=restock, reference=shipment.number)
+    if restock:
+        goods_came_back(order, shipment.quantities, True, shipment.number)
+    return links
 
 
 def resolve_exception(exception: DeliveryException, resolution: str, note: str = "") -> list[dict]:

@@ -13,7 +13,8 @@ The package is split by job; import from the package, which re-exports every pub
 - :mod:`.catalogue`: customers, their addresses, products;
 - :mod:`.entry`: what the forms submit (``OrderInput``, ``LineInput``), its checks, ``create_order``;
 - :mod:`.editing`: ``update_order`` (changing an order that has not shipped);
-- :mod:`.transitions`: the status machine, the order page's actions, shipping in full.
+- :mod:`.transitions`: the status machine, the order page's actions, shipping in full, and the
+  announcements that goods came back (``goods_came_back``) or money was returned (``money_returned``).
 """
 
 from ._common import (
@@ -56,7 +57,9 @@ from .transitions import (
                         advance_order,
                         available_actions,
                         get_order,
+                        goods_came_back,
                         manual_shipping_allowed,
+                        money_returned,
                         path_to,
                         perform_action,
                         quantities_by_product,
@@ -68,7 +71,7 @@ __all__ = [
     "ADDRESS_FIELDS", "HEADER_FIELDS", "MAX_LINES", "MAX_QUANTITY", "PATHS", "LineInput", "OrderInput", "OrderInvalid",
     "PossibleDuplicate", "add_address", "advance_order", "available_actions", "check_phone", "create_customer",
     "create_order", "create_product", "delete_address", "find_duplicates", "get_address", "get_customer", "get_order",
-    "get_product", "manual_shipping_allowed", "next_order_number", "normalise_email", "parse_discount",
+    "get_product", "goods_came_back", "manual_shipping_allowed", "money_returned", "next_order_number", "normalise_email", "parse_discount",
     "parse_quantity", "path_to", "perform_action", "phone_key", "quantities_by_product", "require_products",
     "set_default_address", "ship_everything", "transition", "update_address", "update_customer", "update_order",
     "update_product",

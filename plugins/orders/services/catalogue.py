@@ -56,7 +56,11 @@ def create_customer(name: str, phone: str = "", email: str = "", notes: str = ""
                     address: dict | None = None, allow_duplicate: bool = True) -> Customer:
     """Create a customer (and its first address, made default). The name is required.
 
-    With ``allow_duplicate=False`` a customer with the same phone digits or e-mail is refused
+    ``phone`` is checked and kept as typed (its digits are compared to find duplicates),
+    ``email`` is normalised; ``address`` is a dict of ``ADDRESS_FIELDS`` (``label``,
+    ``recipient``, ``phone``, ``line1``, ``line2``, ``city``, ``region``, ``postcode``,
+    ``country`` as ISO alpha-2), ``line1`` being required. Bad values raise ``DomainError``
+    naming the ``field``. With ``allow_duplicate=False`` a customer with the same phone digits or e-mail is refused
     with :class:`PossibleDuplicate` (the forms then ask the user to confirm).
     """
     name = _clean(name, 200)
@@ -191,7 +195,14 @@ def get_customer(customer_id) -> Customer:
 
 def create_product(sku: str, name: str, price: str, currency: str | None = None, spec: str = "",
                    unit: str = "pcs", active: bool = True) -> Product:
-    """Add a product to the catalogue. The SKU is unique (case-insensitively)."""
+    """Add a product to the catalogue. The SKU is unique (case-insensitively).
+
+    ``sku`` is upper-cased (letters, digits and ``. _ / -``); ``price`` is text as typed
+    (``"25.00"``, parsed in ``currency``'s minor units; an int counts as minor units);
+    ``currency`` is an ISO 4217 code (default: the company's currency); ``spec`` a free text
+    (size, colour), ``unit`` the selling unit (``"pcs"``, ``"box"``). Bad values raise
+    ``DomainError`` naming the ``field``; a taken SKU raises ``Conflict``.
+    """
     values = _product_values(sku, name, price, currency, spec, unit)
     if db.session.scalar(select(Product.id).where(Product.sku == values["sku"])):
         raise Conflict(_("The code %(sku)s is already used by another product.", sku=values["sku"]), field="sku")

@@ -66,8 +66,8 @@ class OrderInvalid(DomainError):
 class LineInput:
     """One order line as typed: prices and discounts as text, in the order's currency."""
 
-    product_id: int | str | None
-    quantity: int | str
+    product_id: int | str | None  # an active product of the catalogue
+    quantity: int | str  # a whole number from 1 to MAX_QUANTITY
     unit_price: str | None = None  # empty: the catalogue price
     discount: str | None = None  # percent
     line_id: int | None = None  # an existing line being edited
@@ -83,22 +83,21 @@ class LineInput:
 class OrderInput:
     """What the order entry and edit forms (and the API) submit."""
 
-    customer_id: int | str | None = None
-    # {"name", "phone", "email"} to create one inline; "confirmed": True accepts a likely duplicate
-    new_customer: dict | None = None
-    contact_name: str = ""
-    contact_phone: str = ""
+    customer_id: int | str | None = None  # an existing customer (or give new_customer)
+    new_customer: dict | None = None  # {"name", "phone", "email"} made inline; "confirmed": True accepts a likely duplicate
+    contact_name: str = ""  # who to call about the order (default: nobody named)
+    contact_phone: str = ""  # checked like a customer's phone
     contact_email: str = ""
     ship_recipient: str = ""
-    ship_line1: str = ""
+    ship_line1: str = ""  # required: street and number
     ship_line2: str = ""
     ship_city: str = ""
     ship_region: str = ""
     ship_postcode: str = ""
-    ship_country: str = "CN"
-    currency: str = ""
+    ship_country: str = "CN"  # ISO 3166-1 alpha-2
+    currency: str = ""  # ISO 4217; empty: the company's currency; every line is priced in it
     notes: str = ""
-    lines: list[LineInput] = field(default_factory=list)
+    lines: list[LineInput] = field(default_factory=list)  # at least one (blank rows are ignored)
     entry_key: str | None = None  # random key of the entry form: a second post of it is refused
 
 

@@ -140,6 +140,7 @@ def advance_order(order: Order, target: str, note: str | None = None) -> list[st
 
 
 def get_order(order_id) -> Order:
+    """The order with id ``order_id`` (an int or digits), or ``NotFound``."""
     order = db.session.get(Order, order_id) if str(order_id).isdigit() else None
     if order is None:
         raise NotFound(_("No such order."))
@@ -152,3 +153,39 @@ def quantities_by_product(order: Order) -> dict[int, int]:
     for line in order.lines:
         totals[line.product_id] += line.quantity
     return dict(totals)
+
+
+# ----------------------------------------------------------------------------- what comes back
+
+
+def goods_came_back(order: Order, quantities: dict[int, int], restock: bool, reference: str) -> None:
+    """Tell every plugin that goods of ``order`` came back (``{product_id: quantity}``): fires
+    ``erp_order_goods_back`` and the ``order.goods_back`` webhook, in the caller's transaction.
+
+    Called by the plugin that received them (support when a return is received, logistics when a
+    shipment comes back to the warehouse) whether or not inventory handled the stock; ``restock``
+    says whether they went back on the shelf or were written off. ``reference`` names the cause
+    (a return or shipment number). Raises ``DomainError`` for an empty or negative quantity.
+    """
+    quantities = {int(product_id): int(quantity) for product_id, quantity in quantities.items() if quantity}
+    if not quantities or any(q < 0 for q in quantities.values()):
+        raise DomainError(_("Say which goods came back, in quantities of at least one."))
+    hooks().erp_order_goods_back(order=order, quantities=quantities, restock=bool(restock), reference=reference)
+    webhooks.emit("order.goods_back", order, quantities=quantities, restock=bool(restock), reference=reference)
+
+
+def money_returned(order: Order, amount_minor: int, currency: str, reference: str) -> None:
+    """Tell every plugin that money was paid back to the customer of ``order`` (``amount_minor``
+    in ``currency``): fires ``erp_order_money_returned`` and the ``order.money_returned`` webhook,
+    in the caller's transaction.
+
+    Called by finance when a refund is paid out (recorded as refunded) and by support when staff
+    record a refund made by hand because finance is off. Raises ``DomainError`` for an amount
+    that is not positive.
+    """
+    if int(amount_minor) <= 0:
+        raise DomainError(_("The refund must be more than zero."))
+    hooks().erp_order_money_returned(order=order, amount_minor=int(amount_minor), currency=currency,
+                                     reference=reference)
+    webhooks.emit("order.money_returned", order, amount_minor=int(amount_minor), currency=currency,
+                  reference=reference)

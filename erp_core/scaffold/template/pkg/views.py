@@ -15,7 +15,13 @@ from erp_core.ui import paginate
 
 from .models import Note
 
-bp = Blueprint("__plugin__", __name__, url_prefix="/__plugin__", template_folder="templates")
+bp = Blueprint("__plugin__", __name__, url_prefix="/__plugin__", template_folder="templates",
+               static_folder="static")
+
+
+def latest_notes(limit: int) -> list[Note]:
+    """The ``limit`` most recent notes."""
+    return list(db.session.scalars(select(Note).order_by(Note.id.desc()).limit(limit)))
 
 
 class NoteForm(FlaskForm):

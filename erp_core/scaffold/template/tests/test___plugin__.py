@@ -58,3 +58,33 @@ def test_migrations_build_exactly_the_models(erp_app_factory):
         context = MigrationContext.configure(conn, opts={
             "compare_type": True, "include_object": include_object_for("__plugin__", None)})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_customer_pages_show_the_notes_panel(erp_app_factory):
+    """erp_customer_panels: orders (always installed with the ERP) draws it as a card."""
+    from plugins.orders import public as orders
+
+    app = erp_app_factory(plugins=["orders", *REQUIRED, PLUGIN])
+    with app.app_context():
+        customer_id = orders.create_customer("Li Lei", "138 0013 8000").id
+        db.session.add(Note(text="Prefers morning delivery"))
+        db.session.commit()
+    client = app.test_client()
+    login(client, app, make_user(app, perms=["orders.customers.view", "__plugin__.view"]))
+    page = client.get(f"/orders/customers/{customer_id}").get_data(as_text=True)
+    assert 'data-testid="__plugin__-panel"' in page and "Prefers morning delivery" in page
+    client = app.test_client()
+    login(client, app, make_user(app, perms=["orders.customers.view"]))
+    page = client.get(f"/orders/customers/{customer_id}").get_data(as_text=True)
+    assert "Prefers morning delivery" not in page  # the panel needs __plugin__.view
+
+
+def test_its_own_pages_get_its_style_sheet(erp_app_factory):
+    """erp_extra_css_urls: linked on the plugin's pages, served from its static folder."""
+    app = erp_app_factory(plugins=PLUGINS)
+    client = app.test_client()
+    login(client, app, make_user(app, perms=["__plugin__.view"]))
+    page = client.get("/__plugin__/").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/__plugin__/static/__plugin__.css">' in page
+    assert client.get("/__plugin__/static/__plugin__.css").status_code == 200
+    assert "__plugin__.css" not in client.get("/dashboard").get_data(as_text=True)

@@ -103,8 +103,9 @@ def _check_expiry(value):
 @hookimpl
 def erp_payment_adapters():
     from .adapters import BUILTIN_ADAPTERS
+    from .providers.wechatpay import WeChatPayAdapter
 
-    return list(BUILTIN_ADAPTERS)
+    return [*BUILTIN_ADAPTERS, WeChatPayAdapter]
 
 
 @hookimpl

@@ -143,6 +143,20 @@ class RefundRequest:
     currency: str
     reason: str
     reference: str = ""  # what the clerk typed (e.g. the bank transfer of the refund)
+    payment_amount_minor: int = 0  # the whole payment's amount (WeChat Pay asks for it)
+
+
+@dataclass(frozen=True)
+class RefundNotice:
+    """A verified provider notification about a refund (``verify_callback`` may return one
+    instead of :class:`CallbackData`); finance checks it against the refund sent and records it once."""
+
+    refund_ref: str  # this site's reference of the refund, e.g. "REF-000045"
+    merchant_ref: str  # the payment refunded
+    provider_ref: str  # the provider's id of the refund
+    amount_minor: int
+    status: str  # "refunded" or "failed"
+    raw: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class PaymentAdapterContract:
     @staticmethod
     def refund_request(**changes) -> RefundRequest:
         values = dict(refund_ref="REF-000009", merchant_ref="PAY-000042", provider_ref="TX-1", amount_minor=2345,
-                      currency="CNY", reason="Returned goods", reference="BANK-9")
+                      currency="CNY", reason="Returned goods", reference="BANK-9", payment_amount_minor=12345)
         values.update(changes)
         return RefundRequest(**values)
 

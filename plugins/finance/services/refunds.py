@@ -122,7 +122,8 @@ def approve_refund(refund: Refund, *, reference: str = "", note: str = "") -> bo
 def adapter_refund_request(refund: Refund, payment: Payment) -> RefundRequest:
     return RefundRequest(refund_ref=refund_ref(refund), merchant_ref=payment.merchant_ref,
                          provider_ref=payment.provider_ref, amount_minor=refund.amount_minor,
-                         currency=refund.currency, reason=refund.reason, reference=refund.reference)
+                         currency=refund.currency, reason=refund.reason, reference=refund.reference,
+                         payment_amount_minor=payment.amount_minor)
 
 
 def _mark_refunded(refund: Refund, provider_ref: str | None) -> None:

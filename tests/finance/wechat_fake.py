@@ -86,6 +86,8 @@ class FakeWeChatPay:
         self.refunds: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
         self.refund_status = "PROCESSING"
+        self.answers: list = []  # what the site answered to notifications, when delivered by a test
+        self.deliver = self._post  # (url, body, headers) -> HTTP status; tests may deliver otherwise
         self.lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -222,10 +224,14 @@ class FakeWeChatPay:
                            "resource_type": "encrypt-resource", "event_type": event_type,
                            "summary": "支付成功", "resource": resource}, ensure_ascii=False).encode()
         timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        request = urllib.request.Request(url, data=body, method="POST", headers={
+        return self.deliver(url, body, {
             "Content-Type": "application/json", "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce,
             "Wechatpay-Serial": PLATFORM_SERIAL,
             "Wechatpay-Signature": sign_message(platform_keys()[0], timestamp, nonce, body)})
+
+    @staticmethod
+    def _post(url: str, body: bytes, headers: dict) -> int:
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - local test server
                 return answer.status

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import urllib.error
 import urllib.request
@@ -36,6 +37,7 @@ def _der(text: str) -> tuple[str, bytes]:
         raise AdapterError(_l("The key is not readable: paste the whole PEM text.")) from None
 
 
+@functools.lru_cache(maxsize=16)
 def private_key(text: str) -> rsa.RSAPrivateKey:
     """An RSA private key from PEM text (PKCS#8 "PRIVATE KEY" or PKCS#1 "RSA PRIVATE KEY") or base64."""
     _kind, der = _der(text)
@@ -48,6 +50,7 @@ def private_key(text: str) -> rsa.RSAPrivateKey:
     return key
 
 
+@functools.lru_cache(maxsize=16)
 def public_key(text: str) -> rsa.RSAPublicKey:
     """An RSA public key from PEM text: a public key, or a certificate carrying one, or base64."""
     kind, der = _der(text)

@@ -67,6 +67,8 @@ from .refunds import (
     adapter_refund_request,
     approve_refund,
     finish_remote_refund,
+    record_refund_notice,
+    refund_from_ref,
     refund_order,
     refund_ref,
     reject_refund,
@@ -81,6 +83,6 @@ __all__ = [
     "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",
     "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_configured", "method_enabled", "method_label",
     "method_labels", "method_setting_key", "order_summary", "parse_money", "payment_before_shipping",
-    "payment_from_ref", "record_notification", "record_payment", "refund_order", "refund_ref", "reject_refund", "request_refund",
+    "payment_from_ref", "record_notification", "record_payment", "record_refund_notice", "refund_from_ref", "refund_order", "refund_ref", "reject_refund", "request_refund",
     "EXPIRY_DEFAULT", "EXPIRY_SETTING", "SettleReport", "settle_payment", "settle_pending", "shipping_problems", "start_online_payment", "summaries",
 ]

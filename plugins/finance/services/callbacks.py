@@ -21,12 +21,14 @@ from ..adapters import (
     CallbackRejected,
     PaymentAdapter,
     PaymentRequest,
+    RefundNotice,
 )
 from ..models import Payment
 from ._common import PaymentRefused, _facts, _request_for, clean_text
 from .credit import _credit_part, _lock_order
 from .methods import get_adapter
 from .queries import payment_from_ref
+from .refunds import record_refund_notice
 
 
 def callback_request(payment: Payment) -> PaymentRequest:
@@ -44,13 +46,20 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     """Process a provider's notification: verify it, check it against the pending payment and
     record it once.
 
+    A provider's notification about a refund (:class:`RefundNotice`) is recorded on its refund
+    (:func:`record_refund_notice`); the outcome then names the refund's payment.
+
     Raises :class:`CallbackRejected` (not authentic, malformed, or not matching the payment's
     order, amount or currency), :class:`~plugins.finance.review.TransactionTaken` when another
     payment already holds its transaction; a duplicate delivery returns ``recorded=False`` and
     changes nothing. A "paid" for a payment marked failed is recorded and flagged for review.
     """
     adapter = _adapter(method)
-    return record_notification(adapter, adapter.verify_callback(body, headers))
+    data = adapter.verify_callback(body, headers)
+    if isinstance(data, RefundNotice):
+        refund, recorded = record_refund_notice(adapter, data)
+        return CallbackOutcome(refund.payment, recorded)
+    return record_notification(adapter, data)
 
 
 def record_notification(adapter: PaymentAdapter, data: CallbackData, source: str = "callback") -> CallbackOutcome:

@@ -103,9 +103,10 @@ def _check_expiry(value):
 @hookimpl
 def erp_payment_adapters():
     from .adapters import BUILTIN_ADAPTERS
+    from .providers.alipay import AlipayAdapter
     from .providers.wechatpay import WeChatPayAdapter
 
-    return [*BUILTIN_ADAPTERS, WeChatPayAdapter]
+    return [*BUILTIN_ADAPTERS, AlipayAdapter, WeChatPayAdapter]
 
 
 @hookimpl

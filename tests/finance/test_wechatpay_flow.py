@@ -226,3 +226,27 @@ def test_the_connection_test_needs_the_settings_permission_and_shows_the_answer(
         db.session.commit()
     refused = admin.post("/finance/methods/wechatpay/test", follow_redirects=True).get_data(as_text=True)
     assert "SIGN_ERROR" in refused
+
+
+def test_the_customers_tracking_page_shows_the_code_until_it_is_paid(make_app, fake):
+    from plugins.orders.models import Order
+    from plugins.support import public
+
+    app = make_app(plugins=["orders", "finance", "support"])
+    configure_wechatpay(app, fake)
+    fake.deliver = lambda url, body, headers: app.test_client().post(
+        url.removeprefix("http://localhost"), data=body, headers=headers).status_code
+    _order_id, _payment_id, ref, _location = _start(app, _clerk(app))
+    with app.test_request_context():
+        order = db.session.query(Order).one()
+        access = public.ensure_access(order)
+        db.session.commit()
+        url = f"/help/t/{order.id}/{public.tracking_token(order.id, access.nonce)}"
+    customer = app.test_client()
+    page = customer.get(url).get_data(as_text=True)
+    assert 'data-testid="payment-qr"' in page and "data:image/svg+xml" in page and "finance/pay.js" in page
+    poll = page.split('data-payment-status-url="')[1].split('"')[0]
+    assert customer.get(poll).json == {"status": "pending"}
+    assert fake.scan_and_pay(ref) == 204
+    assert customer.get(poll).json == {"status": "paid"}
+    assert 'data-testid="payment-qr"' not in customer.get(url).get_data(as_text=True)

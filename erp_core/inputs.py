@@ -92,6 +92,10 @@ def check_request():
             abort(400, problem)
     elif request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.mimetype == "application/x-www-form-urlencoded":
+            # Keep the raw body (the form is parsed from the copy): a view may need the exact bytes,
+            # e.g. a payment provider's signed form notification.
+            request.get_data(cache=True)
         problem = next((p for p in map(text_problem, [*request.form.keys(), *request.form.values()]) if p), None)
         if problem:
             abort(400, problem)

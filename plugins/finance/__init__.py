@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _pl
 
 from erp_core import hookimpl
-from erp_core.contrib import NavItem, Panel, Permission, SettingField, Widget
+from erp_core.contrib import NavItem, Panel, Permission, Schedule, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
 from . import models  # noqa: F401  (registers the tables)
@@ -35,6 +35,7 @@ def erp_webhook_events():
 
 @hookimpl
 def erp_blueprints():
+    from . import provider_views  # noqa: F401  (its routes are on bp)
     from .views import bp, refunds_bp, reports_bp
 
     return [bp, refunds_bp, reports_bp]
@@ -68,6 +69,7 @@ def erp_nav_items():
         NavItem(_pl("finance", "Refunds"), "finance_refunds.refunds", "finance.view", icon="arrow-return-left", order=41),
         NavItem(_l("Finance reports"), "finance_reports.reports_index", "finance.reports.view", icon="bar-chart-line",
                 order=42),
+        NavItem(_l("Payment methods"), "finance.methods", "core.settings.manage", icon="wallet2", order=43),
     ]
 
 
@@ -77,7 +79,11 @@ def erp_settings_fields():
 
     section = _pl("finance", "Finance")
     fields = [SettingField("finance.payment_before_shipping", _l("Payment before shipping"), "boolean", False, section,
-                           help=_l("Refuse to ship an order until it is paid in full."))]
+                           help=_l("Refuse to ship an order until it is paid in full.")),
+              SettingField(services.EXPIRY_SETTING, _l("Online payments expire after (minutes)"), "integer",
+                           services.EXPIRY_DEFAULT, section, validate=_check_expiry,
+                           help=_l("A pending online payment still unpaid after this long is closed at the "
+                                   "provider and marked failed."))]
     for code, cls in services.adapter_classes().items():
         fields.append(SettingField(services.method_setting_key(code),
                                    _l("Accept payments by %(method)s", method=cls.label), "boolean",
@@ -86,11 +92,26 @@ def erp_settings_fields():
     return fields
 
 
+def _check_expiry(value):
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        return _l("Type a whole number of minutes.")
+    return None if 5 <= minutes <= 60 * 24 * 30 else _l("Between 5 minutes and 30 days.")
+
+
 @hookimpl
 def erp_payment_adapters():
     from .adapters import BUILTIN_ADAPTERS
+    from .providers.alipay import AlipayAdapter
+    from .providers.wechatpay import WeChatPayAdapter
 
-    return list(BUILTIN_ADAPTERS)
+    return [*BUILTIN_ADAPTERS, AlipayAdapter, WeChatPayAdapter]
+
+
+@hookimpl
+def erp_schedules():
+    return [Schedule("finance.settle_pending", 300, "plugins.finance.jobs:settle_pending")]
 
 
 @hookimpl
@@ -105,10 +126,9 @@ def erp_order_panels(order, user):
 
 @hookimpl
 def erp_order_public_panels(order):
-    from . import services
+    from .views import public_context
 
-    return [Panel(_pl("finance", "Payment"), "finance/_public_panel.html",
-                  lambda: {"order": order, "summary": services.order_summary(order)}, order=30)]
+    return [Panel(_pl("finance", "Payment"), "finance/_public_panel.html", lambda: public_context(order), order=30)]
 
 
 @hookimpl

@@ -22,6 +22,23 @@ The life of a payment, as finance drives it:
   "failed")``. Adapters with ``remote = True`` talk to a provider over the network: finance then
   calls ``refund`` from a background job after the transaction commits, never inside it.
 
+What an online adapter may add (flags say which, so pages show only the actions it supports):
+
+* ``StartResult.qr_text``: instead of (or beside) a ``redirect_url``, the text of a QR code the
+  customer scans with the provider's app (WeChat Pay Native's ``code_url``). Finance keeps it on the
+  payment and draws it on the order's payment page and the customer's order page.
+* ``callback_answer(outcome, detail)``: the HTTP answer the provider expects to a notification
+  (Alipay wants the plain text ``success``; WeChat Pay wants 204, or a JSON ``{"code": "FAIL"}``
+  with a 4xx/5xx). The default keeps finance's JSON answer.
+* ``supports_query``: ``query(payment)`` asks the provider about a pending payment whose
+  notification never came, and ``close(payment)`` withdraws it there. The scheduled job
+  ``finance.settle_pending`` calls them outside any transaction, and records a "paid" answer on the
+  same path as a callback (amount checked, recorded once).
+* ``supports_test_connection``: ``test_connection()`` makes one harmless signed request and returns
+  the provider's answer, for the "test the connection" button of the payment-method page.
+* ``currencies``: the ISO codes the provider takes (empty: any); ``required_settings``: the
+  settings without which the method stays off however it is switched ("off until configured").
+
 Amounts are integer minor units with an ISO 4217 currency, as everywhere in the ERP.
 """
 
@@ -83,6 +100,7 @@ class StartResult:
     redirect_url: str = ""  # online methods: the provider's page to send the customer to
     provider_ref: str | None = None  # the provider's id of the transaction, when known already
     message: str = ""  # shown to the clerk
+    qr_text: str = ""  # text of a QR code the customer scans to pay (e.g. WeChat Pay's code_url)
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,24 @@ class CallbackData:
 
 
 @dataclass(frozen=True)
+class QueryResult:
+    """What the provider says of a pending payment (``PaymentAdapter.query``)."""
+
+    status: str  # "paid" (then ``data`` says what was paid), "pending", "failed" (closed, expired) or "unknown"
+    data: CallbackData | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """The HTTP answer to a provider's notification."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
 class RefundRequest:
     """What finance tells an adapter about a refund to pay out (see :meth:`PaymentAdapter.refund`)."""
 
@@ -118,6 +154,20 @@ class RefundRequest:
     currency: str
     reason: str
     reference: str = ""  # what the clerk typed (e.g. the bank transfer of the refund)
+    payment_amount_minor: int = 0  # the whole payment's amount (WeChat Pay asks for it)
+
+
+@dataclass(frozen=True)
+class RefundNotice:
+    """A verified provider notification about a refund (``verify_callback`` may return one
+    instead of :class:`CallbackData`); finance checks it against the refund sent and records it once."""
+
+    refund_ref: str  # this site's reference of the refund, e.g. "REF-000045"
+    merchant_ref: str  # the payment refunded
+    provider_ref: str  # the provider's id of the refund
+    amount_minor: int
+    status: str  # "refunded" or "failed"
+    raw: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -148,6 +198,11 @@ class PaymentAdapter:
     requires_reference: bool = False  # the clerk must type a reference when recording
     refundable: bool = True
     enabled_by_default: bool = False
+    currencies: tuple[str, ...] = ()  # ISO codes the provider takes; empty: any
+    required_settings: tuple[str, ...] = ()  # settings (names after "finance.<code>.") it cannot work without
+    supports_query: bool = False  # query() and close() ask the provider about a pending payment
+    supports_test_connection: bool = False  # test_connection() reports the provider's answer
+    signature_in_body: bool = False  # the provider signs fields of the body (Alipay), not in a header
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         """Built per use with ``settings``: the values of the fields :meth:`settings_fields`
@@ -186,6 +241,45 @@ class PaymentAdapter:
         body. The default refuses every callback (manual methods)."""
         raise CallbackRejected(_l("This payment method does not accept callbacks."))
 
+    def configured(self) -> bool:
+        """True when every one of ``required_settings`` has a value."""
+        return all(str(self.settings.get(name) or "").strip() for name in self.required_settings)
+
+    def check_currency(self, currency: str) -> None:
+        """Raise :class:`AdapterError` when the provider does not take ``currency``."""
+        if self.currencies and currency not in self.currencies:
+            raise AdapterError(_l("%(method)s takes payments in %(currencies)s only.", method=self.label,
+                                  currencies=", ".join(self.currencies)))
+
+    def callback_answer(self, outcome: str, detail: str = "", payment_ref: str = "",
+                        recorded: bool = False) -> CallbackAnswer:
+        """The answer to a notification: ``outcome`` is "ok" (verified; ``recorded`` False for a
+        repeat), "rejected" (not authentic, malformed or not matching) or "conflict" (its
+        transaction belongs to another payment). Override it with what the provider expects; the
+        default answers JSON (200, 400, or 409 problem+json)."""
+        if outcome == "ok":
+            return CallbackAnswer(200, json.dumps({"status": "ok", "payment": payment_ref,
+                                                   "recorded": recorded}).encode(), "application/json")
+        if outcome == "conflict":
+            return CallbackAnswer(409, json.dumps({"type": "about:blank", "title": "Conflict", "status": 409,
+                                                   "detail": detail, "code": "transaction_taken"}).encode(),
+                                  "application/problem+json")
+        return CallbackAnswer(400, json.dumps({"status": "rejected", "detail": detail}).encode(), "application/json")
+
+    def query(self, payment: PaymentRequest) -> QueryResult:
+        """``supports_query`` only: what the provider says of ``payment`` (over the network)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement query")
+
+    def close(self, payment: PaymentRequest) -> None:
+        """``supports_query`` only: withdraw the unpaid ``payment`` at the provider, so it can no
+        longer be paid; raise :class:`AdapterError` when the provider refuses (e.g. it was paid)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement close")
+
+    def test_connection(self) -> str:
+        """``supports_test_connection`` only: one harmless signed request; returns the provider's
+        answer in a sentence, raises :class:`AdapterError` with it when the provider refuses."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement test_connection")
+
     def sign_test_callback(self, payment: PaymentRequest, provider_ref: str, status: str = "paid",
                            **overrides) -> tuple[bytes, dict[str, str]]:
         """Online adapters only: a callback as the provider would send it (body, headers), for
@@ -202,6 +296,19 @@ class PaymentAdapter:
         ``{"X-Sig": "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()}``.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement sign_test_callback_body(body)")
+
+    def sign_test_callback_raw(self, body: bytes) -> tuple[bytes, dict[str, str]]:
+        """Test support: a correctly signed callback carrying ``body`` as ``(body, headers)``.
+
+        The default signs in the headers (:meth:`sign_test_callback_body`). Adapters with
+        ``signature_in_body`` add their signature fields to the body instead."""
+        return body, self.sign_test_callback_body(body)
+
+    def graft_test_signature(self, body: bytes, headers: Mapping[str, str],
+                             donor: tuple[bytes, Mapping[str, str]] | None) -> tuple[bytes, dict[str, str]]:
+        """Test support: the callback ``(body, headers)`` carrying the signature of ``donor`` (another
+        callback) instead of its own, or no signature at all when ``donor`` is None."""
+        return body, dict(donor[1]) if donor is not None else {}
 
 
 # ----------------------------------------------------------------------------- manual methods

@@ -1,4 +1,5 @@
-"""Background work of finance: refunds through providers that are reached over the network.
+"""Background work of finance: refunds through providers that are reached over the network, and
+the schedule that settles pending online payments whose notification never came.
 
 The provider is called outside any database transaction; its answer is recorded in a new one.
 """
@@ -33,3 +34,16 @@ def send_refund(refund_id: int) -> None:
         log.exception("refund %s: the provider could not be reached", refund_id)
         status, provider_ref, message = "failed", None, f"{type(exc).__name__}: {exc}"
     services.finish_remote_refund(refund_id, status, provider_ref, message)
+
+
+def settle_pending() -> int:
+    """Schedule ``finance.settle_pending``: ask the providers about pending online payments
+    (:func:`services.settle_pending`); returns how many changed."""
+    from . import services
+
+    report = services.settle_pending()
+    changed = len(report.paid) + len(report.failed) + len(report.closed)
+    if changed or report.errors:
+        log.info("finance: %d paid, %d failed, %d closed, %d not settled", len(report.paid), len(report.failed),
+                 len(report.closed), len(report.errors))
+    return changed

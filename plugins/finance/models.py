@@ -56,6 +56,8 @@ class Payment(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reference: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     provider_ref: Mapped[str | None] = mapped_column(String(120))
+    # The text of the QR code the customer scans to pay a pending online payment (WeChat Pay's code_url).
+    qr_text: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Set when a provider's "paid" arrived after the payment was marked failed: the money was
     # taken, so it is recorded, and finance checks it (finance.payments.review clears the flag).

@@ -17,6 +17,12 @@ can prove that genuine callbacks verify, tampered ones do not, and signed but un
 reach the body checks (``CallbackMalformed``). The kit fails, naming the method, when one is
 missing or when the adapter rejects the signature of a callback it signed itself. The kit needs
 no database and no Flask application: adapters must not either.
+
+Adapters that sign inside the body (``signature_in_body``, e.g. Alipay's ``sign`` field) override
+``sign_test_callback_raw`` and ``graft_test_signature`` so the kit can sign, strip and swap their
+signatures too. Adapters that call a provider over the network are tested against a local fake
+server: override the ``adapter`` fixture to point the adapter's base URL at it. An adapter with
+``currencies`` must refuse the others with an ``AdapterError``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import pytest
 
 from .adapters import (
     AdapterError,
+    CallbackAnswer,
     CallbackData,
     CallbackMalformed,
     CallbackRejected,
@@ -68,7 +75,7 @@ class PaymentAdapterContract:
     def refund_request(**changes) -> RefundRequest:
         """A refund request of 23.45 CNY for the kit's cases, with ``changes`` applied."""
         values = dict(refund_ref="REF-000009", merchant_ref="PAY-000042", provider_ref="TX-1", amount_minor=2345,
-                      currency="CNY", reason="Returned goods", reference="BANK-9")
+                      currency="CNY", reason="Returned goods", reference="BANK-9", payment_amount_minor=12345)
         values.update(changes)
         return RefundRequest(**values)
 
@@ -91,12 +98,26 @@ class PaymentAdapterContract:
         self._require(adapter, "sign_test_callback", "(payment, provider_ref, status='paid', **overrides)")
         return adapter.sign_test_callback(payment, provider_ref, **changes)
 
-    def sign(self, adapter, body: bytes) -> dict:
-        """The adapter's ``sign_test_callback_body(body)`` (fails the test, naming it, when missing)."""
+    def sign(self, adapter, body: bytes) -> tuple[bytes, dict]:
+        """A signed callback carrying ``body``: the adapter's ``sign_test_callback_body(body)`` (or its
+        ``sign_test_callback_raw`` when it signs inside the body); fails the test, naming the method,
+        when missing."""
+        if adapter.signature_in_body:
+            self._require(adapter, "sign_test_callback_raw", "(self, body: bytes) -> tuple[bytes, dict]")
+            return adapter.sign_test_callback_raw(body)
         self._require(adapter, "sign_test_callback_body", "(self, body: bytes) -> dict[str, str]")
         headers = adapter.sign_test_callback_body(body)
         assert isinstance(headers, dict) and headers, "sign_test_callback_body returns the headers as a dict"
-        return headers
+        return body, headers
+
+    @staticmethod
+    def tamper(body: bytes) -> bytes:
+        """``body`` with its amount changed (or, when the amount is not readable in it, one byte)."""
+        for old, new in ((b"12345", b"12346"), (b"123.45", b"123.46")):
+            if old in body:
+                return body.replace(old, new)
+        middle = len(body) // 2
+        return body[:middle] + (b"B" if body[middle:middle + 1] == b"A" else b"A") + body[middle + 1:]
 
     def _refuses_as_malformed(self, adapter, body: bytes, headers: dict):
         name = type(adapter).__name__
@@ -130,7 +151,8 @@ class PaymentAdapterContract:
         assert isinstance(result, StartResult)
         if adapter.online:
             assert result.status == "pending"
-            assert re.match(r"https?://", result.redirect_url), "an online method sends the customer somewhere"
+            assert re.match(r"https?://", result.redirect_url) or result.qr_text, \
+                "an online method sends the customer somewhere or gives a QR code to scan"
         else:
             assert result.status == "paid"
 
@@ -141,8 +163,25 @@ class PaymentAdapterContract:
 
     @pytest.mark.parametrize("currency,amount", [("JPY", 12345), ("KWD", 117675), ("CNY", 1)])
     def test_start_handles_any_currency_exponent(self, adapter, currency, amount):
+        if adapter.currencies and currency not in adapter.currencies:
+            with pytest.raises(AdapterError):
+                adapter.start(self.payment(currency=currency, amount_minor=amount))
+            return
         result = adapter.start(self.payment(currency=currency, amount_minor=amount))
         assert result.status in ("paid", "pending")
+
+    def test_is_off_until_configured(self, adapter):
+        assert adapter.configured(), "the kit's settings configure the adapter"
+        if adapter.required_settings:
+            assert not type(adapter)({}).configured()
+            assert not adapter.enabled_by_default, "a method needing credentials is off until configured"
+
+    def test_callback_answer_is_an_http_answer(self, adapter):
+        for outcome in ("ok", "rejected", "conflict"):
+            answer = adapter.callback_answer(outcome, "detail", "PAY-000042", True)
+            assert isinstance(answer, CallbackAnswer) and 200 <= answer.status < 600
+            assert isinstance(answer.body, bytes) and answer.content_type
+            assert (answer.status < 300) == (outcome == "ok"), outcome
 
     def test_manual_recording_honours_the_reference_rule(self, adapter):
         self._manual_only(adapter)
@@ -187,7 +226,7 @@ class PaymentAdapterContract:
     def test_a_tampered_body_is_rejected(self, adapter):
         self._online_only(adapter)
         body, headers = self.callback(adapter, self.payment(), "TX-103")
-        tampered = body.replace(b"12345", b"12346")
+        tampered = self.tamper(body)
         assert tampered != body
         with pytest.raises(CallbackRejected):
             adapter.verify_callback(tampered, headers)
@@ -196,7 +235,12 @@ class PaymentAdapterContract:
         self._online_only(adapter)
         body, headers = self.callback(adapter, self.payment(), "TX-104")
         with pytest.raises(CallbackRejected):
-            adapter.verify_callback(body, {})
+            adapter.verify_callback(*adapter.graft_test_signature(body, headers, None))
+        if adapter.signature_in_body:
+            forged = adapter.graft_test_signature(body, headers, self.callback(adapter, self.payment(), "TX-999"))
+            with pytest.raises(CallbackRejected):
+                adapter.verify_callback(*forged)
+            return
         forged = {k: (v[:-4] + "0000" if v[-4:] != "0000" else v[:-4] + "1111") for k, v in headers.items()}
         with pytest.raises(CallbackRejected):
             adapter.verify_callback(body, forged)
@@ -204,27 +248,27 @@ class PaymentAdapterContract:
     def test_a_signature_of_another_payment_does_not_fit(self, adapter):
         self._online_only(adapter)
         body_a, headers_a = self.callback(adapter, self.payment(), "TX-105")
-        body_b, _headers_b = self.callback(adapter, self.payment(amount_minor=99), "TX-105")
+        body_b, headers_b = self.callback(adapter, self.payment(amount_minor=99), "TX-105")
         with pytest.raises(CallbackRejected):
-            adapter.verify_callback(body_b, headers_a)
+            adapter.verify_callback(*adapter.graft_test_signature(body_b, headers_b, (body_a, headers_a)))
 
     def test_a_malformed_but_signed_callback_is_rejected(self, adapter):
         self._online_only(adapter)
         body, headers = self.callback(adapter, self.payment(), "TX-106", amount_minor="lots")
         resigned = self.sign(adapter, body)
         self._refuses_as_malformed(adapter, body, headers)
-        self._refuses_as_malformed(adapter, body, resigned)
+        self._refuses_as_malformed(adapter, *resigned)
 
     @pytest.mark.parametrize("junk", [b"", b"not json", b"[]", b"\xff\xfe", b'{"status": "paid"}'])
     def test_a_signed_but_unreadable_body_is_malformed(self, adapter, junk):
         self._online_only(adapter)
-        self._refuses_as_malformed(adapter, junk, self.sign(adapter, junk))
+        self._refuses_as_malformed(adapter, *self.sign(adapter, junk))
 
     def test_sign_test_callback_body_signs_a_callback_the_adapter_accepts(self, adapter):
         self._online_only(adapter)
         body, _headers = self.callback(adapter, self.payment(), "TX-108")
         try:
-            data = adapter.verify_callback(body, self.sign(adapter, body))
+            data = adapter.verify_callback(*self.sign(adapter, body))
         except CallbackRejected as exc:
             pytest.fail(f"{type(adapter).__name__}.verify_callback rejected a callback signed by its own "
                         f"sign_test_callback_body: {exc}")

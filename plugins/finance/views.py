@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy import or_, select
@@ -13,19 +12,17 @@ from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import ValidationError
 
 from erp_core import settings
-from erp_core.errors import DomainError
-from erp_core.extensions import csrf, db
+from erp_core.extensions import db
 from erp_core.forms import attempt, choices
 from erp_core.money import is_currency, to_decimal
 from erp_core.plugins import hooks
-from erp_core.security import has_permission, public, requires, safe_next
+from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 from plugins.orders.public import Order, get_order
 
-from . import exports, reports, review, services, states
-from .adapters import CallbackRejected
+from . import exports, qr, reports, review, services, states
 from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, RefundForm, ReportFilterForm, ReviewForm
 from .models import Payment, Refund
 
@@ -59,10 +56,30 @@ def order_context(order: Order, payment_form=None, online_form=None) -> dict:
     payment_form.set_methods(manual)
     online_form.set_methods(online)
     return {"order": order, "summary": summary, "payments": payments, "refunds": refunds,
+            "qr_codes": qr_codes(payments),
             "payment_form": payment_form, "online_form": online_form, "manual_methods": manual,
             "online_methods": online, "method_labels": services.method_labels(), "states": states,
             "can_record": has_permission("finance.payments.record"),
             "can_refund": has_permission("finance.refunds.manage")}
+
+
+def qr_codes(payments) -> list[tuple]:
+    """``(payment, image, status token, method label)`` of the pending payments paid by scanning."""
+    found = []
+    for payment in payments:
+        image = qr.payment_qr(payment)
+        if image:
+            found.append((payment, image, qr.status_token(payment), services.method_label(payment.method)))
+    return found
+
+
+def public_context(order: Order) -> dict:
+    """What the customer's public order page shows of payments: the state, what is due, and the
+    QR code of a pending payment to scan."""
+    pending = db.session.scalars(select(Payment).where(Payment.order_id == order.id,
+                                                       Payment.status == states.PENDING,
+                                                       Payment.qr_text.is_not(None)).order_by(Payment.id))
+    return {"order": order, "summary": services.order_summary(order), "qr_codes": qr_codes(pending)}
 
 
 def _plain(minor: int, currency: str) -> str:
@@ -133,6 +150,8 @@ def start_online(order_id: int):
         if outcome.ok:
             flash(_("Online payment %(ref)s started; it is recorded when the provider confirms it.",
                     ref=payment.merchant_ref), "info")
+            if payment.qr_text and not redirect_url:  # the customer scans the code shown on the payment's page
+                return redirect(url_for("finance.payment", payment_id=payment.id))
             return redirect(redirect_url or back)
     flash(_("The online payment was not started: please correct the marked fields."), "danger")
     return _order_page_with_errors(db.session.get(Order, order_id), online_form=form)
@@ -198,6 +217,7 @@ def payment(payment_id: int):
 def _payment_page(payment, order, refund_form, fail_form=None, status=200, review_form=None):
     refunds = list(payment.refunds)
     return render_template("finance/payment.html", payment=payment, order=order, refunds=refunds,
+                           qr_image=qr.payment_qr(payment), qr_token=qr.status_token(payment),
                            refund_form=refund_form, fail_form=fail_form or FailForm(prefix="fail", formdata=None),
                            review_form=review_form or ReviewForm(prefix="review", formdata=None),
                            method_label=services.method_label(payment.method), states=states,
@@ -466,77 +486,6 @@ def export_report(key: str, fmt: str):
     data = exports.to_xlsx(result, str(report.title), str(report.basis), _filter_description(report, filters))
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-
-
-# ----------------------------------------------------------------------------- providers
-
-
-@bp.route("/callback/<method>", methods=["POST"])
-@public
-@csrf.exempt
-def callback(method: str):
-    """A payment provider's server-to-server notification. Authenticated by its signature, not
-    by a session or a CSRF token; answers JSON."""
-    try:
-        outcome = services.handle_callback(method, request.get_data(cache=False), request.headers)
-        db.session.commit()
-    except review.TransactionTaken as exc:
-        db.session.rollback()
-        current_app.logger.warning("payment callback for %s refused: %s", method, exc)
-        response = jsonify({"type": "about:blank", "title": _("Conflict"), "status": 409, "detail": str(exc),
-                            "code": exc.code})
-        response.status_code, response.mimetype = 409, "application/problem+json"
-        return response
-    except CallbackRejected as exc:
-        db.session.rollback()
-        current_app.logger.warning("payment callback for %s rejected: %s", method, exc)
-        return jsonify({"status": "rejected", "detail": str(exc)}), 400
-    return jsonify({"status": "ok", "payment": outcome.payment.merchant_ref, "recorded": outcome.recorded})
-
-
-def _demo_gateway():
-    try:
-        return services.get_adapter("demo_gateway")
-    except DomainError:
-        abort(404)
-
-
-@bp.route("/demo-gateway/pay", methods=["GET", "POST"])
-@public
-def demo_gateway():
-    """The simulated provider's payment page (demo gateway). Its link is signed by the gateway,
-    so the amount shown cannot be tampered with; paying posts a signed callback."""
-    adapter = _demo_gateway()
-    values = request.values
-    try:
-        fields = adapter.verify_page(values)
-    except CallbackRejected as exc:
-        return render_template("finance/demo_gateway.html", error=str(exc), fields=None), 400
-    back = safe_next(fields["return"], url_for("web.home"))
-    if request.method == "POST":
-        # (CSRFProtect has checked the form's token before this view runs.)
-        payment = services.payment_from_ref(fields["ref"])
-        if payment is None:
-            abort(404)
-        outcome_status = "paid" if request.form.get("action") == "pay" else "failed"
-        body, headers = adapter.sign_test_callback(services.callback_request(payment),
-                                                   "DG-" + secrets.token_hex(8).upper(), outcome_status)
-        try:
-            outcome = services.handle_callback(adapter.code, body, headers)
-            db.session.commit()
-        except CallbackRejected as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(back)
-        if outcome.payment.status == states.PAID:
-            flash(_("The demo gateway confirmed payment %(ref)s.", ref=outcome.payment.merchant_ref), "success")
-        else:
-            flash(_("The payment %(ref)s was declined at the demo gateway.", ref=outcome.payment.merchant_ref),
-                  "warning")
-        return redirect(back)
-    return render_template("finance/demo_gateway.html", fields=fields, error=None,
-                           amount=_money(int(fields["amount"]), fields["currency"]) if fields["amount"].isdigit()
-                           else "")
 
 
 def _money(minor: int, currency: str) -> str:

@@ -86,6 +86,11 @@ def _paths(app, rule, ids: walk.Ids) -> list[str] | None:
         return [url_for(rule.endpoint, key=key) for key in reports.REPORTS]
     if rule.endpoint == "finance_reports.export_report":
         return [url_for(rule.endpoint, key="sales_by_customer", fmt="csv")]
+    if rule.endpoint == "finance.payment_status":
+        from plugins.finance import qr
+        from plugins.finance.models import Payment
+        payment = db.session.scalar(select(Payment).order_by(Payment.id.desc()).limit(1))
+        return [url_for(rule.endpoint, token=qr.status_token(payment))] if payment else []
     if rule.endpoint == "logistics.demo_track":
         from plugins.logistics.models import Shipment
         number = db.session.scalar(select(Shipment.tracking_number).where(Shipment.tracking_number.is_not(None))

@@ -68,7 +68,8 @@ def spy_app(make_app):
 
 def test_hook_erp_payment_adapters(spy_app, make_app):
     with spy_app.test_request_context(method="POST"):
-        assert list(services.adapter_classes()) == ["bank_transfer", "cash", "demo_gateway", "remote_pay"]
+        assert list(services.adapter_classes()) == ["alipay", "bank_transfer", "cash", "demo_gateway", "remote_pay",
+                                                    "wechatpay"]
         assert [a.code for a in services.enabled_methods(online=False)] == ["bank_transfer", "cash", "remote_pay"]
         order = make_order()
         payment = services.record_payment(order, "remote_pay", "100")

@@ -28,6 +28,8 @@ those above it); every public name stays importable from here:
 - ``credit``: the order lock and the rule that an excess is taken only as customer credit;
 - ``payments``: manual payments, online payments started, payments given up;
 - ``callbacks``: provider callbacks, verified and recorded once;
+- ``settle``: pending online payments whose notification never came, asked of the provider
+  (recorded on the callbacks' path) and withdrawn when too old;
 - ``refunds``: requests, approval through the adapter, rejection, refunds of an order for other
   plugins.
 
@@ -37,12 +39,13 @@ Helpers shared by these modules (errors, typed amounts and text) are in ``_commo
 from ..adapters import CallbackRejected
 from ..models import Payment, Refund
 from ._common import MAX_TEXT, PaymentRefused, RefundRefused, clean_text, parse_money
-from .callbacks import CallbackOutcome, callback_request, handle_callback
+from .callbacks import CallbackOutcome, callback_request, handle_callback, record_notification
 from .methods import (
     adapter_classes,
     derived_secret,
     enabled_methods,
     get_adapter,
+    method_configured,
     method_enabled,
     method_label,
     method_labels,
@@ -64,19 +67,22 @@ from .refunds import (
     adapter_refund_request,
     approve_refund,
     finish_remote_refund,
+    record_refund_notice,
+    refund_from_ref,
     refund_order,
     refund_ref,
     reject_refund,
     request_refund,
 )
+from .settle import EXPIRY_DEFAULT, EXPIRY_SETTING, SettleReport, settle_payment, settle_pending
 
 __all__ = [
     "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
     "Summary",
     "adapter_classes", "adapter_refund_request", "approve_refund", "callback_request", "clean_text",
     "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",
-    "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_enabled", "method_label",
+    "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_configured", "method_enabled", "method_label",
     "method_labels", "method_setting_key", "order_summary", "parse_money", "payment_before_shipping",
-    "payment_from_ref", "record_payment", "refund_order", "refund_ref", "reject_refund", "request_refund",
-    "shipping_problems", "start_online_payment", "summaries",
+    "payment_from_ref", "record_notification", "record_payment", "record_refund_notice", "refund_from_ref", "refund_order", "refund_ref", "reject_refund", "request_refund",
+    "EXPIRY_DEFAULT", "EXPIRY_SETTING", "SettleReport", "settle_payment", "settle_pending", "shipping_problems", "start_online_payment", "summaries",
 ]

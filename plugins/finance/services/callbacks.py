@@ -21,12 +21,14 @@ from ..adapters import (
     CallbackRejected,
     PaymentAdapter,
     PaymentRequest,
+    RefundNotice,
 )
 from ..models import Payment
 from ._common import PaymentRefused, _facts, _request_for, clean_text
 from .credit import _credit_part, _lock_order
 from .methods import get_adapter
 from .queries import payment_from_ref
+from .refunds import record_refund_notice
 
 
 def callback_request(payment: Payment) -> PaymentRequest:
@@ -44,14 +46,29 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     """Process a provider's notification: verify it, check it against the pending payment and
     record it once.
 
+    A provider's notification about a refund (:class:`RefundNotice`) is recorded on its refund
+    (:func:`record_refund_notice`); the outcome then names the refund's payment.
+
     Raises :class:`CallbackRejected` (not authentic, malformed, or not matching the payment's
     order, amount or currency), :class:`~plugins.finance.review.TransactionTaken` when another
     payment already holds its transaction; a duplicate delivery returns ``recorded=False`` and
     changes nothing. A "paid" for a payment marked failed is recorded and flagged for review.
     """
+    adapter = _adapter(method)
+    data = adapter.verify_callback(body, headers)
+    if isinstance(data, RefundNotice):
+        refund, recorded = record_refund_notice(adapter, data)
+        return CallbackOutcome(refund.payment, recorded)
+    return record_notification(adapter, data)
+
+
+def record_notification(adapter: PaymentAdapter, data: CallbackData, source: str = "callback") -> CallbackOutcome:
+    """Record what a provider confirmed of a payment (a verified callback, or the answer to
+    ``adapter.query``): checked against the pending payment and recorded once, on one path.
+    ``source`` names the way it came in the audit log ("callback" or "query")."""
     from ..review import check_transaction_free
 
-    callback = _verified_callback(method, body, headers)
+    callback = _matched(adapter, data)
     payment, status, provider_ref = callback.payment, callback.status, callback.provider_ref
     check_transaction_free(payment, provider_ref)
     # A "paid" after the payment was given up (by staff, or by an earlier "failed" callback): the
@@ -66,7 +83,7 @@ def handle_callback(method: str, body: bytes, headers) -> CallbackOutcome:
     db.session.refresh(payment)
     if claimed != 1:  # another delivery of the same callback won the race
         return _repeated_callback(payment, provider_ref, status)
-    _announce(callback, before, late)
+    _announce(callback, before, late, source)
     return CallbackOutcome(payment, True)
 
 
@@ -81,14 +98,16 @@ class _Callback:
     provider_ref: str
 
 
-def _verified_callback(method: str, body: bytes, headers) -> _Callback:
-    """Verify a callback with its adapter and check it names one of this site's payments, with
-    that payment's order, amount and currency and a transaction; else raise CallbackRejected."""
+def _adapter(method: str) -> PaymentAdapter:
     try:
-        adapter = get_adapter(method, must_be_enabled=False)
+        return get_adapter(method, must_be_enabled=False)
     except PaymentRefused:
         raise CallbackRejected(_("Unknown payment method.")) from None
-    data: CallbackData = adapter.verify_callback(body, headers)
+
+
+def _matched(adapter: PaymentAdapter, data: CallbackData) -> _Callback:
+    """Check that verified provider data names one of this site's payments, with that payment's
+    order, amount and currency and a transaction; else raise CallbackRejected."""
     payment = payment_from_ref(data.merchant_ref)
     if payment is None or payment.method != adapter.code:
         raise CallbackRejected(_("The callback names no payment of this site."))
@@ -121,22 +140,24 @@ def _claim_payment(callback: _Callback, late: bool) -> int | None:
         _lock_order(callback.order)
         credit = _credit_part(callback.order, payment.amount_minor, True, exclude_payment_id=payment.id)
         return claim(payment, before, status=states.PAID, paid_at=now, updated_at=now, provider_ref=provider_ref,
-                     credit_minor=max(credit, payment.credit_minor), needs_review=late)
+                     credit_minor=max(credit, payment.credit_minor), needs_review=late, qr_text=None)
     if callback.status == states.FAILED:
-        return claim(payment, before, status=states.FAILED, updated_at=now, provider_ref=provider_ref)
+        return claim(payment, before, status=states.FAILED, updated_at=now, provider_ref=provider_ref, qr_text=None)
     return None
 
 
-def _announce(callback: _Callback, before: str, late: bool) -> None:
+def _announce(callback: _Callback, before: str, late: bool, source: str = "callback") -> None:
     """Tell other plugins and webhooks of a payment a callback made paid, and audit the callback."""
     payment, adapter = callback.payment, callback.adapter
     if payment.status == states.PAID:
         hooks().erp_payment_recorded(payment=payment)
         webhooks.emit("payment.recorded", payment)
     note = _("Confirmed by %(method)s", method=adapter.label)
+    if source == "query":
+        note = _("Confirmed by %(method)s when asked (its notification never came)", method=adapter.label)
     if late:
         note = _("Paid at %(method)s after the payment was marked failed: needs review", method=adapter.label)
-    audit.record("payment", payment.id, "callback", before={"status": before},
+    audit.record("payment", payment.id, source, before={"status": before},
                  after=_facts(status=payment.status, transaction=callback.provider_ref,
                               credit=format_plain(payment.credit_minor, payment.currency) if payment.credit_minor
                               else None, needs_review=True if late else None),

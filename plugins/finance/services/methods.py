@@ -29,11 +29,17 @@ def method_setting_key(code: str) -> str:
     return f"finance.method.{code}"
 
 
+def method_configured(cls: type[PaymentAdapter]) -> bool:
+    """True when every setting the method cannot work without has a value (off until configured)."""
+    return all(str(settings.get(f"finance.{cls.code}.{name}") or "").strip() for name in cls.required_settings)
+
+
 def method_enabled(code: str, classes: dict | None = None) -> bool:
+    """Switched on in the settings, and configured."""
     cls = (classes or adapter_classes()).get(code)
     if cls is None:
         return False
-    return bool(settings.get(method_setting_key(code), cls.enabled_by_default))
+    return bool(settings.get(method_setting_key(code), cls.enabled_by_default)) and method_configured(cls)
 
 
 def enabled_methods(online: bool | None = None) -> list[type[PaymentAdapter]]:
@@ -64,6 +70,9 @@ def get_adapter(code: str, *, must_be_enabled: bool = True) -> PaymentAdapter:
     cls = classes.get(code)
     if cls is None:
         raise PaymentRefused(_("Unknown payment method %(code)s.", code=code), field="method")
+    if must_be_enabled and not method_configured(cls):
+        raise PaymentRefused(_("The payment method %(method)s is not configured yet: fill in its settings.",
+                               method=cls.label), field="method")
     if must_be_enabled and not method_enabled(code, classes):
         raise PaymentRefused(_("The payment method %(method)s is switched off.", method=cls.label), field="method")
     prefix = f"finance.{code}."

@@ -111,6 +111,10 @@ def start_online_payment(order: Order, method: str, amount, *, site_url: str, re
         raise PaymentRefused(str(exc), field="method") from None
     if result.provider_ref:
         payment.provider_ref = result.provider_ref[:120]
+    if result.qr_text:
+        if len(result.qr_text) > 500:
+            raise PaymentRefused(_("%(method)s answered a payment code that is too long.", method=adapter.label))
+        payment.qr_text = result.qr_text
     audit.record("payment", payment.id, "started", after={"status": states.PENDING, "order": order.number,
                                                          "method": adapter.code,
                                                          "amount": format_plain(minor, order.currency),
@@ -126,7 +130,8 @@ def mark_payment_failed(payment: Payment, note: str) -> None:
     now = utcnow()
     claimed = db.session.execute(
         update(Payment).where(Payment.id == payment.id, Payment.status == states.PENDING)
-        .values(status=states.FAILED, updated_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(status=states.FAILED, updated_at=now, qr_text=None)
+        .execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         raise Conflict(_("This payment is no longer pending."))
     db.session.refresh(payment)

@@ -15,7 +15,7 @@ from erp_core.timeutil import utcnow
 from plugins.orders.public import Order, money_returned
 
 from .. import states
-from ..adapters import AdapterError, RefundRequest
+from ..adapters import AdapterError, CallbackRejected, RefundNotice, RefundRequest
 from ..models import Payment, Refund
 from ._common import RefundRefused, _facts, _text, parse_money
 from .methods import get_adapter
@@ -122,23 +122,61 @@ def approve_refund(refund: Refund, *, reference: str = "", note: str = "") -> bo
 def adapter_refund_request(refund: Refund, payment: Payment) -> RefundRequest:
     return RefundRequest(refund_ref=refund_ref(refund), merchant_ref=payment.merchant_ref,
                          provider_ref=payment.provider_ref, amount_minor=refund.amount_minor,
-                         currency=refund.currency, reason=refund.reason, reference=refund.reference)
+                         currency=refund.currency, reason=refund.reason, reference=refund.reference,
+                         payment_amount_minor=payment.amount_minor)
 
 
-def _mark_refunded(refund: Refund, provider_ref: str | None) -> None:
+def _mark_refunded(refund: Refund, provider_ref: str | None) -> bool:
+    """requested -> refunded with one conditional UPDATE (the provider's answer to the job and
+    its notification may arrive together): False when another one recorded it first."""
     now = utcnow()
-    refund.status = states.REFUNDED
-    refund.refunded_at = now
-    refund.decided_at = refund.decided_at or now
+    values = {"status": states.REFUNDED, "refunded_at": now, "decided_at": refund.decided_at or now}
     if provider_ref:
-        refund.provider_ref = provider_ref[:120]
-    db.session.flush()
+        values["provider_ref"] = provider_ref[:120]
+    claimed = db.session.execute(
+        update(Refund).where(Refund.id == refund.id, Refund.status == states.REQUESTED).values(**values)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(refund)
+    if claimed != 1:
+        return False
     hooks().erp_refund_recorded(refund=refund)
     webhooks.emit("refund.recorded", refund)
     money_returned(refund.order, refund.amount_minor, refund.currency, refund_ref(refund))
     audit.record("refund", refund.id, "refunded", before={"status": states.REQUESTED},
                  after=_facts(status=states.REFUNDED, transaction=provider_ref, reference=refund.reference or None),
                  note=refund.decision_note or None)
+    return True
+
+
+def refund_from_ref(ref: str) -> Refund | None:
+    """The refund a provider names by this site's reference ("REF-000045")."""
+    digits = str(ref).removeprefix("REF-")
+    return db.session.get(Refund, int(digits)) if digits.isdigit() and len(digits) < 12 else None
+
+
+def record_refund_notice(adapter, notice: RefundNotice) -> tuple[Refund, bool]:
+    """Record a provider's verified notification about a refund it was sent: checked against the
+    refund (method, payment, amount) and recorded once. Returns ``(refund, recorded)``; raises
+    CallbackRejected when it names no refund sent to this provider or another amount."""
+    refund = refund_from_ref(notice.refund_ref)
+    if refund is None or refund.method != adapter.code or refund.payment.merchant_ref != notice.merchant_ref:
+        raise CallbackRejected(_("The callback names no refund of this site."))
+    if notice.amount_minor != refund.amount_minor:
+        raise CallbackRejected(_("The callback's amount differs from the refund's."))
+    if notice.status == states.REFUNDED:
+        if refund.status == states.REFUNDED:
+            return refund, False
+        if refund.status != states.REQUESTED or refund.decided_at is None:
+            raise CallbackRejected(_("The refund was not sent to the provider."))
+        return refund, _mark_refunded(refund, notice.provider_ref)
+    failed = db.session.execute(
+        update(Refund).where(Refund.id == refund.id, Refund.status == states.REQUESTED, Refund.decided_at.is_not(None))
+        .values(decided_at=None).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(refund)
+    if failed == 1:  # back to the queue, to be retried or rejected
+        audit.record("refund", refund.id, "provider_failed", before={"status": states.REQUESTED},
+                     after={"status": states.REQUESTED}, note=str(notice.raw.get("refund_status") or notice.status))
+    return refund, failed == 1
 
 
 def reject_refund(refund: Refund, note: str) -> None:

@@ -252,43 +252,6 @@ def _serve(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
-# ----------------------------------------------------------------------------- database
-
-
-@main.group()
-def db():
-    """Database schema."""
-
-
-@db.command("upgrade")
-@with_app
-def db_upgrade():
-    """Bring the database to the newest schema of the core and every installed plugin."""
-    from .auth.services import sync_roles_and_permissions
-    from .extensions import db as database
-    from .migrate import upgrade
-
-    upgrade()
-    new = sync_roles_and_permissions()
-    database.session.commit()
-    click.echo("Database is up to date." + (f" New permissions: {', '.join(new)}." if new else ""))
-
-
-@db.command("revision")
-@click.argument("plugin")
-@click.option("-m", "--message", required=True)
-@with_app
-def db_revision(plugin, message):
-    """(Developers) Autogenerate a migration of PLUGIN's tables into its own branch."""
-    from flask import current_app
-
-    from .migrate import revision
-
-    if plugin != "core" and plugin not in current_app.extensions["erp_plugins"].loaded_names:
-        fail(f"no loaded plugin named {plugin!r}")
-    revision(plugin, message)
-
-
 # ----------------------------------------------------------------------------- plugins
 
 
@@ -532,9 +495,11 @@ def i18n_missing(package):
             for msgid in missing(folder, locale):
                 click.echo(f"{folder.name} {locale}: {msgid}")
 
-# The backup commands live with the backup code; registered last, as they import this module.
+# Commands kept in modules of their own; registered last, as they import this module.
 from .backup.commands import backup, restore  # noqa: E402
+from .cli_db import db  # noqa: E402
 
+main.add_command(db)
 main.add_command(backup)
 main.add_command(restore)
 

@@ -455,17 +455,24 @@ def i18n():
     """(Developers) Extract, update and compile translation catalogs."""
 
 
-def _packages(package):
-    from .i18n_tools import package_dirs
+def _packages(package, third_party: bool = False):
+    """The folder named, or the ERP's packages (and, with ``third_party``, the installed
+    plugins' that have a catalog)."""
+    from .i18n_tools import installed_plugin_dirs, package_dirs
 
+    if package:
+        return [Path(package).resolve()]
     root = Path(__file__).resolve().parent.parent
-    return [Path(package).resolve()] if package else package_dirs(root)
+    folders = package_dirs(root)
+    if third_party:
+        folders += [f for f in installed_plugin_dirs() if f not in folders]
+    return folders
 
 
 @i18n.command("update")
 @click.argument("package", required=False)
 def i18n_update(package):
-    """Extract messages of PACKAGE (default: all) and merge them into the .po files."""
+    """Extract messages of PACKAGE (default: the ERP's own) and merge them into the .po files."""
     from .i18n_tools import compile_catalogs, update
 
     for folder in _packages(package):
@@ -477,20 +484,24 @@ def i18n_update(package):
 @i18n.command("compile")
 @click.argument("package", required=False)
 def i18n_compile(package):
-    """Write the .mo files of PACKAGE (default: all)."""
+    """Write the .mo files of PACKAGE (default: the ERP's and every installed plugin's)."""
     from .i18n_tools import compile_catalogs
 
-    for folder in _packages(package):
-        compile_catalogs(folder)
+    for folder in _packages(package, third_party=True):
+        try:
+            compile_catalogs(folder)
+        except OSError as exc:
+            fail(f"cannot write the catalogs of {folder}: {exc.strerror or exc}")
+        click.echo(f"{folder.name}: compiled ({folder})")
 
 
 @i18n.command("missing")
 @click.argument("package", required=False)
 def i18n_missing(package):
-    """List messages that zh_CN does not translate yet."""
+    """List messages that zh_CN does not translate yet (default: the ERP's and installed plugins')."""
     from .i18n_tools import LOCALES, missing
 
-    for folder in _packages(package):
+    for folder in _packages(package, third_party=True):
         for locale in LOCALES:
             for msgid in missing(folder, locale):
                 click.echo(f"{folder.name} {locale}: {msgid}")

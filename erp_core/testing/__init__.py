@@ -20,6 +20,10 @@ from pathlib import Path
 
 from ..app import create_app
 from ..extensions import db
+from .catalogs import assert_catalog_complete, catalog_problems
+
+__all__ = ["QueryCounter", "allow_internal_webhooks", "api_token", "assert_catalog_complete", "bearer", "build_app",
+           "catalog_problems", "config_for_tests", "login", "make_user"]
 
 _counter = itertools.count(1)
 

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 
 from erp_core.extensions import db
 from erp_core.migrate import include_object_for
-from erp_core.testing import login, make_user
+from erp_core.testing import assert_catalog_complete, login, make_user
 from erp___plugin__.models import Note
 
 PLUGIN = "__plugin__=erp___plugin__"
@@ -58,3 +58,8 @@ def test_migrations_build_exactly_the_models(erp_app_factory):
         context = MigrationContext.configure(conn, opts={
             "compare_type": True, "include_object": include_object_for("__plugin__", None)})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_its_catalog_is_complete_and_compiled():
+    """After changing texts: `erp i18n update <package folder>`, translate, `erp i18n compile`."""
+    assert_catalog_complete("erp___plugin__")

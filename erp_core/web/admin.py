@@ -16,7 +16,7 @@ from .. import audit, settings
 from ..extensions import db
 from ..forms import choices
 from ..models import AuditLog
-from ..plugins import PluginError, switch_plugin
+from ..plugins import PluginError, missing_tables_of, switch_plugin
 from ..security import requires
 from ..timeutil import local_day_bounds
 from ..ui import paginate
@@ -30,7 +30,10 @@ def plugins():
     manager = current_app.extensions["erp_plugins"]
     enabled = manager.enabled()
     rows = [manager.records[n] for n in manager.loaded_names]
-    return render_template("admin/plugins.html", rows=rows, failed=manager.failed, enabled=enabled)
+    # Installed since the last `erp db upgrade`: its pages would fail, and switching it on is refused.
+    missing = {name: tables for name, tables in missing_tables_of(manager.loaded_names).items() if tables}
+    return render_template("admin/plugins.html", rows=rows, failed=manager.failed, enabled=enabled,
+                           missing=missing)
 
 
 @bp.route("/plugins/<name>/<any(enable, disable):action>", methods=["POST"])

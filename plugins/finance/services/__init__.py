@@ -36,10 +36,12 @@ Helpers shared by these modules (errors, typed amounts and text) are in ``_commo
 
 from ..adapters import CallbackRejected
 from ..models import Payment, Refund
-from ._common import MAX_TEXT, PaymentRefused, RefundRefused, clean_text, parse_money
+from ._common import MAX_TEXT, PaymentRefused, RefundRefused, SettingsInvalid, clean_text, parse_money
 from .callbacks import CallbackOutcome, callback_request, handle_callback
 from .methods import (
+    MAX_SETTING_LENGTH,
     adapter_classes,
+    configure_method,
     derived_secret,
     enabled_methods,
     get_adapter,
@@ -47,6 +49,7 @@ from .methods import (
     method_label,
     method_labels,
     method_setting_key,
+    method_settings,
 )
 from .payments import mark_payment_failed, record_payment, start_online_payment
 from .queries import (
@@ -71,12 +74,12 @@ from .refunds import (
 )
 
 __all__ = [
-    "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
-    "Summary",
+    "MAX_SETTING_LENGTH", "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
+    "SettingsInvalid", "Summary",
     "adapter_classes", "adapter_refund_request", "approve_refund", "callback_request", "clean_text",
-    "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",
+    "configure_method", "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",
     "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_enabled", "method_label",
-    "method_labels", "method_setting_key", "order_summary", "parse_money", "payment_before_shipping",
+    "method_labels", "method_setting_key", "method_settings", "order_summary", "parse_money", "payment_before_shipping",
     "payment_from_ref", "record_payment", "refund_order", "refund_ref", "reject_refund", "request_refund",
     "shipping_problems", "start_online_payment", "summaries",
 ]

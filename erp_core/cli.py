@@ -14,6 +14,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .config import ConfigError, instance_path, write_instance_config
 
+if __name__ == "__main__":  # pragma: no cover - `python -m erp_core.cli`: run the one real module,
+    # not this second copy of it (whose command modules would import the real one half-built).
+    from erp_core.cli import main as _main
+
+    sys.exit(_main())
+
 
 def fail(message: str) -> None:
     click.secho(f"Error: {message}", fg="red", err=True)

@@ -73,3 +73,14 @@ def test_an_unknown_plugin_is_refused_in_one_line(author):
     assert result.returncode == 1
     assert one_error_line(result.stdout + result.stderr) == (
         "Error: no loaded plugin named 'nosuch': install its package (pip install -e .) or name it in ERP_PLUGINS")
+
+
+def test_the_commands_also_run_as_python_m_erp_core_cli():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ERP_")}
+    env["PYTHONPATH"] = str(ROOT)
+    run = subprocess.run([sys.executable, "-m", "erp_core.cli", "i18n", "missing", "plugins/finance"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr

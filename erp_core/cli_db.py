@@ -33,9 +33,11 @@ def db_upgrade():
     from .auth.services import sync_roles_and_permissions
     from .extensions import db as database
     from .migrate import upgrade
+    from .settings import seal_plaintext_secrets
 
     upgrade()
     new = sync_roles_and_permissions()
+    seal_plaintext_secrets()
     database.session.commit()
     click.echo("Database is up to date." + (f" New permissions: {', '.join(new)}." if new else ""))
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from .contrib import SettingField
 from .extensions import db
 from .models import Setting
+from .secretbox import is_sealed, seal, unseal
 from .timeutil import utcnow
 
 
@@ -51,7 +52,8 @@ def get(key: str, default: Any = None) -> Any:
     """The stored value of ``key``, else the field's default, else ``default``."""
     stored = _stored()
     if key in stored:
-        return stored[key]
+        value = stored[key]
+        return unseal(value, f"The setting {key}") if is_sealed(value) else value
     field = _field_map().get(key)
     if field is not None:
         return field.default() if callable(field.default) else field.default
@@ -62,19 +64,22 @@ def set_many(values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Store several settings in the caller's transaction; returns ``{key: (before, after)}``
     for those that changed (for the audit log)."""
     stored = _stored()
+    field_map = _field_map()
     changed = {}
     for key, value in values.items():
         before = get(key)
-        if before == value and key in stored:
+        if before == value and key in stored and not _needs_sealing(field_map.get(key), stored[key]):
             continue
+        if before != value:
+            changed[key] = (before, value)
+        if _is_secret(field_map.get(key)):
+            value = seal(value)
         row = db.session.get(Setting, key)
         if row is None:
             db.session.add(Setting(key=key, value=value, changed_at=utcnow()))
         else:
             row.value = value
             row.changed_at = utcnow()
-        if before != value:
-            changed[key] = (before, value)
     g.pop("_erp_settings", None)
     return changed
 
@@ -118,6 +123,27 @@ def store(values: dict[str, Any], declared: list[SettingField]) -> dict[str, tup
                      before={k: ("***" if k in secret_keys else b) for k, (b, _a) in changed.items()},
                      after={k: ("***" if k in secret_keys else a) for k, (_b, a) in changed.items()})
     return changed
+
+
+def _is_secret(field: SettingField | None) -> bool:
+    return field is not None and field.kind == "secret"
+
+
+def _needs_sealing(field: SettingField | None, stored_value: Any) -> bool:
+    return _is_secret(field) and bool(stored_value) and not is_sealed(stored_value)
+
+
+def seal_plaintext_secrets() -> list[str]:
+    """Seal secret settings stored before secrets were encrypted (``erp db upgrade`` calls it);
+    returns the keys it sealed. The caller commits."""
+    field_map = _field_map()
+    sealed = []
+    for row in db.session.scalars(select(Setting)):
+        if _needs_sealing(field_map.get(row.key), row.value):
+            row.value = seal(row.value)
+            sealed.append(row.key)
+    g.pop("_erp_settings", None)
+    return sealed
 
 
 def company_timezone() -> str:

@@ -61,7 +61,7 @@ def edit(carrier_id: int):
                 name=carrier.name, adapter=carrier.adapter), "warning")
         return redirect(url_for("logistics_carriers.index"))
     form = carrier_form(cls)()
-    stored = dict(carrier.credentials or {})
+    stored = services.stored_credentials(carrier, cls)
     if request.method == "GET":
         form.name.data = carrier.name
         for f in cls.credential_fields:

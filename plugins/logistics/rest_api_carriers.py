@@ -121,7 +121,7 @@ def _adapter_json(cls) -> dict:
 def _setup_json(carrier: Carrier) -> dict:
     cls = services.adapter_classes().get(carrier.adapter)
     body = _carrier_json(carrier, services.try_adapter(carrier))
-    stored = dict(carrier.credentials or {})
+    stored = services.stored_credentials(carrier, cls) if cls is not None else {}
     fields = cls.credential_fields if cls else ()
     body.update(
         enabled=carrier.enabled, created_at=carrier.created_at, updated_at=carrier.updated_at,
@@ -233,7 +233,7 @@ class CarrierResource(MethodView):
                 raise _unavailable(carrier)
             sent = data.get("credentials") or {}
             _known_credentials(cls, sent)
-            stored = dict(carrier.credentials or {})
+            stored = dict(carrier.credentials or {})  # the secret ones sealed: sent empty, they are kept
             credentials = {f.key: ("" if f.secret else str(stored.get(f.key) or "")) for f in cls.credential_fields}
             credentials.update(sent)
             try:

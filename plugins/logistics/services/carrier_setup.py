@@ -18,6 +18,7 @@ from erp_core import audit
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.plugins import current_manager
+from erp_core.secretbox import seal, unseal
 from erp_core.timeutil import utcnow
 
 from .. import adapters as a
@@ -51,8 +52,24 @@ def adapter_for(carrier: Carrier) -> a.CarrierAdapter:
     if cls is None:
         raise DomainError(_("Carrier %(name)s uses the adapter %(adapter)s, which is not installed or switched off.",
                             name=carrier.name, adapter=carrier.adapter))
-    return cls(a.CarrierConfig(code=carrier.code, name=carrier.name, credentials=dict(carrier.credentials or {}),
+    return cls(a.CarrierConfig(code=carrier.code, name=carrier.name, credentials=stored_credentials(carrier, cls),
                                webhook_secret=webhook_secret(carrier)))
+
+
+def stored_credentials(carrier: Carrier, cls: type[a.CarrierAdapter] | None = None) -> dict[str, str]:
+    """The carrier's credentials in plain text: its secret ones are stored sealed
+    (:mod:`erp_core.secretbox`) and opened here, for its adapter only; never put them on a page."""
+    cls = cls or adapter_classes().get(carrier.adapter)
+    values = dict(carrier.credentials or {})
+    secret = {f.key for f in cls.credential_fields if f.secret} if cls is not None else set(values)
+    return {k: (unseal(v, f"The credential {k} of carrier {carrier.code}") if k in secret else v)
+            for k, v in values.items()}
+
+
+def _sealed(cls, values: dict) -> dict:
+    """Credentials as stored: the secret ones sealed."""
+    secret = {f.key for f in cls.credential_fields if f.secret}
+    return {k: (seal(v) if k in secret else v) for k, v in values.items()}
 
 
 def try_adapter(carrier: Carrier | None) -> a.CarrierAdapter | None:
@@ -127,7 +144,7 @@ def create_carrier(name: str, code: str, adapter_key: str, credentials: dict, en
     if errors:
         raise Invalid(errors)
     now = utcnow()
-    carrier = Carrier(code=code, name=name, adapter=cls.key, enabled=bool(enabled), credentials=values,
+    carrier = Carrier(code=code, name=name, adapter=cls.key, enabled=bool(enabled), credentials=_sealed(cls, values),
                       webhook_nonce=secrets.token_hex(16), created_at=now, updated_at=now)
     try:
         with db.session.begin_nested():
@@ -148,7 +165,7 @@ def update_carrier(carrier: Carrier, name: str, credentials: dict) -> None:
         raise DomainError(_("Carrier %(name)s uses the adapter %(adapter)s, which is not installed or switched off.",
                             name=carrier.name, adapter=carrier.adapter))
     errors: dict[str, list[str]] = {}
-    stored = dict(carrier.credentials or {})
+    stored = stored_credentials(carrier, cls)
     name, values = _carrier_values(cls, name, credentials or {}, stored, errors)
     if errors:
         raise Invalid(errors)
@@ -156,7 +173,7 @@ def update_carrier(carrier: Carrier, name: str, credentials: dict) -> None:
     secret = {f.key for f in cls.credential_fields if f.secret}
     after = {"name": name, **{k: ("*** (changed)" if k in secret and v != stored.get(k) else
                                   _credential_audit(cls, {k: v})[k]) for k, v in values.items()}}
-    carrier.name, carrier.credentials, carrier.updated_at = name, values, utcnow()
+    carrier.name, carrier.credentials, carrier.updated_at = name, _sealed(cls, values), utcnow()
     b, af = audit.diff(before, after)
     if af:
         audit.record("carrier", carrier.id, "changed", before=b, after=af)

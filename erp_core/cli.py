@@ -14,6 +14,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .config import ConfigError, instance_path, write_instance_config
 
+if __name__ == "__main__":  # pragma: no cover - `python -m erp_core.cli`: run the one real module,
+    # not this second copy of it (whose command modules would import the real one half-built).
+    from erp_core.cli import main as _main
+
+    sys.exit(_main())
+
 
 def fail(message: str) -> None:
     click.secho(f"Error: {message}", fg="red", err=True)
@@ -252,45 +258,6 @@ def _serve(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
-# ----------------------------------------------------------------------------- database
-
-
-@main.group()
-def db():
-    """Database schema."""
-
-
-@db.command("upgrade")
-@with_app
-def db_upgrade():
-    """Bring the database to the newest schema of the core and every installed plugin."""
-    from .auth.services import sync_roles_and_permissions
-    from .extensions import db as database
-    from .migrate import upgrade
-    from .settings import seal_plaintext_secrets
-
-    upgrade()
-    new = sync_roles_and_permissions()
-    seal_plaintext_secrets()
-    database.session.commit()
-    click.echo("Database is up to date." + (f" New permissions: {', '.join(new)}." if new else ""))
-
-
-@db.command("revision")
-@click.argument("plugin")
-@click.option("-m", "--message", required=True)
-@with_app
-def db_revision(plugin, message):
-    """(Developers) Autogenerate a migration of PLUGIN's tables into its own branch."""
-    from flask import current_app
-
-    from .migrate import revision
-
-    if plugin != "core" and plugin not in current_app.extensions["erp_plugins"].loaded_names:
-        fail(f"no loaded plugin named {plugin!r}")
-    revision(plugin, message)
-
-
 # ----------------------------------------------------------------------------- plugins
 
 
@@ -494,17 +461,24 @@ def i18n():
     """(Developers) Extract, update and compile translation catalogs."""
 
 
-def _packages(package):
-    from .i18n_tools import package_dirs
+def _packages(package, third_party: bool = False):
+    """The folder named, or the ERP's packages (and, with ``third_party``, the installed
+    plugins' that have a catalog)."""
+    from .i18n_tools import installed_plugin_dirs, package_dirs
 
+    if package:
+        return [Path(package).resolve()]
     root = Path(__file__).resolve().parent.parent
-    return [Path(package).resolve()] if package else package_dirs(root)
+    folders = package_dirs(root)
+    if third_party:
+        folders += [f for f in installed_plugin_dirs() if f not in folders]
+    return folders
 
 
 @i18n.command("update")
 @click.argument("package", required=False)
 def i18n_update(package):
-    """Extract messages of PACKAGE (default: all) and merge them into the .po files."""
+    """Extract messages of PACKAGE (default: the ERP's own) and merge them into the .po files."""
     from .i18n_tools import compile_catalogs, update
 
     for folder in _packages(package):
@@ -516,27 +490,33 @@ def i18n_update(package):
 @i18n.command("compile")
 @click.argument("package", required=False)
 def i18n_compile(package):
-    """Write the .mo files of PACKAGE (default: all)."""
+    """Write the .mo files of PACKAGE (default: the ERP's and every installed plugin's)."""
     from .i18n_tools import compile_catalogs
 
-    for folder in _packages(package):
-        compile_catalogs(folder)
+    for folder in _packages(package, third_party=True):
+        try:
+            compile_catalogs(folder)
+        except OSError as exc:
+            fail(f"cannot write the catalogs of {folder}: {exc.strerror or exc}")
+        click.echo(f"{folder.name}: compiled ({folder})")
 
 
 @i18n.command("missing")
 @click.argument("package", required=False)
 def i18n_missing(package):
-    """List messages that zh_CN does not translate yet."""
+    """List messages that zh_CN does not translate yet (default: the ERP's and installed plugins')."""
     from .i18n_tools import LOCALES, missing
 
-    for folder in _packages(package):
+    for folder in _packages(package, third_party=True):
         for locale in LOCALES:
             for msgid in missing(folder, locale):
                 click.echo(f"{folder.name} {locale}: {msgid}")
 
-# The backup commands live with the backup code; registered last, as they import this module.
+# Commands kept in modules of their own; registered last, as they import this module.
 from .backup.commands import backup, restore  # noqa: E402
+from .cli_db import db  # noqa: E402
 
+main.add_command(db)
 main.add_command(backup)
 main.add_command(restore)
 

@@ -7,11 +7,18 @@ translate every message (a test checks it, and that the ``.mo`` matches the ``.p
     erp i18n update [PACKAGE_DIR]   # extract messages, merge them into every .po
     erp i18n compile [PACKAGE_DIR]  # write the .mo files
     erp i18n missing [PACKAGE_DIR]  # list untranslated messages
+
+Without a folder, ``update`` works on the ERP's own packages; ``compile`` and ``missing`` also on
+every installed third-party plugin (entry point group ``erp.plugins``) that has a catalog.
+Plugin authors check their catalog in their own tests with
+:func:`erp_core.testing.assert_catalog_complete`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
+from importlib import metadata
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -43,6 +50,26 @@ def package_dirs(root: Path) -> list[Path]:
     dirs = [root / "erp_core"]
     dirs += sorted(p for p in (root / "plugins").iterdir() if (p / "__init__.py").exists())
     return dirs
+
+
+def installed_plugin_dirs(entry_points=None) -> list[Path]:
+    """Folders of the installed third-party plugins (entry point group ``erp.plugins``) that
+    keep a ``translations`` folder, found without importing the plugins themselves."""
+    if entry_points is None:
+        entry_points = metadata.entry_points(group="erp.plugins")
+    found: list[Path] = []
+    for entry in entry_points:
+        module = entry.value.split(":", 1)[0].strip()
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            continue  # a broken installation: the plugin manager reports it when the site starts
+        if spec is None or not spec.origin:
+            continue
+        folder = Path(spec.origin).resolve().parent
+        if (folder / "translations").is_dir() and folder not in found:
+            found.append(folder)
+    return found
 
 
 def extract(package: Path) -> Catalog:

@@ -91,8 +91,9 @@ def pending() -> bool:
         return not set(script.get_heads()) <= applied
 
 
-def revision(plugin: str, message: str) -> None:
-    """Autogenerate a migration for ``plugin``'s tables into its own branch (developers)."""
+def revision(plugin: str, message: str):
+    """Autogenerate a migration for ``plugin``'s tables into its own branch (developers);
+    returns Alembic's Script of the new file."""
     manager = current_app.extensions["erp_plugins"]
     version_dir = CORE_ROOT / "migrations" / "versions" if plugin == "core" else _plugin_versions_dir(plugin)
     version_dir.mkdir(parents=True, exist_ok=True)
@@ -111,7 +112,7 @@ def revision(plugin: str, message: str) -> None:
             if kwargs["depends_on"]:
                 kwargs["depends_on"] = [_head_of(script, d) for d in deps]
         count = sum(1 for rev in script.walk_revisions() if rev.revision.startswith(plugin + "_"))
-        command.revision(cfg, message=message, autogenerate=True, version_path=str(version_dir),
+        return command.revision(cfg, message=message, autogenerate=True, version_path=str(version_dir),
                          rev_id=f"{plugin}_{count + 1:04d}", **kwargs)
 
 

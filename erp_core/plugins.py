@@ -485,9 +485,14 @@ def plugin_tables(name: str) -> list[str]:
 
 def missing_tables(name: str) -> list[str]:
     """Tables of ``name`` that the database does not have."""
+    return missing_tables_of([name])[name]
+
+
+def missing_tables_of(names) -> dict[str, list[str]]:
+    """``{plugin: [tables the database does not have]}`` for each plugin named (one inspection)."""
     from sqlalchemy import inspect
 
     from .extensions import db
 
     present = set(inspect(db.session.connection()).get_table_names())
-    return [t for t in plugin_tables(name) if t not in present]
+    return {name: [t for t in plugin_tables(name) if t not in present] for name in names}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
@@ -79,6 +81,47 @@ def set_many(values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
             row.value = value
             row.changed_at = utcnow()
     g.pop("_erp_settings", None)
+    return changed
+
+
+def clean_value(field: SettingField, raw: Any) -> tuple[Any, str | None]:
+    """Normalise and check one submitted value of ``field``; returns ``(value, error message)``.
+
+    Text kinds are trimmed (currencies upper-cased, e-mail lists checked and rejoined), then the
+    field's own ``validate(value)`` runs; its message (if any) is the error.
+    """
+    if field.kind in ("string", "text", "timezone", "currency", "email_list", "choice", "secret"):
+        raw = (raw or "").strip() if field.kind != "secret" else (raw or "")
+    if field.kind == "currency":
+        raw = raw.upper()
+    if field.kind == "choice" and field.choices and raw and raw not in {value for value, _label in field.choices}:
+        return raw, _("Not a valid choice.")
+    if field.kind == "email_list" and raw:
+        addresses = [a.strip() for a in raw.replace(";", ",").split(",") if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address, check_deliverability=False)
+            except EmailNotValidError:
+                return raw, _("%(address)s is not a valid e-mail address.", address=address)
+        raw = ", ".join(addresses)
+    if field.validate is not None:
+        problem = field.validate(raw)
+        if problem:
+            return raw, str(problem)
+    return raw, None
+
+
+def store(values: dict[str, Any], declared: list[SettingField]) -> dict[str, tuple[Any, Any]]:
+    """Store checked values (see :func:`clean_value`) and audit what changed, secrets masked;
+    returns ``{key: (before, after)}`` of the changes. In the caller's transaction."""
+    from . import audit
+
+    changed = set_many(values)
+    if changed:
+        secret_keys = {f.key for f in declared if f.kind == "secret"}
+        audit.record("settings", "site", "changed",
+                     before={k: ("***" if k in secret_keys else b) for k, (b, _a) in changed.items()},
+                     after={k: ("***" if k in secret_keys else a) for k, (_b, a) in changed.items()})
     return changed
 
 

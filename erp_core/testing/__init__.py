@@ -16,10 +16,16 @@ Use them from a plugin's own test suite::
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..app import create_app
 from ..extensions import db
+from .catalogs import assert_catalog_complete, catalog_problems
+
+__all__ = ["QueryCounter", "allow_internal_webhooks", "api_token", "assert_catalog_complete", "bearer", "build_app",
+           "catalog_problems", "config_for_tests", "login", "make_user", "plugin_switched_off"]
 
 _counter = itertools.count(1)
 
@@ -146,3 +152,64 @@ class QueryCounter:
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+def _needing(manager, name: str) -> set[str]:
+    """Loaded plugins that need ``name``, directly or through another."""
+    found: set[str] = set()
+    for other in manager.loaded_names:
+        requires = set(manager.records[other].meta.requires)
+        if name in requires or requires & found:
+            found.add(other)
+    return found
+
+
+@contextmanager
+def plugin_switched_off(app, name: str, *, dependents: bool = True) -> Iterator[list[str]]:
+    """Switch plugin ``name`` off for every process of ``app``'s site inside the ``with`` block,
+    and back on when it ends (also when it fails), through the real switch (audited, refused
+    when it would break a requirement)::
+
+        with plugin_switched_off(app, "finance"):
+            assert client.get("/finance/payments").status_code == 404
+        assert client.get("/finance/payments").status_code == 200
+
+    With ``dependents`` (the default) the enabled plugins that need it are switched off first and
+    back on after it. Gives the names switched off. Works in the caller's app or request context
+    of ``app`` (committing its session, as a switch must; work the block leaves uncommitted is
+    rolled back at its end) or pushes one of its own. A plugin that was off already stays off.
+    """
+    from flask import current_app, has_app_context
+
+    from ..plugins import switch_plugin
+
+    def in_context(work):
+        if has_app_context() and current_app._get_current_object() is app:
+            work()
+        else:
+            with app.app_context():
+                work()
+
+    switched: list[str] = []
+
+    def off():
+        manager = app.extensions["erp_plugins"]
+        enabled = manager.enabled()
+        wanted = ({name} | (_needing(manager, name) if dependents else set())) & set(enabled)
+        for plugin in reversed(manager.loaded_names):  # those needing it first
+            if plugin in wanted:
+                switch_plugin(plugin, False)
+                switched.append(plugin)
+        db.session.commit()
+
+    def back_on():
+        db.session.rollback()  # whatever the block left unfinished
+        for plugin in reversed(switched):
+            switch_plugin(plugin, True)
+        db.session.commit()
+
+    in_context(off)
+    try:
+        yield list(switched)
+    finally:
+        in_context(back_on)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ..extensions import db
-from . import build_app
+from . import build_app, plugin_switched_off
 from .databases import drop_database, empty_tables, fresh_database, server_url, worker_database_url
 
 
@@ -67,3 +67,15 @@ def erp_app_factory(tmp_path, erp_pg_url):
                 engine.dispose()
     for manager in fresh:
         manager.__exit__(None, None, None)
+
+
+@pytest.fixture
+def erp_plugin_off(erp_app_factory):
+    """``erp_plugin_off(app, name, dependents=True)``: switch a plugin (and the enabled plugins that
+    need it) off until the test ends, then back on (see :func:`erp_core.testing.plugin_switched_off`);
+    returns the names switched off."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield lambda app, name, dependents=True: stack.enter_context(
+            plugin_switched_off(app, name, dependents=dependents))

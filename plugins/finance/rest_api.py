@@ -66,10 +66,6 @@ class PaymentMethodSchema(ma.Schema):
     refundable = ma.fields.Boolean(required=True)
 
 
-class PaymentMethodListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PaymentMethodSchema), required=True)
-
-
 class RefundSchema(ma.Schema):
     id = WholeNumber(required=True)
     number = ma.fields.Function(lambda r: services.refund_ref(r), required=True,
@@ -201,20 +197,6 @@ def _day_range(stmt, column, args):
     if args.get("end"):
         stmt = stmt.where(column < local_day_bounds(clamp_date(args["end"]), tz)[1])
     return stmt
-
-
-# ----------------------------------------------------------------------------- payment methods
-
-
-@bp.route("/payment-methods")
-class PaymentMethods(MethodView):
-    @requires("finance.view")
-    @bp.response(200, PaymentMethodListSchema)
-    def get(self):
-        """The payment methods switched on in the settings."""
-        return {"items": [{"code": cls.code, "label": str(cls.label), "online": cls.online,
-                           "requires_reference": cls.requires_reference, "refundable": cls.refundable}
-                          for cls in services.enabled_methods()]}
 
 
 # ----------------------------------------------------------------------------- payments
@@ -354,3 +336,7 @@ class OrderBalance(MethodView):
                 "pending_minor": summary.pending, "refund_requested_minor": summary.refund_requested,
                 "balance_minor": summary.balance, "due_minor": summary.due, "credit_minor": summary.credit,
                 "state": summary.state, "state_label": str(summary.state_label)}
+
+
+# The payment methods' part (listing, configuring) lives in a module of its own, on this blueprint.
+from . import rest_api_methods  # noqa: E402,F401

@@ -298,3 +298,52 @@ class PaymentAdapterContract:
             pytest.skip("not refundable")
         with pytest.raises(AdapterError):
             adapter.refund(self.refund_request(amount_minor=0))
+
+
+# ----------------------------------------------------------------------------- order builders
+
+# Builders of paid and refunded orders for tests of finance and of the plugins that use it. They
+# go through the real services (every hook fires), inside an app or request context of an app with
+# orders and finance enabled. ``lines`` and the other keywords are those of
+# ``plugins.orders.testing.make_order``.
+
+
+def make_paid_order(lines=((1, "100.00"),), *, method: str = "cash", amount=None, status: str = "confirmed",
+                    reference: str = "TEST", commit: bool = True, **order_kw):
+    """An order paid by the manual ``method`` -> ``(order, payment)``.
+
+    The order is confirmed, ``amount`` (text as typed or minor units; the order's total by
+    default) recorded with ``services.record_payment``, then the order moves on to ``status``
+    (``shipped``, ``delivered``, ``completed``) by the ordinary transitions, so "payment before
+    shipping" holds. Commits unless ``commit=False``.
+    """
+    from erp_core.extensions import db
+    from plugins.orders.public import states as order_states
+    from plugins.orders.testing import advance, make_order
+
+    from . import services
+
+    order = make_order(lines, status=order_states.CONFIRMED, commit=False, **order_kw)
+    payment = services.record_payment(order, method, order.total_minor if amount is None else amount,
+                                      reference=reference)
+    advance(order, status)
+    if commit:
+        db.session.commit()
+    return order, payment
+
+
+def make_refunded_order(lines=((1, "100.00"),), *, refund=None, reason: str = "Test refund", method: str = "cash",
+                        status: str = "confirmed", commit: bool = True, **order_kw):
+    """A paid order (see :func:`make_paid_order`) with ``refund`` (text or minor units; the whole
+    payment by default) requested and paid out -> ``(order, payment, refund)``; the refund is
+    ``refunded`` for local methods (cash, bank transfer)."""
+    from erp_core.extensions import db
+
+    from . import services
+
+    order, payment = make_paid_order(lines, method=method, status=status, commit=False, **order_kw)
+    made = services.request_refund(payment, payment.amount_minor if refund is None else refund, reason)
+    services.approve_refund(made)
+    if commit:
+        db.session.commit()
+    return order, payment, made

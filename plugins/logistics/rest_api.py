@@ -237,22 +237,6 @@ def _shipment_detail(shipment: Shipment) -> _Detail:
     return _Detail(shipment)
 
 
-# ----------------------------------------------------------------------------- carriers
-
-
-@bp.route("/carriers")
-class Carriers(MethodView):
-    @requires("logistics.view")
-    @bp.arguments(PageArgs, location="query")
-    @bp.response(200, page_schema(CarrierSchema, "CarrierPage"))
-    def get(self, args):
-        """Enabled carriers one can ship with (credentials are never shown)."""
-        stmt = select(Carrier).where(Carrier.enabled.is_(True)).order_by(Carrier.name, Carrier.id)
-        body, headers = paginate(stmt, args)
-        body["items"] = [_carrier_json(carrier, services.try_adapter(carrier)) for carrier in body["items"]]
-        return body, 200, headers
-
-
 # ----------------------------------------------------------------------------- shipments
 
 
@@ -393,3 +377,7 @@ class ExceptionResource(MethodView):
     def get(self, exception_id):
         """One delivery exception."""
         return services.get_exception(existing_id(exception_id, _("No such exception.")))
+
+
+# The carriers' part (listing, configuring) lives in a module of its own, on this blueprint.
+from . import rest_api_carriers  # noqa: E402,F401

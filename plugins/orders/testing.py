@@ -2,9 +2,13 @@
 
 Call them inside an app or request context of an app with ``orders`` enabled::
 
-    from plugins.orders.testing import make_order
+    from plugins.orders.testing import advance, make_order
 
     order = make_order([(2, "100.00"), (1, "35.50")], status="confirmed")
+    advance(order, "delivered")   # on through shipped
+
+Orders in the states finance gives them (paid, refunded) come from
+``plugins.finance.testing.make_paid_order`` / ``make_refunded_order``.
 """
 
 from __future__ import annotations
@@ -51,9 +55,19 @@ def make_order(lines: Iterable = ((1, "100.00"),), *, status: str = states.DRAFT
         contact_email=email, lines=[_line(item, currency, serial, i) for i, item in enumerate(lines, start=1)]))
     if warehouse_id is not None:
         order.warehouse_id = warehouse_id
-    if status != states.DRAFT:
-        for step in services.path_to(status):
-            services.transition(order, step, note="test" if step == states.CANCELLED else None)
+    advance(order, status)
     if commit:
         db.session.commit()
     return order
+
+
+def advance(order: Order, status: str) -> None:
+    """Walk ``order`` on from where it is to ``status`` by the ordinary transitions (the steps of
+    the draft-to-``status`` path after its current status; every hook fires). Shipping goes
+    through ``services.transition`` as in :func:`make_order`; cancelling notes "test"."""
+    if order.status == status:
+        return
+    path = services.path_to(status)
+    start = path.index(order.status) + 1 if order.status in path else 0
+    for step in path[start:]:
+        services.transition(order, step, note="test" if step == states.CANCELLED else None)

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale
 
-from erp_core.i18n_tools import LOCALES, compiled_bytes, missing, package_dirs, po_path
+from erp_core.i18n_tools import LOCALES, package_dirs, po_path
 from erp_core.money import format_money
+from erp_core.testing import assert_catalog_complete
 from tests.helpers import login, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,20 +16,8 @@ PACKAGES = package_dirs(ROOT)
 
 
 @pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
-@pytest.mark.parametrize("locale", LOCALES)
-def test_every_message_is_translated(package, locale):
-    untranslated = missing(package, locale)
-    assert untranslated == [], f"run `erp i18n update {package.name}` and translate: {untranslated[:10]}"
-
-
-@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
-@pytest.mark.parametrize("locale", LOCALES)
-def test_compiled_catalog_matches_its_source(package, locale):
-    po = po_path(package, locale)
-    if not po.exists():
-        pytest.skip("package has no messages")  # pragma: no cover
-    assert po.with_suffix(".mo").read_bytes() == compiled_bytes(package, locale), \
-        f"run `erp i18n compile {package.name}`"
+def test_every_message_is_translated_and_compiled(package):
+    assert_catalog_complete(package)
 
 
 def test_accept_language_picks_chinese(make_app):

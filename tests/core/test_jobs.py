@@ -16,8 +16,8 @@ from sqlalchemy import select, text
 from erp_core import jobs, scheduler
 from erp_core.extensions import db
 from erp_core.models import ScheduleRun
-from erp_core.plugins import switch_plugin
 from erp_core.security import public
+from erp_core.testing import plugin_switched_off
 from erp_core.timeutil import utcnow
 from tests.core.fakeplugins.alpha import AlphaNote
 
@@ -279,11 +279,8 @@ def test_concurrent_ticks_of_two_processes_claim_an_interval_once(make_app):
 def test_schedules_of_a_switched_off_plugin_do_not_run(make_app):
     app = make_app(plugins=[ALPHA])
     with app.app_context():
-        switch_plugin("alpha", False)
-        db.session.commit()
-        assert "alpha.tick" not in scheduler.run_due(utcnow())
-        switch_plugin("alpha", True)
-        db.session.commit()
+        with plugin_switched_off(app, "alpha"):
+            assert "alpha.tick" not in scheduler.run_due(utcnow())
         assert "alpha.tick" in scheduler.run_due(utcnow())
         assert "alpha.tick" not in scheduler.run_due(utcnow() + timedelta(seconds=59))
     assert _notes(app) == ["tick"]

@@ -93,6 +93,8 @@ def test_api_schemas_come_from_the_core_only():
 
 # A plugin offering a surface to the plugins that require it: only these modules may be imported.
 SURFACES = {"orders": {"plugins.orders.public", "plugins.orders.hookspecs"}}
+# ... and to their test helpers (``plugins/<p>/testing.py``) only: its builders for tests.
+TEST_SURFACES = {"orders": {"plugins.orders.testing"}}
 
 
 def test_plugins_use_a_required_plugin_only_through_its_public_surface():
@@ -102,8 +104,9 @@ def test_plugins_use_a_required_plugin_only_through_its_public_surface():
         for module in sorted(graph.modules):
             if not module.startswith("plugins.") or module.startswith(f"plugins.{owner}"):
                 continue
+            allowed = surface | (TEST_SURFACES.get(owner, set()) if module.endswith(".testing") else set())
             for imported in graph.find_modules_directly_imported_by(module):
-                if imported.startswith(f"plugins.{owner}.") and imported not in surface or imported == f"plugins.{owner}":
+                if imported.startswith(f"plugins.{owner}.") and imported not in allowed or imported == f"plugins.{owner}":
                     problems.append(f"{module} imports {imported}; use {' or '.join(sorted(surface))}")
     assert problems == []
 

@@ -150,6 +150,35 @@ def test_a_plugin_without_tables_cannot_be_switched_on(make_app):
             switch_plugin("alpha", True)
 
 
+def test_the_admin_page_warns_of_missing_tables_and_refuses_to_switch_on(make_app):
+    from erp_core.models import PluginState
+
+    app = make_app(plugins=[ALPHA])
+    client = app.test_client()
+    login(client, app, make_user(app, roles=["admin"]))
+    assert 'data-testid="tables-missing-alpha"' not in client.get("/admin/plugins").get_data(as_text=True)
+    with app.app_context():
+        switch_plugin("alpha", False)
+        db.session.commit()
+        alpha.AlphaNote.__table__.drop(db.engine)
+    page = client.get("/admin/plugins").get_data(as_text=True)
+    assert 'data-testid="tables-missing-alpha"' in page
+    assert "Its tables are missing (alpha_note)" in page and "<code>erp db upgrade</code>" in page
+
+    answer = client.post("/admin/plugins/alpha/enable", follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "alpha has no tables yet (alpha_note): run `erp db upgrade` first." in page
+    assert "is switched on" not in page
+    with app.app_context():
+        assert db.session.get(PluginState, "alpha").enabled is False
+        assert "alpha" not in app.extensions["erp_plugins"].enabled()
+    assert client.get("/alpha/").status_code == 404
+
+    zh = client.get("/admin/plugins", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "alpha_note" in zh and "Its tables are missing" not in zh
+
+
 def test_plugins_enabled_setting_gives_the_default(make_app):
     app = make_app(plugins=[ALPHA, BETA], enabled=["alpha"])
     with app.app_context():

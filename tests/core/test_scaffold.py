@@ -28,7 +28,7 @@ def _install_and_run_its_tests(tmp_path, package):
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=package,
                          capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "7 passed" in run.stdout
+    assert "8 passed" in run.stdout
 
 
 def test_generated_plugin_installs_and_passes_its_tests(tmp_path):

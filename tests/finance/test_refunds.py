@@ -9,20 +9,14 @@ from erp_core.extensions import db
 from erp_core.models import AuditLog
 from plugins.finance import services, states
 from plugins.finance.models import Payment, Refund
+from plugins.finance.testing import make_paid_order
 from tests.finance import spy_plugin as spy
 from tests.finance.conftest import make_order
 
 
-def _paid_order(amount="100", method="cash", currency="CNY"):
-    order = make_order((amount, 1, "0"), currency=currency)
-    payment = services.record_payment(order, method, amount, reference="R-1")
-    db.session.commit()
-    return order, payment
-
-
 def test_refund_flow_requested_then_refunded_or_rejected(fin_app):
     with fin_app.test_request_context(method="POST"):
-        order, payment = _paid_order()
+        order, payment = make_paid_order()
         first = services.request_refund(payment, "30", "Scratched box")
         db.session.commit()
         assert first.status == states.REQUESTED and payment.refunded_minor == 3000
@@ -48,7 +42,7 @@ def test_refund_flow_requested_then_refunded_or_rejected(fin_app):
 
 def test_refunding_everything_makes_the_order_refunded(fin_app):
     with fin_app.test_request_context(method="POST"):
-        order, payment = _paid_order("12345", currency="JPY")
+        order, payment = make_paid_order([(1, "12345")], currency="JPY")
         services.approve_refund(services.request_refund(payment, "12345", "Cancelled"))
         db.session.commit()
         summary = services.order_summary(order)
@@ -61,7 +55,7 @@ def test_refunding_everything_makes_the_order_refunded(fin_app):
 ])
 def test_bad_refunds_are_refused(fin_app, amount, reason, text):
     with fin_app.test_request_context(method="POST"):
-        _order, payment = _paid_order()
+        _order, payment = make_paid_order()
         with pytest.raises(DomainError, match=text):
             services.request_refund(payment, amount, reason)
         db.session.rollback()
@@ -71,7 +65,7 @@ def test_bad_refunds_are_refused(fin_app, amount, reason, text):
 
 def test_decisions_are_taken_once(fin_app):
     with fin_app.test_request_context(method="POST"):
-        _order, payment = _paid_order()
+        _order, payment = make_paid_order()
         refund = services.request_refund(payment, "10", "x")
         services.approve_refund(refund)
         db.session.commit()
@@ -121,7 +115,7 @@ def _race(app, count, work):
 
 def test_twenty_simultaneous_refunds_never_exceed_the_payment(fin_app):
     with fin_app.test_request_context(method="POST"):
-        _order, payment = _paid_order("100")
+        _order, payment = make_paid_order()
         payment_id = payment.id
 
     def refund(i):
@@ -181,7 +175,7 @@ def spy_app(make_app):
 
 def test_hook_erp_refund_recorded(spy_app):
     with spy_app.test_request_context(method="POST"):
-        _order, payment = _paid_order()
+        _order, payment = make_paid_order()
         spy.CALLS.clear()
         refund = services.request_refund(payment, "10", "x")
         services.approve_refund(refund)
@@ -194,7 +188,7 @@ def test_hook_erp_refund_recorded(spy_app):
 
 def test_remote_adapters_refund_from_a_job_after_commit(spy_app):
     with spy_app.test_request_context(method="POST"):
-        _order, payment = _paid_order(method="remote_pay")
+        _order, payment = make_paid_order(method="remote_pay")
         refund = services.request_refund(payment, "25", "x")
         assert services.approve_refund(refund) is False
         assert ("remote_refund", f"REF-{refund.id:06d}", 2500) not in spy.CALLS  # not inside the transaction
@@ -209,7 +203,7 @@ def test_remote_adapters_refund_from_a_job_after_commit(spy_app):
 def test_a_remote_refund_that_fails_goes_back_to_the_queue(spy_app):
     spy.RemotePayAdapter.answers.extend(["error"])
     with spy_app.test_request_context(method="POST"):
-        _order, payment = _paid_order(method="remote_pay")
+        _order, payment = make_paid_order(method="remote_pay")
         refund = services.request_refund(payment, "25", "x")
         services.approve_refund(refund)
         refund_id = refund.id

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from erp_core import settings, webhooks
 from erp_core.extensions import db
-from erp_core.plugins import switch_plugin
 from erp_core.testing import allow_internal_webhooks
 from plugins.finance import services
 from plugins.finance.models import Payment, Refund
@@ -305,14 +304,12 @@ def test_validation_errors_in_the_asked_language(api):
     assert small.status_code == 422 and small.json["errors"]["amount_minor"][0].startswith("必须在")
 
 
-def test_endpoints_vanish_when_finance_is_switched_off(api):
+def test_endpoints_vanish_when_finance_is_switched_off(api, erp_plugin_off):
     app, client, token = api
     order_id = _order(app)
     spec = client.get("/api/v1/openapi.json").json
     assert f"{API}/payments" in spec["paths"] and f"{API}/orders/{{order_id}}/balance" in spec["paths"]
-    with app.app_context():
-        switch_plugin("finance", False)
-        db.session.commit()
+    erp_plugin_off(app, "finance")
     spec = client.get("/api/v1/openapi.json").json
     assert not [path for path in spec["paths"] if path.startswith(API)]
     admin = api_token(app, roles=["admin"])

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from erp_core import webhooks
 from erp_core.api.models import IdempotencyRecord
 from erp_core.extensions import db
-from erp_core.plugins import switch_plugin
 from erp_core.testing import allow_internal_webhooks
 from plugins.logistics import adapters as a
 from plugins.logistics import services
@@ -362,13 +361,11 @@ def test_validation_errors_in_the_asked_language(api):
     assert refused.status_code == 422 and refused.json["errors"]["tracking_number"] == ["请填写快递单号。"]
 
 
-def test_endpoints_vanish_when_logistics_is_switched_off(api):
+def test_endpoints_vanish_when_logistics_is_switched_off(api, erp_plugin_off):
     app, client, token = api
     spec = client.get("/api/v1/openapi.json").json
     assert f"{API}/shipments" in spec["paths"] and f"{API}/shipments/{{shipment_id}}/events" in spec["paths"]
-    with app.app_context():
-        switch_plugin("logistics", False)
-        db.session.commit()
+    erp_plugin_off(app, "logistics")
     spec = client.get("/api/v1/openapi.json").json
     assert not [path for path in spec["paths"] if path.startswith(API)]
     admin = api_token(app, roles=["admin"])

@@ -38,10 +38,12 @@ Helpers shared by these modules (errors, typed amounts and text) are in ``_commo
 
 from ..adapters import CallbackRejected
 from ..models import Payment, Refund
-from ._common import MAX_TEXT, PaymentRefused, RefundRefused, clean_text, parse_money
+from ._common import MAX_TEXT, PaymentRefused, RefundRefused, SettingsInvalid, clean_text, parse_money
 from .callbacks import CallbackOutcome, callback_request, handle_callback, record_notification
 from .methods import (
+    MAX_SETTING_LENGTH,
     adapter_classes,
+    configure_method,
     derived_secret,
     enabled_methods,
     get_adapter,
@@ -50,6 +52,7 @@ from .methods import (
     method_label,
     method_labels,
     method_setting_key,
+    method_settings,
 )
 from .payments import mark_payment_failed, record_payment, start_online_payment
 from .queries import (
@@ -77,12 +80,14 @@ from .refunds import (
 from .settle import EXPIRY_DEFAULT, EXPIRY_SETTING, SettleReport, settle_payment, settle_pending
 
 __all__ = [
-    "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
-    "Summary",
+    "MAX_SETTING_LENGTH", "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
+    "SettingsInvalid", "Summary",
     "adapter_classes", "adapter_refund_request", "approve_refund", "callback_request", "clean_text",
-    "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",
-    "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_configured", "method_enabled", "method_label",
-    "method_labels", "method_setting_key", "order_summary", "parse_money", "payment_before_shipping",
-    "payment_from_ref", "record_notification", "record_payment", "record_refund_notice", "refund_from_ref", "refund_order", "refund_ref", "reject_refund", "request_refund",
-    "EXPIRY_DEFAULT", "EXPIRY_SETTING", "SettleReport", "settle_payment", "settle_pending", "shipping_problems", "start_online_payment", "summaries",
+    "configure_method", "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",
+    "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_configured", "method_enabled",
+    "method_label", "method_labels", "method_setting_key", "method_settings", "order_summary", "parse_money",
+    "payment_before_shipping", "payment_from_ref", "record_notification", "record_payment", "record_refund_notice",
+    "refund_from_ref", "refund_order", "refund_ref", "reject_refund", "request_refund",
+    "EXPIRY_DEFAULT", "EXPIRY_SETTING", "SettleReport", "settle_payment", "settle_pending", "shipping_problems",
+    "start_online_payment", "summaries",
 ]

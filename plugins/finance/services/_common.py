@@ -21,6 +21,18 @@ class PaymentRefused(DomainError):
     status = 422
 
 
+class SettingsInvalid(DomainError):
+    """Settings of a payment method refused; ``errors`` maps each setting's name to its messages."""
+
+    code = "invalid"
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        first = next(iter(errors.values()))[0]
+        super().__init__(first if len(errors) == 1 else _("Please correct the marked fields: %(first)s", first=first))
+
+
 class RefundRefused(DomainError):
     code = "refund_refused"
     status = 422

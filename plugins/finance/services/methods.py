@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from erp_core import settings
+from erp_core.contrib import SettingField
+from erp_core.errors import NotFound
 from erp_core.plugins import current_manager
 
 from ..adapters import PaymentAdapter
-from ._common import PaymentRefused
+from ._common import PaymentRefused, SettingsInvalid
 
 
 def adapter_classes() -> dict[str, type[PaymentAdapter]]:
@@ -80,3 +85,61 @@ def get_adapter(code: str, *, must_be_enabled: bool = True) -> PaymentAdapter:
     if code == "demo_gateway" and not values.get("secret"):
         values["secret"] = derived_secret("demo_gateway")
     return cls(values)
+
+
+MAX_SETTING_LENGTH = 2000
+
+
+def method_settings(code: str) -> dict[str, SettingField]:
+    """The settings fields of a payment method by their name (the key after ``finance.<code>.``)."""
+    cls = adapter_classes().get(code)
+    if cls is None:
+        raise NotFound(_("Unknown payment method %(code)s.", code=code), field="code")
+    prefix = f"finance.{code}."
+    return {f.key[len(prefix):]: f for f in cls.settings_fields() if f.key.startswith(prefix)}
+
+
+def _type_problem(field: SettingField, raw: Any) -> str | None:
+    """A value of the wrong JSON type for the field's kind (the settings page's form types its own)."""
+    if field.kind == "boolean":
+        return None if isinstance(raw, bool) else _("Not a valid boolean.")
+    if field.kind == "integer":
+        return None if isinstance(raw, int) and not isinstance(raw, bool) else _("Not a valid whole number.")
+    if not isinstance(raw, str):
+        return _("Not a valid string.")
+    if len(raw) > MAX_SETTING_LENGTH:
+        return _("At most %(n)d characters.", n=MAX_SETTING_LENGTH)
+    return None
+
+
+def configure_method(code: str, enabled: bool | None = None, values: Mapping[str, Any] | None = None) -> dict:
+    """Switch payment method ``code`` on or off and set its settings fields by name, as the site
+    settings page does: each value checked by its kind and the field's ``validate``, a secret sent
+    empty keeps the stored one, the change audited with secrets masked. All or nothing: raises
+    :class:`SettingsInvalid` (nothing stored) when any value is refused. Returns the changes,
+    ``{key: (before, after)}``."""
+    fields = method_settings(code)
+    errors: dict[str, list[str]] = {}
+    chosen: dict[str, Any] = {}
+    for name, raw in (values or {}).items():
+        field = fields.get(name)
+        problem = (_("The payment method %(method)s has no setting %(name)s.", method=code, name=name)
+                   if field is None else _type_problem(field, raw))
+        if problem is None and field.kind == "secret" and not raw:
+            continue  # blank keeps the stored secret
+        if problem is None:
+            raw, problem = settings.clean_value(field, raw)
+        if problem is None and field.required and field.kind != "boolean" and raw in ("", None):
+            problem = _("This is required.")
+        if problem:
+            errors[name] = [problem]
+        else:
+            chosen[field.key] = raw
+    if errors:
+        raise SettingsInvalid(errors)
+    declared = list(fields.values())
+    if enabled is not None:
+        switch = SettingField(method_setting_key(code), _l("Accept payments by %(method)s", method=code), "boolean")
+        declared.append(switch)
+        chosen[switch.key] = bool(enabled)
+    return settings.store(chosen, declared)

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 
 from erp_core.extensions import db
 from erp_core.migrate import include_object_for
-from erp_core.testing import login, make_user
+from erp_core.testing import assert_catalog_complete, login, make_user
 from erp___plugin__.models import Note
 
 PLUGIN = "__plugin__=erp___plugin__"
@@ -88,3 +88,7 @@ def test_its_own_pages_get_its_style_sheet(erp_app_factory):
     assert '<link rel="stylesheet" href="/__plugin__/static/__plugin__.css">' in page
     assert client.get("/__plugin__/static/__plugin__.css").status_code == 200
     assert "__plugin__.css" not in client.get("/dashboard").get_data(as_text=True)
+
+def test_its_catalog_is_complete_and_compiled():
+    """After changing texts: `erp i18n update <package folder>`, translate, `erp i18n compile`."""
+    assert_catalog_complete("erp___plugin__")

@@ -63,6 +63,8 @@ class SettingField:
     ``kind`` is one of ``string``, ``text``, ``integer``, ``boolean``, ``choice``, ``email_list``,
     ``timezone``, ``currency``, ``secret``. A ``validate`` callable may return an error message.
     Secrets are never shown back in full. ``default`` may be a callable (evaluated on use).
+    ``page``: the endpoint of a page of its own that edits the setting (Admin > Mail); the
+    general settings page leaves such fields out.
     """
 
     key: str
@@ -74,6 +76,7 @@ class SettingField:
     choices: tuple[tuple[str, Any], ...] = ()
     required: bool = False
     validate: Callable[[Any], Any] | None = None
+    page: str | None = None
 
 
 @dataclass(frozen=True)

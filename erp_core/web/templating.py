@@ -70,7 +70,17 @@ def _context():
         "company_name": settings.get("company.name", "ERP"),
         "setting": settings.get,
         "request_path": request.full_path if request.query_string else request.path,
+        "mail_banner": _mail_banner,
     }
+
+
+def _mail_banner() -> bool:
+    """Administrators (those who may change settings) see that mail is not set up."""
+    if not current_user.is_authenticated or not has_permission("core.settings.manage"):
+        return False
+    from ..mail import mail_configured
+
+    return not mail_configured()
 
 
 def _current_language() -> str:

@@ -41,10 +41,15 @@ class Received:
     message: EmailMessage = field(init=False)
 
     def __post_init__(self):
-        self.message = message_from_bytes(self.data, policy=policy.default)
+        self.message = message_from_bytes(self.data.replace(b"\r\n", b"\n"), policy=policy.default)
 
     def __getitem__(self, header: str):
-        return self.message[header]
+        value = self.message[header]
+        if header.lower() == "subject" and value is not None:
+            # Python folds a long one-word-start subject as "Subject:<CRLF> text" and its parser
+            # keeps the space; mail clients show it trimmed, as here.
+            return str(value).strip()
+        return value
 
     def text(self) -> str:
         """The text/plain part."""

@@ -78,9 +78,7 @@ def _mail_banner() -> bool:
     """Administrators (those who may change settings) see that mail is not set up."""
     if not current_user.is_authenticated or not has_permission("core.settings.manage"):
         return False
-    from ..mail import mail_configured
-
-    return not mail_configured()
+    return not _mail_ready()
 
 
 def _current_language() -> str:
@@ -92,5 +90,12 @@ def _current_language() -> str:
     return str(locale or "en")
 
 
+def _mail_ready() -> bool:
+    from ..mail import mail_configured
+
+    return mail_configured()
+
+
 def register(app) -> None:
     app.context_processor(_context)
+    app.jinja_env.globals["mail_ready"] = _mail_ready  # also for macros imported without context

@@ -140,14 +140,17 @@ def deliver(message_id: int) -> str | None:
         msg = build_message(settings, message.recipients, message.subject, message.body_text,
                             message.body_html, message.language)
     db.session.commit()  # end the read transaction: nothing is held while the server answers
-    reply, error = None, _("Mail is not set up.")
+    reply, error = None, None
     if msg is not None:
         try:
-            reply, error = transmit(settings, msg), None
+            reply = transmit(settings, msg)
         except SendError as exc:
             error = str(exc)[:2000]
     message = db.session.get(MailMessage, message_id)
-    _record(message, reply, error, msg["Message-ID"] if reply else None)
+    if msg is None:  # mail was switched off since: kept, to be sent again from the outbox
+        message.status, message.attempts, message.next_attempt_at = NOT_CONFIGURED, 0, None
+    else:
+        _record(message, reply, error, msg["Message-ID"] if reply else None)
     db.session.commit()
     return message.status
 

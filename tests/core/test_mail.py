@@ -189,3 +189,17 @@ def test_render_mail_in_the_recipients_language(make_app):
     assert "smtp.qq.com" in zh.text and "<html" in zh.html and 'lang="zh-CN"' in zh.html
     assert "测试" in zh.text and "test e-mail" in en.text
 
+
+
+def test_mail_switched_off_before_the_job_runs(make_app, smtp_server):
+    app = make_app(plugins=[], **smtp_server.app_config())
+    with app.app_context():
+        db.session.add(MailMessage(recipients=["ann@example.com"], subject="Hi", body_text="Body", status="queued",
+                                   attempts=0, next_attempt_at=utcnow()))
+        db.session.commit()
+        message_id = db.session.scalar(select(MailMessage.id))
+    app.config["MAIL_SERVER"] = ""
+    with app.app_context():
+        assert sending.deliver(message_id) == "not_configured"
+    [row] = _rows(app)
+    assert row.attempts == 0 and row.last_error is None and smtp_server.messages == []

@@ -18,6 +18,7 @@ from .auth import models as _auth_models  # noqa: F401  (tables)
 from .config import ConfigError, instance_path, load_config
 from .db import configure_engine
 from .extensions import csrf, db, login_manager
+from .mail import models as _mail_models  # noqa: F401  (tables)
 from .plugins import PluginManager
 
 CORE_ROOT = Path(__file__).resolve().parent

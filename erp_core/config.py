@@ -35,8 +35,12 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PORT": 25,
     "MAIL_USERNAME": "",
     "MAIL_PASSWORD": "",
-    "MAIL_USE_TLS": False,
+    "MAIL_USE_TLS": False,  # STARTTLS
+    "MAIL_USE_SSL": False,  # implicit TLS (port 465)
     "MAIL_FROM": "",
+    "MAIL_FROM_NAME": "",
+    "MAIL_CA_FILE": "",  # extra CA certificates trusted for the mail server (a private CA)
+    "MAIL_TIMEOUT": 30,
     "UPLOAD_FOLDER": "",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "PER_PAGE": 25,

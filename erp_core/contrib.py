@@ -77,6 +77,9 @@ class SettingField:
     On the settings page (``/admin/settings``) each field's form input is named after its key
     with the dots replaced by two underscores: ``loyalty.rate`` is posted as ``loyalty__rate``.
     Read a value with ``erp_core.settings.get("loyalty.rate")``.
+
+    ``page``: the endpoint of a page of its own that edits the setting (Admin > Mail); the
+    general settings page leaves such fields out.
     """
 
     key: str  # "<plugin>.<name>", e.g. "loyalty.rate"
@@ -88,6 +91,7 @@ class SettingField:
     choices: tuple[tuple[str, Any], ...] = ()  # (value, label) pairs for kind "choice"
     required: bool = False  # refuse an empty value
     validate: Callable[[Any], Any] | None = None  # validate(value) -> None or an error message
+    page: str | None = None  # the endpoint of its own settings page, if any
 
 
 @dataclass(frozen=True)

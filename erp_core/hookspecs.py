@@ -224,7 +224,8 @@ def erp_settings_fields() -> list[SettingField]:
     ``SettingField(key, label, kind, default, section, help, choices, required, validate)``;
     ``kind`` is ``string``, ``text``, ``integer``, ``boolean``, ``choice``, ``email_list``,
     ``timezone``, ``currency`` or ``secret`` (never shown back in full). Read values with
-    ``erp_core.settings.get(key)``.
+    ``erp_core.settings.get(key)``. A field with ``page="<endpoint>"`` is edited on that page of
+    its own (as the mail settings on Admin > Mail) and left out of the general settings page.
 
     Example::
 

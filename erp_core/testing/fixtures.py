@@ -79,3 +79,29 @@ def erp_plugin_off(erp_app_factory):
     with ExitStack() as stack:
         yield lambda app, name, dependents=True: stack.enter_context(
             plugin_switched_off(app, name, dependents=dependents))
+
+
+@pytest.fixture
+def smtp_server_factory(tmp_path):
+    """``smtp_server_factory(security="none"|"starttls"|"ssl", users={"name": "password"})`` ->
+    a real SMTP server on 127.0.0.1 (:class:`erp_core.testing.smtp.SMTPTestServer`), stopped
+    after the test."""
+    from .smtp import SMTPTestServer
+
+    started = []
+
+    def factory(security: str = "none", users: dict[str, str] | None = None):
+        server = SMTPTestServer(tmp_path, security, users)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_factory):
+    """A plain SMTP server on 127.0.0.1: ``host``, ``port``, ``messages`` (what it received),
+    ``app_config()`` (the ``MAIL_*`` settings that send through it)."""
+    return smtp_server_factory()

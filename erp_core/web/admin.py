@@ -83,7 +83,7 @@ def _settings_form(declared):
 @bp.route("/settings", methods=["GET", "POST"])
 @requires("core.settings.manage")
 def settings_page():
-    declared = settings.fields()
+    declared = [(plugin, f) for plugin, f in settings.fields() if f.page is None]
     form = _settings_form(declared)()
     if request.method == "GET":
         for _plugin, f in declared:

@@ -16,10 +16,11 @@ def erp_blueprints():
     from ..auth.views import bp as auth_bp
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
+    from .mail_views import bp as mail_bp
     from .views import bp as web_bp
     from .webhook_views import bp as webhooks_bp
 
-    return [web_bp, auth_bp, accounts_bp, admin_bp, webhooks_bp]
+    return [web_bp, auth_bp, accounts_bp, admin_bp, webhooks_bp, mail_bp]
 
 
 @hookimpl
@@ -49,6 +50,7 @@ def erp_nav_items():
         NavItem(_l("Roles"), "accounts.roles", "core.roles.manage", icon="shield-lock", order=910, group="admin"),
         NavItem(_l("Plugins"), "admin.plugins", "core.plugins.manage", icon="puzzle", order=920, group="admin"),
         NavItem(_l("Settings"), "admin.settings_page", "core.settings.manage", icon="gear", order=930, group="admin"),
+        NavItem(_l("Mail"), "mail.settings", "core.settings.manage", icon="envelope", order=935, group="admin"),
         NavItem(_l("Audit log"), "admin.audit_log", "core.audit.view", icon="journal-text", order=940, group="admin"),
         NavItem(_l("Webhooks"), "webhooks.index", "core.webhooks.manage", icon="broadcast", order=950, group="admin"),
     ]
@@ -68,8 +70,10 @@ def _check_currency(value):
 
 @hookimpl
 def erp_settings_fields():
+    from ..mail.config import setting_fields as mail_fields
+
     section = _l("Company")
-    return [
+    return [*mail_fields(),
         SettingField("company.name", _l("Company name"), "string", "My Company", section, required=True),
         SettingField("company.timezone", _l("Time zone"), "timezone", lambda: current_app.config["TIMEZONE"], section,
                      help=_l("Reports count days in this zone; users may choose their own for display."),
@@ -87,7 +91,8 @@ def erp_settings_fields():
 
 @hookimpl
 def erp_schedules():
-    return [Schedule("core.webhooks.retry", 60, "erp_core.webhooks:retry_due")]
+    return [Schedule("core.webhooks.retry", 60, "erp_core.webhooks:retry_due"),
+            Schedule("core.mail.retry", 60, "erp_core.mail.sending:retry_due")]
 
 
 # Outgoing webhooks follow the domain events of every plugin.

@@ -99,7 +99,15 @@ def _context():
         "company_name": settings.get("company.name", "ERP"),
         "setting": settings.get,
         "request_path": request.full_path if request.query_string else request.path,
+        "mail_banner": _mail_banner,
     }
+
+
+def _mail_banner() -> bool:
+    """Administrators (those who may change settings) see that mail is not set up."""
+    if not current_user.is_authenticated or not has_permission("core.settings.manage"):
+        return False
+    return not _mail_ready()
 
 
 def _current_language() -> str:
@@ -163,8 +171,15 @@ def extra_urls(kind: str, template: str | None) -> list[ScriptUrl]:
     return found
 
 
+def _mail_ready() -> bool:
+    from ..mail import mail_configured
+
+    return mail_configured()
+
+
 def register(app) -> None:
     """Install the template context, the extra variables and the ``extra_urls`` global on ``app``."""
     app.context_processor(_context)
     before_render_template.connect(_add_extra_vars, app)
     app.add_template_global(extra_urls, "extra_urls")
+    app.jinja_env.globals["mail_ready"] = _mail_ready  # also for macros imported without context

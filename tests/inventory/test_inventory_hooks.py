@@ -2,7 +2,7 @@
 
 import pytest
 
-from erp_core import mail, settings
+from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from plugins.inventory import services as inv
@@ -13,25 +13,36 @@ from tests.inventory import spy_stock
 from tests.inventory.common import PLUGINS, catalogue, level, make_order, receive
 
 SPY = "stockspy=tests.inventory.spy_stock"
-SENT: list = []
 
 
-def fake_send_mail(recipients, subject, body):
-    """Stands in for erp_core.mail.send_mail (a job run after commit)."""
-    SENT.append((recipients, subject, body))
+class _Sent:
+    """(recipients, subject, text) of what the test's SMTP server received."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def _items(self):
+        return [(m.rcpt_tos, m["Subject"], m.text().rstrip("\n")) for m in self.server.messages]
+
+    def __eq__(self, other):
+        return self._items() == other
+
+    def __len__(self):
+        return len(self.server.messages)
+
+    def __repr__(self):
+        return repr(self._items())
 
 
 @pytest.fixture
-def spy_app(make_app):
+def spy_app(make_app, smtp_server):
     spy_stock.CALLS.clear()
-    yield make_app(plugins=[*PLUGINS, SPY], MAIL_SERVER="127.0.0.1", MAIL_FROM="erp@example.com")
+    yield make_app(plugins=[*PLUGINS, SPY], **smtp_server.app_config())
     spy_stock.CALLS.clear()
 
 
-def test_hook_erp_stock_low(spy_app, monkeypatch):
-    sent = SENT
-    sent.clear()
-    monkeypatch.setattr(mail, "send_mail", fake_send_mail)
+def test_hook_erp_stock_low(spy_app, smtp_server):
+    sent = _Sent(smtp_server)
     with spy_app.test_request_context():
         settings.set_many({"inventory.low_stock_emails": "buyer@example.com, boss@example.com"})
         customer, (pen, ink, _pad) = catalogue()
@@ -68,18 +79,23 @@ def test_hook_erp_stock_low(spy_app, monkeypatch):
         assert len(sent) == 3
 
 
-def test_no_mail_without_recipients_or_mail_server(make_app, monkeypatch):
-    sent = SENT
-    sent.clear()
-    monkeypatch.setattr(mail, "send_mail", fake_send_mail)
-    app = make_app(plugins=PLUGINS)  # MAIL_SERVER empty
+def test_no_mail_without_recipients_or_mail_server(make_app, smtp_server):
+    from erp_core.mail import MailMessage
+
+    app = make_app(plugins=PLUGINS)  # mail not set up
     with app.test_request_context():
-        settings.set_many({"inventory.low_stock_emails": "buyer@example.com"})
         _customer, (pen, _ink, _pad) = catalogue()
         receive(inv.default_warehouse(), {pen: 1})
-        inv.set_rule(pen, 5, 0)
+        inv.set_rule(pen, 5, 0)  # no recipients: nothing recorded
         db.session.commit()
-        assert db.session.query(LowStockAlert).count() == 1 and sent == []
+        assert db.session.query(MailMessage).count() == 0
+        settings.set_many({"inventory.low_stock_emails": "buyer@example.com"})
+        inv.set_rule(pen, 1, 0)
+        inv.set_rule(pen, 5, 0)  # recipients but no mail server: kept as not sent
+        db.session.commit()
+        assert db.session.query(LowStockAlert).count() == 2
+        assert [m.status for m in db.session.query(MailMessage)] == ["not_configured"]
+        assert smtp_server.messages == []
 
 
 def test_hook_erp_order_goods_shipped(make_app):

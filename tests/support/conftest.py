@@ -34,40 +34,34 @@ def full_app(make_app):
     return make_app(plugins=["orders", *FAKES, "support", SPY])
 
 
-class _FakeSMTP:
-    """Stands in for smtplib.SMTP: keeps what would have been sent."""
+class _Outbox:
+    """What the real SMTP server of the test received, as ``{"to", "subject", "body"}`` dicts."""
 
-    outbox: list = []
+    def __init__(self, server):
+        self.server = server
 
-    def __init__(self, host, port, timeout=None):
-        self.host = host
+    def _items(self):
+        return [{"to": ", ".join(m.rcpt_tos), "subject": m["Subject"], "body": m.text()} for m in self.server.messages]
 
-    def __enter__(self):
-        return self
+    def __len__(self):
+        return len(self.server.messages)
 
-    def __exit__(self, *exc):
-        return False
+    def __getitem__(self, index):
+        return self._items()[index]
 
-    def starttls(self):
-        pass
+    def __iter__(self):
+        return iter(self._items())
 
-    def login(self, *args):
-        pass
-
-    def send_message(self, msg):
-        _FakeSMTP.outbox.append({"to": msg["To"], "subject": msg["Subject"], "body": msg.get_content()})
+    def __eq__(self, other):
+        return self._items() == list(other)
 
 
 @pytest.fixture
-def outbox(monkeypatch):
-    """Mails sent through erp_core.mail (the real queued job, with a fake SMTP server)."""
-    import erp_core.mail
-
-    _FakeSMTP.outbox = []
-    monkeypatch.setattr(erp_core.mail.smtplib, "SMTP", _FakeSMTP)
-    return _FakeSMTP.outbox
+def outbox(smtp_server):
+    """Mails sent through erp_core.mail (the real queued job) to a real SMTP server on 127.0.0.1."""
+    return _Outbox(smtp_server)
 
 
 @pytest.fixture
 def mail_app(make_app, outbox):
-    return make_app(plugins=["orders", "support"], MAIL_SERVER="127.0.0.1", MAIL_FROM="shop@example.com")
+    return make_app(plugins=["orders", "support"], **outbox.server.app_config())

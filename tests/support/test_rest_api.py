@@ -249,7 +249,7 @@ def test_assignment_follows_the_pages_rules(support_app):
 
 
 def test_a_reply_queues_the_email_like_the_page(make_app, outbox):
-    app = make_app(plugins=["orders", "support"], MAIL_SERVER="127.0.0.1", MAIL_FROM="shop@example.com")
+    app = make_app(plugins=["orders", "support"], **outbox.server.app_config())
     api = Api(app)
     ticket_id = _ticket(app)
     reply = api.post(f"/tickets/{ticket_id}/messages", {"kind": "reply", "body": "A new lid is on its way.",

@@ -167,6 +167,31 @@ def test_reply_status_and_stale_posts_from_the_ticket_page(support_app):
     assert empty.status_code == 422
 
 
+def test_a_reply_says_not_sent_while_mail_is_not_set_up(support_app, make_app, smtp_server):
+    agent, _ = _client(support_app, perms=AGENT)
+    t = _ticket(support_app)
+    assert 'data-testid="mail-off-note"' in agent.get(f"/support/tickets/{t}").get_data(as_text=True)
+    page = agent.post(f"/support/tickets/{t}/messages", data={"kind": "reply", "body": "On its way", "version": "1"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Not sent: mail is not set up." in page and "Ask an administrator to set it up." in page
+    admin, _ = _client(support_app, roles=["admin"])
+    page = admin.post(f"/support/tickets/{t}/messages", data={"kind": "reply", "body": "Still on its way",
+                                                              "version": "2"}, follow_redirects=True)
+    assert 'href="/admin/mail/"' in page.get_data(as_text=True)
+    note = agent.post(f"/support/tickets/{t}/messages", data={"kind": "note", "body": "internal", "version": "3"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Ask an administrator to set it up." not in note  # notes are never mailed: no notice
+    # With mail set up: no note, no notice, the reply arrives.
+    mailing = make_app(plugins=["orders", "support"], **smtp_server.app_config())
+    agent = mailing.test_client()
+    login(agent, mailing, make_user(mailing, perms=AGENT))
+    assert 'data-testid="mail-off-note"' not in agent.get(f"/support/tickets/{t}").get_data(as_text=True)
+    page = agent.post(f"/support/tickets/{t}/messages", data={"kind": "reply", "body": "Here it is", "version": "4"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Not sent" not in page and "Reply sent to the customer by e-mail." in page
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["a@example.com"]]
+
+
 def test_taking_and_assigning(support_app):
     t = _ticket(support_app)
     agent, agent_id = _client(support_app, perms=AGENT)

@@ -183,3 +183,6 @@ def register(app) -> None:
     before_render_template.connect(_add_extra_vars, app)
     app.add_template_global(extra_urls, "extra_urls")
     app.jinja_env.globals["mail_ready"] = _mail_ready  # also for macros imported without context
+    from ..auth.people import person_name
+
+    app.jinja_env.filters["person"] = person_name

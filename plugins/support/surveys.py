@@ -234,7 +234,7 @@ def breakdown(f: ReportFilters, tz: str, by: str) -> list[Stat]:
         key, label = Survey.team_id, Team.name
         stmt = select(key, label, *_stats_columns()).outerjoin(Team, Team.id == Survey.team_id)
     elif by == "agent":
-        key, label = Survey.agent_id, User.username
+        key, label = Survey.agent_id, func.coalesce(func.nullif(User.display_name, ""), User.username)
         stmt = select(key, label, *_stats_columns()).outerjoin(User, User.id == Survey.agent_id)
     else:
         key = label = Survey.category

@@ -73,3 +73,24 @@ def test_timeline_macro_shows_changes_and_notes(make_app):
             '{% from "macros/ui.html" import timeline %}{{ timeline(entries, {"status_changed": "Status"}) }}'
         ).render(entries=audit.timeline("thing", 3))
     assert "Status" in html and "draft" in html and "confirmed" in html and "by phone" in html
+
+
+def test_people_are_shown_by_their_display_name(make_app):
+    from flask_babel import force_locale
+
+    from erp_core.auth.people import person_name
+    from tests.helpers import make_user
+
+    app = make_app(plugins=[])
+    user_id = make_user(app, username="zhang.min")
+    with app.app_context():
+        from erp_core.auth.models import User
+
+        db.session.get(User, user_id).display_name = "张敏"
+        db.session.commit()
+    with app.test_request_context(), force_locale("en"):
+        assert person_name("zhang.min") == "张敏"
+        assert person_name("system") == "System"
+        assert person_name("gone.user") == "gone.user" and person_name(None) == "—"
+        html = app.jinja_env.from_string("{{ 'zhang.min'|person }} {{ '<b>x</b>'|person }}").render()
+        assert html == "张敏 &lt;b&gt;x&lt;/b&gt;"

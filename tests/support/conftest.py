@@ -55,7 +55,8 @@ class _FakeSMTP:
         pass
 
     def send_message(self, msg):
-        _FakeSMTP.outbox.append({"to": msg["To"], "subject": msg["Subject"], "body": msg.get_content()})
+        _FakeSMTP.outbox.append({"to": msg["To"], "subject": msg["Subject"],
+                                 "body": msg.get_body(preferencelist=("plain",)).get_content()})
 
 
 @pytest.fixture
@@ -71,3 +72,13 @@ def outbox(monkeypatch):
 @pytest.fixture
 def mail_app(make_app, outbox):
     return make_app(plugins=["orders", "support"], MAIL_SERVER="127.0.0.1", MAIL_FROM="shop@example.com")
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) for the duration of the test."""
+    from tests.support.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()

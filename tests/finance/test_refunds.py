@@ -10,7 +10,7 @@ from erp_core.models import AuditLog
 from plugins.finance import services, states
 from plugins.finance.models import Payment, Refund
 from tests.finance import spy_plugin as spy
-from tests.finance.conftest import make_order
+from tests.finance.conftest import make_order, with_demo_gateway
 
 
 def _paid_order(amount="100", method="cash", currency="CNY"):
@@ -175,7 +175,7 @@ def test_hook_erp_refund_requested(fin_app):
 @pytest.fixture
 def spy_app(make_app):
     spy.reset()
-    yield make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"])
+    yield with_demo_gateway(make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"]))
     spy.reset()
 
 

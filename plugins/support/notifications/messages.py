@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -119,7 +119,9 @@ def render(kind: str, facts: dict[str, Any], language: str) -> Message:
     """The notification ``kind`` about ``facts`` written in ``language``."""
     with force_locale(language):
         context = {**_company(), **facts, "kind": kind, "language": language, "subject": _subject(kind, facts)}
-        text = render_template(f"support/notify/{kind}.txt", **context)
-        html = render_template(f"support/notify/{kind}.html", **context)
+        # Straight from the environment: no page context (no signed-in user in a job or the CLI).
+        env = current_app.jinja_env
+        text = env.get_template(f"support/notify/{kind}.txt").render(context)
+        html = env.get_template(f"support/notify/{kind}.html").render(context)
         sms = _sms(kind, facts, context["company_name"])
     return Message(context["subject"], text.strip() + "\n", html, sms)

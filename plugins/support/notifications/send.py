@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from erp_core import jobs, settings
 from erp_core.extensions import db
-from erp_core.mail import queue_mail
+from erp_core.mail import mail_configured, queue_mail
 from erp_core.timeutil import utcnow
 from plugins.orders.public import Order, customer_language
 
@@ -46,10 +46,13 @@ def notify(order: Order, kind: str, ref: str = "", **event) -> list[Notification
     if not email and adapter is None:
         return []
     language = customer_language(order.customer)
-    message = messages.render(kind, {**messages.order_facts(order), **event}, language)
+    message = None
+    if adapter is not None or (email and mail_configured()):  # written only when it goes somewhere
+        message = messages.render(kind, {**messages.order_facts(order), **event}, language)
     entries = []
     if email:
-        queued = queue_mail(email, message.subject, message.text, html=message.html, language=language)
+        queued = message is not None and queue_mail(email, message.subject, message.text, html=message.html,
+                                                    language=language)
         entries.append(_log(order, kind, ref, kinds.EMAIL, email, language,
                             kinds.QUEUED if queued else kinds.MAIL_OFF))
     if adapter is not None:

@@ -246,3 +246,13 @@ def erp_ticket_requested(order, subject, body, category, source_type, source_id)
 
     ticket = services.ticket_requested(order, subject, body, category, source_type, source_id)
     return [{"id": ticket.id, "label": ticket.number, "url": services.path_for("support.ticket", ticket_id=ticket.id)}]
+
+
+@hookimpl
+def erp_setup_checklist():
+    from erp_core import settings
+    from erp_core.contrib import SetupItem
+
+    return [SetupItem("support_hours", _l("Support hours: when customers can reach you"),
+                      lambda: bool(str(settings.get("support.hours_text") or "").strip()), "admin.settings_page",
+                      help=_l("Shown on the home page and the customers' tracking page."), order=50)]

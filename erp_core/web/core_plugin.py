@@ -83,7 +83,7 @@ def erp_settings_fields():
         SettingField("company.address", _l("Address"), "text", "", section),
         SettingField("company.phone", _l("Phone"), "string", "", section),
         SettingField("company.email", _l("E-mail"), "email_list", "", section,
-                     help=_l("The company's own address.")),
+                     help=_l("The company's own e-mail address.")),
         SettingField("core.webhooks.allow_internal", _l("Webhooks may reach internal addresses"), "boolean", False,
                      _l("Webhooks"), help=_l("Off: subscriptions to loopback, private and link-local addresses "
                                              "(this server, its network) are refused. Turn on only for a trusted "

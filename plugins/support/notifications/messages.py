@@ -6,6 +6,7 @@ The facts are a plain dict, so an admin's preview can use a sample order that is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,4 +125,5 @@ def render(kind: str, facts: dict[str, Any], language: str) -> Message:
         text = env.get_template(f"support/notify/{kind}.txt").render(context)
         html = env.get_template(f"support/notify/{kind}.html").render(context)
         sms = _sms(kind, facts, context["company_name"])
+    text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)  # the templates' optional parts leave blank runs
     return Message(context["subject"], text.strip() + "\n", html, sms)

@@ -38,7 +38,8 @@ def test_staff_without_the_settings_permission_do_not_see_it(make_app):
     assert 'data-testid="setup-checklist"' not in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_steps_of_switched_off_plugins_are_left_out(make_app):
+def test_hook_erp_setup_checklist(make_app):
+    """Each enabled plugin adds its steps; the steps of a switched-off plugin are left out."""
     app = make_app(plugins=ALL, enabled=["orders", "support"])
     page = _admin(app).get("/dashboard").get_data(as_text=True)
     assert set(_steps(page)) == {"company", "mail", "support_hours"}

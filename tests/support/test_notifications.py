@@ -250,3 +250,30 @@ def test_the_order_panel_reads_the_log_in_one_query(make_app):
         page = client.get(f"/orders/{order_id}").get_data(as_text=True)
     assert page.count('data-testid="notification-entry"') == 4
     assert len([st for st in counted.statements if "support_notification" in st]) == 1
+
+
+def test_hook_erp_sms_adapters(make_app, smtp_server):
+    """A provider plugin's adapter is offered in the settings and called by a job after the commit;
+    a refused message is logged as failed; a switched-off provider is not offered."""
+    from tests.support.fakes import sms as fake
+
+    fake.SENT.clear()
+    plugin = "fakesms=tests.support.fakes.sms"
+    app = make_app(plugins=["orders", "support", plugin], **smtp_server.config())
+    admin = app.test_client()
+    login(admin, app, make_user(app, roles=["admin"]))
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    assert 'value="fake_sms"' in page and 'value="record"' in page and "Bad Key!" not in page
+    with app.test_request_context():
+        settings.set_many({"support.notify.sms_adapter": "fake_sms"})
+        db.session.commit()
+        good = _order(_customer(phone="13912345678"), status="confirmed")
+        bad = _order(_customer("李雷", "li@example.com", phone="13912345670"), status="confirmed")
+        good_id, bad_id = good.id, bad.id
+    assert fake.SENT and fake.SENT[0][0] == "13912345678" and "已确认" in fake.SENT[0][1]
+    assert ("order_confirmed", "sms", "sent", "zh_CN") in _log(app, good_id)
+    assert ("order_confirmed", "sms", "failed", "zh_CN") in _log(app, bad_id)
+    off = make_app(plugins=["orders", "support", plugin], enabled=["orders", "support"], **smtp_server.config())
+    with off.test_request_context():
+        order = _order(_customer("Off", "off@example.com", phone="13900000001"), status="confirmed")
+        assert [c for _k, c, _s, _l in _log(off, order.id)] == ["email"]

@@ -46,6 +46,22 @@ class Widget:
 
 
 @dataclass
+class SetupItem:
+    """One step of the administrator's "set up your company" checklist on the dashboard.
+
+    ``done`` is a bool or a callable answering one; ``endpoint`` (with ``values``) is the page
+    where the step is done. ``key`` names the step (unique)."""
+
+    key: str
+    label: Any
+    done: bool | Callable[[], bool]
+    endpoint: str
+    values: dict = field(default_factory=dict)
+    help: Any = ""
+    order: int = 100
+
+
+@dataclass
 class Panel:
     """A block on a record page (``erp_order_panels``, ``erp_customer_panels``, ...) or the public
     home page (``erp_public_blocks``): a card whose header is ``title`` and whose body is

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import flask_smorest
 
     from .auth.models import User
-    from .contrib import DemoContext, NavItem, Panel, Permission, Schedule, ScriptUrl, SettingField, Widget
+    from .contrib import DemoContext, NavItem, Panel, Permission, Schedule, ScriptUrl, SettingField, SetupItem, Widget
     from .plugins import PluginManager
 
 # --------------------------------------------------------------------------- hooks of plugins
@@ -196,6 +196,24 @@ def erp_dashboard_widgets(user: User) -> list[Widget]:
         def erp_dashboard_widgets(user):
             return [Widget(_l("Top customers"), "loyalty/_widget.html",
                            lambda: {"rows": services.top_customers(5)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_setup_checklist() -> list[SetupItem]:
+    """Steps of the "set up your company" checklist an administrator sees on the dashboard until
+    every step is done. Called when the dashboard is drawn for a user who may change the settings;
+    only enabled plugins are asked, so the steps of a switched-off plugin are left out. The core
+    brings the company's details and mail.
+
+    Returns: a list of :class:`erp_core.contrib.SetupItem` (``done`` may be a callable, asked then).
+
+    Example::
+
+        @hookimpl
+        def erp_setup_checklist():
+            return [SetupItem("carriers", _l("Set up a carrier"), lambda: bool(services.carriers()),
+                              "logistics_carriers.index")]
     """
 
 

@@ -149,6 +149,12 @@ class SMTPTestServer:
             self._stopped = True
             self._controller.stop()
 
+    @property
+    def emails(self) -> list[EmailMessage]:
+        """What arrived, as parsed messages (subject, parts, headers)."""
+        with self.lock:
+            return [received.message for received in self.messages]
+
     def app_config(self, **extra) -> dict:
         """App configuration (``MAIL_*``) that sends through this server."""
         login = next(iter(self.users.items()), ("", ""))
@@ -166,3 +172,10 @@ class SMTPTestServer:
         return {"mail.server": self.host, "mail.port": self.port, "mail.security": self.security,
                 "mail.username": login[0], "mail.password": login[1], "mail.sender": "shop@example.com",
                 "mail.sender_name": ""}
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    """The plain-text and HTML bodies of a (multipart) message; "" for a part it lacks."""
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    return (text.get_content() if text is not None else "", html.get_content() if html is not None else "")

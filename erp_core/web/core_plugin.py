@@ -82,11 +82,31 @@ def erp_settings_fields():
                      required=True, validate=_check_currency),
         SettingField("company.locale", _l("Default language"), "choice", "", section,
                      choices=(("", _l("Automatic")), ("zh_CN", "简体中文"), ("en", "English"))),
+        SettingField("company.legal_name", _l("Legal name"), "string", "", section,
+                     help=_l("As registered, for invoices and messages to customers.")),
+        SettingField("company.address", _l("Address"), "text", "", section),
+        SettingField("company.phone", _l("Phone"), "string", "", section),
+        SettingField("company.email", _l("E-mail"), "email_list", "", section,
+                     help=_l("The company's own e-mail address.")),
         SettingField("core.webhooks.allow_internal", _l("Webhooks may reach internal addresses"), "boolean", False,
                      _l("Webhooks"), help=_l("Off: subscriptions to loopback, private and link-local addresses "
                                              "(this server, its network) are refused. Turn on only for a trusted "
                                              "receiver inside your own network.")),
     ]
+
+
+@hookimpl
+def erp_setup_checklist():
+    from .checklist import core_items
+
+    return core_items()
+
+
+@hookimpl
+def erp_dashboard_widgets(user):
+    from .checklist import widget
+
+    return widget(user)
 
 
 @hookimpl

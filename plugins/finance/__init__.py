@@ -164,3 +164,16 @@ def erp_demo_data(ctx):
     from . import demo
 
     demo.load(ctx)
+
+
+@hookimpl
+def erp_setup_checklist():
+    from erp_core.contrib import SetupItem
+
+    from . import services
+
+    def done() -> bool:
+        return any(cls.code != "demo_gateway" for cls in services.enabled_methods())
+
+    return [SetupItem("payment_methods", _l("Payment methods: how your customers pay"), done, "admin.settings_page",
+                      help=_l("Switch on at least one payment method other than the demo gateway."), order=30)]

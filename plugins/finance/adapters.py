@@ -360,13 +360,14 @@ class DemoGatewayAdapter(PaymentAdapter):
     ``start`` sends the customer to a page of this site that plays the provider (its query is
     signed, so the page can trust the amount); paying there posts a JSON callback signed with
     HMAC-SHA256 in the ``X-Demo-Gateway-Signature`` header, exactly as a real provider's server
-    would. Used by demo data and tests; switch it off on a real site.
+    would. Used by demo data and tests: off unless the site was made with demo data (the demo
+    loader switches it on).
     """
 
     code = "demo_gateway"
     label = _l("Demo online gateway")
     online = True
-    enabled_by_default = True
+    enabled_by_default = False
 
     @classmethod
     def settings_fields(cls) -> list[SettingField]:

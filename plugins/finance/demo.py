@@ -6,6 +6,7 @@ import logging
 import secrets
 from datetime import timedelta
 
+from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import AuditLog
@@ -44,6 +45,8 @@ def _backdate(when) -> None:
 
 def load(ctx) -> None:
     rng = ctx.rng
+    # The simulated gateway belongs to demo sites only: switched on here, off on any other site.
+    settings.set_many({services.method_setting_key("demo_gateway"): True})
     gateway = services.get_adapter("demo_gateway", must_be_enabled=False)
     counts = {"payments": 0, "refunds": 0}
     refundable = []

@@ -174,3 +174,16 @@ def erp_demo_data(ctx):
     from .demo import load
 
     load(ctx)
+
+
+@hookimpl
+def erp_setup_checklist():
+    from erp_core.contrib import SetupItem
+
+    from . import services
+
+    def done() -> bool:
+        return any(c.adapter != "demo_express" for c in services.carriers(enabled_only=True))
+
+    return [SetupItem("carriers", _l("Carriers: the couriers you ship with"), done, "logistics_carriers.index",
+                      help=_l("Set up at least one carrier other than the simulated Demo Express."), order=40)]

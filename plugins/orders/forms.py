@@ -41,7 +41,18 @@ class CustomerForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    language = SelectField(_l("Language of messages to the customer"), validate_choice=False,
+                           description=_l("E-mails and text messages about orders are written in this language."))
     confirm_duplicate = BooleanField(_l("Yes, this is a different customer"))
+
+
+def language_choices(form: CustomerForm, current: str | None) -> None:
+    """Fill the language choices; a new customer starts with the company's language."""
+    from erp_core.i18n import LANGUAGE_NAMES, company_locale, languages
+
+    form.language.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in languages()]
+    if not form.is_submitted():
+        form.language.data = current or company_locale()
 
 
 class AddressForm(FlaskForm):

@@ -28,6 +28,8 @@ class Customer(db.Model):
     phone_key: Mapped[str | None] = mapped_column(String(40), index=True)  # digits only, for matching
     email: Mapped[str | None] = mapped_column(String(200), index=True)  # stored lower-cased
     notes: Mapped[str | None] = mapped_column(Text)
+    # Preferred language of messages to the customer ("zh_CN", "en"); None: the company's language.
+    language: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

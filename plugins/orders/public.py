@@ -26,6 +26,7 @@ from .services import (
     create_customer,
     create_order,
     create_product,
+    customer_language,
     find_duplicates,
     get_order,
     get_product,
@@ -42,7 +43,9 @@ from .services import (
 __all__ = [
     "MAX_QUANTITY", "Address", "Customer", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine", "Product",
     "advance_demo_order", "advance_order", "create_customer", "create_order", "create_product",
-    "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned", "parse_quantity", "phone_key",
+    "customer_language",
+    "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned", "parse_quantity",
+    "phone_key",
     "quantities_by_product", "set_order_warehouse", "ship_everything", "states", "transition",
     "update_order",
 ]

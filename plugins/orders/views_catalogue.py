@@ -10,13 +10,14 @@ from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import attempt, show_domain_error
+from erp_core.i18n import LANGUAGE_NAMES
 from erp_core.money import format_plain
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 
 from . import display, queries, services, states
-from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices
+from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices, language_choices
 from .models import Order, Product
 from .views import STATUS_CODE_INVALID, _import_page, _template_response
 
@@ -41,13 +42,15 @@ def customer_list():
 @requires("orders.customers.edit")
 def new_customer():
     form = NewCustomerForm()
+    language_choices(form, None)
     duplicates = []
     status = 200
     if form.validate_on_submit():
         try:
             customer = services.create_customer(form.name.data, form.phone.data, form.email.data, form.notes.data,
                                                 address=form.values(),
-                                                allow_duplicate=bool(form.confirm_duplicate.data))
+                                                allow_duplicate=bool(form.confirm_duplicate.data),
+                                                language=form.language.data)
             db.session.commit()
         except services.PossibleDuplicate as exc:
             db.session.rollback()
@@ -71,7 +74,9 @@ def customer_page(customer_id: int):
     recent = list(db.session.scalars(select(Order).where(Order.customer_id == record.id)
                                      .order_by(Order.id.desc()).limit(10)))
     stats = queries.customer_order_stats([record.id]).get(record.id, (0, None))
+    language_name = LANGUAGE_NAMES.get(services.customer_language(record), services.customer_language(record))
     return render_template("orders/customer.html", customer=record, recent=recent, order_count=stats[0],
+                           language_name=language_name,
                            timeline=display.record_timeline("customer", record.id), labels=states.LABELS,
                            badges=states.BADGES, panels=record_panels("erp_customer_panels", customer=record))
 
@@ -81,10 +86,12 @@ def customer_page(customer_id: int):
 def edit_customer(customer_id: int):
     record = services.get_customer(customer_id)
     form = CustomerForm(obj=record)
+    language_choices(form, record.language)
     status = 200
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            services.update_customer(record, form.name.data, form.phone.data, form.email.data, form.notes.data)
+            services.update_customer(record, form.name.data, form.phone.data, form.email.data, form.notes.data,
+                                     language=form.language.data or "")
         if outcome.ok:
             flash(_("Customer %(name)s saved.", name=record.name), "success")
             return redirect(url_for("orders_customers.detail", customer_id=record.id))

@@ -43,10 +43,11 @@ def erp_webhook_events():
 
 @hookimpl
 def erp_blueprints():
+    from .notifications.views import bp as notify_bp
     from .public_views import bp as public_bp
     from .views import bp
 
-    return [bp, public_bp]
+    return [bp, public_bp, notify_bp]
 
 
 @hookimpl
@@ -104,7 +105,9 @@ def erp_order_panels(order, user):
     from . import widgets
 
     return [Panel(_l("Support"), "support/_order_panel.html", lambda: widgets.order_panel(order, user),
-                  permission="support.tickets.view", order=60)]
+                  permission="support.tickets.view", order=60),
+            Panel(_l("Messages to the customer"), "support/_notifications_panel.html",
+                  lambda: widgets.notifications_panel(order), order=61)]
 
 
 def _check_phones(value):
@@ -149,6 +152,7 @@ def erp_settings_fields():
     from .services import SLA_DEFAULTS
     from .states import PRIORITY_LABELS
 
+    fields.extend(_notification_fields())
     for priority, (first, resolve) in SLA_DEFAULTS.items():
         label = PRIORITY_LABELS[priority]
         fields.append(SettingField(f"support.sla.{priority}.first", _l("SLA %(priority)s: first response (working hours)",
@@ -157,6 +161,19 @@ def erp_settings_fields():
         fields.append(SettingField(f"support.sla.{priority}.resolve", _l("SLA %(priority)s: resolution (working hours)",
                                                                          priority=label),
                                    "integer", resolve, section, validate=_check_positive))
+    return fields
+
+
+def _notification_fields() -> list[SettingField]:
+    from .notifications import kinds, sms
+
+    section = _l("Customer notifications")
+    fields = [SettingField(kinds.setting_key(kind), _l("Tell the customer: %(kind)s", kind=kinds.KIND_LABELS[kind]),
+                           "boolean", True, section) for kind in kinds.KINDS]
+    choices = (("", _l("Off")), *((key, adapter.label) for key, adapter in sms.adapters().items()))
+    fields.append(SettingField(kinds.SMS_SETTING, _l("Text messages (SMS)"), "choice", "", section, choices=choices,
+                               help=_l("Also send the notifications above by text message, through this "
+                                       "provider. \"Record only\" keeps the text on the order's page.")))
     return fields
 
 
@@ -185,10 +202,42 @@ def erp_order_created(order):
 
 @hookimpl
 def erp_order_status_changed(order, old_status, new_status, note):
+    from . import notifications
+
+    survey = None
     if new_status == "delivered":
         from . import surveys
 
-        surveys.issue_for_order(order)
+        survey = surveys.issue_for_order(order)
+    notifications.order_status_changed(order, new_status, survey)
+
+
+@hookimpl
+def erp_shipment_status_changed(shipment, old_status, new_status):
+    from . import notifications
+
+    notifications.shipment_status_changed(shipment, old_status, new_status)
+
+
+@hookimpl
+def erp_return_status_changed(return_request, old_status, new_status):
+    from . import notifications
+
+    notifications.return_status_changed(return_request, new_status)
+
+
+@hookimpl
+def erp_refund_recorded(refund):
+    from . import notifications
+
+    notifications.refund_recorded(refund)
+
+
+@hookimpl
+def erp_sms_adapters():
+    from .notifications import RecordingAdapter
+
+    return [RecordingAdapter]
 
 
 @hookimpl
@@ -197,3 +246,13 @@ def erp_ticket_requested(order, subject, body, category, source_type, source_id)
 
     ticket = services.ticket_requested(order, subject, body, category, source_type, source_id)
     return [{"id": ticket.id, "label": ticket.number, "url": services.path_for("support.ticket", ticket_id=ticket.id)}]
+
+
+@hookimpl
+def erp_setup_checklist():
+    from erp_core import settings
+    from erp_core.contrib import SetupItem
+
+    return [SetupItem("support_hours", _l("Support hours: when customers can reach you"),
+                      lambda: bool(str(settings.get("support.hours_text") or "").strip()), "admin.settings_page",
+                      help=_l("Shown on the home page and the customers' tracking page."), order=50)]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from plugins.orders.public import Order
 
     from .models import ReturnRequest, Ticket
+    from .notifications.sms import SmsAdapter
 
 
 @hookspec
@@ -126,4 +127,23 @@ def erp_return_panels(return_request: ReturnRequest, user: User) -> list[Panel]:
         def erp_return_panels(return_request, user):
             return [Panel(_l("Loyalty"), "loyalty/_return_panel.html",
                           lambda: {"revoked": services.points_revoked(return_request.order_id)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_sms_adapters() -> list[type[SmsAdapter]]:
+    """Text-message (SMS) providers for the customer notifications. Called by support when it sends
+    a notification and when the settings page lists the choices (``support.notify.sms_adapter``).
+
+    Returns: a list of classes derived from ``plugins.support.notifications.SmsAdapter``, each with a
+    unique ``key`` (``[a-z][a-z0-9_]+``), a ``label``, ``offline`` (True only when ``send`` makes no
+    network call: it then runs inside the transaction; otherwise a job calls it after the commit)
+    and ``send(phone, text)`` returning an ``SmsResult`` (``status`` ``sent``, ``recorded`` or
+    ``failed``). Support brings ``record``, which sends nothing and keeps the text on the order.
+
+    Example::
+
+        @hookimpl
+        def erp_sms_adapters():
+            return [AliyunSmsAdapter]
     """

@@ -310,3 +310,31 @@ class RateLimit(db.Model):
     client: Mapped[str] = mapped_column(String(120), nullable=False)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
     hits: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+# ----------------------------------------------------------------------------- customer notifications
+
+
+class Notification(db.Model):
+    """One message to a customer about their order (e-mail or text message).
+
+    ``kind`` and ``status`` are codes, shown in the reader's language; ``ref`` names what it was
+    about (``shipment:12``, ``return:3``...) so one event notifies once. ``body`` keeps the text of a
+    message an SMS adapter only recorded (written in the customer's language)."""
+
+    __tablename__ = "support_notification"
+    __table_args__ = (
+        Index("ix_support_notification_event", "order_id", "kind", "ref", "channel"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id", ondelete="CASCADE"), nullable=False,
+                                          index=True)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    ref: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)  # email | sms
+    recipient: Mapped[str] = mapped_column(String(200), nullable=False)
+    language: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    adapter: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

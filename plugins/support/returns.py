@@ -193,10 +193,10 @@ def decide(request: ReturnRequest, approve: bool, message: str, expected_version
     if not approve and not message:
         raise DomainError(_("Tell the customer why the return is rejected."), field="message")
     new_status = states.APPROVED if approve else states.REJECTED
+    request.staff_message = message  # before the event: the approval notification quotes it
     _transition(request, new_status, expected_version, note=message)
-    request.staff_message = message
-    _tell_customer(request, _("Your return request %(number)s was approved.", number=request.number) if approve
-                   else _("Your return request %(number)s was rejected.", number=request.number), message)
+    if not approve:  # an approval is told by the "return approved" notification (support.notifications)
+        _tell_customer(request, _("Your return request %(number)s was rejected.", number=request.number), message)
 
 
 def receive(request: ReturnRequest, restock: bool, note: str = "", expected_version=None) -> list[ReturnLink]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from erp_core import settings
 from erp_core.contrib import Panel, Widget
+from erp_core.extensions import db
 from erp_core.timeutil import to_zone, utcnow
 
 from . import states
@@ -85,3 +87,17 @@ def order_panel(order, user) -> dict:
         "ticket_labels": states.TICKET_LABELS, "ticket_badges": states.TICKET_BADGES,
         "return_labels": states.RETURN_LABELS, "return_badges": states.RETURN_BADGES,
     }
+
+
+def notifications_panel(order) -> dict:
+    """The messages sent to the order's customer, newest first."""
+    from erp_core.i18n import LANGUAGE_NAMES
+
+    from .models import Notification
+    from .notifications import kinds
+
+    entries = list(db.session.scalars(select(Notification).where(Notification.order_id == order.id)
+                                      .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(50)))
+    return {"order": order, "entries": entries, "kind_labels": kinds.KIND_LABELS, "status_labels": kinds.STATUS_LABELS,
+            "status_badges": kinds.STATUS_BADGES, "channel_labels": kinds.CHANNEL_LABELS,
+            "language_names": LANGUAGE_NAMES}

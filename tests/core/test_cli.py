@@ -153,6 +153,16 @@ def test_init_writes_a_secret_creates_the_admin_and_prints_the_password(site):
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         assert [r.name for r in admin.roles] == ["admin"] and admin.can("core.users.manage")
+    assert _demo_things(app) == (False, [])  # the demo gateway and carrier stay in demo sites
+
+
+def _demo_things(app) -> tuple[bool, list[str]]:
+    """Whether the demo payment gateway is on, and the adapters of the carriers set up."""
+    from plugins.finance import services as finance
+    from plugins.logistics.models import Carrier
+
+    with app.test_request_context():
+        return finance.method_enabled("demo_gateway"), sorted(db.session.scalars(select(Carrier.adapter)))
 
 
 def test_every_site_gets_its_own_secret(site, tmp_path):
@@ -196,6 +206,8 @@ def test_init_with_chosen_admin_and_demo_data(site):
 
     with app.app_context():
         assert settings.get("demo.loaded") is True
+    gateway_on, carriers = _demo_things(app)
+    assert gateway_on and "demo_express" in carriers
     again = site.erp("demo")
     assert again.exit_code == 1
     assert one_error_line(again.output) == "Error: demo data is already loaded on this site"

@@ -14,7 +14,7 @@ import pytest
 
 from erp_core.extensions import db
 from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, sign_in
-from tests.finance.conftest import make_order
+from tests.finance.conftest import make_order, with_demo_gateway
 from tests.helpers import make_user
 
 try:
@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - the [test] extra installs it
 @pytest.fixture
 def finance_server(make_app):
     """Orders and finance, CSRF on, an administrator and a confirmed order of CN¥100.00."""
-    app = make_app(plugins=["orders", "finance"], WTF_CSRF_ENABLED=True)
+    app = with_demo_gateway(make_app(plugins=["orders", "finance"], WTF_CSRF_ENABLED=True))
     make_user(app, username="admin", password=ADMIN_PASSWORD, roles=["admin"], display_name="Ada Admin")
     with app.test_request_context(method="POST"):
         order = make_order(("100", 1, "0"))

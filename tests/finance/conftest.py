@@ -8,9 +8,20 @@ from plugins.orders import states as order_states
 from plugins.orders import testing as order_testing
 
 
+def with_demo_gateway(app):
+    """Switch the demo gateway on, as demo data does (it is off on other sites); returns ``app``."""
+    from erp_core import settings
+    from erp_core.extensions import db
+
+    with app.app_context():
+        settings.set_many({"finance.method.demo_gateway": True})
+        db.session.commit()
+    return app
+
+
 @pytest.fixture
 def fin_app(make_app):
-    return make_app(plugins=["orders", "finance"])
+    return with_demo_gateway(make_app(plugins=["orders", "finance"]))
 
 
 def make_order(*lines, currency="CNY", confirm=True, customer=None, warehouse_id=None):

@@ -7,7 +7,7 @@ from plugins.finance import services
 from plugins.finance.adapters import BankTransferAdapter, CashAdapter, DemoGatewayAdapter
 from plugins.finance.testing import PaymentAdapterContract
 from tests.finance import spy_plugin as spy
-from tests.finance.conftest import make_order
+from tests.finance.conftest import make_order, with_demo_gateway
 
 
 class TestCashContract(PaymentAdapterContract):
@@ -62,7 +62,7 @@ def test_demo_gateway_signatures_depend_on_the_secret():
 @pytest.fixture
 def spy_app(make_app):
     spy.reset()
-    yield make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"])
+    yield with_demo_gateway(make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"]))
     spy.reset()
 
 

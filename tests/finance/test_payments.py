@@ -13,7 +13,7 @@ from plugins.finance import services, states
 from plugins.finance.models import Payment
 from plugins.orders import services as orders
 from tests.finance import spy_plugin as spy
-from tests.finance.conftest import make_order
+from tests.finance.conftest import make_order, with_demo_gateway
 
 
 def test_partial_payments_then_paid(fin_app):
@@ -131,7 +131,7 @@ def test_payment_on_a_backdated_time_is_kept(fin_app):
 @pytest.fixture
 def spy_app(make_app):
     spy.reset()
-    yield make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"])
+    yield with_demo_gateway(make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"]))
     spy.reset()
 
 

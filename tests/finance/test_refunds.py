@@ -11,7 +11,7 @@ from plugins.finance import services, states
 from plugins.finance.models import Payment, Refund
 from plugins.finance.testing import make_paid_order
 from tests.finance import spy_plugin as spy
-from tests.finance.conftest import make_order
+from tests.finance.conftest import make_order, with_demo_gateway
 
 
 def test_refund_flow_requested_then_refunded_or_rejected(fin_app):
@@ -169,7 +169,7 @@ def test_hook_erp_refund_requested(fin_app):
 @pytest.fixture
 def spy_app(make_app):
     spy.reset()
-    yield make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"])
+    yield with_demo_gateway(make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"]))
     spy.reset()
 
 

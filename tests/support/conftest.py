@@ -65,3 +65,4 @@ def outbox(smtp_server):
 @pytest.fixture
 def mail_app(make_app, outbox):
     return make_app(plugins=["orders", "support"], **outbox.server.app_config())
+

@@ -357,7 +357,8 @@ def test_order_panel_shows_tickets_link_and_contact(support_app):
         user = db.session.get(User, admin_id)
         manager = support_app.extensions["erp_plugins"]
         panels = [p for group in manager.hook.erp_order_panels(order=order, user=user) for p in group]
-        assert [(p.title, p.permission) for p in panels] == [("Support", "support.tickets.view")]
+        assert [(p.title, p.permission) for p in panels] == [("Support", "support.tickets.view"),
+                                                             ("Messages to the customer", None)]
         from flask_login import login_user
 
         login_user(user)

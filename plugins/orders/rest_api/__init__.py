@@ -137,7 +137,8 @@ class Customers(MethodView):
         """Create a customer (and its first address). Send an Idempotency-Key to retry safely."""
         customer = services.create_customer(data["name"], data.get("phone", ""), data.get("email", ""),
                                             data.get("notes", ""), address=data.get("address"),
-                                            allow_duplicate=data["confirm_duplicate"])
+                                            allow_duplicate=data["confirm_duplicate"],
+                                            language=data.get("language"))
         db.session.commit()
         return customer_json(customer), 201, {"Location": url_for("orders_api.customer", customer_id=customer.id)}
 
@@ -154,11 +155,12 @@ class CustomerItem(MethodView):
     @bp.arguments(CustomerPatchSchema)
     @bp.response(200, CustomerSchema)
     def patch(self, data, customer_id):
-        """Change a customer's name, phone, e-mail or notes (fields left out stay as they are)."""
+        """Change a customer's name, phone, e-mail, notes or language (fields left out stay as they are)."""
         customer = services.get_customer(existing_id(customer_id))
         merged = {"name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
                   "notes": customer.notes or "", **data}
-        services.update_customer(customer, merged["name"], merged["phone"], merged["email"], merged["notes"])
+        services.update_customer(customer, merged["name"], merged["phone"], merged["email"], merged["notes"],
+                                 language=data.get("language"))
         db.session.commit()
         return customer_json(customer)
 

@@ -80,6 +80,8 @@ class CustomerSchema(ma.Schema):
     phone = ma.fields.String(required=True)
     email = ma.fields.String(required=True)
     notes = ma.fields.String(required=True)
+    language = ma.fields.String(required=True, metadata={
+        "description": "Language of messages to the customer", "enum": ["zh_CN", "en"]})
     created_at = ma.fields.DateTime(required=True)
     addresses = ma.fields.List(ma.fields.Nested(AddressSchema), required=True)
 
@@ -89,6 +91,8 @@ class CustomerCreateSchema(ApiSchema):
     phone = _text(40, PHONE)
     email = _text(200, EMAIL)
     notes = _text(5000)
+    language = ma.fields.String(validate=one_of(["zh_CN", "en"]), metadata={
+        "description": "Language of messages to the customer; by default the company's"})
     address = ma.fields.Nested(AddressInputSchema, metadata={"description": "The first address (default)"})
     confirm_duplicate = ma.fields.Boolean(load_default=False, metadata={
         "description": "Create it even when a customer with the same phone or e-mail exists "
@@ -100,6 +104,8 @@ class CustomerPatchSchema(ApiSchema):
     phone = _text(40, PHONE)
     email = _text(200, EMAIL)
     notes = _text(5000)
+    language = ma.fields.String(validate=one_of(["zh_CN", "en"]), metadata={
+        "description": "Language of messages to the customer"})
 
 
 class CustomerListArgs(PageQuerySchema):
@@ -109,7 +115,8 @@ class CustomerListArgs(PageQuerySchema):
 
 def customer_json(customer: Customer) -> dict:
     return {"id": customer.id, "name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
-            "notes": customer.notes or "", "created_at": customer.created_at, "addresses": customer.addresses}
+            "notes": customer.notes or "", "language": services.customer_language(customer),
+            "created_at": customer.created_at, "addresses": customer.addresses}
 
 
 # ----------------------------------------------------------------------------- schemas: products

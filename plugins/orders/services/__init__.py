@@ -30,8 +30,10 @@ from .catalogue import (
                         ADDRESS_FIELDS,
                         PossibleDuplicate,
                         add_address,
+                        check_language,
                         create_customer,
                         create_product,
+                        customer_language,
                         delete_address,
                         find_duplicates,
                         get_address,
@@ -69,7 +71,8 @@ from .transitions import (
 
 __all__ = [
     "ADDRESS_FIELDS", "HEADER_FIELDS", "MAX_LINES", "MAX_QUANTITY", "PATHS", "LineInput", "OrderInput", "OrderInvalid",
-    "PossibleDuplicate", "add_address", "advance_order", "available_actions", "check_phone", "create_customer",
+    "PossibleDuplicate", "add_address", "advance_order", "available_actions", "check_language", "check_phone",
+    "create_customer", "customer_language",
     "create_order", "create_product", "delete_address", "find_duplicates", "get_address", "get_customer", "get_order",
     "get_product", "goods_came_back", "manual_shipping_allowed", "money_returned", "next_order_number", "normalise_email", "parse_discount",
     "parse_quantity", "path_to", "perform_action", "phone_key", "quantities_by_product", "require_products",

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from erp_core import audit, settings
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
+from erp_core.i18n import company_locale, languages
 from erp_core.money import MoneyError, format_plain, is_currency, parse_amount
 
 from ..models import Address, Customer, Product
@@ -52,8 +53,25 @@ class PossibleDuplicate(DomainError):
                            names=names), field="phone")
 
 
+def check_language(value: str | None) -> str:
+    """The customer's preferred language: one of the site's languages; empty means the company's."""
+    value = (value or "").strip()
+    if not value:
+        return company_locale()
+    if value not in languages():
+        raise DomainError(_("Unknown language: %(value)s.", value=value[:20]), field="language")
+    return value
+
+
+def customer_language(customer: Customer | None) -> str:
+    """The language messages to ``customer`` are written in (the company's when not set)."""
+    value = customer.language if customer is not None else None
+    return value if value in languages() else company_locale()
+
+
 def create_customer(name: str, phone: str = "", email: str = "", notes: str = "",
-                    address: dict | None = None, allow_duplicate: bool = True) -> Customer:
+                    address: dict | None = None, allow_duplicate: bool = True,
+                    language: str | None = None) -> Customer:
     """Create a customer (and its first address, made default). The name is required.
 
     ``phone`` is checked and kept as typed (its digits are compared to find duplicates),
@@ -68,13 +86,14 @@ def create_customer(name: str, phone: str = "", email: str = "", notes: str = ""
         raise DomainError(_("The customer needs a name."), field="name")
     phone = check_phone(phone)
     email = normalise_email(email)
+    language = check_language(language)
     if not allow_duplicate:
         matches = find_duplicates(phone, email)
         if matches:
             raise PossibleDuplicate(matches)
     customer = Customer(name=name, name_key=name.lower()[:200], phone=phone or None,
                         phone_key=phone_key(phone) or None, email=email or None,
-                        notes=(notes or "").strip() or None)
+                        notes=(notes or "").strip() or None, language=language)
     db.session.add(customer)
     if address and (address.get("line1") or "").strip():
         add_address(customer, address, make_default=True)
@@ -84,19 +103,25 @@ def create_customer(name: str, phone: str = "", email: str = "", notes: str = ""
     return customer
 
 
-def update_customer(customer: Customer, name: str, phone: str, email: str, notes: str) -> None:
-    """Change a customer's details (audited)."""
+def update_customer(customer: Customer, name: str, phone: str, email: str, notes: str,
+                    language: str | None = None) -> None:
+    """Change a customer's details (audited); ``language`` None keeps the preferred language."""
     name = _clean(name, 200)
     if not name:
         raise DomainError(_("The customer needs a name."), field="name")
     phone = check_phone(phone)
-    before = {"name": customer.name, "phone": customer.phone, "email": customer.email, "notes": customer.notes}
+    if language is not None:
+        language = check_language(language)
+    before = {"name": customer.name, "phone": customer.phone, "email": customer.email, "notes": customer.notes,
+              "language": customer.language}
     customer.name, customer.name_key = name, name.lower()[:200]  # lower() may lengthen (İ)
     customer.phone, customer.phone_key = phone or None, phone_key(phone) or None
     customer.email = normalise_email(email) or None
     customer.notes = (notes or "").strip() or None
+    if language is not None:
+        customer.language = language
     b, a = audit.diff(before, {"name": customer.name, "phone": customer.phone, "email": customer.email,
-                               "notes": customer.notes})
+                               "notes": customer.notes, "language": customer.language})
     if a:
         audit.record("customer", customer.id, "changed", before=b, after=a)
 

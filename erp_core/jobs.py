@@ -130,6 +130,11 @@ def _after_rollback(session):
         session.info[_PENDING] = [(owner, item) for owner, item in pending if owner is not ending]
 
 
+def wake_after_commit() -> None:
+    """The current transaction made a job due (a retry): run it or wake the runner at commit."""
+    db.session().info[_QUEUED] = True
+
+
 def jobs_committed(app) -> None:
     """New job rows are committed: run them now (``inline``) or wake this process's runner."""
     if app.config.get("JOB_RUNNER") == "inline":
@@ -244,7 +249,7 @@ def requeue_stale(lease_seconds: int, now=None) -> int:
     cutoff = now - timedelta(seconds=lease_seconds)
     stale = (Job.status == "running", Job.claimed_at < cutoff)
     again = db.session.execute(update(Job).where(*stale, Job.attempts < Job.max_attempts)
-                               .values(status="queued", run_after=now, claimed_by=None,
+                               .values(status="queued", claimed_by=None,
                                        last_error="the process running it stopped before it finished")
                                .execution_options(synchronize_session=False)).rowcount
     given_up = db.session.execute(update(Job).where(*stale, Job.attempts >= Job.max_attempts)

@@ -40,6 +40,7 @@ class Runner:
         self.schedules = schedules
         self.stop_event = threading.Event()
         self.wake_event = threading.Event()
+        self.ticked = threading.Event()  # set after each scheduler tick (tests wait on it)
         self.thread: threading.Thread | None = None
         self.name = ""
 
@@ -65,6 +66,7 @@ class Runner:
         while not self.stop_event.is_set():
             if time.monotonic() >= next_tick:
                 self._tick()
+                self.ticked.set()
                 next_tick = time.monotonic() + self.tick
             self._drain()
             timeout = max(0.0, min(self.poll, next_tick - time.monotonic()))

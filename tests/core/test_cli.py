@@ -439,10 +439,11 @@ def test_worker_burst_runs_due_schedules_once(site, monkeypatch):
     app = _alpha_site(site)
     first = site.erp("worker", "--burst")
     assert first.exit_code == 0, first.output
-    assert first.output.strip() == "Scheduled jobs started: core.webhooks.retry, alpha.tick"
-    assert _notes(app) == ["tick"]  # no Redis: the job ran inline
+    assert first.output.strip().splitlines() == [
+        "Scheduled jobs started: core.webhooks.retry, core.jobs.purge, alpha.tick", "Jobs run: 3"]
+    assert _notes(app) == ["tick"]  # no Redis: the jobs table, run by the worker
     again = site.erp("worker", "--burst")
-    assert again.output.strip() == "Scheduled jobs started: none"  # the interval is not over
+    assert again.output.strip().splitlines() == ["Scheduled jobs started: none", "Jobs run: 0"]  # not due yet
     assert _notes(app) == ["tick"]
 
 
@@ -458,10 +459,10 @@ def test_worker_burst_on_redis_runs_the_queued_job_in_the_worker_process(site):
     try:
         result = run_erp("worker", "--burst", env=env)
         assert result.returncode == 0, result.stderr
-        assert "Scheduled jobs started: core.webhooks.retry, alpha.tick" in result.stdout
+        assert "Scheduled jobs started: core.webhooks.retry, core.jobs.purge, alpha.tick" in result.stdout
         assert _notes(app) == ["tick"]
         queue = Queue(queue_name, connection=Redis.from_url(REDIS_URL))
-        assert queue.count == 0 and queue.finished_job_registry.count == 2
+        assert queue.count == 0 and queue.finished_job_registry.count == 3
     finally:
         Queue(queue_name, connection=Redis.from_url(REDIS_URL)).empty()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,10 +25,14 @@ def index():
     if status not in background.STATUSES:
         status = "failed" if counts["failed"] else "queued"
     page = paginate(background.jobs_in(status))
+    # Arguments as the JSON they are stored as (escaped by the template, not \u-encoded).
+    arguments = {job.id: json.dumps(job.args, ensure_ascii=False) + (
+        " " + json.dumps(job.kwargs, ensure_ascii=False) if job.kwargs else "") for job in page.items}
     states = background.schedule_states()
     for state in states:
         state["interval"] = format_timedelta(timedelta(seconds=state["every_seconds"]), threshold=1)
-    return render_template("admin/jobs.html", counts=counts, status=status, page=page, schedules=states)
+    return render_template("admin/jobs.html", counts=counts, status=status, page=page, schedules=states,
+                           arguments=arguments)
 
 
 def _act(job_id: int, action, done_message: str, status: str | None):

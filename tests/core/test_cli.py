@@ -257,14 +257,20 @@ def test_serve_refuses_a_port_in_use_in_one_line(site):
 def test_run_serves_without_debugger_or_reloader(site, monkeypatch):
     import werkzeug.serving
 
+    from erp_core import runner
+
     calls = []
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setattr(runner, "_process_runner", None)
     site.erp("init")
     result = site.erp("run", "--host", "127.0.0.1", "--port", "0")
     assert result.exit_code == 0, result.output
     [(args, kwargs)] = calls
     assert args[:2] == ("127.0.0.1", 0)
     assert kwargs["use_debugger"] is False and kwargs["use_reloader"] is False
+    background = runner._process_runner  # no Redis: the site's jobs and schedules run in this process
+    assert background is not None and background.thread.is_alive() and background.app is args[2]
+    background.stop()
 
 
 def test_run_refuses_a_database_that_needs_upgrading(site):

@@ -136,6 +136,8 @@ def _check_safety(cfg: dict) -> None:
                           "set ERP_DEBUG=0, or ERP_ENV=development on a machine of your own")
     if cfg.get("ENV") not in ("production", "development"):
         raise ConfigError(f"ENV must be production or development, not {cfg.get('ENV')!r}")
+    if cfg.get("JOB_RUNNER") not in ("thread", "off", "inline"):
+        raise ConfigError(f"JOB_RUNNER must be thread, off or inline, not {cfg.get('JOB_RUNNER')!r}")
 
 
 def _engine_options(cfg: dict) -> dict:

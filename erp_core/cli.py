@@ -251,9 +251,11 @@ def _serve(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port} ({exc.strerror}); another program may use the port: "
                  f"choose another with --port")
     from .backup import hold_serving_lock
+    from .runner import start_for_process
 
     app = get_app()
     hold_serving_lock(app.instance_path)  # `erp restore` refuses while this process lives
+    start_for_process(app)  # background jobs and schedules, without Redis
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
@@ -396,10 +398,14 @@ def worker(burst):
         started = scheduler.run_due()
         click.echo(f"Scheduled jobs started: {', '.join(started) or 'none'}")
     if queue is None:
+        from .jobs import run_pending
+        from .runner import run_forever
+
         if burst:
+            click.echo(f"Jobs run: {run_pending(app)}")
             return
-        click.echo("No ERP_REDIS_URL: jobs run inline; this worker only runs the scheduler.")
-        scheduler.loop(app)
+        click.echo("No ERP_REDIS_URL: this worker runs the jobs table and the scheduler.")
+        run_forever(app)
         return
     from rq import Worker
 

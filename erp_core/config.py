@@ -45,6 +45,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "PER_PAGE": 25,
     "SCHEDULER_TICK": 30,
+    # Without Redis: "thread" runs queued jobs and schedules in a background thread of every
+    # serving process (erp run, erp quickstart, gunicorn workers); "off" leaves them to
+    # `erp worker`; "inline" runs them right after each commit in the committing thread (tests).
+    "JOB_RUNNER": "thread",
+    "JOB_POLL_INTERVAL": 1.0,  # seconds between looks at the jobs table
+    "JOB_MAX_ATTEMPTS": 3,  # tries of a failing job (with back-off) before it is "failed"
+    "JOB_LEASE": 900,  # seconds after which a job still "running" (its process died) is queued again
+    "JOB_KEEP_DAYS": 7,  # finished jobs are deleted after this many days
     "JOB_QUEUE": "erp",
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",
@@ -73,6 +81,11 @@ def _coerce(key: str, value: Any, default: Any, source: str) -> Any:
         if text in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"{key} from {source} must be true or false, not {value!r}")
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} from {source} must be a number, not {value!r}") from None
     if isinstance(default, int):
         try:
             return int(value)

@@ -291,9 +291,12 @@ def erp_demo_data(ctx: DemoContext) -> None:
 
 @hookspec
 def erp_schedules() -> list[Schedule]:
-    """Called by the scheduler of ``erp worker`` on every tick. Returns a list of ``Schedule(name,
+    """Called by the scheduler on every tick (the background runner of each serving process, or
+    ``erp worker``; every ``SCHEDULER_TICK`` seconds). Returns a list of ``Schedule(name,
     every_seconds, job)`` where ``job`` is ``"package.module:function"``. Each schedule runs once
-    per interval across all processes of the site (claimed with a conditional UPDATE).
+    per interval across all processes of the site (claimed with a conditional UPDATE); the admin
+    page "Background work" shows when each last ran, and the dashboard warns administrators when
+    one has not run for two of its intervals.
 
     Example::
 

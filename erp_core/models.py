@@ -1,5 +1,5 @@
 """Tables of the core (prefix ``core_``): plugin switches, settings, audit log, counters,
-schedule runs and login throttling. Users and roles live in :mod:`erp_core.auth.models`."""
+schedule runs, login throttling and background jobs. Users and roles live in :mod:`erp_core.auth.models`."""
 
 from __future__ import annotations
 
@@ -74,3 +74,25 @@ class ScheduleRun(db.Model):
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     runs: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Job(db.Model):
+    """A queued background job (when no Redis is configured), written in the transaction that
+    queued it and run by the runner of any process (:mod:`erp_core.runner`), claimed with a
+    conditional UPDATE so it runs once however many processes poll."""
+
+    __tablename__ = "core_job"
+    __table_args__ = (Index("ix_core_job_due", "status", "run_after"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(200), nullable=False)  # "package.module:function"
+    args: Mapped[list] = mapped_column(JSON, nullable=False)
+    kwargs: Mapped[dict] = mapped_column(JSON, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")  # queued/running/done/failed
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

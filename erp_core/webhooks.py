@@ -205,7 +205,10 @@ def verify(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
 
 
 def deliver(delivery_id: int) -> None:
-    """Job: POST one delivery; record the answer; plan a retry on failure."""
+    """Job: POST one delivery; record the answer; plan a retry on failure.
+
+    The database is not held while the receiver answers: the read ends (commit) before the
+    request and the answer is written in a transaction of its own."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status != "pending":
         return
@@ -215,15 +218,20 @@ def deliver(delivery_id: int) -> None:
         "Content-Type": "application/json", "User-Agent": "erp-webhooks/1",
         "X-ERP-Event": delivery.event, "X-ERP-Delivery": str(delivery.id),
         "X-ERP-Signature": sign(hook.secret, int(time.time()), body)})
-    delivery.attempts += 1
+    guarded = opener()  # internal addresses refused (outbound), unless the site allows them
+    db.session.commit()  # on SQLite a job's transaction holds the write lock: never across the network
     code, text, error = None, None, None
     try:
-        with opener().open(request, timeout=TIMEOUT) as response:  # internal addresses refused (outbound)
+        with guarded.open(request, timeout=TIMEOUT) as response:
             code, text = response.status, response.read(2000).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         code, text = exc.code, exc.read(2000).decode("utf-8", "replace")
     except Exception as exc:  # connection refused, timeout, DNS...
         error = f"{type(exc).__name__}: {exc}"[:1000]
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.status != "pending":
+        return  # answered meanwhile by another attempt
+    delivery.attempts += 1
     delivery.response_code, delivery.response_body, delivery.last_error = code, text, error
     if code is not None and 200 <= code < 300:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "succeeded", utcnow(), None

@@ -44,6 +44,10 @@ def config_for_tests(database_url: str, plugins: list[str] | None = None, **extr
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "REDIS_URL": "",
         "MAIL_SERVER": "",
+        # Queued jobs go through the jobs table and run right after each commit, in the
+        # committing thread; a test that wants the real background runner passes "thread" or
+        # "off" and drains with erp_core.jobs.run_pending(app) or starts erp_core.runner.Runner.
+        "JOB_RUNNER": "inline",
     }
     config.update(extra)
     return config

@@ -16,11 +16,12 @@ def erp_blueprints():
     from ..auth.views import bp as auth_bp
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
+    from .jobs_views import bp as jobs_bp
     from .mail_views import bp as mail_bp
     from .views import bp as web_bp
     from .webhook_views import bp as webhooks_bp
 
-    return [web_bp, auth_bp, accounts_bp, admin_bp, webhooks_bp, mail_bp]
+    return [web_bp, auth_bp, accounts_bp, admin_bp, webhooks_bp, mail_bp, jobs_bp]
 
 
 @hookimpl
@@ -39,6 +40,7 @@ def erp_permissions():
         Permission("core.settings.manage", _l("Change site settings")),
         Permission("core.audit.view", _l("Read the audit log")),
         Permission("core.webhooks.manage", _l("Manage outgoing webhooks")),
+        Permission("core.jobs.manage", _l("See, retry and discard background work")),
     ]
 
 
@@ -53,6 +55,8 @@ def erp_nav_items():
         NavItem(_l("Mail"), "mail.settings", "core.settings.manage", icon="envelope", order=935, group="admin"),
         NavItem(_l("Audit log"), "admin.audit_log", "core.audit.view", icon="journal-text", order=940, group="admin"),
         NavItem(_l("Webhooks"), "webhooks.index", "core.webhooks.manage", icon="broadcast", order=950, group="admin"),
+        NavItem(_l("Background work"), "jobs.index", "core.jobs.manage", icon="hourglass-split", order=960,
+                group="admin"),
     ]
 
 
@@ -112,7 +116,8 @@ def erp_dashboard_widgets(user):
 @hookimpl
 def erp_schedules():
     return [Schedule("core.webhooks.retry", 60, "erp_core.webhooks:retry_due"),
-            Schedule("core.mail.retry", 60, "erp_core.mail.sending:retry_due")]
+            Schedule("core.mail.retry", 60, "erp_core.mail.sending:retry_due"),
+            Schedule("core.jobs.purge", 86400, "erp_core.background:purge_finished")]
 
 
 # Outgoing webhooks follow the domain events of every plugin.

@@ -36,7 +36,12 @@ def dashboard():
         if widget.permission and not current_user.can(widget.permission):
             continue
         widgets.append(widget)
-    return render_template("web/dashboard.html", widgets=render_contributions(widgets))
+    overdue = []
+    if current_user.can("core.jobs.manage"):
+        from ..background import overdue_schedules
+
+        overdue = overdue_schedules()
+    return render_template("web/dashboard.html", widgets=render_contributions(widgets), overdue=overdue)
 
 
 @bp.route("/language", methods=["POST"])

@@ -269,14 +269,20 @@ def test_serve_refuses_a_port_in_use_in_one_line(site):
 def test_run_serves_without_debugger_or_reloader(site, monkeypatch):
     import werkzeug.serving
 
+    from erp_core import runner
+
     calls = []
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setattr(runner, "_process_runner", None)
     site.erp("init")
     result = site.erp("run", "--host", "127.0.0.1", "--port", "0")
     assert result.exit_code == 0, result.output
     [(args, kwargs)] = calls
     assert args[:2] == ("127.0.0.1", 0)
     assert kwargs["use_debugger"] is False and kwargs["use_reloader"] is False
+    background = runner._process_runner  # no Redis: the site's jobs and schedules run in this process
+    assert background is not None and background.thread.is_alive() and background.app is args[2]
+    background.stop()
 
 
 def test_run_refuses_a_database_that_needs_upgrading(site):
@@ -451,10 +457,11 @@ def test_worker_burst_runs_due_schedules_once(site, monkeypatch):
     app = _alpha_site(site)
     first = site.erp("worker", "--burst")
     assert first.exit_code == 0, first.output
-    assert first.output.strip() == "Scheduled jobs started: core.webhooks.retry, core.mail.retry, alpha.tick"
-    assert _notes(app) == ["tick"]  # no Redis: the job ran inline
+    assert first.output.strip().splitlines() == [
+        "Scheduled jobs started: core.webhooks.retry, core.mail.retry, core.jobs.purge, alpha.tick", "Jobs run: 4"]
+    assert _notes(app) == ["tick"]  # no Redis: the jobs table, run by the worker
     again = site.erp("worker", "--burst")
-    assert again.output.strip() == "Scheduled jobs started: none"  # the interval is not over
+    assert again.output.strip().splitlines() == ["Scheduled jobs started: none", "Jobs run: 0"]  # not due yet
     assert _notes(app) == ["tick"]
 
 
@@ -470,10 +477,10 @@ def test_worker_burst_on_redis_runs_the_queued_job_in_the_worker_process(site):
     try:
         result = run_erp("worker", "--burst", env=env)
         assert result.returncode == 0, result.stderr
-        assert "Scheduled jobs started: core.webhooks.retry, core.mail.retry, alpha.tick" in result.stdout
+        assert "Scheduled jobs started: core.webhooks.retry, core.mail.retry, core.jobs.purge, alpha.tick" in result.stdout
         assert _notes(app) == ["tick"]
         queue = Queue(queue_name, connection=Redis.from_url(REDIS_URL))
-        assert queue.count == 0 and queue.finished_job_registry.count == 3  # the three schedules
+        assert queue.count == 0 and queue.finished_job_registry.count == 4  # the four schedules
     finally:
         Queue(queue_name, connection=Redis.from_url(REDIS_URL)).empty()
 

@@ -1,7 +1,7 @@
 """mail outbox: every outgoing message with its state, attempts and the server's answer
 
 Revision ID: core_0006
-Revises: core_0004
+Revises: core_0005
 Create Date: 2026-12-07 15:50:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import erp_core.db
 
 revision = 'core_0006'
-down_revision = 'core_0004'
+down_revision = 'core_0005'
 branch_labels = None
 depends_on = None
 

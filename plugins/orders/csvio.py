@@ -347,6 +347,22 @@ EXPORT_COLUMNS = ("number", "status", "status_label", "created_at", "customer", 
                   "lines", "items", "notes")
 
 
+# Headings for people (the export in the reader's language); the codes above stay the
+# machine-readable headings, the default, for scripts and spreadsheets that read the columns by name.
+EXPORT_HEADINGS = {
+    "number": _l("Order number"), "status": _l("Status code"), "status_label": _l("Status"),
+    "created_at": _l("Entered"), "customer": _l("Customer"), "contact_name": _l("Contact name"),
+    "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"), "ship_recipient": _l("Recipient"),
+    "ship_address": _l("Shipping address"), "currency": _l("Currency"), "subtotal": _l("Subtotal"),
+    "discount": _l("Discount"), "total": _l("Total"), "lines": _l("Lines"), "items": _l("Items"), "notes": _l("Notes"),
+}
+
+
+def export_headings(localized: bool) -> list[str]:
+    """The export's first row: column codes, or their names in the reader's language."""
+    return [str(EXPORT_HEADINGS[c]) for c in EXPORT_COLUMNS] if localized else list(EXPORT_COLUMNS)
+
+
 def _cell(value) -> str:
     """Text as it goes into a cell; a leading = + - @ is defused so spreadsheets never run it."""
     text = "" if value is None else str(value)
@@ -359,13 +375,14 @@ def export_filename() -> str:
     return f"orders-{to_zone(utcnow(), settings.company_timezone()):%Y%m%d-%H%M}.csv"
 
 
-def export_orders(stmt, batch: int = 500):
+def export_orders(stmt, batch: int = 500, localized: bool = False):
     """Yield the CSV of the orders of ``stmt`` piece by piece (rows are fetched ``batch`` at a
-    time, with their lines in one extra statement per batch)."""
+    time, with their lines in one extra statement per batch); ``localized`` names the columns
+    in the reader's language instead of by their codes."""
     zone = settings.company_timezone()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(export_headings(localized))
     yield "\ufeff" + out.getvalue()
     stmt = stmt.options(selectinload(Order.lines)).execution_options(yield_per=batch)
     for partition in db.session.scalars(stmt).partitions():

@@ -57,7 +57,8 @@ def export():
     filters = queries.OrderFilter.from_args(request.args)
     stmt, _sort, _desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
     filename = csvio.export_filename()
-    response = Response(stream_with_context(csvio.export_orders(stmt)), mimetype="text/csv")
+    localized = request.args.get("headings") == "names"
+    response = Response(stream_with_context(csvio.export_orders(stmt, localized=localized)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -134,6 +134,18 @@ def test_export_uses_the_same_filters(orders_app, book):
     assert zhao["customer"] == "Zhao Lei" and zhao["lines"] == "1"
 
 
+def test_export_can_name_its_columns_in_the_readers_language(orders_app, book):
+    client = client_with(orders_app)
+    client.post("/language", data={"lang": "zh_CN"})
+    named = client.get("/orders/export.csv?status=open&headings=names").get_data(as_text=True).lstrip("\ufeff")
+    header = next(csv.reader(io.StringIO(named)))
+    assert header[0] == "订单号" and "合计" in header and "number" not in header
+    coded = client.get("/orders/export.csv?status=open").get_data(as_text=True).lstrip("\ufeff")
+    assert next(csv.reader(io.StringIO(coded)))[:3] == ["number", "status", "status_label"]  # for re-reading
+    assert named.splitlines()[1:] == coded.splitlines()[1:]  # the same rows either way
+    assert 'data-testid="export-csv-named"' in client.get("/orders/").get_data(as_text=True)
+
+
 def test_export_defuses_formulas_and_needs_permission(orders_app, book):
     with orders_app.test_request_context():
         customer = services.create_customer("=HYPERLINK(\"http://evil\")")

@@ -118,7 +118,7 @@ def _carrier_values(cls, name: str, credentials: dict, stored: dict, errors: dic
             raw = stored.get(f.key, "")  # blank keeps the stored secret
         values[f.key] = raw
     for key, problem in cls.validate_credentials(values).items():
-        message = _("This is required.") if problem == "required" else problem
+        message = {"required": _("This is required."), "choice": _("Choose one of the listed values.")}.get(problem, problem)
         errors.setdefault("cred_" + key, []).append(message)
     return name, values
 

@@ -92,6 +92,8 @@ def check_request():
             abort(400, problem)
     elif request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.mimetype == "application/x-www-form-urlencoded":
+            request.get_data(cache=True)  # keep the raw body readable after the form is parsed (signed webhooks)
         problem = next((p for p in map(text_problem, [*request.form.keys(), *request.form.values()]) if p), None)
         if problem:
             abort(400, problem)

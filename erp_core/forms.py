@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import flash
+from wtforms import SelectField
+from wtforms.utils import unset_value
 
 from .errors import DomainError
 from .extensions import db
@@ -64,3 +66,19 @@ def choices(pairs) -> list:
     from wtforms.fields.choices import SelectChoice
 
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class CountryField(SelectField):
+    """A country picked by its name in the reader's language; the value is the ISO 3166 code.
+
+    The service still checks the code: the field only offers names instead of codes."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(label, validators, **kwargs)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        from .i18n import country_choices  # (i18n reads settings, which import forms' neighbours)
+
+        self.choices = country_choices(self.data)

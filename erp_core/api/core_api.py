@@ -11,6 +11,7 @@ from ..security import login_only
 from .schemas import WholeNumber
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1", description="The signed-in user")
+bp.api_title = "Account"
 
 
 class MeSchema(ma.Schema):

@@ -48,17 +48,25 @@ def init_api(app, manager) -> ErpApi:
     api = ErpApi(app)
     from ..extensions import csrf
 
-    owners = {}
+    owners, titles = {}, {}
     for owner, blueprints in manager.call_each("erp_api_blueprints", only_enabled=False):
         for bp in blueprints or []:
             csrf.exempt(bp)
             api.register_blueprint(bp)
             manager.blueprint_owner[bp.name] = owner
             owners[bp.name] = owner
-    app.extensions["erp_api"] = {"api": api, "owners": owners}
+            titles[bp.name] = tag_title(bp)
+    app.extensions["erp_api"] = {"api": api, "owners": owners, "titles": titles}
     app.register_blueprint(docs_bp)
     manager.blueprint_owner[docs_bp.name] = "core"
     return api
+
+
+def tag_title(bp) -> str:
+    """The group name readers see in the API docs: the blueprint's ``api_title`` when it sets one,
+    else its name without ``_api``, in words (``support_tickets_api`` -> ``Support tickets``)."""
+    title = getattr(bp, "api_title", None)
+    return str(title) if title else bp.name.removesuffix("_api").replace("_", " ").capitalize()
 
 
 def is_api_request() -> bool:
@@ -79,11 +87,22 @@ def filtered_spec() -> dict:
             paths[path] = kept
     spec["paths"] = paths
     spec["tags"] = [t for t in spec.get("tags", []) if t["name"] not in disabled_tags]
+    _retitle_tags(spec, ext.get("titles", {}))
     for response in spec.get("components", {}).get("responses", {}).values():
         content = response.get("content", {})
         if "application/json" in content:
             content.setdefault("application/problem+json", content["application/json"])
     return spec
+
+
+def _retitle_tags(spec: dict, titles: dict[str, str]) -> None:
+    """Name the groups as readers see them (blueprint names such as ``orders_api`` are code)."""
+    for tag in spec.get("tags", []):
+        tag["name"] = titles.get(tag["name"], tag["name"])
+    for operations in spec.get("paths", {}).values():
+        for op in operations.values():
+            if isinstance(op, dict) and "tags" in op:
+                op["tags"] = [titles.get(t, t) for t in op["tags"]]
 
 
 docs_bp = Blueprint("api_docs", __name__, url_prefix=API_PREFIX)

@@ -12,6 +12,7 @@ from ..api.tokens import create_token, revoke_token, tokens_of
 from ..errors import DomainError
 from ..extensions import db, login_manager
 from ..forms import attempt
+from ..secretbox import seal, unseal
 from ..security import login_only, public, safe_next
 from ..timeutil import valid_timezone
 from . import services
@@ -133,8 +134,15 @@ def profile():
                 login_user(current_user._get_current_object())  # keep this session; others are logged out
                 flash(_("Your password is changed. Other sessions were signed out."), "success")
                 return redirect(url_for("auth.profile"))
+    # A token just created is shown on this one page view, then forgotten (Post/Redirect/Get:
+    # reloading the page neither creates another token nor shows this one again).
+    # It crosses the redirect sealed (the session cookie is signed, not encrypted).
+    new_token = unseal(session.pop(_NEW_TOKEN, None)) if request.method == "GET" else None
     return render_template("auth/profile.html", form=form, password_form=password_form,
-                           token_form=TokenForm(prefix="tk"), tokens=tokens_of(current_user))
+                           token_form=TokenForm(prefix="tk"), tokens=tokens_of(current_user), new_token=new_token)
+
+
+_NEW_TOKEN = "erp_new_api_token"
 
 
 @bp.route("/profile/tokens", methods=["POST"])
@@ -154,11 +162,14 @@ def create_api_token():
         days = int(token_form.days.data) if str(token_form.days.data or "").strip() else None
     except ValueError:
         days = -1
-    with attempt(token_form):
+    with attempt(token_form) as outcome:
         _row, new_token = create_token(current_user, token_form.name.data or "", days)
+    if outcome.ok:
+        session[_NEW_TOKEN] = seal(new_token)
+        return redirect(url_for("auth.profile", _anchor="api-tokens"))
     return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
                            password_form=PasswordForm(prefix="pw"), token_form=token_form,
-                           tokens=tokens_of(current_user), new_token=new_token)
+                           tokens=tokens_of(current_user)), 422
 
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -51,6 +51,13 @@ def set_language():
     return redirect(safe_next(request.form.get("next"), url_for("web.home")))
 
 
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """Browsers and bookmarks that ask for /favicon.ico get the site icon."""
+    return redirect(url_for("static", filename="img/favicon.svg"), 301)
+
+
 @bp.route("/healthz")
 @public
 def healthz():

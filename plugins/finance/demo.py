@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -12,6 +13,8 @@ from erp_core.timeutil import utcnow
 from plugins.orders.public import Order
 
 from . import services, states
+
+log = logging.getLogger(__name__)
 
 REASONS = ("Damaged in transit", "Customer returned one item", "Price adjustment agreed with the customer",
            "Late delivery goodwill gesture")
@@ -78,7 +81,7 @@ def load(ctx) -> None:
                 refundable.append(payment)
             counts["payments"] += 1
         except DomainError as exc:  # e.g. a method switched off on this site
-            ctx.log(f"  finance demo: order {order.number} skipped: {exc}")
+            log.debug("demo: no payment for order %s: %s", order.number, exc)
     db.session.flush()
     for index, payment in enumerate(rng.sample(refundable, min(len(refundable), max(4, len(refundable) // 6)))):
         amount = max(payment.amount_minor * rng.choice((10, 25, 50)) // 100, 1)
@@ -93,4 +96,4 @@ def load(ctx) -> None:
         _backdate(when)
         counts["refunds"] += 1
     ctx.data["finance"] = counts
-    ctx.log(f"  finance: {counts['payments']} payments, {counts['refunds']} refunds")
+    ctx.log(f"  {counts['payments']} payments, {counts['refunds']} refunds")

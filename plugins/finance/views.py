@@ -459,7 +459,7 @@ def export_report(key: str, fmt: str):
     result = report.run(filters, page=None)
     name = f"{key}-{filters.start.isoformat()}-{filters.end.isoformat()}"
     if fmt == "csv":
-        return Response(exports.to_csv(result), mimetype="text/csv; charset=utf-8",
+        return Response(exports.to_csv(result), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     data = exports.to_xlsx(result, str(report.title), str(report.basis), _filter_description(report, filters))
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -9,6 +9,7 @@ Without them the demo stocks whatever products the catalogue has.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from plugins.orders.public import Order, Product, states
 
 from . import services
 from .models import Level
+
+log = logging.getLogger(__name__)
 
 SUPPLIERS = ["华东供应链有限公司", "义乌小商品批发", "杭州茶业合作社", "深圳电子配件厂"]
 HOLDS_STOCK = {states.CONFIRMED, states.PARTIALLY_SHIPPED, states.SHIPPED, states.DELIVERED, states.COMPLETED}
@@ -67,7 +70,8 @@ def load(ctx) -> None:
         services.expect_receipt(product, main.id, rng.choice([30, 50]), rng.choice(SUPPLIERS),
                                 note=f"采购单 PO-{rng.randint(1, 9999):04d}")
     ctx.data["warehouses"] = [main, north]
-    ctx.log(f"  2 warehouses, {len(products)} products stocked; {advanced} orders advanced, {refused} refused")
+    ctx.log(f"  2 warehouses, {len(products)} products stocked; {advanced} orders confirmed or cancelled"
+            + (f", {refused} kept as drafts" if refused else ""))
 
 
 def _warehouses():
@@ -139,7 +143,7 @@ def _advance_orders(ctx, targets, rng) -> tuple[int, int]:
         except DomainError as exc:
             db.session.refresh(order)
             refused += 1
-            ctx.log(f"  order {order.number} stays {order.status}: {exc}")
+            log.debug("demo: order %s stays %s: %s", order.number, order.status, exc)
     return advanced, refused
 
 

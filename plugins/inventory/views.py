@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -255,9 +256,10 @@ def receipt():
             return services.receive_goods(form.warehouse_id.data, services.parse_lines(form.line_rows()),
                                           form.supplier.data, form.note.data, token=form.token.data)
 
-        done = _save_document(form, record, "receipt", lambda doc: _(
-            "Receipt %(number)s recorded: %(n)s products put on hand.", number=doc.number,
-            n=len({m.product_id for m in doc_moves(doc)})))
+        done = _save_document(form, record, "receipt", lambda doc: ngettext(
+            "Receipt %(number)s recorded: %(num)d product put on hand.",
+            "Receipt %(number)s recorded: %(num)d products put on hand.",
+            len({m.product_id for m in doc_moves(doc)}), number=doc.number))
         if done is not None:
             return done
     return render_template("inventory/receipt.html", form=form, skus=_sku_options())

@@ -12,6 +12,7 @@ story its shipment number will have.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, time, timedelta
 from itertools import cycle
 
@@ -28,6 +29,8 @@ from plugins.orders.public import states as order_states
 from . import adapters as a
 from . import services, states
 from .builtin_adapters import DemoExpressAdapter, scenario_of
+
+log = logging.getLogger(__name__)
 
 # In this order, so that even a small demo (nine or ten confirmed orders) shows every state.
 NORMAL_PLANS = ("delivered", "partial", "lost_reship", "exchange", "manual", "damaged", "delivered")
@@ -172,7 +175,7 @@ def load(ctx) -> None:
             shipped.append(order.id)
         except DomainError as exc:
             db.session.refresh(order)
-            ctx.log(f"  logistics demo: order {order.number} not shipped ({targets[order.id]}): {exc}")
+            log.debug("demo: order %s not shipped (%s): %s", order.number, targets[order.id], exc)
     history = len(shipped)
     orders = [o for o in confirmed if targets.get(o.id) not in HISTORY_TARGETS]
     plans = cycle(NORMAL_PLANS)
@@ -186,7 +189,7 @@ def load(ctx) -> None:
                 demo.run(order, plan)
             shipped.append(order.id)
         except DomainError as exc:
-            ctx.log(f"  logistics demo: order {order.number} not shipped ({plan}): {exc}")
+            log.debug("demo: order %s not shipped (%s): %s", order.number, plan, exc)
     services.check_delays()
     # A few of the orders left waiting were promised for a day already gone: the dashboard's
     # "orders past their promised date" (orders has no service for the date; demo data only).

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -83,8 +84,9 @@ class ImportRefused(DomainError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.row, p.column))
-        super().__init__(_("The file was not imported: %(count)d problems. Nothing was changed.",
-                           count=len(self.problems)))
+        super().__init__(ngettext("The file was not imported: %(num)d problem. Nothing was changed.",
+                                  "The file was not imported: %(num)d problems. Nothing was changed.",
+                                  len(self.problems)))
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class ImportResult:
         if self.kind == "products":
             return _("Products imported: %(created)d new, %(updated)d updated.", created=self.created,
                      updated=self.updated)
-        return _("%(count)d orders imported as drafts.", count=self.created)
+        return ngettext("%(num)d order imported as a draft.", "%(num)d orders imported as drafts.", self.created)
 
 
 # ----------------------------------------------------------------------------- reading a file

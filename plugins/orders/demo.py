@@ -177,7 +177,7 @@ def load(ctx) -> None:
             db.session.refresh(by_id[order_id])
             pending.append((order_id, target))
     ctx.data["order_targets_pending"] = pending
-    ctx.log(f"  {len(orders)} orders; {len(pending)} left as drafts for a later plugin to advance")
+    ctx.log(f"  {len(orders)} orders entered")
 
 
 def advance(order: Order, target: str, rng) -> None:

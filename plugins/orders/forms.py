@@ -14,7 +14,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional
 
 from erp_core import settings
-from erp_core.forms import choices
+from erp_core.forms import CountryField, choices
 from erp_core.money import currency_exponent, is_currency
 
 from .services import LineInput
@@ -54,8 +54,7 @@ class AddressForm(FlaskForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     region = StringField(_l("Province / region"), validators=[Optional(), Length(max=120)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
-    country = StringField(_l("Country"), default="CN", validators=[Optional(), Length(max=2)],
-                          description=_l("Two-letter code, e.g. CN."))
+    country = CountryField(_l("Country"), default="CN", validators=[Optional(), Length(max=2)])
     is_default = BooleanField(_l("Default address"))
 
     def values(self) -> dict:
@@ -99,7 +98,7 @@ class OrderForm(FlaskForm):
     ship_city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     ship_region = StringField(_l("Province / region"), validators=[Optional(), Length(max=120)])
     ship_postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
-    ship_country = StringField(_l("Country"), default="CN", validators=[Optional(), Length(max=2)])
+    ship_country = CountryField(_l("Country"), default="CN", validators=[Optional(), Length(max=2)])
     currency = SelectField(_l("Currency"))
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     version = HiddenField()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.db import UTCDateTime
 from erp_core.extensions import db
+from erp_core.i18n import country_name
 from erp_core.timeutil import utcnow
 
 
@@ -56,8 +57,11 @@ class Address(db.Model):
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     customer: Mapped[Customer] = relationship(back_populates="addresses")
 
-    def one_line(self) -> str:
-        parts = [self.line1, self.line2, self.city, self.region, self.postcode, self.country]
+    def one_line(self, country_names: bool = True) -> str:
+        """The address on one line; the country by name in the reader's language, or as its code
+        (for what is stored, such as the audit log)."""
+        country = country_name(self.country) if country_names else self.country
+        parts = [self.line1, self.line2, self.city, self.region, self.postcode, country]
         return ", ".join(p for p in parts if p)
 
 
@@ -139,7 +143,7 @@ class Order(db.Model):
     @property
     def ship_address_text(self) -> str:
         parts = [self.ship_line1, self.ship_line2, self.ship_city, self.ship_region, self.ship_postcode,
-                 self.ship_country]
+                 country_name(self.ship_country)]
         return ", ".join(p for p in parts if p)
 
 

@@ -9,6 +9,7 @@ audit entries carry the demo's points in time.
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -27,6 +28,8 @@ from plugins.orders.public import Order
 
 from . import returns, services, states, surveys
 from .models import Survey
+
+log = logging.getLogger(__name__)
 
 AGENTS = [
     ("li.na", "李娜", "Asia/Shanghai"), ("wang.lei", "王磊", "Asia/Shanghai"),
@@ -257,7 +260,7 @@ def _returns(ctx, rng, now, orders, agents) -> int:
                     with _as(agent), _at(when + timedelta(hours=3)):
                         _walk(rr, target, rng)
             except DomainError as exc:
-                ctx.log(f"  return on {order.number} stopped at a step, trying another order: {exc}")
+                log.debug("demo: return on %s stopped at a step, trying another order: %s", order.number, exc)
                 continue
             made += 1
             break

@@ -82,7 +82,8 @@ def test_times_are_shown_in_the_users_zone(make_app):
         g._erp_settings["company.timezone"] = "Asia/Shanghai"
         with force_locale("en"):
             text = render.render(t=moment)
-    assert text == "2/1/26, 4:30\u202fAM / 2/1/26"
+    # the day moved to Shanghai's; "short" is the unambiguous medium date (not 2/1/26)
+    assert text == "Feb 1, 2026 4:30\u202fAM / Feb 1, 2026"
 
 
 def test_no_two_catalogs_translate_a_message_differently():
@@ -116,3 +117,26 @@ def test_the_switcher_marks_the_language_in_use(make_app):
     assert 'value="zh_CN" lang="zh-CN"\n            class="btn btn-light"' in page
     page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'value="en" lang="en"\n            class="btn btn-light"' in page
+
+
+def test_countries_are_named_in_the_readers_language(make_app):
+    from erp_core.forms import CountryField
+    from erp_core.i18n import country_choices, country_name
+    from flask_wtf import FlaskForm
+
+    class F(FlaskForm):
+        country = CountryField("Country", default="CN")
+
+    app = make_app(plugins=[], WTF_CSRF_ENABLED=False)
+    with app.test_request_context():
+        with force_locale("zh_CN"):
+            assert country_name("CN") == "中国" and country_name("us") == "美国"
+            assert country_choices()[0] == ("CN", "中国")
+        with force_locale("en"):
+            assert country_name("CN") == "China" and country_name("XX") == "XX" and country_name(None) == ""
+            codes = [c for c, _n in country_choices()]
+            assert len(codes) == len(set(codes)) > 200 and "EU" not in codes
+            html = F().country()  # a select by name, CN chosen
+            assert '<option selected value="CN">China</option>' in html
+            kept = F(data={"country": "XX"}).country()  # an odd stored code is kept, not replaced
+            assert '<option selected value="XX">XX</option>' in kept

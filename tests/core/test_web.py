@@ -444,3 +444,11 @@ def test_a_database_outage_on_the_api_is_problem_json(site_without_database):
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["code"] == "database_unavailable"
+
+
+def test_favicon_is_served_to_browsers_that_ask_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/static/img/favicon.svg")
+    icon = client.get(response.headers["Location"])
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)

@@ -41,7 +41,10 @@ def test_sign_in_and_see_the_dashboard(page, live_server, shot):
     expect(page.get_by_text("Hello, Ada Admin")).to_be_visible()
     expect(page.locator(".erp-widget").filter(has_text="Alpha widget")).to_contain_text("alpha for admin")
     expect(main_nav(page).get_by_role("link", name="Alpha menu")).to_be_visible()
-    expect(page.get_by_role("link", name="Plugins")).to_be_visible()  # the admin part of the menu
+    admin_nav = page.get_by_test_id("admin-nav")  # the admin part of the menu, folded off admin pages
+    expect(admin_nav.get_by_text("Administration")).to_be_in_viewport()
+    admin_nav.get_by_text("Administration").click()
+    expect(page.get_by_role("link", name="Plugins")).to_be_visible()
     shot(page, "dashboard-desktop")
 
     page.get_by_test_id("user-menu").click()
@@ -58,6 +61,7 @@ def test_switch_language_to_chinese_and_back(page, live_server, shot):
     expect(page).to_have_url(live_server.url("/dashboard"))  # stays on the same page
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    page.get_by_test_id("admin-nav").get_by_text("系统管理").click()
     expect(page.get_by_role("link", name="插件")).to_be_visible()
     shot(page, "dashboard-zh-desktop")
 
@@ -73,6 +77,7 @@ def test_switch_language_to_chinese_and_back(page, live_server, shot):
 def test_switch_a_plugin_off_and_on_again(page, live_server, shot):
     sign_in(page, live_server)
     expect(main_nav(page).get_by_role("link", name="Alpha menu")).to_be_visible()
+    page.get_by_test_id("admin-nav").get_by_text("Administration").click()
     page.get_by_role("link", name="Plugins").click()
     card = page.locator('[data-plugin="alpha"]')
     expect(card).to_contain_text("On")

@@ -92,6 +92,7 @@ def test_enter_confirm_edit_and_cancel_an_order(page, orders_server, shot):
 
     # 2 x 348.35 + 3 x 12 + 4 x 8.50 less 10% = 696.70 + 36.00 + 30.60
     expect(page.get_by_test_id("form-total")).to_have_text("CN¥763.30")
+    expect(page.locator('[data-role="bar-total"]')).to_have_text("CN¥763.30")  # the save bar repeats it
     expect(line(page, 2).locator('[data-role="line-total"]')).to_have_text("CN¥30.60")
     assert page.evaluate("window.__sameDocument === true"), "adding lines reloaded the page"
     shot(page, "orders-entry-desktop")

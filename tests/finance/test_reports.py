@@ -189,8 +189,9 @@ def test_report_page_and_exports_have_the_same_numbers(fin_app, book):
     assert page.status_code == 200
     assert "CN¥5,350.66" in html and "¥11,111" in html and "KWD353.025" in html.replace("\xa0", "")
     assert "confirmed" in html.lower()  # the page says what revenue means here
-    csv_rows = list(csv.reader(io.StringIO(client.get(f"/finance/reports/sales/export.csv?{query}")
-                                           .get_data(as_text=True).lstrip("\ufeff"))))
+    exported = client.get(f"/finance/reports/sales/export.csv?{query}")
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
+    csv_rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert csv_rows[0] == ["Period", "Currency", "Orders", "Order totals", "Discounts given"]
     assert csv_rows[1:] == [["2025-03-01", "CNY", "1", "5350.66", "222.94"], ["2025-03-01", "JPY", "1", "11111", "1234"],
                             ["2025-03-02", "CNY", "1", "0.00", "699.93"], ["2025-03-02", "KWD", "1", "353.025", "0.000"]]

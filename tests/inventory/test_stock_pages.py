@@ -200,7 +200,7 @@ def test_order_panel_and_changing_the_warehouse(app, setup):
         admin = type("U", (), {"username": "a"})()
         panels = [p for group in hook.erp_order_panels(order=order, user=admin) for p in group]
         html = str(render_contributions(panels)[0].html)
-        assert "1 lines lack stock" in html and "2 short" in html
+        assert "1 line lacks stock" in html and "2 short" in html
         order_id = order.id
     # changing to a warehouse without stock: refused for a confirmed order, allowed for a draft
     response = client.post(f"/inventory/orders/{order_id}/warehouse", data={"warehouse_id": setup["north"]},

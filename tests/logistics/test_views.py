@@ -261,7 +261,7 @@ def test_order_panel_actions_and_manual_shipping(app):
         order = db.session.get(Order, order_id)
         panels = [p for group in manager.hook.erp_order_panels(order=order, user=user) for p in group]
         (html,) = [r.html for r in render_contributions(panels)]
-        assert "SH-" in html and "DEX" in html and "2 item(s) left to ship" in html
+        assert "SH-" in html and "DEX" in html and "2 items left to ship" in html
         assert 'href="/logistics/track/demo-express/' in html
         viewer = db.session.get(User, viewer_id)
         assert [g for g in manager.hook.erp_order_actions(order=order, user=viewer) if g] == []

@@ -128,7 +128,7 @@ def add_address(customer: Customer, data: dict, make_default: bool = False) -> A
     customer.addresses.append(address)
     if customer.id:
         db.session.flush()
-        audit.record("customer", customer.id, "address_added", after={"address": address.one_line()})
+        audit.record("customer", customer.id, "address_added", after={"address": address.one_line(country_names=False)})
     return address
 
 
@@ -148,14 +148,14 @@ def get_address(customer: Customer, address_id) -> Address:
 def update_address(customer: Customer, address_id: int, data: dict, make_default: bool = False) -> Address:
     """Change one of the customer's addresses (audited)."""
     address = _address_of(customer, address_id)
-    before = address.one_line()
+    before = address.one_line(country_names=False)
     for name, value in _address_values(data).items():
         setattr(address, name, value)
     if make_default:
         set_default_address(customer, address.id)
-    if address.one_line() != before:
+    if address.one_line(country_names=False) != before:
         audit.record("customer", customer.id, "address_changed", before={"address": before},
-                     after={"address": address.one_line()})
+                     after={"address": address.one_line(country_names=False)})
     return address
 
 
@@ -167,7 +167,7 @@ def delete_address(customer: Customer, address_id: int) -> None:
     customer.addresses.remove(address)
     if was_default and customer.addresses:
         customer.addresses[0].is_default = True
-    audit.record("customer", customer.id, "address_removed", before={"address": address.one_line()})
+    audit.record("customer", customer.id, "address_removed", before={"address": address.one_line(country_names=False)})
 
 
 def set_default_address(customer: Customer, address_id: int) -> None:

@@ -101,6 +101,8 @@
     role(form, "subtotal").textContent = formatMoney(subtotal);
     role(form, "discount-total").textContent = formatMoney(subtotal - total);
     role(form, "total").textContent = formatMoney(total);
+    var barTotal = role(form, "bar-total");  // the save bar repeats it: it may cover the totals row
+    if (barTotal) { barTotal.textContent = formatMoney(total); }
   }
 
   // ------------------------------------------------------------------ a small search picker

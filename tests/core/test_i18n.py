@@ -120,9 +120,10 @@ def test_the_switcher_marks_the_language_in_use(make_app):
 
 
 def test_countries_are_named_in_the_readers_language(make_app):
+    from flask_wtf import FlaskForm
+
     from erp_core.forms import CountryField
     from erp_core.i18n import country_choices, country_name
-    from flask_wtf import FlaskForm
 
     class F(FlaskForm):
         country = CountryField("Country", default="CN")

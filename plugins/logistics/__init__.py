@@ -130,13 +130,20 @@ def erp_replacement_shipment_requested(order, quantities, reason, source_type, s
 @hookimpl
 def erp_carrier_adapters():
     from .builtin_adapters import BUILTIN
+    from .kuaidi100 import Kuaidi100Adapter
 
-    return list(BUILTIN)
+    return [*BUILTIN, Kuaidi100Adapter]
 
 
 def _not_negative(value):
     if value is not None and int(value) < 0:
         return _l("Use zero or a positive number.")
+    return None
+
+
+def _check_url(value):
+    if value and not (value.startswith("https://") or value.startswith("http://")):
+        return _l("Start the address with https:// (or http://).")
     return None
 
 
@@ -149,6 +156,10 @@ def erp_settings_fields():
         SettingField("logistics.delay_grace_days", _l("Days of grace before a shipment counts as delayed"),
                      "integer", 0, section, help=_l("Counted after the expected delivery date."),
                      validate=_not_negative),
+        SettingField("logistics.public_url", _l("Address of this site for carriers"), "string", "", section,
+                     help=_l("Where carriers reach this site's webhooks, e.g. https://shop.example.com (used by "
+                             "subscriptions made from background jobs; otherwise the address of the request)."),
+                     validate=_check_url),
         SettingField("logistics.future_event_hours", _l("Hours a carrier's event may lie in the future"), "integer",
                      24, section, help=_l("Events dated later are refused (webhooks) or ignored (tracking sync): "
                                           "one wrong date must not freeze a shipment."),

@@ -14,6 +14,18 @@ that:
 ``TRACK``    ``fetch_tracking`` pulls the events of a tracking number (periodic sync, "sync now")
 ``WEBHOOK``  ``parse_webhook`` reads a signed push from the carrier (public endpoint)
 ``LINK``     ``tracking_url`` builds a link the customer can open
+``SUBSCRIBE``  ``subscribe`` tells the carrier (or a tracking aggregator) about a tracking number
+             staff typed, so that it pushes that parcel's events to the carrier's webhook
+
+Optional extras, all with a default that keeps older adapters working unchanged:
+
+- ``test_connection()`` -> ``(ok, message)``: the carrier page offers "Test the connection" only
+  for adapters that override it (:func:`offers_connection_test`);
+- ``webhook_answer(error)``: the body the carrier expects in answer to a push (default: the
+  logistics JSON answer);
+- ``signed_test_push(body)`` / ``unsigned_test_push(headers, body)``: for carriers whose push
+  carries its signature in the body rather than in a header (the contract kit uses them);
+- ``CredentialField(choices=...)``: a value picked from a list (a select on the carrier form).
 
 The webhook endpoint is ``POST /logistics/webhooks/<carrier code>`` (public, no CSRF). It
 calls :meth:`CarrierAdapter.parse_webhook` with the request's headers and its raw body, then
@@ -43,7 +55,8 @@ LABEL = "label"
 TRACK = "track"
 WEBHOOK = "webhook"
 LINK = "link"
-CAPABILITIES = frozenset({CREATE, LABEL, TRACK, WEBHOOK, LINK})
+SUBSCRIBE = "subscribe"
+CAPABILITIES = frozenset({CREATE, LABEL, TRACK, WEBHOOK, LINK, SUBSCRIBE})
 
 # What a tracking event says happened. Logistics maps them onto shipment states.
 INFO = "info_received"          # the carrier knows about the parcel (no state change)
@@ -100,7 +113,8 @@ class WebhookMalformed(AdapterError):
 class CredentialField:
     """One value a carrier needs (an account, an API key, a link template).
 
-    ``secret`` values are stored but never shown back in full on any page.
+    ``secret`` values are stored but never shown back in full on any page. ``choices`` (pairs of
+    value and label) make the field a choice from that list: any other value is refused.
     """
 
     key: str  # the name the adapter reads with self.credential(key), e.g. "api_key"
@@ -108,6 +122,7 @@ class CredentialField:
     secret: bool = False  # stored, never shown back in full
     required: bool = False  # validate_credentials refuses an empty value
     help: Any = ""  # a line of help under the field
+    choices: tuple[tuple[str, Any], ...] = ()  # (value, label) pairs: the form shows a select
 
 
 @dataclass(frozen=True)
@@ -227,9 +242,16 @@ class CarrierAdapter:
     def validate_credentials(cls, values: Mapping[str, str]) -> dict[str, str]:
         """Problems with the configured values, as ``{field_key: message}`` (empty when fine).
 
-        The default checks that required fields are filled in.
+        The default checks that required fields are filled in and that a field with ``choices``
+        holds one of them.
         """
-        return {f.key: "required" for f in cls.credential_fields if f.required and not (values.get(f.key) or "").strip()}
+        problems = {f.key: "required" for f in cls.credential_fields
+                    if f.required and not (values.get(f.key) or "").strip()}
+        for f in cls.credential_fields:
+            value = (values.get(f.key) or "").strip()
+            if f.choices and value and f.key not in problems and value not in {c for c, _label in f.choices}:
+                problems[f.key] = "choice"
+        return problems
 
     def credential(self, key: str) -> str:
         """The configured value of credential ``key`` ('' when not set)."""
@@ -282,6 +304,48 @@ class CarrierAdapter:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement sign_test_webhook(body)")
 
+    def signed_test_push(self, body: bytes) -> tuple[dict[str, str], bytes]:
+        """(Test support) headers and body of a correctly signed push carrying ``body``.
+
+        The default signs with :meth:`sign_test_webhook` and leaves the body as it is. A carrier
+        whose signature travels inside the body (a form field, as Kuaidi100's ``sign``) overrides
+        it and returns the body with the signature added; ``body`` may then be a push built by
+        :meth:`build_test_webhook` (re-signed) or any bytes (taken as the pushed payload).
+        """
+        return self.sign_test_webhook(body), body
+
+    def unsigned_test_push(self, headers: Mapping[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+        """(Test support) the push ``headers``/``body`` with its signature taken away.
+
+        The default drops every header; a carrier signing inside the body removes it there.
+        """
+        return {}, body
+
+    def subscribe(self, tracking_number: str, callback_url: str) -> None:
+        """Ask the carrier to push the events of ``tracking_number`` to ``callback_url`` (``SUBSCRIBE``).
+
+        Called by a job once a shipment has its tracking number; raise :class:`AdapterError`
+        with the carrier's answer when it refuses (staff see it and can ask again).
+        """
+        raise NotSupported(f"{self.key} does not take subscriptions")
+
+    def webhook_answer(self, error: AdapterError | None) -> tuple[str | bytes, str] | None:
+        """The body and media type of the answer to a push, in the form the carrier expects.
+
+        ``error`` is None when the push was stored, else why it was refused (the status code
+        stays logistics's: 401 bad signature, 400 unreadable, 409 refused for now). None (the
+        default) answers with logistics's own JSON.
+        """
+        return None
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Ask the carrier whether the configured credentials work: ``(ok, what it answered)``.
+
+        Optional: the carrier page shows "Test the connection" only for adapters overriding it.
+        Never raises for a refusal; the message says what the carrier answered.
+        """
+        raise NotSupported(f"{self.key} cannot test its connection")
+
     def tracking_url(self, tracking_number: str) -> str | None:
         """A link (absolute, or a path on this site) where the customer can follow the parcel."""
         return None
@@ -291,6 +355,11 @@ class CarrierAdapter:
     def can(self, capability: str) -> bool:
         """True when ``capability`` (``CREATE``, ``TRACK``...) is in ``supports``."""
         return capability in self.supports
+
+
+def offers_connection_test(cls: type[CarrierAdapter]) -> bool:
+    """True when the adapter class implements :meth:`CarrierAdapter.test_connection`."""
+    return getattr(cls, "test_connection", None) is not CarrierAdapter.test_connection
 
 
 def is_valid_key(key: str) -> bool:

@@ -78,10 +78,34 @@ def edit(carrier_id: int):
     masked = {f.key: services.masked(stored.get(f.key)) for f in cls.credential_fields if f.secret}
     webhook = None
     if a.WEBHOOK in cls.supports:
-        webhook = {"url": url_for("logistics.webhook", code=carrier.code, _external=True),
+        webhook = {"url": services.webhook_url(carrier),
                    "secret": services.masked(services.webhook_secret(carrier))}
     return render_template("logistics/carrier_form.html", form=form, adapter=cls, carrier=carrier, stored=masked,
-                           webhook=webhook, history=audit.timeline("carrier", carrier.id))
+                           webhook=webhook, history=audit.timeline("carrier", carrier.id),
+                           can_test=a.offers_connection_test(cls) and carrier.enabled)
+
+
+@bp.route("/<int:carrier_id>/test-connection", methods=["POST"])
+@requires("logistics.carriers")
+def test_connection(carrier_id: int):
+    """Ask the carrier whether the stored credentials work and show what it answered."""
+    carrier = db.session.get(Carrier, carrier_id) or abort(404)
+    carrier_id, name = carrier.id, carrier.name
+    with attempt() as outcome:
+        adapter = services.adapter_for(carrier)  # refused when its adapter is gone
+    if not outcome.ok:
+        return redirect(url_for("logistics_carriers.edit", carrier_id=carrier_id))
+    if not a.offers_connection_test(type(adapter)) or not carrier.enabled:
+        abort(404)
+    db.session.commit()  # no transaction stays open while the carrier answers
+    ok, message = services.test_connection(carrier)
+    audit.record("carrier", carrier_id, "connection_tested", after={"ok": ok}, note=message)
+    db.session.commit()
+    if ok:
+        flash(_("The connection of %(name)s works. %(answer)s", name=name, answer=message), "success")
+    else:
+        flash(_("The connection of %(name)s failed. %(answer)s", name=name, answer=message), "danger")
+    return redirect(url_for("logistics_carriers.edit", carrier_id=carrier_id))
 
 
 @bp.route("/<int:carrier_id>/<any(enable, disable):action>", methods=["POST"])

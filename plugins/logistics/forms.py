@@ -99,7 +99,12 @@ def carrier_form(adapter_cls):
 
     for f in adapter_cls.credential_fields:
         kw = {"label": f.label, "description": f.help, "validators": [Optional(), Length(max=500)]}
-        if f.secret:
+        if f.choices:
+            kw["choices"] = choices([("", "—")] + [(value, label) for value, label in f.choices])
+            kw["validators"] = [Optional()]
+            kw["validate_choice"] = False  # checked by the adapter's validate_credentials, with its message
+            setattr(Form, "cred_" + f.key, SelectField(**kw))
+        elif f.secret:
             kw["render_kw"] = {"autocomplete": "new-password"}
             setattr(Form, "cred_" + f.key, PasswordField(**kw))
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from erp_core.errors import DomainError
@@ -24,13 +25,17 @@ log = logging.getLogger(__name__)
 SYNC_BATCH = 200
 
 
-def register_shipment(shipment_id: int) -> None:
-    """Ask the carrier of a new shipment for its tracking number and label (``CREATE``)."""
+def register_shipment(shipment_id: int, callback_url: str = "") -> None:
+    """Ask the carrier of a new shipment for its tracking number and label (``CREATE``), or
+    subscribe to the pushes of its typed number (``SUBSCRIBE``, to ``callback_url``)."""
     shipment = db.session.get(Shipment, shipment_id)
-    if shipment is None or shipment.registration != "waiting" or shipment.tracking_number:
+    if shipment is None or shipment.registration != "waiting":
         return
     adapter = services.try_adapter(shipment.carrier)
-    if adapter is None or not adapter.can(a.CREATE):
+    if adapter is not None and adapter.can(a.SUBSCRIBE) and shipment.tracking_number:
+        _subscribe(adapter, shipment, callback_url)
+        return
+    if adapter is None or not adapter.can(a.CREATE) or shipment.tracking_number:
         return
     request = services.registration_request(shipment)
     db.session.commit()  # no transaction stays open while the carrier answers
@@ -43,6 +48,26 @@ def register_shipment(shipment_id: int) -> None:
         log.exception("carrier adapter %s failed to create shipment %s", adapter.key, request.reference)
         error = f"{type(exc).__name__}: {exc}"
     services.store_registration(db.session.get(Shipment, shipment_id), created, error)
+    db.session.commit()
+
+
+def _subscribe(adapter: a.CarrierAdapter, shipment: Shipment, callback_url: str) -> None:
+    """Tell the carrier about the shipment's number so that it pushes its events."""
+    shipment_id, number = shipment.id, shipment.tracking_number
+    callback_url = callback_url or services.webhook_url(shipment.carrier)
+    db.session.commit()  # no transaction stays open while the carrier answers
+    error = ""
+    if not callback_url:
+        error = _("The address of this site is not known: set it under Settings → Logistics.")
+    else:
+        try:
+            adapter.subscribe(number, callback_url)
+        except a.AdapterError as exc:
+            error = str(exc) or type(exc).__name__
+        except Exception as exc:  # a broken adapter must not lose the shipment
+            log.exception("carrier adapter %s failed to subscribe %s", adapter.key, number)
+            error = f"{type(exc).__name__}: {exc}"
+    services.store_subscription(db.session.get(Shipment, shipment_id), error)
     db.session.commit()
 
 

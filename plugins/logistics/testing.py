@@ -18,7 +18,9 @@ An adapter that ``supports`` ``WEBHOOK`` must implement
 :meth:`~plugins.logistics.adapters.CarrierAdapter.sign_test_webhook` (the headers of a correctly
 signed push of any body): the kit signs every webhook case with it, and fails when it is missing
 or when the adapter rejects a push it signed itself, so that the "signed but unreadable body"
-cases really reach the adapter's body parsing. (Overriding the kit's old ``_resign`` still works
+cases really reach the adapter's body parsing. A carrier whose push carries its signature in the
+body (a form field) implements ``signed_test_push(body)`` and ``unsigned_test_push(headers,
+body)`` instead; the kit then signs and strips with those. (Overriding the kit's old ``_resign`` still works
 for one release, with a DeprecationWarning.)
 """
 
@@ -247,8 +249,9 @@ class CarrierAdapterContract:
         headers, body = self.signed_webhook(self.make_adapter(webhook_secret="someone-else"), events)
         with pytest.raises(a.WebhookRejected):
             adapter.parse_webhook(headers, body)
+        own_headers, own_body = self.signed_webhook(adapter, events)
         with pytest.raises(a.WebhookRejected):
-            adapter.parse_webhook({}, body)
+            adapter.parse_webhook(*adapter.unsigned_test_push(own_headers, own_body))
         with pytest.raises(a.WebhookRejected):
             self.make_adapter(webhook_secret="").parse_webhook(*self.signed_webhook(self.make_adapter(webhook_secret=""),
                                                                                     events))
@@ -258,9 +261,9 @@ class CarrierAdapterContract:
         adapter = self.adapter
         if not adapter.can(a.WEBHOOK):
             pytest.skip("the adapter does not read webhooks")
-        signed = self.sign(adapter, junk)
+        signed, signed_body = self.sign_push(adapter, junk)
         try:
-            adapter.parse_webhook(signed, junk)
+            adapter.parse_webhook(signed, signed_body)
         except a.WebhookRejected as exc:
             pytest.fail(f"{type(adapter).__name__}.parse_webhook rejected the signature of a push signed by its own "
                         f"sign_test_webhook ({exc}); the body parsing was never tested. Make sign_test_webhook(body) "
@@ -277,14 +280,25 @@ class CarrierAdapterContract:
         events = self.sample_events(self.known_tracking_number())
         _headers, body = self.signed_webhook(adapter, events)
         try:
-            parsed = adapter.parse_webhook(self.sign(adapter, body), body)
+            parsed = adapter.parse_webhook(*self.sign_push(adapter, body))
         except a.WebhookRejected as exc:
             pytest.fail(f"{type(adapter).__name__}.parse_webhook rejected a push signed by its own "
                         f"sign_test_webhook: {exc}")
         assert [(e.tracking_number, e.status) for e in parsed] == [(e.tracking_number, e.status) for e in events]
         foreign = self.make_adapter(webhook_secret="someone-else")
         with pytest.raises(a.WebhookRejected):
-            adapter.parse_webhook(self.sign(foreign, body), body)
+            adapter.parse_webhook(*self.sign_push(foreign, body))
+
+    def sign_push(self, adapter: a.CarrierAdapter, body: bytes) -> tuple[dict, bytes]:
+        """Headers and body of a correctly signed push carrying ``body``: the adapter's
+        ``signed_test_push`` when it signs inside the body, else :meth:`sign` (headers only)."""
+        overridden = type(adapter).signed_test_push is not a.CarrierAdapter.signed_test_push
+        if overridden and type(self)._resign is CarrierAdapterContract._resign:
+            headers, signed_body = adapter.signed_test_push(body)
+            assert isinstance(headers, dict) and isinstance(signed_body, bytes), \
+                "signed_test_push returns (headers as a dict, body as bytes)"
+            return headers, signed_body
+        return self.sign(adapter, body), body
 
     def sign(self, adapter: a.CarrierAdapter, body: bytes) -> dict:
         """Headers of a correctly signed push of ``body``: the adapter's ``sign_test_webhook``.
@@ -296,7 +310,8 @@ class CarrierAdapterContract:
                           "implement sign_test_webhook(body) on the adapter instead", DeprecationWarning, stacklevel=2)
             headers, _body = self.signed_webhook(adapter, [])
             return self._resign(adapter, headers, body)
-        if type(adapter).sign_test_webhook is a.CarrierAdapter.sign_test_webhook:
+        if type(adapter).sign_test_webhook is a.CarrierAdapter.sign_test_webhook \
+                and type(adapter).signed_test_push is a.CarrierAdapter.signed_test_push:
             pytest.fail(f"{type(adapter).__name__} supports WEBHOOK but does not implement "
                         "sign_test_webhook(self, body: bytes) -> dict[str, str] (the headers of a correctly signed "
                         "push of body): the contract kit needs it to sign its webhook cases")
@@ -316,6 +331,17 @@ class CarrierAdapterContract:
                 value = "sha256=" + a.sign_hmac_sha256(adapter.config.webhook_secret, body)
             resigned[key] = value
         return resigned
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def test_subscribe_is_declared_or_refused(self):
+        adapter = self.adapter
+        if adapter.can(a.SUBSCRIBE):
+            assert type(adapter).subscribe is not a.CarrierAdapter.subscribe, "SUBSCRIBE needs subscribe()"
+            assert adapter.can(a.WEBHOOK), "a subscription pushes events: SUBSCRIBE needs WEBHOOK"
+            return
+        with pytest.raises(a.NotSupported):
+            adapter.subscribe(self.known_tracking_number(), "https://shop.example/logistics/webhooks/x")
 
     # ------------------------------------------------------------------ links
 

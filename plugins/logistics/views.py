@@ -6,7 +6,19 @@ import uuid
 from datetime import datetime
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.routing import BuildError
@@ -305,7 +317,11 @@ def owner_choices():
 @bp.route("/webhooks/<code>", methods=["POST"])
 @public
 def webhook(code: str):
-    """Carriers push tracking events here, signed with the carrier's webhook secret."""
+    """Carriers push tracking events here, signed with the carrier's webhook secret.
+
+    The status says what happened (200 stored, 401 bad signature, 400 unreadable, 409 refused
+    for now, 404 unknown carrier); the body is the adapter's ``webhook_answer`` when it has one.
+    """
     body = request.get_data(cache=False)
     try:
         counts = services.handle_webhook(code, request.headers, body)
@@ -313,17 +329,29 @@ def webhook(code: str):
     except NotFound:
         db.session.rollback()
         return jsonify({"error": "unknown carrier"}), 404
-    except a.WebhookRejected:
+    except a.WebhookRejected as exc:
         db.session.rollback()
-        return jsonify({"error": "invalid signature"}), 401
+        return _webhook_answer(code, exc, {"error": "invalid signature"}, 401)
     except a.WebhookMalformed as exc:
         db.session.rollback()
-        return jsonify({"error": str(exc)}), 400
+        return _webhook_answer(code, exc, {"error": str(exc)}, 400)
     except DomainError as exc:  # e.g. another plugin refused the order's new status: retry later
         db.session.rollback()
         current_app.logger.warning("webhook of %s refused: %s", code, exc)
-        return jsonify({"error": str(exc)}), 409
-    return jsonify(counts), 200
+        return _webhook_answer(code, a.AdapterError(str(exc)), {"error": str(exc)}, 409)
+    return _webhook_answer(code, None, counts, 200)
+
+
+def _webhook_answer(code: str, error: a.AdapterError | None, default: dict, status: int):
+    """The carrier's own form of answer (``webhook_answer``), or logistics's JSON ``default``."""
+    carrier = db.session.scalar(select(Carrier).where(Carrier.code == (code or "")[:40]))
+    adapter = services.try_adapter(carrier)
+    answer = adapter.webhook_answer(error) if adapter is not None else None
+    db.session.rollback()  # nothing more to write; end the read transaction
+    if answer is None:
+        return jsonify(default), status
+    content, media_type = answer
+    return Response(content, status=status, mimetype=media_type)
 
 
 csrf.exempt(webhook)

@@ -24,7 +24,7 @@ The rules live in one module per part; this package re-exports their public name
 - :mod:`.dispatch`       the shipment form's checks, creating and dispatching shipments,
                          withdrawing a pending one
 - :mod:`.replacements`   replacement shipments (exchanges from support, re-ships)
-- :mod:`.registration`   registering shipments with carriers that issue tracking numbers
+- :mod:`.registration`   registering shipments with carriers that issue tracking numbers or take subscriptions
 - :mod:`.exceptions`     delivery exceptions: raise, assign, resolve, contact the customer, delays
 - :mod:`.tracking`       tracking events (pulled, pushed by webhook, typed by staff), links
 - :mod:`.reports`        the dashboard list, the order panel, what customers see, look-ups
@@ -57,9 +57,11 @@ from .carrier_setup import (
     rotate_webhook_secret,
     set_carrier_enabled,
     stored_credentials,
+    test_connection,
     try_adapter,
     update_carrier,
     webhook_secret,
+    webhook_url,
 )
 from .dispatch import (
     ShipmentInput,
@@ -85,6 +87,7 @@ from .registration import (
     registration_request,
     retry_registration,
     store_registration,
+    store_subscription,
 )
 from .replacements import (
     create_replacement,
@@ -163,6 +166,8 @@ __all__ = [
     "shipment_value",
     "shipments_needing_attention",
     "store_registration",
+    "store_subscription",
+    "test_connection",
     "today",
     "tracking_link",
     "tracking_timeline",
@@ -171,4 +176,5 @@ __all__ = [
     "update_exception",
     "utcnow",
     "webhook_secret",
+    "webhook_url",
 ]

@@ -9,17 +9,18 @@ import hmac
 import re
 import secrets
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from erp_core import audit
+from erp_core import audit, settings
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.plugins import current_manager
 from erp_core.secretbox import seal, unseal
 from erp_core.timeutil import utcnow
+from erp_core.ui import path_for
 
 from .. import adapters as a
 from ..models import Carrier
@@ -49,6 +50,32 @@ def webhook_secret(carrier: Carrier) -> str:
     the secret (on the carrier's page) changes it."""
     key = current_app.config["SECRET_KEY"].encode("utf-8")
     return hmac.new(key, f"logistics.webhook:{carrier.webhook_nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def webhook_url(carrier: Carrier) -> str:
+    """The absolute address of the carrier's webhook: the ``logistics.public_url`` setting, else
+    the address of the current request; "" from a background job without either."""
+    path = path_for("logistics.webhook", code=carrier.code)
+    base = (settings.get("logistics.public_url") or "").strip().rstrip("/")
+    if not base and has_request_context():
+        base = request.host_url.rstrip("/")
+    return base + path if base else ""
+
+
+def test_connection(carrier: Carrier) -> tuple[bool, str]:
+    """Ask the carrier whether its credentials work (the adapter's ``test_connection``).
+
+    Call it outside a transaction: the carrier is asked over the network. Refused (DomainError)
+    when the adapter cannot test its connection.
+    """
+    adapter = adapter_for(carrier)
+    if not a.offers_connection_test(type(adapter)):
+        raise DomainError(_("Carrier %(name)s cannot test its connection.", name=carrier.name))
+    try:
+        ok, message = adapter.test_connection()
+    except a.AdapterError as exc:
+        ok, message = False, str(exc)
+    return bool(ok), str(message or "")[:500]
 
 
 def adapter_for(carrier: Carrier) -> a.CarrierAdapter:
@@ -123,7 +150,7 @@ def _carrier_values(cls, name: str, credentials: dict, stored: dict, errors: dic
             raw = stored.get(f.key, "")  # blank keeps the stored secret
         values[f.key] = raw
     for key, problem in cls.validate_credentials(values).items():
-        message = _("This is required.") if problem == "required" else problem
+        message = {"required": _("This is required."), "choice": _("Choose one of the listed values.")}.get(problem, problem)
         errors.setdefault("cred_" + key, []).append(message)
     return name, values
 

@@ -37,7 +37,7 @@ from ._common import (
     _whole,
     today,
 )
-from .carrier_setup import try_adapter
+from .carrier_setup import try_adapter, webhook_url
 from .shipments import (
     _status_changed,
     _sync_order,
@@ -206,7 +206,9 @@ def _apply_dispatch(shipment: Shipment, checked: _Dispatch) -> None:
     shipment.carrier = checked.carrier
     shipment.carrier_name = checked.carrier_name
     shipment.tracking_number = checked.tracking_number
-    shipment.registration = "waiting" if checked.adapter.can(a.CREATE) else ""
+    # waiting: the carrier issues the number (CREATE), or is told the typed one (SUBSCRIBE)
+    subscribe = checked.adapter.can(a.SUBSCRIBE) and bool(checked.tracking_number)
+    shipment.registration = "waiting" if checked.adapter.can(a.CREATE) or subscribe else ""
     shipment.registration_error = ""
     shipment.ship_date = checked.ship_date
     shipment.expected_delivery = checked.expected_delivery
@@ -242,7 +244,7 @@ def _dispatch(order: Order, shipment: Shipment, what: str) -> None:
 
         from .. import jobs
 
-        enqueue(jobs.register_shipment, shipment.id)
+        enqueue(jobs.register_shipment, shipment.id, webhook_url(shipment.carrier))
 
 
 def create_shipment(order: Order, data: ShipmentInput) -> Shipment:

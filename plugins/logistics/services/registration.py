@@ -1,5 +1,6 @@
-"""Registering shipments with carriers whose adapters issue tracking numbers (the call itself
-runs in a job, :mod:`plugins.logistics.jobs`).
+"""Registering shipments with carriers: those whose adapters issue tracking numbers (``CREATE``)
+and those told about a typed number so that they push its events (``SUBSCRIBE``). The call
+itself runs in a job, :mod:`plugins.logistics.jobs`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,20 @@ def store_registration(shipment: Shipment, created: a.CreatedShipment | None, er
     audit.record("shipment", shipment.id, "registered", after={"tracking_number": number})
 
 
+def store_subscription(shipment: Shipment, error: str = "") -> None:
+    """Keep what the carrier answered to ``subscribe`` (done, or why it failed)."""
+    _lock_order(shipment.order_id)
+    shipment = _reload(shipment)
+    if shipment.registration not in ("waiting", "failed"):
+        return  # another run got there first
+    if error:
+        shipment.registration, shipment.registration_error = "failed", error[:2000]
+        audit.record("shipment", shipment.id, "registration_failed", note=shipment.registration_error)
+        return
+    shipment.registration, shipment.registration_error = "done", ""
+    audit.record("shipment", shipment.id, "subscribed", after={"tracking_number": shipment.tracking_number})
+
+
 def retry_registration(shipment: Shipment) -> None:
     """Ask the carrier again after a failed registration (runs as a job after commit)."""
     if shipment.registration != "failed":
@@ -71,5 +86,6 @@ def retry_registration(shipment: Shipment) -> None:
     from erp_core.jobs import enqueue
 
     from .. import jobs
+    from .carrier_setup import webhook_url
 
-    enqueue(jobs.register_shipment, shipment.id)
+    enqueue(jobs.register_shipment, shipment.id, webhook_url(shipment.carrier))

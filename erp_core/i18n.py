@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime
+from typing import Any
 
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -93,8 +96,93 @@ def filter_number(value, fmt: str | None = None) -> str:
     return format_decimal(value, fmt)
 
 
+# ----------------------------------------------------------------------------- system text
+
+def system_text(key: str, **params: Any) -> str:
+    """The stored form of a sentence the system writes for people (a note, a history line): its
+    key and parameters as JSON text, translated only when shown (:func:`render_system_text`).
+
+    ``key`` is declared by a plugin's ``erp_system_texts`` hook. A parameter may be another
+    ``system_text(...)`` (a translated word inside the sentence), ``{"date": iso}`` or
+    ``{"datetime": iso}`` (shown in the reader's format and zone), or plain text and numbers
+    (shown as they are).
+    """
+    clean = {k: (json.loads(v) if _is_stored(v) else v) for k, v in params.items()}
+    return json.dumps({"key": key, "params": clean}, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _is_stored(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith('{"key":')
+
+
+def parse_system_text(value: Any) -> dict | None:
+    """``{"key", "params"}`` of a stored system text, or ``None`` for typed text."""
+    if isinstance(value, dict) and isinstance(value.get("key"), str):
+        return value
+    if not _is_stored(value):
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+        return None
+    if not isinstance(data.get("params"), dict):
+        data["params"] = {}
+    return data
+
+
+def system_text_catalog() -> dict[str, Any]:
+    """Every loaded plugin's ``erp_system_texts``, merged (built once per app)."""
+    cached = current_app.extensions.get("erp_system_texts")
+    if cached is None:
+        cached = {}
+        manager = current_app.extensions["erp_plugins"]
+        for _name, answer in manager.call_each("erp_system_texts", only_enabled=False):
+            cached.update(answer or {})
+        current_app.extensions["erp_system_texts"] = cached
+    return cached
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "key" in value:
+            return _render(value)
+        if "date" in value:
+            return filter_date(date.fromisoformat(str(value["date"])[:10]))
+        if "datetime" in value:
+            return filter_datetime(datetime.fromisoformat(str(value["datetime"])))
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return value
+
+
+def _render(data: dict) -> str:
+    message = system_text_catalog().get(data["key"])
+    try:
+        params = {k: _param(v) for k, v in data["params"].items()}
+    except (TypeError, ValueError):
+        params = {k: str(v) for k, v in data["params"].items()}
+    if message is None:  # a key no loaded plugin declares (its plugin was removed)
+        words = re.sub(r"[._]+", " ", data["key"].rsplit(".", 1)[-1]).strip().capitalize()
+        return " ".join([words, *(str(v) for v in params.values())])
+    text = str(message)
+    try:
+        return text % params if params else text.replace("%%", "%")
+    except (KeyError, TypeError, ValueError):
+        return text
+
+
+def render_system_text(value: Any) -> str:
+    """A stored system text in the reader's language; typed text (or ``None``) as it is."""
+    data = parse_system_text(value)
+    if data is None:
+        return "" if value is None else str(value)
+    return _render(data)
+
+
 def register(app) -> None:
     """Install the Jinja filters."""
+    app.jinja_env.filters["system_text"] = render_system_text
     app.jinja_env.filters["money"] = filter_money
     app.jinja_env.filters["dt"] = filter_datetime
     app.jinja_env.filters["d"] = filter_date

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from erp_core import settings
+from erp_core import audit, settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import attempt, show_domain_error
@@ -14,7 +14,7 @@ from erp_core.money import format_plain
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 
-from . import display, queries, services, states
+from . import queries, services, states
 from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices
 from .models import Order, Product
 from .views import STATUS_CODE_INVALID, _import_page, _template_response
@@ -71,7 +71,7 @@ def customer_page(customer_id: int):
                                      .order_by(Order.id.desc()).limit(10)))
     stats = queries.customer_order_stats([record.id]).get(record.id, (0, None))
     return render_template("orders/customer.html", customer=record, recent=recent, order_count=stats[0],
-                           timeline=display.record_timeline("customer", record.id), labels=states.LABELS,
+                           timeline=audit.timeline("customer", record.id), labels=states.LABELS,
                            badges=states.BADGES)
 
 
@@ -197,7 +197,7 @@ def _product_page(product: Product | None):
         status = outcome.error.status if outcome.error.status == 409 else STATUS_CODE_INVALID
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
-    timeline = display.record_timeline("product", product.id) if product is not None and product.id else []
+    timeline = audit.timeline("product", product.id) if product is not None and product.id else []
     return render_template("orders/product_form.html", form=form, product=product, timeline=timeline), status
 
 

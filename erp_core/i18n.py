@@ -7,8 +7,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+import flask_babel
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -103,12 +105,25 @@ def system_text(key: str, **params: Any) -> str:
     key and parameters as JSON text, translated only when shown (:func:`render_system_text`).
 
     ``key`` is declared by a plugin's ``erp_system_texts`` hook. A parameter may be another
-    ``system_text(...)`` (a translated word inside the sentence), ``{"date": iso}`` or
+    ``system_text(...)`` or a ``lazy_gettext`` label (translated when shown), ``{"date": iso}`` or
     ``{"datetime": iso}`` (shown in the reader's format and zone), or plain text and numbers
     (shown as they are).
     """
-    clean = {k: (json.loads(v) if _is_stored(v) else v) for k, v in params.items()}
+    clean = {k: _stored_param(v) for k, v in params.items()}
     return json.dumps({"key": key, "params": clean}, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _stored_param(value: Any) -> Any:
+    if _is_stored(value):
+        return json.loads(value)
+    if isinstance(value, LazyString):  # a lazy_gettext / lazy_pgettext label: its msgid, translated when shown
+        args = value._args
+        if value._func is flask_babel.gettext and len(args) == 1:
+            return {"msgid": args[0]}
+        if value._func is flask_babel.pgettext and len(args) == 2:
+            return {"msgid": args[1], "context": args[0]}
+        return str(value)
+    return value
 
 
 def _is_stored(value: Any) -> bool:
@@ -148,6 +163,10 @@ def _param(value: Any) -> Any:
     if isinstance(value, dict):
         if "key" in value:
             return _render(value)
+        if "msgid" in value:
+            msgid = str(value["msgid"])
+            context = value.get("context")
+            return str(flask_babel.pgettext(str(context), msgid) if context else flask_babel.gettext(msgid))
         if "date" in value:
             return filter_date(date.fromisoformat(str(value["date"])[:10]))
         if "datetime" in value:

@@ -144,3 +144,17 @@ def erp_demo_data(ctx):
     from . import demo
 
     demo.load(ctx)
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .history import audit_vocabulary
+
+    return audit_vocabulary()
+
+
+@hookimpl
+def erp_system_texts():
+    from .history import SYSTEM_TEXTS
+
+    return SYSTEM_TEXTS

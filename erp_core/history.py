@@ -74,10 +74,19 @@ def vocabulary() -> dict[str, AuditVocabulary]:
     if cached is not None:
         return cached
     manager = current_app.extensions["erp_plugins"]
-    found = {v.object_type: v for v in manager.collect("erp_audit_vocabulary")}
+    found: dict[str, AuditVocabulary] = {}
+    for v in manager.collect("erp_audit_vocabulary"):
+        found[v.object_type] = _merge(found[v.object_type], v) if v.object_type in found else v
     if has_request_context():
         g._erp_audit_vocabulary = found
     return found
+
+
+def _merge(first: AuditVocabulary, more: AuditVocabulary) -> AuditVocabulary:
+    """Two plugins describing one record type (inventory adds stock actions to products): the
+    actions and fields of both; the owner's (first) name and resolver."""
+    return AuditVocabulary(first.object_type, first.label, {**more.actions, **first.actions},
+                           {**more.fields, **first.fields}, first.resolve or more.resolve)
 
 
 def _spec(vocab: AuditVocabulary | None, key: str) -> HistoryField:
@@ -186,6 +195,9 @@ def _show(value: Any, spec: HistoryField, values: dict, refs: dict) -> Shown:
     if kind in ("date", "datetime"):
         return Shown(_when(value, kind))
     if kind == "reference":
+        if isinstance(value, list):  # several records: their names, without links
+            known = refs.get(spec.ref, {})
+            return Shown(_short_list([str(known[str(v)][0]) if str(v) in known else str(v) for v in value]))
         found = refs.get(spec.ref, {}).get(str(value))
         return Shown(str(found[0]), found[1]) if found else Shown(str(value))
     if kind == "code":
@@ -211,7 +223,9 @@ def _wanted_references(entries, vocab: dict[str, AuditVocabulary], with_records:
         for key, before, after, _hb, _ha in _sides(e):
             spec = _spec(kind_vocab, key)
             if spec.kind == "reference" and spec.ref:
-                wanted.setdefault(spec.ref, set()).update(str(v) for v in (before, after) if not _is_empty(v))
+                ids = wanted.setdefault(spec.ref, set())
+                for side in (before, after):
+                    ids.update(str(v) for v in (side if isinstance(side, list) else [side]) if not _is_empty(v))
     return wanted
 
 

@@ -106,7 +106,7 @@ def system_text(key: str, **params: Any) -> str:
 
     ``key`` is declared by a plugin's ``erp_system_texts`` hook. A parameter may be another
     ``system_text(...)`` or a ``lazy_gettext`` label (translated when shown), ``{"date": iso}`` or
-    ``{"datetime": iso}`` (shown in the reader's format and zone), or plain text and numbers
+    ``{"datetime": iso}`` (shown in the reader's format and zone), ``{"money": minor, "currency": code}``, or plain text and numbers
     (shown as they are).
     """
     clean = {k: _stored_param(v) for k, v in params.items()}
@@ -171,6 +171,9 @@ def _param(value: Any) -> Any:
             return filter_date(date.fromisoformat(str(value["date"])[:10]))
         if "datetime" in value:
             return filter_datetime(datetime.fromisoformat(str(value["datetime"])))
+        if "money" in value:
+            return format_money(int(value["money"]), str(value.get("currency") or settings.company_currency()),
+                                str(get_locale() or "en"))
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     return value
 

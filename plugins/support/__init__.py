@@ -197,3 +197,17 @@ def erp_ticket_requested(order, subject, body, category, source_type, source_id)
 
     ticket = services.ticket_requested(order, subject, body, category, source_type, source_id)
     return [{"id": ticket.id, "label": ticket.number, "url": services.path_for("support.ticket", ticket_id=ticket.id)}]
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .display import audit_vocabulary
+
+    return audit_vocabulary()
+
+
+@hookimpl
+def erp_system_texts():
+    from .display import SYSTEM_TEXTS
+
+    return SYSTEM_TEXTS

@@ -134,8 +134,12 @@ def erp_settings_fields():
                              "the order page."), validate=_check_phones),
         SettingField("support.emails", _l("Support e-mail addresses"), "email_list", "", section,
                      help=_l("Separate several addresses with commas.")),
-        SettingField("support.hours_text", _l("Support hours (as customers read them)"), "text", "", section,
-                     help=_l("For example: Every day 8:00-22:00 (Beijing time); e-mail answered within a day.")),
+        SettingField("support.hours_text.zh_CN", _l("Support hours in Chinese (as customers read them)"), "text", "",
+                     section, help=_l("For example: 每天 8:00–22:00（北京时间），邮件一天内回复。 Shown to readers of "
+                                      "Chinese pages, and to everyone when the English text is empty.")),
+        SettingField("support.hours_text.en", _l("Support hours in English (as customers read them)"), "text", "",
+                     section, help=_l("For example: Every day 8:00-22:00 (Beijing time); e-mail answered within a day. "
+                                      "Shown to readers of English pages, and to everyone when the Chinese text is empty.")),
         SettingField("support.public_url", _l("Address of this site for customers"), "string", "", section,
                      help=_l("Used in links sent by e-mail from background jobs, e.g. https://shop.example.com"),
                      validate=_check_url),

@@ -1,6 +1,8 @@
 """Data migrations to system texts: old English and Chinese sentences become message keys, each
 reader then sees their own language; typed text stays as it is; a downgrade writes English back."""
 
+import json
+
 from alembic import command
 from sqlalchemy import text
 
@@ -35,12 +37,17 @@ def test_old_sentences_become_keys_and_read_in_each_language(empty_database_url,
             cfg = alembic_config(conn)
             for revision in ("logistics_0001", "support_0001", "finance_0002"):
                 command.downgrade(cfg, revision)
+            conn.execute(text("INSERT INTO core_setting (key, value, changed_at) "
+                              "VALUES ('support.hours_text', :v, CURRENT_TIMESTAMP)"), {"v": '"每天 9:00–18:00"'})
             for object_type, note in OLD_NOTES:
                 conn.execute(text("INSERT INTO core_audit_log (at, actor_name, object_type, object_id, action, note) "
                                   "VALUES (CURRENT_TIMESTAMP, 'system', :t, '1', 'old', :n)"), {"t": object_type, "n": note})
         upgrade()
         with db.engine.connect() as conn:
             stored = _notes(conn)
+            hours = dict(conn.execute(text("SELECT key, value FROM core_setting WHERE key LIKE 'support.hours%'")).all())
+    assert {k: json.loads(v) if isinstance(v, str) else v for k, v in hours.items()} == {
+        "support.hours_text.zh_CN": "每天 9:00–18:00"}  # Chinese text: the Chinese value
     assert stored[-1] == "Shipment dispatched to my cousin, typed by hand."  # typed text stays
     assert all(s.startswith('{"key":') for s in stored[:-1])
     with app.test_request_context(headers={"Accept-Language": "en"}):

@@ -5,9 +5,14 @@ Revises: support_0001
 Create Date: 2026-12-07 16:30:00.000000
 
 Frozen copies (English, Chinese) of the sentences support (and inventory's stock-move links it
-keeps) wrote before; other values stay as typed.
+keeps) wrote before; other values stay as typed. The support-hours setting customers read is
+kept per language from now on: the existing text becomes the value of the language it is written
+in (Chinese when it holds CJK characters, else English).
 """
 
+import re
+
+import sqlalchemy as sa
 from alembic import op
 
 from erp_core.system_text_migration import convert_column, revert_column
@@ -30,13 +35,41 @@ LINK_LABELS = [
 ]
 
 
+HOURS = "support.hours_text"
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+SETTING = sa.table("core_setting", sa.column("key", sa.String), sa.column("value", sa.JSON),
+                   sa.column("changed_at", sa.DateTime))
+
+
+def _split_hours(conn):
+    """The one support-hours text becomes the value of the language it is written in."""
+    row = conn.execute(sa.select(SETTING.c.value, SETTING.c.changed_at).where(SETTING.c.key == HOURS)).first()
+    if row is None:
+        return
+    value = row.value
+    language = "zh_CN" if CJK.search(str(value or "")) else "en"
+    conn.execute(SETTING.delete().where(SETTING.c.key.in_([HOURS, f"{HOURS}.{language}"])))
+    conn.execute(SETTING.insert().values(key=f"{HOURS}.{language}", value=value, changed_at=row.changed_at))
+
+
+def _join_hours(conn):
+    rows = conn.execute(sa.select(SETTING.c.key, SETTING.c.value, SETTING.c.changed_at)
+                        .where(SETTING.c.key.in_([f"{HOURS}.zh_CN", f"{HOURS}.en"]))).all()
+    texts = [r.value for r in sorted(rows, key=lambda r: r.key, reverse=True) if r.value]
+    conn.execute(SETTING.delete().where(SETTING.c.key.in_([HOURS, f"{HOURS}.zh_CN", f"{HOURS}.en"])))
+    if texts:
+        conn.execute(SETTING.insert().values(key=HOURS, value="\n".join(texts), changed_at=rows[0].changed_at))
+
+
 def upgrade():
     conn = op.get_bind()
+    _split_hours(conn)
     convert_column(conn, "core_audit_log", "note", AUDIT_NOTES, where="object_type = 'order'")
     convert_column(conn, "support_return_link", "label", LINK_LABELS)
 
 
 def downgrade():
     conn = op.get_bind()
+    _join_hours(conn)
     revert_column(conn, "core_audit_log", "note", AUDIT_NOTES)
     revert_column(conn, "support_return_link", "label", LINK_LABELS)

@@ -59,7 +59,7 @@ def audit_vocabulary() -> list[AuditVocabulary]:
     """Payments and refunds."""
     common = {
         "order": _l("Order"), "payment": _l("Payment"), "transaction": _l("Provider's transaction"),
-        "reference": _l("Reference"), "provider": _l("Provider"),
+        "reference": _l("Payment reference"), "provider": _l("Provider"),
         "method": HistoryField(_l("Method"), "code", choices=_method_labels),
         "amount": HistoryField(_l("Amount"), "money", currency_field="currency"),
         "credit": HistoryField(_l("Customer credit"), "money", currency_field="currency"),

@@ -17,7 +17,7 @@ SYSTEM_TEXTS = {
     "inventory.move_link": _l("Stock move #%(id)s: %(type)s of %(quantity)s"),
 }
 
-RECEIPT_STATUS = {"open": _l("Expected"), "received": _l("Received"), "cancelled": _l("Cancelled")}
+RECEIPT_STATUS = {"open": _l("Still expected"), "received": _l("Received"), "cancelled": _l("Cancelled")}
 
 
 def _warehouses(ids: list[str]) -> dict:

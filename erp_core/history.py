@@ -258,8 +258,8 @@ def _changes(e, kind_vocab: AuditVocabulary | None, refs: dict) -> list[Change]:
             continue
         declared = kind_vocab is not None and key in kind_vocab.fields
         label = "" if key == NOT_MAPPING and not declared else str(spec.label)
-        old = _show(before, spec, before_values or after_values, refs) if has_before else None
-        new = _show(after, spec, after_values or before_values, refs) if has_after else None
+        old = _show(before, spec, {**after_values, **before_values}, refs) if has_before else None
+        new = _show(after, spec, {**before_values, **after_values}, refs) if has_after else None
         changes.append(Change(label, old, new))
     return changes
 

@@ -99,14 +99,14 @@ def _orders(ids: list[str]) -> dict:
 def _customers(ids: list[str]) -> dict:
     wanted = [int(i) for i in ids if i.isdigit()]
     rows = db.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(wanted))).all() if wanted else []
-    return {str(r.id): (r.name, url_for("orders_customers.customer_page", customer_id=r.id)) for r in rows}
+    return {str(r.id): (r.name, url_for("orders_customers.detail", customer_id=r.id)) for r in rows}
 
 
 def _products(ids: list[str]) -> dict:
     wanted = [int(i) for i in ids if i.isdigit()]
     rows = db.session.execute(select(Product.id, Product.sku, Product.name)
                               .where(Product.id.in_(wanted))).all() if wanted else []
-    return {str(r.id): (f"{r.sku} {r.name}", url_for("orders_products.edit_product", product_id=r.id)) for r in rows}
+    return {str(r.id): (f"{r.sku} {r.name}", url_for("orders_products.edit", product_id=r.id)) for r in rows}
 
 
 def audit_vocabulary() -> list[AuditVocabulary]:

@@ -140,3 +140,23 @@ def _forbidden(app):
     client = app.test_client()
     login(client, app, user_id)
     return client.get("/admin/audit").status_code == 403
+
+
+def test_hook_erp_audit_vocabulary(happ):
+    """A plugin's vocabulary names its record type, actions and fields; two plugins describing one
+    type are merged (the owner's name and resolver first)."""
+    from erp_core import history
+
+    with happ.test_request_context():
+        vocab = history.vocabulary()
+        assert str(vocab["thing"].label) == "Thing" and vocab["thing"].actions["painted"] == "Painted"
+        assert vocab["user"].resolve is not None  # the core describes its own records too
+
+
+def test_hook_erp_system_texts(happ):
+    from erp_core.i18n import system_text_catalog
+
+    with happ.test_request_context():
+        catalog = system_text_catalog()
+        assert catalog["historian.painted"] == "Painted %(colour)s on %(day)s."
+        assert render_system_text(system_text("historian.colour.red")) == "red"

@@ -10,7 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from . import headers, i18n, logs, throttle, ui
+from . import headers, history, i18n, logs, throttle, ui
 from . import models as _core_models  # noqa: F401  (tables)
 from . import webhooks as _webhooks  # noqa: F401  (tables)
 from .api import models as _api_models  # noqa: F401  (tables)
@@ -123,6 +123,7 @@ def create_app(config: dict | None = None, instance: str | os.PathLike | None = 
     errors.register(app)
     templating.register(app)
     i18n.register(app)
+    history.register(app)
     ui.register(app)
     return app
 

@@ -138,3 +138,54 @@ class DemoContext:
     admin: Any = None  # the admin user (a User), for work done in someone's name
     data: dict = field(default_factory=dict)  # what earlier plugins made, e.g. data["orders"]
     log: Callable[[str], None] = print  # report progress
+
+
+# Kinds of :class:`HistoryField` (how a value of an audit entry is shown).
+HISTORY_KINDS = ("text", "number", "money", "date", "datetime", "reference", "code", "boolean", "list",
+                 "custom")
+
+
+@dataclass(frozen=True)
+class HistoryField:
+    """How one field of an audit entry's before/after values is shown to people.
+
+    ``kind``: ``text``; ``number``; ``money`` (minor units; the currency is the entry's
+    ``currency_field`` value, else ``currency``, else the company's); ``date`` / ``datetime`` (ISO
+    text, shown in the reader's time zone); ``reference`` (an id of the record type ``ref``,
+    shown as its number or name with a link, resolved by that type's :class:`AuditVocabulary`
+    ``resolve`` in one query per page); ``code`` (translated through ``choices``, a mapping of
+    code to label); ``boolean`` (Yes/No); ``list`` (a short readable list); ``custom``
+    (``format(value, values)`` returns the text, ``values`` being the entry's whole dict).
+    ``hidden`` leaves the field out of the history (it stays in the raw record).
+    """
+
+    label: Any
+    kind: str = "text"
+    choices: Any = None
+    ref: str | None = None
+    currency_field: str | None = None
+    currency: str | None = None
+    format: Callable[[Any, dict], str] | None = None
+    hidden: bool = False
+
+    def __post_init__(self):
+        if self.kind not in HISTORY_KINDS:
+            raise ValueError(f"unknown history field kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class AuditVocabulary:
+    """How the audit entries of one ``object_type`` read: the record type's name, its actions'
+    labels and its fields (:class:`HistoryField`, or a bare label for plain text).
+
+    ``resolve(ids)`` (optional) answers ``{id: (text, url or None)}`` for a list of object ids
+    (strings) in one query: the audit log shows records by number or name with a link, and
+    ``reference`` fields of other types point here. ``fields`` may also hold the key ``value``
+    for entries whose before/after is not a mapping (a list of permission codes, say).
+    """
+
+    object_type: str
+    label: Any
+    actions: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    resolve: Callable[[list[str]], dict] | None = None

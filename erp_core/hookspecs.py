@@ -31,7 +31,18 @@ if TYPE_CHECKING:
     import flask_smorest
 
     from .auth.models import User
-    from .contrib import DemoContext, NavItem, Panel, Permission, Schedule, ScriptUrl, SettingField, SetupItem, Widget
+    from .contrib import (
+        AuditVocabulary,
+        DemoContext,
+        NavItem,
+        Panel,
+        Permission,
+        Schedule,
+        ScriptUrl,
+        SettingField,
+        SetupItem,
+        Widget,
+    )
     from .plugins import PluginManager
 
 # --------------------------------------------------------------------------- hooks of plugins
@@ -369,4 +380,49 @@ def erp_extra_css_urls(template: str, user: User | None) -> list[str]:
         @hookimpl
         def erp_extra_css_urls(template, user):
             return [url_for("loyalty.static", filename="loyalty.css")]
+    """
+
+
+@hookspec
+def erp_audit_vocabulary() -> list[AuditVocabulary]:
+    """How the plugin's audit entries read in history panels and the audit log: per
+    ``object_type`` it writes with :func:`erp_core.audit.record`, the record type's name, a label
+    per action and a :class:`erp_core.contrib.HistoryField` per field (money, date, reference,
+    code, boolean, list...). Called when a history is drawn (cached per request). Fields that no
+    plugin declares fall back to a humanised name and a readable value.
+
+    Returns: a list of :class:`erp_core.contrib.AuditVocabulary`.
+
+    Example::
+
+        @hookimpl
+        def erp_audit_vocabulary():
+            return [AuditVocabulary(
+                "loyalty_card", _l("Loyalty card"),
+                actions={"created": _l("Card issued"), "points_added": _l("Points added")},
+                fields={"points": HistoryField(_l("Points"), "number"),
+                        "level": HistoryField(_l("Level"), "code", choices=LEVEL_LABELS),
+                        "customer": HistoryField(_l("Customer"), "reference", ref="customer")},
+                resolve=lambda ids: {str(c.id): (c.number, url_for("loyalty.card", card_id=c.id))
+                                     for c in cards_by_ids(ids)})]
+    """
+
+
+@hookspec
+def erp_system_texts() -> dict[str, Any]:
+    """The sentences the plugin's code writes into the database for people to read (notes,
+    history, messages), as ``{key: lazy_gettext(msgid)}``. The code stores
+    ``erp_core.i18n.system_text(key, **params)``; pages show it with the ``system_text`` filter in
+    the reader's language. Keys start with the plugin's name. A parameter may itself be a stored
+    text (``system_text(...)``) or ``{"date": iso}`` (shown as the reader's date).
+
+    Returns: a dict of key to message.
+
+    Example::
+
+        @hookimpl
+        def erp_system_texts():
+            return {"loyalty.points_expired": _l("%(points)s points expired on %(date)s.")}
+
+        note = system_text("loyalty.points_expired", points=40, date={"date": day.isoformat()})
     """

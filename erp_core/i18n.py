@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime
+from typing import Any
 
+import flask_babel
 from babel import Locale
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -130,8 +135,113 @@ def filter_number(value, fmt: str | None = None) -> str:
     return format_decimal(value, fmt)
 
 
+# ----------------------------------------------------------------------------- system text
+
+def system_text(key: str, **params: Any) -> str:
+    """The stored form of a sentence the system writes for people (a note, a history line): its
+    key and parameters as JSON text, translated only when shown (:func:`render_system_text`).
+
+    ``key`` is declared by a plugin's ``erp_system_texts`` hook. A parameter may be another
+    ``system_text(...)`` or a ``lazy_gettext`` label (translated when shown), ``{"date": iso}`` or
+    ``{"datetime": iso}`` (shown in the reader's format and zone), ``{"money": minor, "currency": code}``, or plain text and numbers
+    (shown as they are).
+    """
+    clean = {k: _stored_param(v) for k, v in params.items()}
+    return json.dumps({"key": key, "params": clean}, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _stored_param(value: Any) -> Any:
+    if _is_stored(value):
+        return json.loads(value)
+    if isinstance(value, LazyString):  # a lazy_gettext / lazy_pgettext label: its msgid, translated when shown
+        args = value._args
+        if value._func is flask_babel.gettext and len(args) == 1:
+            return {"msgid": args[0]}
+        if value._func is flask_babel.pgettext and len(args) == 2:
+            return {"msgid": args[1], "context": args[0]}
+        return str(value)
+    return value
+
+
+def _is_stored(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith('{"key":')
+
+
+def parse_system_text(value: Any) -> dict | None:
+    """``{"key", "params"}`` of a stored system text, or ``None`` for typed text."""
+    if isinstance(value, dict) and isinstance(value.get("key"), str):
+        return value
+    if not _is_stored(value):
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+        return None
+    if not isinstance(data.get("params"), dict):
+        data["params"] = {}
+    return data
+
+
+def system_text_catalog() -> dict[str, Any]:
+    """Every loaded plugin's ``erp_system_texts``, merged (built once per app)."""
+    cached = current_app.extensions.get("erp_system_texts")
+    if cached is None:
+        cached = {}
+        manager = current_app.extensions["erp_plugins"]
+        for _name, answer in manager.call_each("erp_system_texts", only_enabled=False):
+            cached.update(answer or {})
+        current_app.extensions["erp_system_texts"] = cached
+    return cached
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "key" in value:
+            return _render(value)
+        if "msgid" in value:
+            msgid = str(value["msgid"])
+            context = value.get("context")
+            return str(flask_babel.pgettext(str(context), msgid) if context else flask_babel.gettext(msgid))
+        if "date" in value:
+            return filter_date(date.fromisoformat(str(value["date"])[:10]))
+        if "datetime" in value:
+            return filter_datetime(datetime.fromisoformat(str(value["datetime"])))
+        if "money" in value:
+            return format_money(int(value["money"]), str(value.get("currency") or settings.company_currency()),
+                                str(get_locale() or "en"))
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return value
+
+
+def _render(data: dict) -> str:
+    message = system_text_catalog().get(data["key"])
+    try:
+        params = {k: _param(v) for k, v in data["params"].items()}
+    except (TypeError, ValueError):
+        params = {k: str(v) for k, v in data["params"].items()}
+    if message is None:  # a key no loaded plugin declares (its plugin was removed)
+        words = re.sub(r"[._]+", " ", data["key"].rsplit(".", 1)[-1]).strip().capitalize()
+        return " ".join([words, *(str(v) for v in params.values())])
+    text = str(message)
+    try:
+        return text % params if params else text.replace("%%", "%")
+    except (KeyError, TypeError, ValueError):
+        return text
+
+
+def render_system_text(value: Any) -> str:
+    """A stored system text in the reader's language; typed text (or ``None``) as it is."""
+    data = parse_system_text(value)
+    if data is None:
+        return "" if value is None else str(value)
+    return _render(data)
+
+
 def register(app) -> None:
     """Install the Jinja filters."""
+    app.jinja_env.filters["system_text"] = render_system_text
     app.jinja_env.filters["money"] = filter_money
     app.jinja_env.filters["dt"] = filter_datetime
     app.jinja_env.filters["d"] = filter_date

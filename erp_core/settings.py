@@ -48,6 +48,21 @@ def _stored() -> dict[str, Any]:
     return cached
 
 
+def in_reader_language(key: str) -> str:
+    """A prose setting customers read, kept once per language as ``<key>.zh_CN`` and ``<key>.en``:
+    the reader's language, else the other one when that is empty."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    reader = "zh_CN" if locale is not None and locale.language == "zh" else "en"
+    other = "en" if reader == "zh_CN" else "zh_CN"
+    for code in (reader, other):
+        value = (get(f"{key}.{code}") or "").strip()
+        if value:
+            return value
+    return ""
+
+
 def get(key: str, default: Any = None) -> Any:
     """The stored value of ``key``, else the field's default, else ``default``."""
     stored = _stored()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from .. import settings
+from .. import history, settings
 from ..extensions import db
 from ..forms import choices
 from ..models import AuditLog
@@ -144,6 +144,8 @@ def audit_log():
             start, end = local_day_bounds(day, tz)
             stmt = stmt.where(AuditLog.at >= start) if is_start else stmt.where(AuditLog.at < end)
     page = paginate(stmt.order_by(AuditLog.id.desc()))
-    types = db.session.scalars(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type)).all()
-    return render_template("admin/audit.html", page=page, types=types)
+    vocab = history.vocabulary()
+    types = [(t, str(vocab[t].label) if t in vocab else history.humanise(t))
+             for t in db.session.scalars(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type))]
+    return render_template("admin/audit.html", page=page, types=sorted(types, key=lambda t: t[1]))
 

@@ -135,3 +135,10 @@ def erp_demo_data(ctx):
         values["company.locale"] = "zh_CN"
     if values:
         settings.set_many(values)
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .core_history import vocabulary
+
+    return vocabulary()

@@ -177,3 +177,17 @@ def erp_setup_checklist():
 
     return [SetupItem("payment_methods", _l("Payment methods: how your customers pay"), done, "admin.settings_page",
                       help=_l("Switch on at least one payment method other than the demo gateway."), order=30)]
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .history import audit_vocabulary
+
+    return audit_vocabulary()
+
+
+@hookimpl
+def erp_system_texts():
+    from .history import SYSTEM_TEXTS
+
+    return SYSTEM_TEXTS

@@ -137,3 +137,17 @@ def erp_order_goods_returned(order, quantities, restock, reference):
     from . import services
 
     return services.move_links(services.return_goods(order, quantities, restock, reference))
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .history import audit_vocabulary
+
+    return audit_vocabulary()
+
+
+@hookimpl
+def erp_system_texts():
+    from .history import SYSTEM_TEXTS
+
+    return SYSTEM_TEXTS

@@ -198,3 +198,17 @@ def erp_setup_checklist():
 
     return [SetupItem("carriers", _l("Carriers: the couriers you ship with"), done, "logistics_carriers.index",
                       help=_l("Set up at least one carrier other than the simulated Demo Express."), order=40)]
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .history import audit_vocabulary
+
+    return audit_vocabulary()
+
+
+@hookimpl
+def erp_system_texts():
+    from .history import SYSTEM_TEXTS
+
+    return SYSTEM_TEXTS

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from flask_babel import lazy_gettext as _l
 
+from erp_core.i18n import system_text
 from erp_core.timeutil import utcnow
 
 from .adapters import (
@@ -90,24 +91,30 @@ class ManualAdapter(CarrierAdapter):
 
 # ----------------------------------------------------------------------------- Demo Express
 
+def _demo(name: str) -> str:
+    """A simulated event's description: a system text (plugins/logistics/history.py), shown in the
+    reader's language."""
+    return system_text("logistics.demo." + name)
+
+
 # Hours after the ship date's 10:00 (China time) at which each simulated event happens.
-_START = [(0, INFO, "Shipment information received", "Shanghai"),
-          (3, PICKED_UP, "Picked up by courier", "Shanghai"),
-          (14, IN_TRANSIT, "Arrived at sorting centre", "Hangzhou hub")]
+_START = [(0, INFO, _demo("info_received"), "Shanghai"),
+          (3, PICKED_UP, _demo("picked_up"), "Shanghai"),
+          (14, IN_TRANSIT, _demo("sorting_centre"), "Hangzhou hub")]
 SCENARIOS = {
-    "normal": _START + [(26, OUT_FOR_DELIVERY, "Out for delivery", "Destination depot"),
-                        (30, DELIVERED, "Delivered, signed by recipient", "Destination")],
-    "delayed": _START + [(40, IN_TRANSIT, "Held at hub: severe weather", "Hangzhou hub"),
-                         (150, OUT_FOR_DELIVERY, "Out for delivery", "Destination depot"),
-                         (154, DELIVERED, "Delivered, signed by recipient", "Destination")],
-    "address_problem": _START + [(26, OUT_FOR_DELIVERY, "Out for delivery", "Destination depot"),
-                                 (29, EXCEPTION, "Address incomplete, recipient not found", "Destination depot",
+    "normal": _START + [(26, OUT_FOR_DELIVERY, _demo("out_for_delivery"), "Destination depot"),
+                        (30, DELIVERED, _demo("delivered_signed"), "Destination")],
+    "delayed": _START + [(40, IN_TRANSIT, _demo("held_weather"), "Hangzhou hub"),
+                         (150, OUT_FOR_DELIVERY, _demo("out_for_delivery"), "Destination depot"),
+                         (154, DELIVERED, _demo("delivered_signed"), "Destination")],
+    "address_problem": _START + [(26, OUT_FOR_DELIVERY, _demo("out_for_delivery"), "Destination depot"),
+                                 (29, EXCEPTION, _demo("address_incomplete"), "Destination depot",
                                   "address_problem"),
-                                 (52, OUT_FOR_DELIVERY, "Out for delivery (second attempt)", "Destination depot"),
-                                 (55, DELIVERED, "Delivered, signed by recipient", "Destination")],
-    "refused": _START + [(26, OUT_FOR_DELIVERY, "Out for delivery", "Destination depot"),
-                         (30, EXCEPTION, "Recipient refused the parcel", "Destination", "refused"),
-                         (80, RETURNED, "Returned to sender", "Shanghai")],
+                                 (52, OUT_FOR_DELIVERY, _demo("second_attempt"), "Destination depot"),
+                                 (55, DELIVERED, _demo("delivered_signed"), "Destination")],
+    "refused": _START + [(26, OUT_FOR_DELIVERY, _demo("out_for_delivery"), "Destination depot"),
+                         (30, EXCEPTION, _demo("refused"), "Destination", "refused"),
+                         (80, RETURNED, _demo("returned"), "Shanghai")],
 }
 _TRANSIT_DAYS = 2
 _NUMBER = re.compile(r"^DEX(\d{6})(\d{2})(\d{6})(\d)$")

@@ -99,3 +99,10 @@ def erp_demo_data(ctx):
     from .demo import load
 
     load(ctx)
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .display import audit_vocabulary
+
+    return audit_vocabulary()

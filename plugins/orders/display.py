@@ -1,20 +1,24 @@
-"""Presentation helpers: audit entries of orders and customers as readable timeline items in
-the reader's language (the audit log stores field names and status codes)."""
+"""Presentation helpers: how orders, customers and products read in histories and the audit log
+(erp_audit_vocabulary), and the dashboard chart."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from types import SimpleNamespace
 
 from babel.dates import format_skeleton
-from flask_babel import get_locale
+from flask import url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from erp_core import audit
-from erp_core.money import format_plain
+from erp_core import settings
+from erp_core.contrib import AuditVocabulary, HistoryField
+from erp_core.extensions import db
+from erp_core.money import format_money
 
 from . import states
+from .models import Customer, Order, Product
 
 FIELD_LABELS = {
     "customer": _l("Customer"),
@@ -48,24 +52,15 @@ ACTION_LABELS = {
     "created": _l("Created"),
     "changed": _l("Changed"),
     "imported": _l("Imported"),
+    "status_changed": _l("Status changed"),
     "address_added": _l("Address added"),
     "address_changed": _l("Address changed"),
     "address_removed": _l("Address removed"),
 }
 
 
-def _label(key) -> str:
-    return str(FIELD_LABELS.get(key, key))
-
-
-def _relabel(values):
-    if not isinstance(values, dict):
-        return values
-    return {_label(k): v for k, v in values.items()}
-
-
 def _line_text(item: dict, currency: str) -> str:
-    text = _("%(quantity)s × %(price)s", quantity=item["quantity"], price=format_plain(item["price"], currency))
+    text = _("%(quantity)s × %(price)s", quantity=item["quantity"], price=format_money(item["price"], currency))
     discount = Decimal(str(item.get("discount") or "0"))
     if discount:
         percent = f"{discount.normalize():f}"
@@ -73,56 +68,63 @@ def _line_text(item: dict, currency: str) -> str:
     return text
 
 
-def _line_changes(lines: dict, currency: str) -> tuple[dict, dict]:
-    before, after = {}, {}
+def _line_changes(lines, _values: dict) -> str:
+    """``lines`` of an order's "changed" entry (added / removed / changed items) in words."""
+    if not isinstance(lines, dict):
+        return ", ".join(str(v) for v in lines) if isinstance(lines, list) else str(lines)
+    currency = lines.get("currency") or settings.company_currency()
+    parts = []
     for item in lines.get("added", []):
-        key = _("Line %(sku)s", sku=item["sku"])
-        before[key], after[key] = None, _line_text(item, currency)
+        parts.append(_("%(sku)s added: %(line)s", sku=item["sku"], line=_line_text(item, currency)))
     for item in lines.get("removed", []):
-        key = _("Line %(sku)s", sku=item["sku"])
-        before[key], after[key] = _line_text(item, currency), _("removed")
+        parts.append(_("%(sku)s removed", sku=item["sku"]))
     for item in lines.get("changed", []):
-        key = _("Line %(sku)s", sku=item["after"]["sku"])
-        before[key], after[key] = _line_text(item["before"], currency), _line_text(item["after"], currency)
-    return before, after
+        parts.append(_("%(sku)s: %(before)s → %(after)s", sku=item["after"]["sku"],
+                       before=_line_text(item["before"], currency), after=_line_text(item["after"], currency)))
+    return "; ".join(parts)
 
 
-def order_timeline(order) -> list[SimpleNamespace]:
-    """The order's audit entries, oldest first, ready for the ``timeline`` macro."""
-    items = []
-    for entry in audit.timeline("order", order.id):
-        before, after, note = entry.before, entry.after, entry.note
-        label = ACTION_LABELS.get(entry.action, entry.action)
-        if entry.action == "status_changed" and isinstance(before, dict) and isinstance(after, dict):
-            old, new = before.get("status"), after.get("status")
-            label = f"{states.LABELS.get(old, old)} → {states.LABELS.get(new, new)}"
-            before = after = None
-        elif entry.action == "created" and isinstance(after, dict):
-            shown = {_("Customer"): after.get("customer"), _("Lines"): after.get("lines")}
-            if after.get("total") is not None:
-                shown[_("Total")] = f"{after.get('total')} {after.get('currency', '')}".strip()
-            before, after = None, shown
-        elif entry.action == "changed" and isinstance(after, dict):
-            after = dict(after)
-            lines = after.pop("lines", None)
-            before, after = _relabel(before or {}), _relabel(after)
-            if lines:
-                line_before, line_after = _line_changes(lines, order.currency)
-                before.update(line_before)
-                after.update(line_after)
-                note = None  # the same facts as the structured list above
-        else:
-            before, after = _relabel(before), _relabel(after)
-        items.append(SimpleNamespace(action=str(label), at=entry.at, actor_name=entry.actor_name,
-                                     before=before, after=after, note=note))
-    return items
+def _lines(value, values: dict) -> str:
+    if isinstance(value, int):  # "created" counts the lines
+        return ngettext("%(num)d line", "%(num)d lines", value)
+    return _line_changes(value, values)
 
 
-def record_timeline(object_type: str, object_id) -> list[SimpleNamespace]:
-    """Audit entries of a customer or product, with translated field names."""
-    return [SimpleNamespace(action=str(ACTION_LABELS.get(e.action, e.action)), at=e.at, actor_name=e.actor_name,
-                            before=_relabel(e.before), after=_relabel(e.after), note=e.note)
-            for e in audit.timeline(object_type, object_id)]
+def _orders(ids: list[str]) -> dict:
+    wanted = [int(i) for i in ids if i.isdigit()]
+    rows = db.session.execute(select(Order.id, Order.number).where(Order.id.in_(wanted))).all() if wanted else []
+    return {str(r.id): (r.number, url_for("orders.detail", order_id=r.id)) for r in rows}
+
+
+def _customers(ids: list[str]) -> dict:
+    wanted = [int(i) for i in ids if i.isdigit()]
+    rows = db.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(wanted))).all() if wanted else []
+    return {str(r.id): (r.name, url_for("orders_customers.detail", customer_id=r.id)) for r in rows}
+
+
+def _products(ids: list[str]) -> dict:
+    wanted = [int(i) for i in ids if i.isdigit()]
+    rows = db.session.execute(select(Product.id, Product.sku, Product.name)
+                              .where(Product.id.in_(wanted))).all() if wanted else []
+    return {str(r.id): (f"{r.sku} {r.name}", url_for("orders_products.edit", product_id=r.id)) for r in rows}
+
+
+def audit_vocabulary() -> list[AuditVocabulary]:
+    """How orders, customers and products read in histories and the audit log."""
+    fields = dict(FIELD_LABELS)
+    fields.update({
+        "status": HistoryField(_l("Status"), "code", choices=states.LABELS),
+        "total": HistoryField(_l("Total"), "money", currency_field="currency"),
+        "price": HistoryField(_l("Price"), "money", currency_field="currency"),
+        "currency": HistoryField(_l("Currency"), hidden=True),
+        "lines": HistoryField(_l("Lines"), "custom", format=_lines),
+        "active": HistoryField(_l("Sold (active)"), "boolean"),
+    })
+    return [
+        AuditVocabulary("order", _l("Order"), ACTION_LABELS, fields, resolve=_orders),
+        AuditVocabulary("customer", _l("Customer"), ACTION_LABELS, fields, resolve=_customers),
+        AuditVocabulary("product", _l("Product"), ACTION_LABELS, fields, resolve=_products),
+    ]
 
 
 def daily_chart(days) -> dict:

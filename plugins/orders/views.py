@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from erp_core import audit
 from erp_core.errors import Conflict, DomainError, ValidationProblems
 from erp_core.extensions import db
 from erp_core.forms import attempt
@@ -29,7 +30,7 @@ from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 
-from . import csvio, display, queries, services, states
+from . import csvio, queries, services, states
 from .forms import ActionForm, ImportForm, OrderForm, currency_choices, currency_decimals, parse_lines, to_line_input
 from .models import Customer, Order
 
@@ -248,7 +249,7 @@ def _order_page(order: Order, cancel_form: ActionForm | None = None, status: int
     cancel_form.version.data = str(order.version)
     return render_template(
         "orders/detail.html", order=order, actions=actions, plugin_actions=plugin_actions,
-        panels=record_panels("erp_order_panels", user, order=order), timeline=display.order_timeline(order),
+        panels=record_panels("erp_order_panels", user, order=order), timeline=audit.timeline("order", order.id),
         labels=states.LABELS, badges=states.BADGES, cancel_form=cancel_form,
         can_edit=order.status in states.EDITABLE and user.can("orders.edit")), status
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from erp_core import settings
+from erp_core import audit, settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import attempt, show_domain_error
@@ -16,7 +16,7 @@ from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 
-from . import display, queries, services, states
+from . import queries, services, states
 from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices, language_choices
 from .models import Order, Product
 from .views import STATUS_CODE_INVALID, _import_page, _template_response
@@ -77,7 +77,7 @@ def customer_page(customer_id: int):
     language_name = LANGUAGE_NAMES.get(services.customer_language(record), services.customer_language(record))
     return render_template("orders/customer.html", customer=record, recent=recent, order_count=stats[0],
                            language_name=language_name,
-                           timeline=display.record_timeline("customer", record.id), labels=states.LABELS,
+                           timeline=audit.timeline("customer", record.id), labels=states.LABELS,
                            badges=states.BADGES, panels=record_panels("erp_customer_panels", customer=record))
 
 
@@ -206,7 +206,7 @@ def _product_page(product: Product | None):
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
     saved = product is not None and product.id
-    timeline = display.record_timeline("product", product.id) if saved else []
+    timeline = audit.timeline("product", product.id) if saved else []
     panels = record_panels("erp_product_panels", product=product) if saved else []
     return render_template("orders/product_form.html", form=form, product=product, timeline=timeline,
                            panels=panels), status

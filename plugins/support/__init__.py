@@ -137,8 +137,12 @@ def erp_settings_fields():
                              "the order page."), validate=_check_phones),
         SettingField("support.emails", _l("Support e-mail addresses"), "email_list", "", section,
                      help=_l("Separate several addresses with commas.")),
-        SettingField("support.hours_text", _l("Support hours (as customers read them)"), "text", "", section,
-                     help=_l("For example: Every day 8:00-22:00 (Beijing time); e-mail answered within a day.")),
+        SettingField("support.hours_text.zh_CN", _l("Support hours in Chinese (as customers read them)"), "text", "",
+                     section, help=_l("For example: 每天 8:00–22:00（北京时间），邮件一天内回复。 Shown to readers of "
+                                      "Chinese pages, and to everyone when the English text is empty.")),
+        SettingField("support.hours_text.en", _l("Support hours in English (as customers read them)"), "text", "",
+                     section, help=_l("For example: Every day 8:00-22:00 (Beijing time); e-mail answered within a day. "
+                                      "Shown to readers of English pages, and to everyone when the Chinese text is empty.")),
         SettingField("support.public_url", _l("Address of this site for customers"), "string", "", section,
                      help=_l("Used in links sent by e-mail from background jobs, e.g. https://shop.example.com"),
                      validate=_check_url),
@@ -254,5 +258,20 @@ def erp_setup_checklist():
     from erp_core.contrib import SetupItem
 
     return [SetupItem("support_hours", _l("Support hours: when customers can reach you"),
-                      lambda: bool(str(settings.get("support.hours_text") or "").strip()), "admin.settings_page",
+                      lambda: any(str(settings.get(f"support.hours_text.{lang}") or "").strip()
+                                  for lang in ("zh_CN", "en")), "admin.settings_page",
                       help=_l("Shown on the home page and the customers' tracking page."), order=50)]
+
+
+@hookimpl
+def erp_audit_vocabulary():
+    from .display import audit_vocabulary
+
+    return audit_vocabulary()
+
+
+@hookimpl
+def erp_system_texts():
+    from .display import SYSTEM_TEXTS
+
+    return SYSTEM_TEXTS

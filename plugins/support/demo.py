@@ -113,8 +113,9 @@ def _settings() -> None:
         values["support.phones"] = "400-820-1234, +86 21 5555 0100"
     if not settings.get("support.emails"):
         values["support.emails"] = "help@example.com"
-    if not settings.get("support.hours_text"):
-        values["support.hours_text"] = "每天 8:00–20:00（北京时间）\nLondon desk: Mon–Fri 08:00–17:00 (UK time)"
+    if not settings.get("support.hours_text.zh_CN") and not settings.get("support.hours_text.en"):
+        values["support.hours_text.zh_CN"] = "每天 8:00–20:00（北京时间）\n伦敦客服：周一至周五 08:00–17:00（英国时间）"
+        values["support.hours_text.en"] = "Every day 8:00–20:00 (Beijing time)\nLondon desk: Mon–Fri 08:00–17:00 (UK time)"
     if values:
         settings.set_many(values)
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from erp_core import audit
 from erp_core.extensions import db
+from erp_core.i18n import system_text
 from erp_core.timeutil import utcnow
 from plugins.orders import public as order_services
 from plugins.orders.public import Order
@@ -97,7 +97,7 @@ def rotate(order: Order) -> OrderAccess:
     access = ensure_access(order)
     access.nonce = tokens.new_nonce()
     access.rotated_at = utcnow()
-    audit.record("order", order.id, "tracking_link_renewed", note=_("A new customer link was made; the old one no longer works."))
+    audit.record("order", order.id, "tracking_link_renewed", note=system_text("support.link_renewed"))
     return access
 
 
@@ -106,7 +106,7 @@ def revoke(order: Order) -> None:
     access = ensure_access(order)
     access.nonce = None
     access.rotated_at = utcnow()
-    audit.record("order", order.id, "tracking_link_revoked", note=_("The customer link was switched off."))
+    audit.record("order", order.id, "tracking_link_revoked", note=system_text("support.link_revoked"))
 
 
 def lock_for_returns(order: Order) -> None:

@@ -24,6 +24,7 @@ from erp_core import audit, webhooks
 from erp_core.db import MAX_ID
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
+from erp_core.i18n import system_text
 from erp_core.mail import queue_mail
 from erp_core.money import MoneyError, format_money, parse_amount, round_half_up
 from erp_core.plugins import current_manager, hooks
@@ -208,10 +209,10 @@ def receive(request: ReturnRequest, restock: bool, note: str = "", expected_vers
     _transition(request, states.RECEIVED, expected_version, note=note)
     request.restock = restock
     links = _step(request, "stock", manual, note,
-                  _("Put back on the shelf by hand") if restock else _("Written off by hand"),
+                  system_text("support.restocked_by_hand" if restock else "support.written_off_by_hand"),
                   lambda: hooks().erp_order_goods_returned(order=request.order, quantities=request.quantities(),
                                                            restock=restock, reference=request.number),
-                  {"goods": _("back on the shelf") if restock else _("written off")})
+                  {"goods": system_text("support.back_on_shelf" if restock else "support.written_off")})
     goods_came_back(request.order, request.quantities(), restock, request.number)
     return links
 
@@ -246,9 +247,9 @@ def refund(request: ReturnRequest, amount_text: str | None, note: str = "", expe
     _transition(request, states.REFUNDED, expected_version, note=note)
     request.refund_amount_minor = amount
     links = _step(request, "refund", manual, note,
-                  _("Refunded by hand: %(amount)s", amount=format_money(amount, currency)),
+                  system_text("support.refunded_by_hand", amount={"money": amount, "currency": currency}),
                   lambda: hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
-                                                        reason=_("Return %(number)s", number=request.number),
+                                                        reason=system_text("support.return_reason", number=request.number),
                                                         source_type="support_return", source_id=request.id),
                   {"amount": format_money(amount, currency)})
     if manual:  # with finance on, its refund announces the money when it is paid out
@@ -264,10 +265,10 @@ def exchange(request: ReturnRequest, note: str = "", expected_version=None) -> l
         raise DomainError(_("Logistics is switched off: write down how the replacement was sent (e.g. the tracking number)."),
                           field="note")
     _transition(request, states.EXCHANGED, expected_version, note=note)
-    return _step(request, "shipment", manual, note, _("Replacement sent by hand"),
+    return _step(request, "shipment", manual, note, system_text("support.replacement_by_hand"),
                  lambda: hooks().erp_replacement_shipment_requested(
                      order=request.order, quantities=request.quantities(),
-                     reason=_("Exchange %(number)s", number=request.number), source_type="support_return",
+                     reason=system_text("support.exchange_reason", number=request.number), source_type="support_return",
                      source_id=request.id), {})
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from werkzeug.routing import BuildError
 
-from erp_core import settings
+from erp_core import audit, settings
 from erp_core.auth.models import User
 from erp_core.errors import DomainError
 from erp_core.extensions import db
@@ -23,8 +23,8 @@ from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 from plugins.orders.public import Order
 
-from . import display, public, returns, services, states, surveys, uploads
 from . import hours as hours_math
+from . import public, returns, services, states, surveys, uploads
 from .forms import (
     AssignForm,
     CannedForm,
@@ -167,7 +167,7 @@ def _ticket_page(ticket: Ticket, message_form=None, status: int = 200):
         "support/ticket.html", ticket=ticket, messages=ticket.messages, attachments=attachments,
         message_form=message_form, assign_form=assign_form, details_form=details_form, canned=canned,
         survey=survey, public_link=services.ticket_public_url(ticket), now=utcnow(), states=states,
-        overdue=services.is_overdue(ticket), timeline=display.timeline("ticket", ticket.id),
+        overdue=services.is_overdue(ticket), timeline=audit.timeline("ticket", ticket.id),
         can_assign=_may_assign(ticket), order_link=order_url(ticket.order_id),
         panels=record_panels("erp_ticket_panels", ticket=ticket)), status
 
@@ -336,7 +336,7 @@ def return_detail(return_id: int):
                                      .order_by(Attachment.id)))
     version = str(request_.version)
     return render_template(
-        "support/return.html", rr=request_, photos=photos, states=states, timeline=display.timeline("return", request_.id),
+        "support/return.html", rr=request_, photos=photos, states=states, timeline=audit.timeline("return", request_.id),
         decision_form=DecisionForm(formdata=None, version=version), receive_form=ReceiveForm(formdata=None, version=version),
         refund_form=RefundForm(formdata=None, version=version), note_form=NoteForm(formdata=None, version=version),
         automatic={kind: returns.automatic(kind) for kind in returns.STEP_HOOKS}, order_link=order_url(request_.order_id),

@@ -70,9 +70,9 @@ def test_timeline_macro_shows_changes_and_notes(make_app):
                      note="by phone")
         db.session.commit()
         html = app.jinja_env.from_string(
-            '{% from "macros/ui.html" import timeline %}{{ timeline(entries, {"status_changed": "Status"}) }}'
+            '{% from "macros/ui.html" import timeline %}{{ timeline(entries) }}'
         ).render(entries=audit.timeline("thing", 3))
-    assert "Status" in html and "draft" in html and "confirmed" in html and "by phone" in html
+    assert "Status changed" in html and "draft → confirmed" in html and "by phone" in html
 
 
 def test_people_are_shown_by_their_display_name(make_app):

@@ -60,7 +60,7 @@ def test_steps_tick_when_done_and_the_card_goes_when_all_are(make_app):
     assert steps["company"] == "no" and steps["mail"] == "yes"  # the e-mail is still missing
     assert steps["carriers"] == "no"  # the simulated carrier does not count
     with app.test_request_context():
-        settings.set_many({"company.email": "info@example.com", "support.hours_text": "每天 8:00-22:00"})
+        settings.set_many({"company.email": "info@example.com", "support.hours_text.zh_CN": "每天 8:00-22:00"})
         logistics.create_carrier("SF Express", "sf", "manual", {"tracking_url_template": "https://sf.example/{number}"})
         db.session.commit()
     assert 'data-testid="setup-checklist"' not in admin.get("/dashboard").get_data(as_text=True)

@@ -49,7 +49,7 @@ def support_server(make_app):
         from tests.support.helpers import make_order, make_team
 
         settings.set_many({"support.phones": "400-820-1234", "support.emails": "help@example.com",
-                           "support.hours_text": "Every day 8:00-20:00"})
+                           "support.hours_text.en": "Every day 8:00-20:00"})
         make_team("Round the clock", "Asia/Shanghai")
         order = make_order(lines=((2, "88.00"), (1, "39.90")), email="mei@example.com", phone="139 1234 5678")
         if FINANCE:  # a paid order, so that there is money to give back

@@ -5,6 +5,7 @@ import pytest
 from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.i18n import render_system_text
 from plugins.inventory import services as inv
 from plugins.inventory.models import LowStockAlert, Move
 from plugins.orders import services as orders
@@ -143,13 +144,13 @@ def test_hook_erp_order_goods_returned(make_app):
                                                               reference="RMA-2026-000001") for l in group]
         db.session.commit()
         move = db.session.query(Move).filter_by(type="return").one()
-        assert links == [{"label": f"Stock move #{move.id}: Return of 1",
-                          "url": f"/inventory/products/{pen.id}?reference=RMA-2026-000001"}]
+        assert [{**l, "label": render_system_text(l["label"])} for l in links] == [
+            {"label": f"Stock move #{move.id}: Return of 1", "url": f"/inventory/products/{pen.id}?reference=RMA-2026-000001"}]
         assert level(pen, wh) == (3, 0)
         links = [l for group in hook.erp_order_goods_returned(order=order, quantities={pen.id: 1}, restock=False,
                                                               reference="RMA-2026-000002") for l in group]
         db.session.commit()
-        assert "Write-off of 1" in links[0]["label"] and level(pen, wh) == (3, 0)
+        assert "Write-off of 1" in render_system_text(links[0]["label"]) and level(pen, wh) == (3, 0)
         with pytest.raises(DomainError, match="only 1 were shipped and not yet returned"):
             hook.erp_order_goods_returned(order=order, quantities={pen.id: 2}, restock=True, reference="RMA-3")
         db.session.rollback()

@@ -292,17 +292,24 @@ def test_order_edited_meanwhile_is_seen_by_the_shipment(app):
         assert "only 2 left" in str(error)
 
 
-def test_notes_kept_in_the_order_history_are_in_the_company_language(app):
+def test_notes_kept_in_the_order_history_read_in_each_readers_language(app):
     """Whoever dispatches (an English-speaking clerk, a webhook, the demo), the order's history
-    reads in the company's language."""
-    from erp_core import settings
+    keeps a message key, and each reader sees the sentence in their own language."""
+    from erp_core.i18n import render_system_text
 
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        settings.set_many({"company.locale": "zh_CN"})
-        db.session.commit()
         _demo, manual = make_carriers()
         order = make_order()
         shipment = ship(order, manual)
         note = db.session.query(AuditLog).filter_by(object_type="order", action="status_changed").order_by(
             AuditLog.id.desc()).first().note
-        assert note == f"发货单 {shipment.number} 已发出。"
+        shipment_note = db.session.query(AuditLog).filter_by(object_type="shipment", action="status_changed").order_by(
+            AuditLog.id.desc()).first().note
+        db.session.commit()
+        number = shipment.number
+        assert note.startswith('{"key":"logistics.shipment_dispatched"')
+        assert render_system_text(note) == f"Shipment {number} dispatched."
+        assert render_system_text(shipment_note) == "Created and dispatched."
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert render_system_text(note) == f"发货单 {number} 已发出。"
+        assert render_system_text(shipment_note) not in ("", "Created and dispatched.")

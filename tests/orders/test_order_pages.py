@@ -227,9 +227,11 @@ def test_edit_a_confirmed_order_and_see_what_changed(orders_app, catalogue, staf
     page = _text(staff.get(f"/orders/{order.id}"))
     timeline = page[page.index('data-testid="order-timeline"'):]
     assert "Street address" in timeline and "1 Main Road" in timeline and "9 New Road" in timeline
-    assert "Line PEN-1" in timeline and "2 × 348.35" in timeline and "5 × 348.35" in timeline
-    assert "Line INK-1" in timeline and "removed" in timeline
-    assert "Draft → Confirmed" in timeline
+    assert "PEN-1: 2 × CN¥348.35 → 5 × CN¥348.35" in timeline
+    assert "INK-1 added: 4 × CN¥12.00" in timeline and "INK-1 removed" in timeline
+    assert "Status changed" in timeline and "Draft → Confirmed" in timeline
+    for raw in ("None", "{'", "\\u00", "status_changed", "ship_line1"):
+        assert raw not in timeline
 
 
 def test_a_stale_edit_form_is_refused_and_changes_nothing(orders_app, catalogue, staff):

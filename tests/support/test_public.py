@@ -31,13 +31,30 @@ def _track_url(app, order):
 def test_home_page_offers_contact_and_tracking(support_app):
     with support_app.test_request_context():
         settings.set_many({"support.phones": "400-820-1234, +86 21 5555 0100", "support.emails": "help@example.com",
-                           "support.hours_text": "Every day 8:00-20:00"})
+                           "support.hours_text.en": "Every day 8:00-20:00"})
         db.session.commit()
     page = support_app.test_client().get("/").get_data(as_text=True)
     assert "Contact support" in page and 'href="/help/contact"' in page
     assert 'href="tel:400-820-1234"' in page and "+86 21 5555 0100" in page
     assert "mailto:help@example.com" in page and "Every day 8:00-20:00" in page
     assert 'action="/help/track"' in page and 'name="website"' in page  # lookup form with its honeypot
+
+
+def test_support_hours_show_in_the_readers_language_else_the_other(support_app):
+    with support_app.test_request_context():
+        settings.set_many({"support.hours_text.zh_CN": "每天 8:00–20:00（北京时间）",
+                           "support.hours_text.en": "Every day 8:00-20:00 (Beijing time)"})
+        db.session.commit()
+    client = support_app.test_client()
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    chinese = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Every day 8:00-20:00 (Beijing time)" in english and "北京时间" not in english
+    assert "每天 8:00–20:00（北京时间）" in chinese and "Every day" not in chinese
+    with support_app.test_request_context():
+        settings.set_many({"support.hours_text.en": ""})
+        db.session.commit()
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "每天 8:00–20:00（北京时间）" in english  # no English text yet: the Chinese one rather than nothing
 
 
 def test_support_switched_off_leaves_the_home_page_and_answers_404(make_app):

@@ -7,6 +7,7 @@ import pytest
 
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
+from erp_core.i18n import render_system_text
 from erp_core.models import AuditLog
 from plugins.support import returns, states
 from plugins.support.models import ReturnLink, ReturnRequest
@@ -101,7 +102,8 @@ def test_the_whole_way_with_inventory_finance_and_logistics(full_app):
         assert [(l.kind, l.label, l.url, l.manual) for l in links] == [
             ("stock", f"Stock move for {rr.number}", "/fake/stock/1", False)]
         returns.refund(rr, "100")
-        assert finance.CALLS == [(order.number, 10000, "CNY", f"Return {rr.number}", "support_return", rr.id)]
+        assert [(c[0], c[1], c[2], render_system_text(c[3]), *c[4:]) for c in finance.CALLS] == [
+            (order.number, 10000, "CNY", f"Return {rr.number}", "support_return", rr.id)]
         returns.close(rr)
         db.session.commit()
         assert rr.status == states.RETURN_CLOSED and rr.refund_amount_minor == 10000
@@ -122,7 +124,7 @@ def test_an_exchange_asks_logistics_for_a_replacement(full_app):
         returns.receive(rr, restock=False)
         assert inventory.CALLS[0][2] is False  # written off
         links = returns.exchange(rr, "")
-        assert logistics.CALLS == [(order.number, {order.lines[0].product_id: 1}, f"Exchange {rr.number}",
+        assert [(c[0], c[1], render_system_text(c[2]), *c[3:]) for c in logistics.CALLS] == [(order.number, {order.lines[0].product_id: 1}, f"Exchange {rr.number}",
                                     "support_return", rr.id)]
         assert [(l.kind, l.label, l.url) for l in links] == [("shipment", "SH-2026-000005", "/fake/shipment/5")]
         assert rr.status == states.EXCHANGED

@@ -328,7 +328,7 @@ def test_settings_validate_support_contacts(support_app):
     admin, _ = _client(support_app, roles=["admin"])
     base = {"company__name": "Tea House", "company__timezone": "Asia/Shanghai", "company__currency": "CNY",
             "company__locale": "", "support__phones": "400-820-1234", "support__emails": "help@example.com",
-            "support__hours_text": "9-18", "support__survey_valid_days": "14", "support__survey_low_score": "2",
+            "support__hours_text__zh_CN": "9-18", "support__hours_text__en": "", "support__survey_valid_days": "14", "support__survey_low_score": "2",
             "support__attachment_max_mb": "5", "support__public_url": ""}
     for priority, (first, resolve) in services.SLA_DEFAULTS.items():
         base[f"support__sla__{priority}__first"] = str(first)

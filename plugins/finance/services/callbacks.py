@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from erp_core import audit, webhooks
 from erp_core.extensions import db
+from erp_core.i18n import system_text
 from erp_core.money import format_plain
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
@@ -152,11 +153,11 @@ def _announce(callback: _Callback, before: str, late: bool, source: str = "callb
     if payment.status == states.PAID:
         hooks().erp_payment_recorded(payment=payment)
         webhooks.emit("payment.recorded", payment)
-    note = _("Confirmed by %(method)s", method=adapter.label)
+    note = system_text("finance.confirmed_by", method=adapter.label)
     if source == "query":
-        note = _("Confirmed by %(method)s when asked (its notification never came)", method=adapter.label)
+        note = system_text("finance.confirmed_by_query", method=adapter.label)
     if late:
-        note = _("Paid at %(method)s after the payment was marked failed: needs review", method=adapter.label)
+        note = system_text("finance.paid_after_failed", method=adapter.label)
     audit.record("payment", payment.id, source, before={"status": before},
                  after=_facts(status=payment.status, transaction=callback.provider_ref,
                               credit=format_plain(payment.credit_minor, payment.currency) if payment.credit_minor

@@ -3,12 +3,14 @@ payment's adapter or rejected, and refunds other plugins ask for on an order."""
 
 from __future__ import annotations
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from erp_core import audit, jobs, webhooks
 from erp_core.errors import Conflict
 from erp_core.extensions import db
+from erp_core.i18n import company_locale, render_system_text
 from erp_core.money import format_money, format_plain
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
@@ -122,8 +124,14 @@ def approve_refund(refund: Refund, *, reference: str = "", note: str = "") -> bo
 def adapter_refund_request(refund: Refund, payment: Payment) -> RefundRequest:
     return RefundRequest(refund_ref=refund_ref(refund), merchant_ref=payment.merchant_ref,
                          provider_ref=payment.provider_ref, amount_minor=refund.amount_minor,
-                         currency=refund.currency, reason=refund.reason, reference=refund.reference,
+                         currency=refund.currency, reason=_provider_text(refund.reason), reference=refund.reference,
                          payment_amount_minor=payment.amount_minor)
+
+
+def _provider_text(value: str) -> str:
+    """A stored system text (e.g. "Return RMA-…") as the provider reads it: in the company's language."""
+    with force_locale(company_locale()):
+        return render_system_text(value)
 
 
 def _mark_refunded(refund: Refund, provider_ref: str | None) -> bool:

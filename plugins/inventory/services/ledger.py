@@ -32,6 +32,7 @@ from sqlalchemy import and_, case, func, insert, select, update
 from erp_core import audit
 from erp_core.errors import DomainError, ValidationProblems
 from erp_core.extensions import db
+from erp_core.i18n import system_text
 from erp_core.timeutil import utcnow
 from erp_core.ui import path_for
 from plugins.orders.public import Order, Product
@@ -248,7 +249,7 @@ MOVE_LABELS = {RECEIPT: _l("Receipt"), RESERVATION: _l("Reservation"), RELEASE: 
 def move_links(moves: list[dict]) -> list[dict]:
     """``{"label", "url"}`` per move, for the timelines of other plugins (the url is empty outside a
     request: jobs, the CLI and demo data have no site address to build links with)."""
-    return [{"label": _("Stock move #%(id)s: %(type)s of %(quantity)s", id=m["id"],
-                        type=MOVE_LABELS.get(m["type"], m["type"]), quantity=m["quantity"]),
+    return [{"label": system_text("inventory.move_link", id=m["id"], type=MOVE_LABELS.get(m["type"], m["type"]),
+                                  quantity=m["quantity"]),
              "url": path_for("inventory.product", product_id=m["product_id"], reference=m["reference"] or None)}
             for m in moves]

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, select, update
 from erp_core import audit
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
+from erp_core.i18n import system_text
 from erp_core.timeutil import utcnow
 from plugins.orders.public import Product, parse_quantity
 
@@ -72,7 +73,7 @@ def receive_expected(er: ExpectedReceipt, quantity=None) -> Document:
             raise DomainError(str(exc), field="quantity") from None
     _close_expected(er, "received")
     doc = receive_goods(er.warehouse_id, {er.product_id: qty}, supplier=er.supplier,
-                        note=_("Expected receipt #%(id)s", id=er.id))
+                        note=system_text("inventory.expected_receipt", id=er.id))
     er.received_quantity, er.document_id = qty, doc.id
     audit.record("expected_receipt", er.id, "received", before={"status": "open"},
                  after={"status": "received", "quantity": qty, "receipt": doc.number})

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from erp_core import audit
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
+from erp_core.i18n import system_text
 from plugins.orders import public as orders_public
 from plugins.orders.public import Order, Product, quantities_by_product
 from plugins.orders.public import states as order_states
@@ -204,7 +205,7 @@ def return_goods(order: Order, quantities: dict, restock: bool, reference: str |
                              create_rows=True)
     changes = {p: Change() for p in quantities}
     return apply_changes(wid, changes, MoveSpec(WRITE_OFF, order_id=order.id, reference=reference or order.number,
-                                                note=_("Returned goods written off (not put back on hand)."),
+                                                note=system_text("inventory.returned_written_off"),
                                                 quantity=quantities), create_rows=True)
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from erp_core import audit
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
-from erp_core.i18n import company_locale
+from erp_core.i18n import system_text
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
 from plugins.orders.public import Order, OrderLine
@@ -236,9 +235,7 @@ def _dispatch(order: Order, shipment: Shipment, what: str) -> None:
     shipment.shipped_at = utcnow()
     hooks().erp_order_goods_shipped(order=order, quantities=shipment.quantities, reference=shipment.number)
     _status_changed(shipment, states.IN_TRANSIT, note=what)
-    with force_locale(company_locale()):  # kept in the order's history: the company's language
-        note = _("Shipment %(number)s dispatched.", number=shipment.number)
-    _sync_order(order, note)
+    _sync_order(order, system_text("logistics.shipment_dispatched", number=shipment.number))
     if shipment.registration == "waiting":
         from erp_core.jobs import enqueue
 
@@ -284,7 +281,7 @@ def create_shipment(order: Order, data: ShipmentInput) -> Shipment:
     audit.record("shipment", shipment.id, "created", after={
         "number": shipment.number, "order": order.number, "carrier": shipment.carrier_display,
         "tracking_number": shipment.tracking_number, "lines": {l.sku: q for l, q in chosen}})
-    _dispatch(order, shipment, _("Created and dispatched."))
+    _dispatch(order, shipment, system_text("logistics.created_dispatched"))
     return shipment
 
 
@@ -301,7 +298,7 @@ def dispatch_shipment(shipment: Shipment, data: ShipmentInput) -> Shipment:
         raise Invalid(errors)
     _apply_dispatch(shipment, checked)
     _flush_new(shipment)
-    _dispatch(order, shipment, _("Dispatched."))
+    _dispatch(order, shipment, system_text("logistics.dispatched"))
     return shipment
 
 
@@ -317,6 +314,4 @@ def cancel_pending(shipment: Shipment, note: str) -> None:
         raise DomainError(_("Give a reason to cancel the shipment."), field="note")
     shipment.outcome = states.WITHDRAWN
     _status_changed(shipment, states.CANCELLED, note=note)
-    with force_locale(company_locale()):  # kept in the order's history: the company's language
-        note = _("Shipment %(number)s cancelled.", number=shipment.number)
-    _sync_order(order, note)
+    _sync_order(order, system_text("logistics.shipment_cancelled", number=shipment.number))

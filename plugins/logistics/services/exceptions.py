@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +16,7 @@ from erp_core import audit, settings
 from erp_core.auth.models import ALL, Role, RolePermission, User, user_role
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
-from erp_core.i18n import company_locale
+from erp_core.i18n import system_text
 from erp_core.money import round_half_up
 from erp_core.plugins import current_manager
 from erp_core.timeutil import utcnow
@@ -75,8 +74,8 @@ def _open_exception(order: Order, shipment: Shipment, kind: str, note: str, sour
                  after={"kind": kind, "shipment": shipment.number, "source": source,
                         "due_date": exception.due_date, "owner": _owner_name(owner_id)}, note=note or None)
     _status_changed(shipment, states.EXCEPTION,
-                    note=_("%(kind)s: %(note)s", kind=states.KIND_LABELS[kind], note=note) if note
-                    else str(states.KIND_LABELS[kind]))
+                    note=system_text("logistics.kind_note", kind=states.KIND_LABELS[kind], note=note) if note
+                    else system_text("logistics.kind", kind=states.KIND_LABELS[kind]))
     return exception
 
 
@@ -190,7 +189,7 @@ def resolve_exception(exception: DeliveryException, resolution: str, note: str =
     note = (note or "").strip()[:5000]
     shipment = exception.shipment
     kind_label = states.KIND_LABELS[exception.kind]
-    reason = _("Delivery exception on shipment %(number)s: %(kind)s", number=shipment.number, kind=kind_label)
+    reason = system_text("logistics.exception_on", number=shipment.number, kind=kind_label)
     links: list[dict] = []
     if resolution == states.RESUME:
         _close(exception, resolution, note)
@@ -212,9 +211,7 @@ def resolve_exception(exception: DeliveryException, resolution: str, note: str =
                 "erp_refund_requested", order=order, amount_minor=amount, currency=order.currency, reason=reason,
                 source_type=EXCEPTION_SOURCE, source_id=exception.id)
     _close(exception, resolution, note, links)
-    with force_locale(company_locale()):  # kept in the order's history: the company's language
-        note = _("Delivery exception on shipment %(number)s resolved.", number=shipment.number)
-    _sync_order(order, note)
+    _sync_order(order, system_text("logistics.exception_resolved", number=shipment.number))
     return links
 
 
@@ -255,8 +252,8 @@ def check_delays(on_day: date | None = None) -> list[DeliveryException]:
         try:
             with db.session.begin_nested():
                 raised.append(raise_exception(
-                    shipment, a.DELAYED, _("Expected on %(date)s; not delivered yet.",
-                                           date=shipment.expected_delivery.isoformat()),
+                    shipment, a.DELAYED, system_text("logistics.expected_not_delivered",
+                                                     date={"date": shipment.expected_delivery.isoformat()}),
                     source=states.SOURCE_SCHEDULE))
         except DomainError:
             continue  # delivered or raised meanwhile

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from erp_core import audit
 from erp_core.errors import Conflict
 from erp_core.extensions import db
+from erp_core.i18n import system_text
 
 from .. import adapters as a
 from ..models import Shipment
@@ -41,13 +42,12 @@ def store_registration(shipment: Shipment, created: a.CreatedShipment | None, er
         try:
             number = adapter.validate_tracking_number(created.tracking_number)
         except a.TrackingNumberInvalid:
-            created, error = None, _("The carrier answered with a malformed tracking number.")
+            created, error = None, system_text("logistics.malformed_number")
         else:
             taken = db.session.scalar(select(Shipment.number).where(
                 Shipment.carrier_id == shipment.carrier_id, Shipment.tracking_number == number))
             if taken:
-                created, error = None, _("The carrier answered with tracking number %(number)s, already used by %(shipment)s.",
-                                         number=number, shipment=taken)
+                created, error = None, system_text("logistics.number_taken", number=number, shipment=taken)
     if created is None:
         shipment.registration, shipment.registration_error = "failed", (error or "")[:2000]
         audit.record("shipment", shipment.id, "registration_failed", note=shipment.registration_error)

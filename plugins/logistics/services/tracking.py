@@ -9,7 +9,6 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from erp_core import audit, settings
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
-from erp_core.i18n import company_locale
+from erp_core.i18n import system_text
 from erp_core.timeutil import utcnow
 from plugins.orders.public import Order
 
@@ -112,11 +111,9 @@ def _apply_event(order: Order, shipment: Shipment, event: a.TrackingEvent, typed
         shipment.delivered_at = event.occurred_at
         open_exception = current_exception(shipment)
         if open_exception is not None:
-            _close(open_exception, states.DELIVERED_AFTER_ALL, _("The carrier delivered the parcel."))
+            _close(open_exception, states.DELIVERED_AFTER_ALL, system_text("logistics.carrier_delivered"))
         _status_changed(shipment, states.DELIVERED, note=event.description or None)
-        with force_locale(company_locale()):  # kept in the order's history: the company's language
-            note = _("Shipment %(number)s delivered.", number=shipment.number)
-        _sync_order(order, note)
+        _sync_order(order, system_text("logistics.shipment_delivered", number=shipment.number))
     elif event.status in (a.EXCEPTION, a.RETURNED) and shipment.status == states.IN_TRANSIT:
         kind = event.exception_kind if event.status == a.EXCEPTION else a.RETURNED_TO_SENDER
         _open_exception(order, shipment, kind or a.DELAYED, event.description or "", states.SOURCE_CARRIER)

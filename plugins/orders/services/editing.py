@@ -200,26 +200,8 @@ def _announce_changes(order: Order, changes: dict, line_changes: _LineChanges) -
     after = {k: v[1] for k, v in field_changes.items()}
     if line_changes.any():
         # Kept structured so that the order page can show it in the reader's language.
-        after["lines"] = line_changes.summary()
-    audit.record("order", order.id, "changed", before={k: v[0] for k, v in field_changes.items()},
-                 after=after, note=_describe_line_changes(line_changes.added, line_changes.removed,
-                                                          line_changes.changed, order.currency))
+        after["lines"] = {**line_changes.summary(), "currency": order.currency}
+    audit.record("order", order.id, "changed", before={k: v[0] for k, v in field_changes.items()}, after=after)
 
 
-def _describe_line_changes(added, removed, changed, currency) -> str | None:
-    """A compact, language-neutral summary for the audit log: ``+ SKU x 4; ~ SKU: quantity 2 -> 5``."""
-    def show(key, value):
-        return format_plain(value, currency) if key == "price" else value
-
-    parts = []
-    for item in added:
-        parts.append(f"+ {item['sku']} x {item['quantity']}")
-    for item in removed:
-        parts.append(f"- {item['sku']} x {item['quantity']}")
-    for item in changed:
-        b, a = item["before"], item["after"]
-        details = [f"{k} {show(k, b[k])} -> {show(k, a[k])}" for k in ("sku", "quantity", "price", "discount")
-                   if b[k] != a[k]]
-        parts.append(f"~ {a['sku']}: " + ", ".join(details))
-    return "; ".join(parts) or None
 

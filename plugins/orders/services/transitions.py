@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from erp_core import audit, webhooks
 from erp_core.errors import Conflict, DomainError, NotFound, ValidationProblems
 from erp_core.extensions import db
+from erp_core.i18n import company_locale, render_system_text
 from erp_core.plugins import current_manager, hooks
 from erp_core.timeutil import utcnow
 
@@ -53,9 +55,17 @@ def transition(order: Order, new_status: str, note: str | None = None, expected_
         order.cancelled_at = None
     db.session.flush()
     hooks().erp_order_status_changed(order=order, old_status=old, new_status=new_status, note=note)
-    webhooks.emit("order.status_changed", order, old_status=old, new_status=new_status, note=note)
+    webhooks.emit("order.status_changed", order, old_status=old, new_status=new_status, note=_webhook_text(note))
     audit.record("order", order.id, "status_changed", before={"status": old}, after={"status": new_status},
                  note=note)
+
+
+def _webhook_text(note: str | None) -> str | None:
+    """A note for webhook receivers: a stored system text as a sentence in the company's language."""
+    if not note:
+        return note
+    with force_locale(company_locale()):
+        return render_system_text(note)
 
 
 def available_actions(order: Order, user) -> list[states.Action]:

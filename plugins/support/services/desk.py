@@ -19,7 +19,7 @@ def contact_details() -> dict:
     """Phones, e-mails and hours of the support desk, as the settings give them."""
     return {"phones": split_list(settings.get("support.phones")),
             "emails": split_list(settings.get("support.emails")),
-            "hours": (settings.get("support.hours_text") or "").strip()}
+            "hours": settings.in_reader_language("support.hours_text")}
 
 
 def check_phone_list(raw) -> str | None:

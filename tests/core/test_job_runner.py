@@ -208,9 +208,9 @@ def test_the_runner_ticks_the_scheduler(make_app):
     with app.app_context():
         ran = {row.name: row.runs for row in db.session.scalars(select(ScheduleRun))}
         queued = db.session.scalars(select(Job.path).order_by(Job.id)).all()
-    assert ran == {"core.webhooks.retry": 1, "core.jobs.purge": 1, "alpha.tick": 1}
-    assert queued == ["erp_core.webhooks:retry_due", "erp_core.background:purge_finished",
-                      "tests.core.fakeplugins.alpha:tick"]
+    assert ran == {"core.webhooks.retry": 1, "core.mail.retry": 1, "core.jobs.purge": 1, "alpha.tick": 1}
+    assert queued == ["erp_core.webhooks:retry_due", "erp_core.mail.sending:retry_due",
+                      "erp_core.background:purge_finished", "tests.core.fakeplugins.alpha:tick"]
     jobs.run_pending(app)  # whatever the runner had not reached before it stopped
     assert _notes(app) == ["tick"]
 

@@ -55,6 +55,11 @@ class _Outbox:
     def __eq__(self, other):
         return self._items() == list(other)
 
+    def clear(self):
+        """Forget what arrived so far."""
+        with self.server.lock:
+            self.server.messages.clear()
+
 
 @pytest.fixture
 def outbox(smtp_server):

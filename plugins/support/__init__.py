@@ -197,3 +197,10 @@ def erp_ticket_requested(order, subject, body, category, source_type, source_id)
 
     ticket = services.ticket_requested(order, subject, body, category, source_type, source_id)
     return [{"id": ticket.id, "label": ticket.number, "url": services.path_for("support.ticket", ticket_id=ticket.id)}]
+
+
+@hookimpl
+def erp_source_labels(sources):
+    from . import returns
+
+    return returns.source_labels(sources)

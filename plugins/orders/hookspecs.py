@@ -267,12 +267,12 @@ def erp_order_money_returned(order: Order, amount_minor: int, currency: str, ref
 
 
 @hookspec
-def erp_source_labels(sources: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, str | None]]:
+def erp_source_labels(sources: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str | None]]:
     """Name the records other plugins' rows were caused by, for a whole page at once.
 
     A refund, a replacement shipment or a ticket remembers its cause as ``(source_type,
-    source_id)`` (``("support_return", 9)``). A page listing such rows calls this hook once with
-    every pair on the page; the plugin owning a ``source_type`` answers for its own pairs in one
+    source_id)``, the id as text (``("support_return", "9")``). A page listing such rows calls this
+    hook once with every pair on the page; the plugin owning a ``source_type`` answers for its own pairs in one
     query (no query per row) and leaves the others out. The caller shows the label, linked when a
     URL is given, and falls back to its own wording for pairs nobody answered (the owning plugin
     off, the record deleted).
@@ -284,8 +284,8 @@ def erp_source_labels(sources: list[tuple[str, int]]) -> dict[tuple[str, int], t
 
         @hookimpl
         def erp_source_labels(sources):
-            ids = [i for t, i in sources if t == "loyalty_claim"]
+            ids = [int(i) for t, i in sources if t == "loyalty_claim" and i.isdigit()]
             rows = db.session.execute(select(Claim.id, Claim.number).where(Claim.id.in_(ids))) if ids else []
-            return {("loyalty_claim", i): (_("Claim %(n)s", n=n), url_for("loyalty.claim", claim_id=i))
+            return {("loyalty_claim", str(i)): (_("Claim %(n)s", n=n), url_for("loyalty.claim", claim_id=i))
                     for i, n in rows}
     """

@@ -76,15 +76,16 @@ def set_order_warehouse(order: Order, warehouse_id: int, *, bump_version: bool =
         db.session.refresh(order, ["version"])
 
 
-def source_labels(sources) -> dict[tuple[str, int], tuple[str, str | None]]:
+def source_labels(sources) -> dict[tuple[str, str], tuple[str, str | None]]:
     """Ask the owning plugins, in one ``erp_source_labels`` call, for a label and link of every
-    ``(source_type, source_id)`` pair in ``sources`` (pairs without an id are skipped). Returns
-    ``{(source_type, source_id): (label, url or None)}`` with only the answered pairs."""
-    pairs = sorted({(str(t), int(i)) for t, i in sources if t and i})
+    ``(source_type, source_id)`` pair in ``sources`` (pairs without an id are skipped; ids are
+    compared as text, as the rows store them). Returns ``{(source_type, source_id): (label, url or
+    None)}`` with only the answered pairs."""
+    pairs = sorted({(str(t), str(i)) for t, i in sources if t and i not in (None, "")})
     if not pairs:
         return {}
     wanted = set(pairs)
-    found: dict[tuple[str, int], tuple[str, str | None]] = {}
+    found: dict[tuple[str, str], tuple[str, str | None]] = {}
     for answer in hooks().erp_source_labels(sources=pairs):
         for key, value in (answer or {}).items():
             if key in wanted and key not in found:

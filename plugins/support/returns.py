@@ -333,14 +333,14 @@ def quantities_text(request: ReturnRequest) -> str:
 RETURN_SOURCE = "support_return"
 
 
-def source_labels(sources) -> dict[tuple[str, int], tuple[str, str | None]]:
+def source_labels(sources) -> dict[tuple[str, str], tuple[str, str | None]]:
     """``erp_source_labels`` for returns: ``"Return RMA-…"`` linked to the return's staff page,
     for every ``("support_return", id)`` pair in ``sources``, in one query."""
     from erp_core.ui import path_for
 
-    ids = sorted({int(i) for t, i in sources if t == RETURN_SOURCE})
+    ids = sorted({int(i) for t, i in sources if t == RETURN_SOURCE and str(i).isdigit() and int(i) <= MAX_ID})
     if not ids:
         return {}
     rows = db.session.execute(select(ReturnRequest.id, ReturnRequest.number).where(ReturnRequest.id.in_(ids)))
-    return {(RETURN_SOURCE, rid): (_("Return %(number)s", number=number), path_for("support.return_detail", return_id=rid))
+    return {(RETURN_SOURCE, str(rid)): (_("Return %(number)s", number=number), path_for("support.return_detail", return_id=rid))
             for rid, number in rows}

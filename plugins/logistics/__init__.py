@@ -174,3 +174,10 @@ def erp_demo_data(ctx):
     from .demo import load
 
     load(ctx)
+
+
+@hookimpl
+def erp_source_labels(sources):
+    from . import services
+
+    return services.source_labels(sources)

@@ -45,7 +45,9 @@ def test_the_ticket_links_the_exception_that_asked(both_app, lang, words):
     assert client.get(cell.group(1)).status_code == 200
 
 
-def test_unknown_or_foreign_ids_are_left_unanswered(both_app):
+def test_hook_erp_source_labels(both_app):
+    """Each plugin answers for its own source type only; ids that are not its records (not a
+    number, too large, missing, another type's) are left unanswered."""
     _ticket, exception_id, _number = _ticket_for_exception(both_app)
     with both_app.test_request_context():
         answer = source_labels([("logistics_exception", exception_id), ("logistics_exception", "x1"),

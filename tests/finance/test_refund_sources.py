@@ -9,6 +9,7 @@ from erp_core.extensions import db
 from plugins.finance import services
 from plugins.finance.models import Refund
 from plugins.support import returns
+from tests.finance.conftest import make_order as make_finance_order
 from tests.helpers import QueryCounter, login, make_user
 from tests.support.helpers import make_order
 
@@ -84,3 +85,40 @@ def test_without_support_the_cause_keeps_finance_wording(make_app):
     html = _client(app, "finance.view").get("/finance/refunds?status=all").get_data(as_text=True)
     assert "refund-source" not in html and "#9" in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def _money_line(html):
+    """The summary's headline figure and its explanation, tags stripped."""
+    summary = html[html.index('data-testid="finance-summary"'):]
+    summary = summary[:summary.index("</dl>")]
+    text = lambda testid: re.sub(r"\s+", " ", re.search(  # noqa: E731
+        rf'data-testid="{testid}">(.*?)</dd>', summary, re.S).group(1)).strip() if testid in summary else None
+    return text("finance-due"), text("finance-credit"), text("finance-balance"), text("finance-explain")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_order_summary_gives_one_figure_and_says_why(make_app, lang):
+    app = make_app(plugins=["orders", "finance"])
+    with app.test_request_context():
+        due = make_finance_order()
+        services.record_payment(due, "cash", "40")
+        refunded = make_finance_order()
+        services.request_refund(services.record_payment(refunded, "cash", "100"), "30", "Dented tin")
+        db.session.commit()
+        services.approve_refund(db.session.query(Refund).one())
+        over = make_finance_order()
+        services.record_payment(over, "cash", "120", as_credit=True)
+        db.session.commit()
+        ids = due.id, refunded.id, over.id
+    client = _client(app, "finance.view")
+    client.post("/language", data={"lang": lang})
+    pages = [client.get(f"/finance/orders/{i}").get_data(as_text=True) for i in ids]
+    en = lang == "en"
+    y = "CN¥" if en else "¥"
+    assert _money_line(pages[0]) == (f"{y}60.00", None, f"{y}40.00", "Still due is the order total less the payments received."
+                                     if en else "尚欠金额＝订单总额减去已收款项。")
+    assert _money_line(pages[1]) == (f"{y}0.00", None, f"{y}70.00", "Paid in full. Refunds (of returned goods, say) do not "
+                                     "make the order due again." if en else "已全额付款。退款（例如退货的退款）不会使订单重新欠款。")
+    assert _money_line(pages[2])[:3] == (None, f"{y}20.00", f"{y}120.00")
+    assert ("Overpaid: to refund or keep as credit" if en else "多收：待退还或记为客户余额") in pages[2]
+    assert "Balance (paid less refunded)" not in pages[1] and "余额（已收减已退）" not in pages[1]

@@ -20,7 +20,7 @@ from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
-from plugins.orders.public import Order, get_order
+from plugins.orders.public import Order, get_order, source_labels
 
 from . import exports, qr, reports, review, services, states
 from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, RefundForm, ReportFilterForm, ReviewForm
@@ -30,6 +30,17 @@ bp = Blueprint("finance", __name__, url_prefix="/finance", template_folder="temp
 # Refunds and reports have menu entries of their own: their own blueprints keep the menu's
 # highlight on the entry of the page (the menu highlights every entry of the current blueprint).
 refunds_bp = Blueprint("finance_refunds", __name__, url_prefix="/finance/refunds", template_folder="templates")
+
+
+@bp.app_template_global("finance_sources")
+def _finance_sources(rows) -> dict:
+    """The cause of each refund in ``rows`` as ``{refund id: (label, url or None)}``, asked of the
+    owning plugins once for the whole table (``erp_source_labels``); unanswered refunds are left out."""
+    rows = list(rows)
+    named = source_labels((r.source_type, r.source_id) for r in rows)
+    return {r.id: named[(r.source_type, str(r.source_id))] for r in rows if (r.source_type, str(r.source_id)) in named}
+
+
 reports_bp = Blueprint("finance_reports", __name__, url_prefix="/finance/reports", template_folder="templates")
 
 

@@ -212,3 +212,10 @@ def erp_system_texts():
     from .history import SYSTEM_TEXTS
 
     return SYSTEM_TEXTS
+
+
+@hookimpl
+def erp_source_labels(sources):
+    from . import services
+
+    return services.source_labels(sources)

@@ -264,3 +264,28 @@ def erp_order_money_returned(order: Order, amount_minor: int, currency: str, ref
         def erp_order_money_returned(order, amount_minor, currency, reference):
             services.revoke_points_for_amount(order.customer_id, amount_minor, currency, reference)
     """
+
+
+@hookspec
+def erp_source_labels(sources: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """Name the records other plugins' rows were caused by, for a whole page at once.
+
+    A refund, a replacement shipment or a ticket remembers its cause as ``(source_type,
+    source_id)``, the id as text (``("support_return", "9")``). A page listing such rows calls this
+    hook once with every pair on the page; the plugin owning a ``source_type`` answers for its own pairs in one
+    query (no query per row) and leaves the others out. The caller shows the label, linked when a
+    URL is given, and falls back to its own wording for pairs nobody answered (the owning plugin
+    off, the record deleted).
+
+    Returns: a dict ``{(source_type, source_id): (label, url or None)}`` for the pairs this plugin
+    owns; the label is in the reader's language.
+
+    Example::
+
+        @hookimpl
+        def erp_source_labels(sources):
+            ids = [int(i) for t, i in sources if t == "loyalty_claim" and i.isdigit()]
+            rows = db.session.execute(select(Claim.id, Claim.number).where(Claim.id.in_(ids))) if ids else []
+            return {("loyalty_claim", str(i)): (_("Claim %(n)s", n=n), url_for("loyalty.claim", claim_id=i))
+                    for i, n in rows}
+    """

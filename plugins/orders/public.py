@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from erp_core.extensions import db
+from erp_core.plugins import hooks
 
 from . import states
 from .demo import advance as advance_demo_order
@@ -46,7 +47,7 @@ __all__ = [
     "customer_language",
     "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned", "parse_quantity",
     "phone_key",
-    "quantities_by_product", "set_order_warehouse", "ship_everything", "states", "transition",
+    "quantities_by_product", "set_order_warehouse", "ship_everything", "source_labels", "states", "transition",
     "update_order",
 ]
 
@@ -76,3 +77,20 @@ def set_order_warehouse(order: Order, warehouse_id: int, *, bump_version: bool =
         db.session.execute(update(Order).where(Order.id == order.id).values(version=Order.version + 1)
                            .execution_options(synchronize_session=False))
         db.session.refresh(order, ["version"])
+
+
+def source_labels(sources) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """Ask the owning plugins, in one ``erp_source_labels`` call, for a label and link of every
+    ``(source_type, source_id)`` pair in ``sources`` (pairs without an id are skipped; ids are
+    compared as text, as the rows store them). Returns ``{(source_type, source_id): (label, url or
+    None)}`` with only the answered pairs."""
+    pairs = sorted({(str(t), str(i)) for t, i in sources if t and i not in (None, "")})
+    if not pairs:
+        return {}
+    wanted = set(pairs)
+    found: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for answer in hooks().erp_source_labels(sources=pairs):
+        for key, value in (answer or {}).items():
+            if key in wanted and key not in found:
+                found[key] = value
+    return found

@@ -275,3 +275,10 @@ def erp_system_texts():
     from .display import SYSTEM_TEXTS
 
     return SYSTEM_TEXTS
+
+
+@hookimpl
+def erp_source_labels(sources):
+    from . import returns
+
+    return returns.source_labels(sources)

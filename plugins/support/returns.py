@@ -250,7 +250,7 @@ def refund(request: ReturnRequest, amount_text: str | None, note: str = "", expe
                   system_text("support.refunded_by_hand", amount={"money": amount, "currency": currency}),
                   lambda: hooks().erp_refund_requested(order=request.order, amount_minor=amount, currency=currency,
                                                         reason=system_text("support.return_reason", number=request.number),
-                                                        source_type="support_return", source_id=request.id),
+                                                        source_type=RETURN_SOURCE, source_id=request.id),
                   {"amount": format_money(amount, currency)})
     if manual:  # with finance on, its refund announces the money when it is paid out
         money_returned(request.order, amount, currency, request.number)
@@ -329,3 +329,19 @@ def quantities_text(request: ReturnRequest) -> str:
     for line in request.lines:
         totals[line.sku] += line.quantity
     return ", ".join(f"{sku} × {qty}" for sku, qty in totals.items())
+
+
+RETURN_SOURCE = "support_return"
+
+
+def source_labels(sources) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """``erp_source_labels`` for returns: ``"Return RMA-…"`` linked to the return's staff page,
+    for every ``("support_return", id)`` pair in ``sources``, in one query."""
+    from erp_core.ui import path_for
+
+    ids = sorted({int(i) for t, i in sources if t == RETURN_SOURCE and str(i).isdigit() and int(i) <= MAX_ID})
+    if not ids:
+        return {}
+    rows = db.session.execute(select(ReturnRequest.id, ReturnRequest.number).where(ReturnRequest.id.in_(ids)))
+    return {(RETURN_SOURCE, str(rid)): (_("Return %(number)s", number=number), path_for("support.return_detail", return_id=rid))
+            for rid, number in rows}

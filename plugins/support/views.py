@@ -21,7 +21,7 @@ from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
-from plugins.orders.public import Order
+from plugins.orders.public import Order, source_labels
 
 from . import hours as hours_math
 from . import public, returns, services, states, surveys, uploads
@@ -169,6 +169,7 @@ def _ticket_page(ticket: Ticket, message_form=None, status: int = 200):
         survey=survey, public_link=services.ticket_public_url(ticket), now=utcnow(), states=states,
         overdue=services.is_overdue(ticket), timeline=audit.timeline("ticket", ticket.id),
         can_assign=_may_assign(ticket), order_link=order_url(ticket.order_id),
+        asked_by=source_labels([(ticket.source_type, ticket.source_id)]).get((ticket.source_type, str(ticket.source_id))),
         panels=record_panels("erp_ticket_panels", ticket=ticket)), status
 
 

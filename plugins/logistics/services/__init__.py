@@ -100,6 +100,7 @@ from .reports import (
     replacement_links,
     shipment_exceptions,
     shipments_needing_attention,
+    source_labels,
 )
 from .shipments import (
     next_shipment_number,
@@ -117,6 +118,7 @@ from .tracking import (
 
 __all__ = [
     "EXCEPTION_SOURCE",
+    "source_labels",
     "MAX_PACKAGES",
     "MAX_WEIGHT_GRAMS",
     "NOTES_LIMIT",

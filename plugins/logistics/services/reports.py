@@ -9,6 +9,7 @@ from collections import defaultdict
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from erp_core.db import MAX_ID
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
@@ -118,3 +119,21 @@ def shipment_exceptions(shipment_id: int) -> list[DeliveryException]:
     """The shipment's delivery exceptions, newest first."""
     return list(db.session.scalars(select(DeliveryException).where(DeliveryException.shipment_id == shipment_id)
                                    .order_by(DeliveryException.id.desc())).unique())
+
+
+def source_labels(sources) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """``erp_source_labels`` for delivery exceptions (the cause of refunds, replacements and tickets
+    logistics asked for): "Delivery exception on SH-…" linked to the exception, in one query."""
+    from erp_core.ui import path_for
+
+    from ._common import EXCEPTION_SOURCE
+
+    ids = sorted({int(i) for t, i in sources if t == EXCEPTION_SOURCE and str(i).isdigit() and int(i) <= MAX_ID})
+    if not ids:
+        return {}
+    rows = db.session.execute(select(DeliveryException.id, Shipment.number)
+                              .join(Shipment, Shipment.id == DeliveryException.shipment_id)
+                              .where(DeliveryException.id.in_(ids)))
+    return {(EXCEPTION_SOURCE, str(eid)): (_("Delivery exception on %(number)s", number=number),
+                                           path_for("logistics_exceptions.detail", exception_id=eid))
+            for eid, number in rows}

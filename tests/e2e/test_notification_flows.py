@@ -30,12 +30,27 @@ except ImportError:  # pragma: no cover - the [test] extra installs it
     pytest.skip("the playwright package is not installed", allow_module_level=True)
 
 
+def _until(condition, timeout: float = 20.0):
+    """Wait until ``condition()`` is true (the site's background runner sends the mail)."""
+    import threading
+    import time
+
+    pause, deadline = threading.Event(), time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the background runner"
+        pause.wait(0.05)
+
+
 @pytest.fixture
 def mail_shop(make_app, smtp_server):
-    """Orders, logistics and support, CSRF on, mail to a local SMTP server, no Redis and no worker."""
+    """Orders, logistics and support, CSRF on, mail to a local SMTP server, no Redis and no worker:
+    the site's own background runner (as `erp run` and `erp quickstart` start it) sends the mail
+    and runs the schedules."""
+    from erp_core import runner
+
     smtp = smtp_server
     app = make_app(plugins=["orders", "logistics", "support"], WTF_CSRF_ENABLED=True, REDIS_URL=None,
-                   **smtp.app_config())
+                   JOB_RUNNER="thread", **smtp.app_config())
     make_user(app, username="admin", password=ADMIN_PASSWORD, roles=["admin"], display_name="Ada Admin")
     with app.test_request_context():
         services.create_product("TEA-1", "龙井茶 250g", "128.00", "CNY")
@@ -43,7 +58,9 @@ def mail_shop(make_app, smtp_server):
                                  {"tracking_url_template": "https://carrier.example/t?n={number}"})
         db.session.commit()
     server = LiveServer(app).start()
+    background = runner.Runner(app, poll=0.2, tick=0.5).start()
     yield server, smtp
+    background.stop()
     server.stop()
 
 
@@ -72,6 +89,7 @@ def test_a_chinese_customer_hears_of_confirmation_and_shipping(page, mail_shop, 
     page.get_by_test_id("save-confirm").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Confirmed")
     number = re.search(r"SO-\d{4}-\d{6}", page.title()).group(0)
+    _until(lambda: len(smtp.emails) >= 1)
     assert [str(m["Subject"]) for m in smtp.emails] == [f"您的订单 {number} 已确认"]
     text, html = parts(smtp.emails[0])
     assert "龙井茶 250g" in text and "¥256.00" in text and "合计" in html
@@ -89,6 +107,7 @@ def test_a_chinese_customer_hears_of_confirmation_and_shipping(page, mail_shop, 
     page.get_by_label("Tracking number").fill("SF1234567890")
     page.get_by_test_id("create-shipment").click()
     expect(page.get_by_text(re.compile(r"Shipment SH-\d{4}-000001 created"))).to_be_visible()
+    _until(lambda: len(smtp.emails) >= 2)
     assert [str(m["Subject"]) for m in smtp.emails][1:] == [f"您的订单 {number} 已发货"]
     text, html = parts(smtp.emails[1])
     assert "SF1234567890" in text and "顺丰速运" in text and "SF1234567890" in html and "/help/t/" in text
@@ -102,3 +121,19 @@ def test_a_chinese_customer_hears_of_confirmation_and_shipping(page, mail_shop, 
     page.goto(server.url(f"/support/notifications/preview?kind=shipped&lang=zh_CN&order_id={order_id}"))
     expect(page.get_by_test_id("preview-subject")).to_have_text(f"您的订单 {number} 已发货")
     shot(page, "notify-preview")
+
+    # 5. nobody started a worker, yet the schedules ran: the SLA scan shows a last run
+    _until(lambda: _ran(server.app, "support.sla_scan"))
+    page.goto(server.url("/admin/jobs/"))
+    row = page.get_by_test_id("schedule-support.sla_scan")
+    expect(row).not_to_contain_text("Never")
+    expect(row).to_contain_text("On time")
+    shot(page, "notify-background-work")
+
+
+def _ran(app, name: str) -> bool:
+    from erp_core.models import ScheduleRun
+
+    with app.app_context():
+        row = db.session.get(ScheduleRun, name)
+        return bool(row and row.runs)

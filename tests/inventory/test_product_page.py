@@ -165,5 +165,5 @@ def test_orders_without_inventory(app, setup):
 def test_zh_cn_product_page(app, setup):
     client = _client(app, VIEW + ["inventory.view", "inventory.receive"])
     page = client.get(f"/orders/products/{setup['ids'][0]}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    for text in ("库存", "入库", "最近变动", "完整库存台账"):
+    for text in ("库存", "收货入库", "最近变动", "完整库存台账", "详细信息"):
         assert text in page, text

@@ -59,6 +59,8 @@ def test_product_page_shows_stock_per_warehouse_moves_and_links(app, setup):
     # main: 8 on hand, 3 reserved, 5 available; north: 5 available; total available 10
     assert '<td class="text-end fw-semibold" data-col="available">5</td>' in page
     assert "<td class=\"text-end\">10</td>" in page  # total available in the footer
+    stock_page = client.get(f"/inventory/products/{pid}").get_data(as_text=True)
+    assert f'href="/orders/products/{pid}" data-testid="product-page"' in stock_page
     assert 'data-testid="recent-moves"' in page and page.count('<tr><td class="text-nowrap small">') == 3
     assert f'/inventory/receipts/new?sku={sku}' in page and f'/inventory/products/{pid}' in page
     assert 'data-testid="threshold-form"' in page and f'name="next" value="/orders/products/{pid}"' in page

@@ -83,7 +83,7 @@ def test_recent_moves_are_limited_and_link_to_the_ledger(app, setup):
     assert 'data-testid="receive-goods"' not in page  # no inventory.receive
 
 
-def test_threshold_saved_from_the_product_page_and_the_edit_page(app, setup):
+def test_hook_erp_product_form_panels(app, setup):
     client = _client(app, VIEW + ["orders.products.edit", "inventory.view", "inventory.thresholds"])
     pid = setup["ids"][1]
     edit = client.get(f"/orders/products/{pid}/edit").get_data(as_text=True)
@@ -100,7 +100,7 @@ def test_threshold_saved_from_the_product_page_and_the_edit_page(app, setup):
     assert 'name="low_threshold" type="number" value="4"' in page or 'value="4"' in page
 
 
-def test_product_list_has_an_available_column_in_one_query(app, setup):
+def test_hook_erp_product_list_columns(app, setup):
     client = _client(app, VIEW + ["inventory.view"])
     page = client.get("/orders/products/").get_data(as_text=True)
     assert 'data-testid="product-column">Available<' in page
@@ -167,5 +167,5 @@ def test_orders_without_inventory(app, setup):
 def test_zh_cn_product_page(app, setup):
     client = _client(app, VIEW + ["inventory.view", "inventory.receive"])
     page = client.get(f"/orders/products/{setup['ids'][0]}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    for text in ("库存", "收货入库", "最近变动", "完整库存台账", "详细信息"):
+    for text in ("库存", "收货入库", "最近变动", "完整库存台账", "详情"):
         assert text in page, text

@@ -84,6 +84,43 @@ def erp_order_panels(order, user):
                   permission="inventory.view", order=20)]
 
 
+def _product_context(product, next_url: str | None = None) -> dict:
+    from . import services
+    from .forms import RuleForm
+
+    context = services.product_panel(product)
+    rule = context["rule"]
+    context["form"] = RuleForm(formdata=None, data={"low_threshold": rule.low_threshold if rule else 0,
+                                                    "reorder_quantity": rule.reorder_quantity if rule else 0})
+    context["next_url"] = next_url
+    return context
+
+
+@hookimpl
+def erp_product_panels(product, user):
+    return [Panel(_l("Stock"), "inventory/_product_panel.html", lambda: _product_context(product),
+                  permission="inventory.view", order=10)]
+
+
+@hookimpl
+def erp_product_form_panels(product, user):
+    return [Panel(_l("Low stock and reordering"), "inventory/_threshold_form.html",
+                  lambda: _product_context(product), permission="inventory.view", order=10)]
+
+
+@hookimpl
+def erp_product_list_columns(products):
+    from flask_babel import gettext as _
+
+    from erp_core.security import has_permission
+
+    from . import services
+
+    if not has_permission("inventory.view"):
+        return {}
+    return {_("Available"): services.available_by_product(p.id for p in products)}
+
+
 @hookimpl
 def erp_settings_fields():
     return [SettingField("inventory.low_stock_emails", _l("Send low-stock alerts to"), "email_list", "",

@@ -17,7 +17,7 @@ from erp_core import audit
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import attempt, choices, show_domain_error
-from erp_core.security import requires
+from erp_core.security import requires, safe_next
 from erp_core.ui import MAX_PER_PAGE, apply_sort, page_args, paginate
 from plugins.orders.public import Order, Product
 
@@ -177,7 +177,7 @@ def set_rule(product_id: int):
             flash(_("Threshold and reorder quantity of %(sku)s saved.", sku=item.sku), "success")
     else:
         flash(_("The form had expired. Please try again."), "danger")
-    return redirect(url_for("inventory.product", product_id=item.id))
+    return redirect(safe_next(request.form.get("next"), url_for("inventory.product", product_id=item.id)))
 
 
 @bp.route("/moves")
@@ -250,6 +250,7 @@ def receipt():
     if request.method == "GET":
         default = services.find_default_warehouse()
         form.warehouse_id.data = str(_int_arg("warehouse") or (default.id if default else ""))
+        form.lines[0].sku.data = (request.args.get("sku") or "").strip().upper()[:64]
         _new_token(form)
     if _lines_form_posted(form):
         def record():

@@ -201,8 +201,8 @@ def erp_customer_panels(customer: Customer, user: User) -> list[Panel]:
 
 @hookspec
 def erp_product_panels(product: Product, user: User) -> list[Panel]:
-    """Blocks other plugins add to the product page (``/orders/products/<id>``, the product's edit page),
-    like ``erp_order_panels``.
+    """Blocks other plugins add to the product page (``/orders/products/<id>``, the read view;
+    the edit form is at ``/orders/products/<id>/edit``), like ``erp_order_panels``.
 
     Called when that page is drawn, with the product (``plugins.orders.public.Product``)
     and the signed-in user, for enabled plugins only. Each panel's template is rendered with its
@@ -218,6 +218,51 @@ def erp_product_panels(product: Product, user: User) -> list[Panel]:
         def erp_product_panels(product, user):
             return [Panel(_l("Loyalty"), "loyalty/_product_panel.html",
                           lambda: {"earned": services.points_for_product(product.id)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_product_form_panels(product: Product, user: User) -> list[Panel]:
+    """Small forms other plugins show beside a saved product's edit form
+    (``/orders/products/<id>/edit``), for settings of the product that the plugin stores itself.
+
+    Called when the edit page of a saved product is drawn, with the product
+    (``plugins.orders.public.Product``) and the signed-in user, for enabled plugins only; drawn
+    like ``erp_product_panels`` (panels whose ``permission`` the user lacks are left out, a
+    failing plugin shows an error note). Each panel's form posts to the plugin's own route, which
+    saves the setting and may send the user back to the edit page (``next``, checked with
+    ``erp_core.security.safe_next``). Inventory uses it for the low-stock threshold.
+
+    Returns: a list of :class:`erp_core.contrib.Panel`.
+
+    Example::
+
+        @hookimpl
+        def erp_product_form_panels(product, user):
+            return [Panel(_l("Loyalty points"), "loyalty/_product_form.html",
+                          lambda: {"form": PointsForm(obj=services.rule_for(product.id))},
+                          permission="loyalty.edit")]
+    """
+
+
+@hookspec
+def erp_product_list_columns(products: list[Product]) -> dict[str, dict[int, str | int]]:
+    """Columns other plugins add to the product list (``/orders/products/``).
+
+    Called once per page of the list with the products shown on it, for enabled plugins only.
+    Answer with one batched query for all of ``products`` (never one per product): the list's
+    query count is tested. Returns ``{column title: {product_id: value}}``; the title is shown
+    as the column header (translate it), a product missing from the values shows "—". Values are
+    shown as text (numbers formatted), never as HTML.
+
+    Returns: a dict of column title to ``{product_id: value}``.
+
+    Example::
+
+        @hookimpl
+        def erp_product_list_columns(products):
+            points = services.points_per_product([p.id for p in products])  # one query
+            return {_("Points"): points}
     """
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -167,7 +167,21 @@ def product_list():
     q = (request.args.get("q") or "").strip()[:100]
     active = request.args.get("active") if request.args.get("active") in ("yes", "no") else ""
     stmt, sort, desc = apply_sort(queries.product_select(q, active), queries.PRODUCT_SORTS, "sku")
-    return render_template("orders/products.html", page=paginate(stmt), q=q, active=active, sort=sort, desc=desc)
+    page = paginate(stmt)
+    return render_template("orders/products.html", page=page, q=q, active=active, sort=sort, desc=desc,
+                           columns=_list_columns(page.items))
+
+
+def _list_columns(products: list) -> list[tuple[str, dict]]:
+    """The extra columns enabled plugins add to the product list (``erp_product_list_columns``)."""
+    if not products:
+        return []
+    manager = current_app.extensions["erp_plugins"]
+    columns = []
+    for answer in manager.hook.erp_product_list_columns(products=products):
+        for title, values in (answer or {}).items():
+            columns.append((str(title), values))
+    return columns
 
 
 @products_bp.route("/new", methods=["GET", "POST"], endpoint="new")
@@ -176,7 +190,16 @@ def new_product():
     return _product_page(None)
 
 
-@products_bp.route("/<int:product_id>", methods=["GET", "POST"], endpoint="edit")
+@products_bp.route("/<int:product_id>", endpoint="detail")
+@requires("orders.products.view")
+def product_page(product_id: int):
+    record = services.get_product(product_id)
+    return render_template("orders/product.html", product=record,
+                           timeline=audit.timeline("product", record.id),
+                           panels=record_panels("erp_product_panels", product=record))
+
+
+@products_bp.route("/<int:product_id>/edit", methods=["GET", "POST"], endpoint="edit")
 @requires("orders.products.edit")
 def edit_product(product_id: int):
     return _product_page(services.get_product(product_id))
@@ -201,15 +224,13 @@ def _product_page(product: Product | None):
                                         spec=form.spec.data, unit=form.unit.data, active=form.active.data)
         if outcome.ok:
             flash(_("Product %(sku)s saved.", sku=product.sku), "success")
-            return redirect(url_for("orders_products.index"))
+            return redirect(url_for("orders_products.detail", product_id=product.id))
         status = outcome.error.status if outcome.error.status == 409 else STATUS_CODE_INVALID
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
     saved = product is not None and product.id
-    timeline = audit.timeline("product", product.id) if saved else []
-    panels = record_panels("erp_product_panels", product=product) if saved else []
-    return render_template("orders/product_form.html", form=form, product=product, timeline=timeline,
-                           panels=panels), status
+    sections = record_panels("erp_product_form_panels", product=product) if saved else []
+    return render_template("orders/product_form.html", form=form, product=product, sections=sections), status
 
 
 @products_bp.route("/import", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from tests.helpers import login, make_user
 
 PANELLER = "paneller=tests.core.fakeplugins.paneller"
 ALL = ["orders", "logistics", "finance", "support", PANELLER]
-PAGE_PERMS = ["orders.view", "orders.customers.view", "orders.products.edit", "logistics.view",
+PAGE_PERMS = ["orders.view", "orders.customers.view", "orders.products.view", "logistics.view",
               "support.tickets.view", "support.returns.view", "finance.view"]
 KINDS = ["customer", "product", "order", "shipment", "ticket", "return", "payment"]
 

@@ -6,14 +6,14 @@ from plugins.inventory import services
 from tests.helpers import assert_layered_package
 
 # The order of services/__init__.py: a module may import only from those before it.
-ORDER = ["_common", "warehousing", "low_stock", "ledger", "reservations", "documents", "replenishment"]
+ORDER = ["_common", "warehousing", "low_stock", "ledger", "reservations", "documents", "replenishment", "product_stock"]
 
 
 def test_every_public_name_is_importable_from_the_package():
     used_elsewhere = ["InsufficientStock", "cancel_expected", "change_order_warehouse", "check_ledger",
                       "count_stock", "default_warehouse", "expect_receipt", "find_default_warehouse",
                       "get_warehouse", "lines_by_product_id", "move_links", "new_form_token", "on_order_changed",
-                      "on_status_changed", "open_alert_count", "order_panel", "parse_date", "parse_lines",
+                      "on_status_changed", "open_alert_count", "order_panel", "available_by_product", "product_panel", "parse_date", "parse_lines",
                       "receive_expected", "receive_goods", "replenishment_query", "return_goods", "save_warehouse",
                       "set_default_warehouse", "set_rule", "set_warehouse_active", "ship_goods", "suggest",
                       "sync_low_flags", "transfer", "warehouses"]

@@ -16,6 +16,7 @@ The rules live in one module per part; this package re-exports their public name
 - :mod:`.reservations`  stock for orders: reserve/release, ship, return, change of warehouse
 - :mod:`.documents`     receipts, stocktakes, transfers and the parsing of their lines
 - :mod:`.replenishment` expected receipts (incoming) and order suggestions
+- :mod:`.product_stock` the stock panel of the product page and the product list's column
 
 Modules import only from the ones above them in this list (no cycles).
 """
@@ -50,6 +51,7 @@ from .low_stock import (
     set_rule,
     sync_low_flags,
 )
+from .product_stock import RECENT_MOVES, available_by_product, product_panel
 from .replenishment import (
     Suggestion,
     cancel_expected,
@@ -84,6 +86,9 @@ from .warehousing import (
 )
 
 __all__ = [
+    "RECENT_MOVES",
+    "available_by_product",
+    "product_panel",
     "EMAIL_SETTING",
     "FINISHED",
     "HOLDING",

@@ -1,0 +1,40 @@
+"""What the product pages of orders show from inventory: stock per warehouse, the threshold,
+the latest moves (the product panel) and available stock for a page of the product list."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from erp_core.extensions import db
+from plugins.orders.public import Order
+
+from ..models import Level, Move, StockRule, Warehouse
+
+RECENT_MOVES = 10
+
+
+def product_panel(product) -> dict:
+    """The context of the stock panel on the product page: ``levels`` as (warehouse name,
+    level) pairs, ``rule`` (or None), the last :data:`RECENT_MOVES` ``moves``, warehouse
+    ``names`` and ``orders`` (order id -> number) for the moves' references."""
+    levels = db.session.execute(select(Warehouse.name, Level).join(Warehouse, Warehouse.id == Level.warehouse_id)
+                                .where(Level.product_id == product.id).order_by(Warehouse.name)).all()
+    moves = list(db.session.scalars(select(Move).where(Move.product_id == product.id)
+                                    .order_by(Move.id.desc()).limit(RECENT_MOVES)))
+    ids = {m.order_id for m in moves if m.order_id}
+    orders = dict(db.session.execute(select(Order.id, Order.number).where(Order.id.in_(ids))).all()) if ids else {}
+    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)).all())
+    return {"product": product, "levels": levels, "rule": db.session.get(StockRule, product.id),
+            "moves": moves, "names": names, "orders": orders,
+            "totals": (sum(lv.on_hand for _n, lv in levels), sum(lv.reserved for _n, lv in levels))}
+
+
+def available_by_product(product_ids) -> dict[int, int]:
+    """Available stock (on hand less reserved, all warehouses) of each product, in one query;
+    products without any stock record are missing from the answer."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Level.product_id, func.sum(Level.on_hand - Level.reserved))
+                              .where(Level.product_id.in_(ids)).group_by(Level.product_id))
+    return {pid: int(total or 0) for pid, total in rows}

@@ -28,7 +28,7 @@ from plugins.orders.public import states as order_states
 
 from . import adapters as a
 from . import services, states
-from .builtin_adapters import DemoExpressAdapter, scenario_of
+from .builtin_adapters import DemoExpressAdapter, NamedManualAdapter, scenario_of
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,9 @@ def load(ctx) -> None:
     demo_carrier = services.create_carrier("Demo Express", "demo-express", DemoExpressAdapter.key,
                                            {"account": "DEMO-0001", "api_key": "demo-key-2f9c41"})
     manual_carrier = services.create_carrier(
-        "SF Express", "sf-express", "manual",
+        "SF Express", "sf-express", NamedManualAdapter.key,
         {"tracking_url_template": "https://www.sf-express.com/chn/en/waybill/waybill-detail/{number}"})
-    services.create_carrier("China Post", "china-post", "manual", {}, enabled=False)
+    services.create_carrier("China Post", "china-post", NamedManualAdapter.key, {}, enabled=False)
     db.session.flush()
     demo = _Demo(ctx, demo_carrier, manual_carrier)
     targets = dict(ctx.data.get("order_targets") or [])

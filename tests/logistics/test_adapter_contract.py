@@ -5,7 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from plugins.logistics import adapters as a
-from plugins.logistics.builtin_adapters import SCENARIOS, DemoExpressAdapter, ManualAdapter, NamedManualAdapter, scenario_of
+from plugins.logistics.builtin_adapters import (
+    SCENARIOS,
+    DemoExpressAdapter,
+    ManualAdapter,
+    NamedManualAdapter,
+    scenario_of,
+)
 from plugins.logistics.testing import CarrierAdapterContract
 
 

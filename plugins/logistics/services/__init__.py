@@ -45,6 +45,7 @@ from ._common import (
     AlreadyCreated,
     Invalid,
     hook_answered,
+    sender_address,
     today,
 )
 from .carrier_setup import (
@@ -107,6 +108,7 @@ from .tracking import (
     add_staff_event,
     future_limit,
     handle_webhook,
+    mark_delivered,
     record_events,
     tracking_link,
     tracking_timeline,
@@ -143,6 +145,7 @@ __all__ = [
     "get_shipment",
     "handle_webhook",
     "hook_answered",
+    "mark_delivered",
     "masked",
     "next_shipment_number",
     "order_overview",
@@ -157,6 +160,7 @@ __all__ = [
     "resolve_exception",
     "retry_registration",
     "rotate_webhook_secret",
+    "sender_address",
     "set_carrier_enabled",
     "stored_credentials",
     "shipment_exceptions",

@@ -45,7 +45,7 @@ def test_mark_delivered_moves_the_shipment_once(app):
         assert shipment.delivered_at.replace(tzinfo=None) == when.replace(tzinfo=None)
         events = db.session.query(TrackingEvent).filter_by(shipment_id=shipment_id, source="staff").all()
         assert [e.status for e in events] == ["delivered"]
-        actions = [r.action for r in db.session.query(AuditLog).filter_by(object_type="shipment", object_id=shipment_id)]
+        actions = [r.action for r in db.session.query(AuditLog).filter_by(object_type="shipment", object_id=str(shipment_id))]
         assert "event_added" in actions and "status_changed" in actions
         audit_count = db.session.query(AuditLog).count()
     # twice: refused with a message, nothing written

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import AuditLog
-from .timeutil import utcnow
+from .timeutil import replaying, utcnow
 
 
 def _jsonable(value: Any) -> Any:
@@ -31,20 +30,16 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-_recorded_at: ContextVar[datetime | None] = ContextVar("erp_audit_recorded_at", default=None)
-
-
 @contextmanager
 def recorded_at(when: datetime):
-    """Entries recorded inside the block carry ``when`` instead of the current time.
+    """Entries recorded inside the block carry ``when`` instead of the current time, and so does
+    everything else written there (:func:`erp_core.timeutil.replaying`: status times, created_at
+    columns, events), so a replayed record's dates agree.
 
     For importers and demo data that replay past events; never for live changes.
     """
-    token = _recorded_at.set(when)
-    try:
+    with replaying(when):
         yield
-    finally:
-        _recorded_at.reset(token)
 
 
 def current_actor():
@@ -65,7 +60,7 @@ def record(object_type: str, object_id, action: str, *, before: Any = None, afte
         actor_id, actor_name = actor.id, actor.username
     else:
         actor_id, actor_name = current_actor()
-    entry = AuditLog(at=_recorded_at.get() or utcnow(), actor_id=actor_id, actor_name=actor_name, object_type=object_type,
+    entry = AuditLog(at=utcnow(), actor_id=actor_id, actor_name=actor_name, object_type=object_type,
                      object_id=str(object_id), action=action, before=_jsonable(before),
                      after=_jsonable(after), note=note)
     db.session.add(entry)

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+_replayed: ContextVar[datetime | None] = ContextVar("erp_replayed_now", default=None)
+
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
+    """The current time, timezone-aware, in UTC (the replayed moment inside :func:`replaying`)."""
+    return _replayed.get() or datetime.now(UTC)
+
+
+def wall_clock() -> datetime:
+    """The real current time in UTC, also inside :func:`replaying`."""
     return datetime.now(UTC)
+
+
+@contextmanager
+def replaying(when: datetime) -> Iterator[None]:
+    """Inside the block, :func:`utcnow` answers ``when``: every record, status time and audit entry
+    written there carries that moment. For importers and demo data that replay past events;
+    never for live changes."""
+    if when.tzinfo is None:
+        raise ValueError("replaying() needs an aware datetime")
+    token = _replayed.set(when.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _replayed.reset(token)
 
 
 def valid_timezone(name: str) -> bool:

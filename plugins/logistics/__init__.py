@@ -164,6 +164,8 @@ def erp_settings_fields():
                      24, section, help=_l("Events dated later are refused (webhooks) or ignored (tracking sync): "
                                           "one wrong date must not freeze a shipment."),
                      validate=_not_negative),
+        SettingField("logistics.sender_address", _l("Ship-from address"), "text", "", section,
+                     help=_l("Printed as the sender on packing slips and address labels.")),
     ]
 
 

@@ -1,7 +1,10 @@
-"""The two carrier adapters logistics ships with.
+"""The carrier adapters logistics ships with.
 
-* :class:`ManualAdapter` -- any carrier without an integration: staff type the carrier's name
-  and the tracking number; an optional link template gives the customer a tracking link.
+* :class:`ManualAdapter` -- a catch-all "other carrier" without an integration: staff type the
+  name of the company carrying each parcel and the tracking number; an optional link template
+  gives the customer a tracking link.
+* :class:`NamedManualAdapter` -- one named company without an integration (e.g. "SF Express"):
+  like the manual adapter, but the carrier's own name is the company, so nobody types it again.
 * :class:`DemoExpressAdapter` -- "Demo Express", an offline simulated carrier for demo data and
   tests: deterministic tracking numbers, simulated events (exceptions included), a label and a
   signed webhook. It never opens a network connection.
@@ -87,6 +90,16 @@ class ManualAdapter(CarrierAdapter):
         if not template or not tracking_number:
             return None
         return template.replace("{number}", quote(tracking_number, safe=""))
+
+
+class NamedManualAdapter(ManualAdapter):
+    """One named company without an integration: staff type only the tracking number."""
+
+    key = "manual_named"
+    title = _l("Manual entry, one company")
+    description = _l("For one company without an integration (the carrier's name is the company): staff type "
+                     "the tracking number; events are typed in by hand.")
+    asks_carrier_name = False
 
 
 # ----------------------------------------------------------------------------- Demo Express
@@ -288,4 +301,4 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-BUILTIN = (ManualAdapter, DemoExpressAdapter)
+BUILTIN = (ManualAdapter, NamedManualAdapter, DemoExpressAdapter)

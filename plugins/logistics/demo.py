@@ -22,13 +22,13 @@ from erp_core import audit
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import Counter
-from erp_core.timeutil import utcnow
+from erp_core.timeutil import utcnow, wall_clock
 from plugins.orders.public import Order
 from plugins.orders.public import states as order_states
 
 from . import adapters as a
 from . import services, states
-from .builtin_adapters import DemoExpressAdapter, scenario_of
+from .builtin_adapters import DemoExpressAdapter, NamedManualAdapter, scenario_of
 
 log = logging.getLogger(__name__)
 
@@ -65,29 +65,52 @@ class _Demo:
         self.ctx, self.demo_carrier, self.manual_carrier = ctx, demo_carrier, manual_carrier
         self.adapter = services.adapter_for(demo_carrier)
 
-    def ship(self, order, days_ago: int, carrier=None, part: bool = False):
+    def moment(self, order, days_ago: int) -> datetime:
+        """When a demo shipment leaves: 10:00 (China) ``days_ago`` days back, never before the
+        order was confirmed and never after now."""
+        now = wall_clock() - timedelta(minutes=1)
+        at = datetime.combine(services.today() - timedelta(days=days_ago), time(2, 0, tzinfo=UTC))
+        confirmed = order.confirmed_at or order.created_at
+        if confirmed is not None:
+            at = max(at, confirmed.astimezone(UTC) + timedelta(minutes=30))
+        return min(at, now)
+
+    def ship(self, order, days_ago: int, carrier=None, part: bool = False, at: datetime | None = None):
+        """Create (and for Demo Express register and track) a shipment at the demo's point in time:
+        every record, status time and audit entry of it carries that moment."""
         carrier = carrier or self.demo_carrier
+        at = at or self.moment(order, days_ago)
         remaining = services.remaining_by_line(order)
         quantities = {line_id: qty for line_id, qty in remaining.items() if qty}
         if part:
             first = next(iter(quantities))
             quantities = {first: max(quantities[first] // 2, 1)} if len(quantities) == 1 else {first: quantities[first]}
         manual = carrier.adapter != DemoExpressAdapter.key
-        data = services.ShipmentInput(
-            carrier_id=carrier.id, quantities=quantities, ship_date=services.today() - timedelta(days=days_ago),
-            carrier_name="SF Express" if manual else "",
-            tracking_number=f"SF{self.ctx.rng.randint(10**11, 10**12 - 1)}" if manual else "",
-            packages=self.ctx.rng.randint(1, 3), weight_kg=f"{self.ctx.rng.randint(5, 80) / 10:.1f}",
-            expected_delivery=services.today() + timedelta(days=2 - days_ago) if manual else None)
-        shipment = services.create_shipment(order, data)
+        with audit.recorded_at(at):
+            ship_day = services.today()
+            data = services.ShipmentInput(
+                carrier_id=carrier.id, quantities=quantities, ship_date=ship_day,
+                carrier_name="SF Express" if manual else "",
+                tracking_number=f"SF{self.ctx.rng.randint(10**11, 10**12 - 1)}" if manual else "",
+                packages=self.ctx.rng.randint(1, 3), weight_kg=f"{self.ctx.rng.randint(5, 80) / 10:.1f}",
+                expected_delivery=ship_day + timedelta(days=2) if manual else None)
+            shipment = services.create_shipment(order, data)
+            if not manual:
+                created = self.adapter.create_shipment(services.registration_request(shipment))
+                services.store_registration(shipment, created)
         if not manual:
-            self.register_and_track(shipment)
+            self.track(shipment)
         return shipment
 
-    def register_and_track(self, shipment):
-        created = self.adapter.create_shipment(services.registration_request(shipment))
-        services.store_registration(shipment, created)
-        services.record_events(shipment, self.adapter.fetch_tracking(shipment.tracking_number), "carrier")
+    def track(self, shipment) -> None:
+        """Replay the simulated carrier's events, each at the moment it happened."""
+        for event in self.adapter.simulated_events(shipment.tracking_number, until=wall_clock()):
+            with audit.recorded_at(event.occurred_at):
+                services.record_events(shipment, [event], "carrier")
+
+    def later(self, shipment, hours: float) -> datetime:
+        """``hours`` after the shipment left (never after now)."""
+        return min(shipment.shipped_at + timedelta(hours=hours), wall_clock() - timedelta(minutes=1))
 
     def catch_up(self, order, target: str) -> None:
         """Ship an order of the demo's past as it would have been: the day after it was confirmed,
@@ -96,28 +119,31 @@ class _Demo:
         now (they are still on their way)."""
         rng = self.ctx.rng
         if target == order_states.SHIPPED:
-            with audit.recorded_at(utcnow() - timedelta(hours=rng.uniform(2, 20))):
-                shipment = self.ship(order, 0, carrier=self.manual_carrier)
-                services.add_staff_event(shipment, a.PICKED_UP, None, "Collected by SF courier", "Warehouse")
+            at = self.moment(order, 0)
+            at = max(at - timedelta(hours=rng.uniform(2, 20)), order.confirmed_at or order.created_at)
+            shipment = self.ship(order, 0, carrier=self.manual_carrier, at=at)
+            with audit.recorded_at(at):
+                services.add_staff_event(shipment, a.PICKED_UP, at, "Collected by SF courier", "Warehouse")
             return
         confirmed = order.confirmed_at or order.created_at
         days_ago = max((services.today() - confirmed.date()).days - 1, 2)
-        ship_day = services.today() - timedelta(days=days_ago)
-        shipped_at = datetime.combine(ship_day, time(2, 0, tzinfo=UTC))
+        shipped_at = self.moment(order, days_ago)
         hours = _DELIVERED_AFTER.get(_next_scenario())
-        by_demo_express = hours is not None and shipped_at + timedelta(hours=hours) < utcnow()
-        with audit.recorded_at(shipped_at):
-            if by_demo_express:
-                self.ship(order, days_ago)  # the simulator's events deliver it
-            else:
-                shipment = self.ship(order, days_ago, carrier=self.manual_carrier)
+        by_demo_express = hours is not None and shipped_at + timedelta(hours=hours) < wall_clock()
+        if by_demo_express:
+            shipment = self.ship(order, days_ago, at=shipped_at)  # the simulator's events deliver it
+        else:
+            shipment = self.ship(order, days_ago, carrier=self.manual_carrier, at=shipped_at)
+            with audit.recorded_at(shipped_at):
                 services.add_staff_event(shipment, a.PICKED_UP, shipped_at, "Collected by SF courier", "Warehouse")
-                delivered_at = min(shipped_at + timedelta(hours=rng.uniform(20, 60)), utcnow())
+            delivered_at = self.later(shipment, rng.uniform(20, 60))
+            with audit.recorded_at(delivered_at):
                 services.add_staff_event(shipment, a.DELIVERED, delivered_at, "Signed by recipient", "Destination")
         if target == order_states.COMPLETED and order.status == order_states.DELIVERED:
             from plugins.orders import public as order_services
 
-            with audit.recorded_at(min(shipped_at + timedelta(days=rng.uniform(4, 10)), utcnow())):
+            done = shipment.delivered_at or shipped_at
+            with audit.recorded_at(min(done + timedelta(days=rng.uniform(3, 8)), wall_clock() - timedelta(minutes=1))):
                 order_services.transition(order, order_states.COMPLETED)
 
     def run(self, order, plan: str):
@@ -128,41 +154,48 @@ class _Demo:
             self.ship(order, 0, part=True)
         elif plan == "manual":
             shipment = self.ship(order, 1, carrier=self.manual_carrier)
-            services.add_staff_event(shipment, a.PICKED_UP, None, "Collected by SF courier", "Warehouse")
+            with audit.recorded_at(shipment.shipped_at):
+                services.add_staff_event(shipment, a.PICKED_UP, shipment.shipped_at, "Collected by SF courier",
+                                         "Warehouse")
         elif plan == "lost_reship":
             shipment = self.ship(order, 0)
-            exception = services.raise_exception(shipment, a.LOST, "Carrier confirmed the parcel is lost.",
-                                                 owner_id=admin_id)
-            services.resolve_exception(exception, states.RESHIP, "Sending the goods again.")
+            with audit.recorded_at(self.later(shipment, 2)):
+                exception = services.raise_exception(shipment, a.LOST, "Carrier confirmed the parcel is lost.",
+                                                     owner_id=admin_id)
+            with audit.recorded_at(self.later(shipment, 3)):
+                services.resolve_exception(exception, states.RESHIP, "Sending the goods again.")
         elif plan == "damaged":
             shipment = self.ship(order, 0)
-            services.raise_exception(shipment, a.DAMAGED, "Box crushed at the hub; photos requested.", owner_id=admin_id)
+            with audit.recorded_at(self.later(shipment, 2)):
+                services.raise_exception(shipment, a.DAMAGED, "Box crushed at the hub; photos requested.",
+                                         owner_id=admin_id)
         elif plan == "exchange":
             shipment = self.ship(order, 3)
             line = shipment.lines[0]
-            replacement = services.create_replacement(order, {line.product_id: 1}, "Exchange for another colour",
-                                                      "demo", shipment.id)
-            services.cancel_pending(replacement, "The customer kept the original after all.")
-        elif plan == "delayed":
-            self.ship(order, 4)
-        elif plan == "address_problem":
-            self.ship(order, 2)
+            with audit.recorded_at(self.later(shipment, 40)):
+                replacement = services.create_replacement(order, {line.product_id: 1}, "Exchange for another colour",
+                                                          "demo", shipment.id)
+            with audit.recorded_at(self.later(shipment, 44)):
+                services.cancel_pending(replacement, "The customer kept the original after all.")
+        elif plan in ("delayed", "address_problem"):
+            self.ship(order, 4 if plan == "delayed" else 2)
         elif plan == "refused":
             shipment = self.ship(order, 2)
             exception = services.current_exception(shipment)
             if exception is not None:
                 options = services.available_resolutions(exception)
                 choice = states.RETURN_TO_STOCK if states.RETURN_TO_STOCK in options else states.RESHIP
-                services.resolve_exception(exception, choice, "Parcel back at the warehouse.")
+                with audit.recorded_at(max(self.later(shipment, 30), exception.raised_at)):
+                    services.resolve_exception(exception, choice, "Parcel back at the warehouse.")
 
 
 def load(ctx) -> None:
     demo_carrier = services.create_carrier("Demo Express", "demo-express", DemoExpressAdapter.key,
                                            {"account": "DEMO-0001", "api_key": "demo-key-2f9c41"})
     manual_carrier = services.create_carrier(
-        "SF Express", "sf-express", "manual",
+        "SF Express", "sf-express", NamedManualAdapter.key,
         {"tracking_url_template": "https://www.sf-express.com/chn/en/waybill/waybill-detail/{number}"})
-    services.create_carrier("China Post", "china-post", "manual", {}, enabled=False)
+    services.create_carrier("China Post", "china-post", NamedManualAdapter.key, {}, enabled=False)
     db.session.flush()
     demo = _Demo(ctx, demo_carrier, manual_carrier)
     targets = dict(ctx.data.get("order_targets") or [])

@@ -53,6 +53,18 @@ class EventForm(FlaskForm):
         return self.occurred_at.data.replace(tzinfo=get_timezone()).astimezone(UTC)
 
 
+class DeliveredForm(FlaskForm):
+    """When the parcel arrived (empty: now), typed in the user's time zone."""
+
+    occurred_at = DateTimeLocalField(_l("Delivered at"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+    def occurred_utc(self):
+        """The typed local time as an aware UTC datetime (None when left empty)."""
+        if not self.occurred_at.data:
+            return None
+        return self.occurred_at.data.replace(tzinfo=get_timezone()).astimezone(UTC)
+
+
 class RaiseExceptionForm(FlaskForm):
     kind = SelectField(_l("Problem"), validators=[InputRequired()],
                        choices=choices(states.KIND_LABELS.items()))

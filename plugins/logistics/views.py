@@ -35,7 +35,7 @@ from plugins.orders.public import Order
 from . import adapters as a
 from . import services, states
 from .builtin_adapters import DemoExpressAdapter
-from .forms import CancelForm, EventForm, RaiseExceptionForm, ShipmentForm
+from .forms import CancelForm, DeliveredForm, EventForm, RaiseExceptionForm, ShipmentForm
 from .models import Carrier, Shipment
 
 bp = Blueprint("logistics", __name__, url_prefix="/logistics", template_folder="templates",
@@ -185,7 +185,7 @@ def shipment(shipment_id: int):
         current=services.current_exception(shipment), replacements=services.replacement_links(shipment),
         replaces=db.session.get(Shipment, shipment.replaces_id) if shipment.replaces_id else None,
         history=audit.timeline("shipment", shipment.id), event_form=event_form, raise_form=raise_form,
-        cancel_form=cancel_form, remaining=sum(services.remaining_by_line(shipment.order).values()),
+        cancel_form=cancel_form, delivered_form=DeliveredForm(), remaining=sum(services.remaining_by_line(shipment.order).values()),
         panels=record_panels("erp_shipment_panels", shipment=shipment),
         can_track=bool(adapter and adapter.can(a.TRACK) and shipment.tracking_number
                        and shipment.status in states.ACTIVE))
@@ -249,6 +249,30 @@ def add_event(shipment_id: int):
     if outcome.ok:
         flash(_("Event recorded on shipment %(number)s.", number=shipment.number), "success")
     return _back(shipment_id)
+
+
+@bp.route("/shipments/<int:shipment_id>/delivered", methods=["POST"])
+@requires("logistics.ship")
+def mark_delivered(shipment_id: int):
+    shipment = services.get_shipment(shipment_id)
+    form = DeliveredForm()
+    if not form.validate():
+        flash(_("The delivery could not be recorded: %(problem)s", problem=_form_problems(form)), "danger")
+        return _back(shipment_id)
+    with attempt() as outcome:
+        services.mark_delivered(shipment, form.occurred_utc())
+    if outcome.ok:
+        flash(_("Shipment %(number)s marked delivered.", number=shipment.number), "success")
+    return _back(shipment_id)
+
+
+@bp.route("/shipments/<int:shipment_id>/packing-slip")
+@requires("logistics.view")
+def packing_slip(shipment_id: int):
+    """A printable packing slip and address label of the shipment (A4), in the reader's language."""
+    shipment = services.get_shipment(shipment_id)
+    return render_template("logistics/packing_slip.html", shipment=shipment, order=shipment.order,
+                           sender_address=services.sender_address())
 
 
 @bp.route("/shipments/<int:shipment_id>/sync", methods=["POST"])

@@ -5,7 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from plugins.logistics import adapters as a
-from plugins.logistics.builtin_adapters import SCENARIOS, DemoExpressAdapter, ManualAdapter, scenario_of
+from plugins.logistics.builtin_adapters import (
+    SCENARIOS,
+    DemoExpressAdapter,
+    ManualAdapter,
+    NamedManualAdapter,
+    scenario_of,
+)
 from plugins.logistics.testing import CarrierAdapterContract
 
 
@@ -16,6 +22,16 @@ class TestManualAdapter(CarrierAdapterContract):
 
 class TestManualAdapterWithoutLink(CarrierAdapterContract):
     adapter_factory = ManualAdapter
+
+
+class TestNamedManualAdapter(CarrierAdapterContract):
+    adapter_factory = NamedManualAdapter
+    credentials = {"tracking_url_template": "https://carrier.example/track?no={number}"}
+
+
+def test_only_the_catch_all_manual_adapter_asks_for_the_carrier_name():
+    assert ManualAdapter.asks_carrier_name is True
+    assert NamedManualAdapter.asks_carrier_name is False
 
 
 class TestDemoExpressAdapter(CarrierAdapterContract):

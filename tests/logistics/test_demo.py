@@ -1,11 +1,13 @@
 """The demo data: carriers, and shipments of the confirmed demo orders in every state."""
 
 import random
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from erp_core.contrib import DemoContext
 from erp_core.extensions import db
+from erp_core.timeutil import utcnow
 from plugins.logistics import demo, jobs, states
 from plugins.logistics.models import Carrier, DeliveryException, Shipment
 from plugins.orders import states as order_states
@@ -16,6 +18,8 @@ from tests.logistics.conftest import make_order
 def test_demo_ships_confirmed_orders_into_every_state(app):
     with app.test_request_context():
         orders = [make_order(lines=((2, "TEA"), (1, "CUP"))) for _ in range(18)]
+        for order in orders:  # demo orders are days old: the demo ships none before its order was taken
+            order.created_at = order.confirmed_at = utcnow() - timedelta(days=10)
         drafts = [make_order(status=order_states.DRAFT) for _ in range(2)]
         ctx = DemoContext(rng=random.Random(7), data={"orders": orders + drafts}, log=lambda text: None)
         demo.load(ctx)

@@ -26,7 +26,8 @@ class TestAcmeAdapterContract(CarrierAdapterContract):
 def test_hook_erp_carrier_adapters(make_app):
     app = make_app(plugins=["orders", "logistics", ACME])
     with app.test_request_context():
-        assert set(services.adapter_classes()) == {"manual", "demo_express", "kuaidi100", "acme_post"}  # bad keys are ignored
+        assert set(services.adapter_classes()) == {"manual", "manual_named", "demo_express", "kuaidi100",
+                                                   "acme_post"}  # bad keys are ignored
         with pytest.raises(services.Invalid) as refused:
             services.create_carrier("ACME", "acme", "acme_post", {})
         assert "cred_customer_no" in refused.value.errors

@@ -378,3 +378,21 @@ def test_two_clerks_shipping_the_last_units_at_once(app):
     assert "only 2 left to ship" in refused
     with app.app_context():
         assert [s.lines[0].quantity for s in db.session.query(Shipment)] == [3]
+
+
+def test_a_named_manual_carrier_does_not_ask_for_the_carriers_name(app, admin):
+    order_id, (pen, ink), _demo, _manual = _setup(app)
+    with app.test_request_context():
+        named = services.create_carrier("SF Express", "sf", "manual_named", {})
+        db.session.commit()
+        named_id = named.id
+    page = admin.get(f"/logistics/orders/{order_id}/ship").get_data(as_text=True)
+    option = re.search(rf'<option value="{named_id}"[^>]*>', page).group(0)
+    assert 'data-asks-name="0"' in option and 'data-show-when="asks-name"' in page
+    form = {"carrier_id": named_id, "carrier_name": "", "tracking_number": "SF-300400", f"qty-{pen}": "1",
+            f"qty-{ink}": "0", "request_key": "named-1", "packages": "1"}
+    response = admin.post(f"/logistics/orders/{order_id}/ship", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        shipment = db.session.query(Shipment).one()
+        assert shipment.carrier_name == "" and shipment.carrier_display == "SF Express"

@@ -45,6 +45,7 @@ from ._common import (
     AlreadyCreated,
     Invalid,
     hook_answered,
+    sender_address,
     today,
 )
 from .carrier_setup import (
@@ -111,6 +112,7 @@ from .tracking import (
     add_staff_event,
     future_limit,
     handle_webhook,
+    mark_delivered,
     record_events,
     tracking_link,
     tracking_timeline,
@@ -148,6 +150,7 @@ __all__ = [
     "get_shipment",
     "handle_webhook",
     "hook_answered",
+    "mark_delivered",
     "masked",
     "next_shipment_number",
     "order_overview",
@@ -162,6 +165,7 @@ __all__ = [
     "resolve_exception",
     "retry_registration",
     "rotate_webhook_secret",
+    "sender_address",
     "set_carrier_enabled",
     "stored_credentials",
     "shipment_exceptions",

@@ -55,6 +55,11 @@ def hook_answered(hook_name: str) -> bool:
     return bool(current_manager().answerers(hook_name))
 
 
+def sender_address() -> str:
+    """The address parcels are sent from (the ``logistics.sender_address`` setting; may be empty)."""
+    return (settings.get("logistics.sender_address", "") or "").strip()
+
+
 def today() -> date:
     """Today in the company's time zone."""
     return to_zone(utcnow(), settings.company_timezone()).date()

@@ -145,6 +145,23 @@ def add_staff_event(shipment: Shipment, status: str, occurred_at: datetime | Non
                                                          TrackingEvent.external_id == event.key()))
 
 
+def mark_delivered(shipment: Shipment, occurred_at: datetime | None) -> TrackingEvent:
+    """Staff say the parcel arrived (typical for a carrier without tracking): the same path as a
+    typed "delivered" event, so the order's status, history and open exception follow alike.
+
+    Refused (Conflict) when the shipment is delivered already or no longer on its way; the time
+    may not lie in the future and not before the ship date."""
+    shipment = _reload(shipment)
+    if shipment.status == states.DELIVERED:
+        raise Conflict(_("Shipment %(number)s is delivered already.", number=shipment.number))
+    occurred_at = occurred_at or utcnow()
+    shipped_on = shipment.ship_date
+    if shipped_on is not None and occurred_at.date() < shipped_on - timedelta(days=1):
+        raise DomainError(_("The parcel cannot be delivered before it was shipped (%(day)s).", day=shipped_on.isoformat()),
+                          field="occurred_at")
+    return add_staff_event(shipment, a.DELIVERED, occurred_at, "", "")
+
+
 def tracking_timeline(shipment_id: int) -> list[TrackingEvent]:
     """The shipment's events in the order they happened (not the order they arrived)."""
     stmt = select(TrackingEvent).where(TrackingEvent.shipment_id == shipment_id).order_by(

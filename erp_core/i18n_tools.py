@@ -121,6 +121,14 @@ def compile_catalogs(package: Path) -> None:
             write_mo(fh, catalog, use_fuzzy=False)
 
 
+def compiled_messages(mo_bytes: bytes) -> dict:
+    """``{(context, id): translation}`` of a compiled catalog, its header left out: what the
+    up-to-date check compares (the bytes may differ by a header date babel fills in on its own)."""
+    from babel.messages.mofile import read_mo
+
+    return {(m.context, m.id): m.string for m in read_mo(io.BytesIO(mo_bytes)) if m.id}
+
+
 def compiled_bytes(package: Path, locale: str) -> bytes:
     """What ``compile_catalogs`` would write, for the up-to-date check."""
     buffer = io.BytesIO()

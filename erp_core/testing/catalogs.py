@@ -45,7 +45,8 @@ def catalog_problems(path_or_plugin, locales=i18n_tools.LOCALES, agree_with_erp:
         if not po.exists():
             continue
         mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.read_bytes() != i18n_tools.compiled_bytes(folder, locale):
+        if not mo.exists() or (i18n_tools.compiled_messages(mo.read_bytes())
+                               != i18n_tools.compiled_messages(i18n_tools.compiled_bytes(folder, locale))):
             problems.append(f"{locale}: {mo.name} is missing or older than {po.name}: run `erp i18n compile {folder}`")
         if agree_with_erp:
             problems += _disagreements(folder, locale)

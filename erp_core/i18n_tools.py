@@ -126,7 +126,10 @@ def compiled_messages(mo_bytes: bytes) -> dict:
     up-to-date check compares (the bytes may differ by a header date babel fills in on its own)."""
     from babel.messages.mofile import read_mo
 
-    return {(m.context, m.id): m.string for m in read_mo(io.BytesIO(mo_bytes)) if m.id}
+    def frozen(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {(m.context, frozen(m.id)): frozen(m.string) for m in read_mo(io.BytesIO(mo_bytes)) if m.id}
 
 
 def compiled_bytes(package: Path, locale: str) -> bytes:

@@ -61,7 +61,7 @@ class CarrierAdapterSchema(ma.Schema):
     key = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
-    supports = ma.fields.List(ma.fields.String(metadata={"enum": [a.CREATE, a.LABEL, a.TRACK, a.WEBHOOK, a.LINK]}),
+    supports = ma.fields.List(ma.fields.String(metadata={"enum": sorted(a.CAPABILITIES)}),
                               required=True)
     credential_fields = ma.fields.List(ma.fields.Nested(CredentialFieldSchema), required=True)
 

@@ -59,6 +59,8 @@ def _resolve(schema: dict, schemas: dict, depth: int = 0) -> dict:
 
 def _value(schema: dict):
     kind = schema.get("type")
+    if kind == "object" and "properties" not in schema:  # a free mapping (settings by name, say)
+        return st.dictionaries(hostile_text, st.one_of(hostile_text, hostile_number, st.booleans()), max_size=3)
     if kind == "object":
         return st.fixed_dictionaries({}, optional={name: _value(sub) for name, sub in schema["properties"].items()})
     if kind == "array":

@@ -240,9 +240,9 @@ def test_failing_rq_job_is_rolled_back_and_retried_later(rq_app):
 @needs_redis
 def test_due_schedule_is_queued_on_redis(rq_app):
     with rq_app.app_context():
-        assert scheduler.run_due() == ["core.webhooks.retry", "core.jobs.purge", "alpha.tick"]
+        assert scheduler.run_due() == ["core.webhooks.retry", "core.mail.retry", "core.jobs.purge", "alpha.tick"]
     queue = _work(rq_app)
-    assert queue.finished_job_registry.count == 3  # the core's webhook retry scan and purge, alpha's tick
+    assert queue.finished_job_registry.count == 4  # the core's webhook and mail retry scans and purge, alpha's tick
     assert _notes(rq_app) == ["tick"]
 
 

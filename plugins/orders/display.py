@@ -106,7 +106,7 @@ def _products(ids: list[str]) -> dict:
     wanted = [int(i) for i in ids if i.isdigit()]
     rows = db.session.execute(select(Product.id, Product.sku, Product.name)
                               .where(Product.id.in_(wanted))).all() if wanted else []
-    return {str(r.id): (f"{r.sku} {r.name}", url_for("orders_products.edit", product_id=r.id)) for r in rows}
+    return {str(r.id): (f"{r.sku} {r.name}", url_for("orders_products.detail", product_id=r.id)) for r in rows}
 
 
 def audit_vocabulary() -> list[AuditVocabulary]:

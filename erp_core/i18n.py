@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import date, datetime
@@ -103,9 +104,14 @@ NEAR_COUNTRIES = ("CN", "HK", "MO", "TW")
 
 
 def _territories() -> dict[str, str]:
-    locale = get_locale() or Locale.parse("en")
-    return {code: name for code, name in locale.territories.items() if len(code) == 2 and code.isalpha()
-            and code not in ("EU", "EZ", "UN", "QO", "XA", "XB", "ZZ")}
+    return _territories_of(str(get_locale() or "en"))
+
+
+@functools.lru_cache(maxsize=8)
+def _territories_of(locale: str) -> dict[str, str]:
+    # Filtered once per language: an address list names a country on every row.
+    return {code: name for code, name in Locale.parse(locale).territories.items()
+            if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "QO", "XA", "XB", "ZZ")}
 
 
 def country_name(code: str | None) -> str:

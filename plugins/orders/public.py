@@ -17,6 +17,7 @@ from erp_core.plugins import hooks
 
 from . import states
 from .demo import advance as advance_demo_order
+from .invoicing_details import InvoicingDetails, customer_invoicing_details, order_invoicing_details
 from .models import Address, Customer, Order, OrderLine, Product
 from .services import (
     MAX_QUANTITY,
@@ -40,6 +41,7 @@ from .services import (
     transition,
     update_order,
 )
+from .taxpayer_id import check_taxpayer_id
 
 __all__ = [
     "MAX_QUANTITY", "Address", "Customer", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine", "Product",
@@ -49,6 +51,7 @@ __all__ = [
     "phone_key",
     "quantities_by_product", "set_order_warehouse", "ship_everything", "source_labels", "states", "transition",
     "update_order",
+    "InvoicingDetails", "check_taxpayer_id", "customer_invoicing_details", "order_invoicing_details",
 ]
 
 

@@ -65,7 +65,7 @@ def erp_permissions():
 
 @hookimpl
 def erp_blueprints():
-    from . import api  # noqa: F401  (its routes join the orders blueprint)
+    from . import api, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
 

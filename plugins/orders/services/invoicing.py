@@ -28,7 +28,7 @@ from ..invoicing_details import (
 )
 from ..models import Customer, Order
 from ..taxpayer_id import check_taxpayer_id
-from ._common import _clean, check_phone
+from ._common import _bump_version, _clean, check_phone
 
 # What a special VAT invoice (增值税专用发票) must name: everything.
 SPECIAL_REQUIRES = FIELDS
@@ -149,9 +149,14 @@ def invoicing_locked_reasons(order: Order) -> list[str]:
     return reasons
 
 
-def set_order_invoicing(order: Order, data: dict | None) -> InvoicingDetails:
-    """Change the invoicing details of ``order`` (not its customer's) while it is not invoiced;
-    a locked order raises ``Conflict`` (code ``invoicing_locked``) with the reasons. Audited."""
+def set_order_invoicing(order: Order, data: dict | None, expected_version: int | None = None) -> InvoicingDetails:
+    """Change the invoicing details of ``order`` (not its customer's) while it is not invoiced.
+
+    The order's version moves on (its row is locked for the rest of the transaction, so an
+    invoice issued at the same moment waits); a page drawn from an older ``expected_version`` is
+    refused (``Conflict``, code ``stale``), and a locked order raises ``Conflict`` (code
+    ``invoicing_locked``) with the reasons. Audited."""
+    _bump_version(order, expected_version)
     reasons = invoicing_locked_reasons(order)
     if reasons:
         raise Conflict(_("The invoicing details of order %(number)s can no longer change: %(reasons)s",

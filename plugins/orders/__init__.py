@@ -105,4 +105,4 @@ def erp_demo_data(ctx):
 def erp_audit_vocabulary():
     from .display import audit_vocabulary
 
-    return audit_vocabulary()
+    return audit_vocabulary() + invoicing_details.audit_vocabulary()

@@ -129,6 +129,20 @@ def order_invoicing_details(order: Order) -> InvoicingDetails:
     return InvoicingDetails.of(order.invoicing)
 
 
+def audit_vocabulary() -> list:
+    """How changes of invoicing details read in the histories of customers and orders (added to
+    the orders plugin's own vocabulary of these records)."""
+    from erp_core.contrib import AuditVocabulary, HistoryField
+
+    fields = {"invoice_title": LABELS["title"], "taxpayer_id": LABELS["taxpayer_id"],
+              "registered_address": LABELS["address"], "registered_phone": LABELS["phone"],
+              "bank": LABELS["bank"], "bank_account": LABELS["account"],
+              "invoice_type": HistoryField(LABELS["invoice_type"], "code", choices=INVOICE_TYPE_LABELS)}
+    actions = {"invoicing_changed": _l("Invoicing details changed")}
+    return [AuditVocabulary("customer", _l("Customer"), actions, fields),
+            AuditVocabulary("order", _l("Order"), actions, fields)]
+
+
 __all__ = ["FIELDS", "INVOICE_TYPES", "INVOICE_TYPE_LABELS", "LABELS", "LIMITS", "NONE", "ORDINARY", "SPECIAL",
            "CustomerInvoicing", "InvoicingDetails", "OrderInvoicing", "customer_invoicing_details",
            "order_invoicing_details"]

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.db import UTCDateTime
 from erp_core.extensions import db
@@ -61,8 +61,7 @@ class CustomerInvoicing(_Details, db.Model):
     __tablename__ = "orders_customer_invoicing"
     __table_args__ = (CheckConstraint("invoice_type IN ('none', 'ordinary', 'special')", name="invoice_type_known"),)
     customer_id: Mapped[int] = mapped_column(ForeignKey("orders_customer.id", ondelete="CASCADE"), primary_key=True)
-    customer: Mapped[Customer] = relationship(
-        backref=backref("invoicing", uselist=False, passive_deletes=True, cascade="all, delete-orphan"))
+    customer: Mapped[Customer] = relationship(back_populates="invoicing")
 
 
 class OrderInvoicing(_Details, db.Model):
@@ -71,8 +70,14 @@ class OrderInvoicing(_Details, db.Model):
     __tablename__ = "orders_order_invoicing"
     __table_args__ = (CheckConstraint("invoice_type IN ('none', 'ordinary', 'special')", name="invoice_type_known"),)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id", ondelete="CASCADE"), primary_key=True)
-    order: Mapped[Order] = relationship(
-        backref=backref("invoicing", uselist=False, passive_deletes=True, cascade="all, delete-orphan"))
+    order: Mapped[Order] = relationship(back_populates="invoicing")
+
+
+# ``customer.invoicing`` and ``order.invoicing`` (declared here, so that models.py stays as it is)
+Customer.invoicing = relationship(CustomerInvoicing, uselist=False, back_populates="customer",
+                                  cascade="all, delete-orphan", passive_deletes=True)
+Order.invoicing = relationship(OrderInvoicing, uselist=False, back_populates="order",
+                               cascade="all, delete-orphan", passive_deletes=True)
 
 
 @dataclass(frozen=True)

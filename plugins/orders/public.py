@@ -2,6 +2,11 @@
 keep an order consistent. Plugins that require ``orders`` import from here only (a layering test
 checks it); everything else in the package may change without notice.
 
+The buyer's invoicing details of an order (the copy taken from the customer at entry) are read
+with :func:`order_invoicing_details`; a taxpayer ID (unified social credit code) is checked with
+:func:`check_taxpayer_id`. A plugin that issues invoices answers ``erp_order_invoicing_locked`` so
+that the details cannot change once invoiced.
+
 Other plugins never write an order's columns themselves: they lock it with :func:`lock_order`
 and change its warehouse with :func:`set_order_warehouse`, so the order's version moves and a
 form drawn before the change is refused.

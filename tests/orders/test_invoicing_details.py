@@ -350,3 +350,26 @@ def test_every_field_is_escaped_on_every_page(orders_app, staff):
                                                                               "taxpayer_id": XSS})})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and XSS not in page
+
+
+def test_demo_companies_ask_for_invoices_with_valid_taxpayer_ids(orders_app):
+    import random
+
+    from plugins.orders.demo_invoicing import add_invoicing_details
+    from plugins.orders.taxpayer_id import check_taxpayer_id
+
+    with orders_app.test_request_context():
+        customers = [services.create_customer(f"公司{i}", address={"line1": "科技园南路1号", "city": "深圳"})
+                     for i in range(6)] + [services.create_customer(f"个人{i}") for i in range(20)]
+        given = add_invoicing_details(random.Random(3), customers, companies=6)
+        db.session.commit()
+        rows = db.session.scalars(select(CustomerInvoicing)).all()
+        assert len(rows) == given and given > 6
+        companies = [r for r in rows if r.taxpayer_id]
+        assert len(companies) == 6 and {r.invoice_type for r in companies} == {"special", "ordinary"}
+        for row in companies:
+            assert check_taxpayer_id(row.taxpayer_id) == row.taxpayer_id and row.taxpayer_id[2:8] == "440305"
+            services.check_invoicing({name: getattr(row, name) for name in
+                                      ("title", "taxpayer_id", "address", "phone", "bank", "account",
+                                       "invoice_type")})
+        assert all(r.invoice_type == "ordinary" and r.title.startswith("个人") for r in rows if not r.taxpayer_id)

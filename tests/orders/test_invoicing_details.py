@@ -336,7 +336,7 @@ def test_every_field_is_escaped_on_every_page(orders_app, staff):
         db.session.commit()
         customer_id, order_id = customer.id, order.id
     pages = [f"/orders/customers/{customer_id}", f"/orders/customers/{customer_id}/edit", f"/orders/{order_id}",
-             f"/orders/{order_id}/invoicing"]
+             f"/orders/{order_id}/invoicing", f"/orders/{order_id}/edit"]
     for url in pages:
         page = staff.get(url).get_data(as_text=True)
         assert XSS not in page and "<b>x</b>" not in page, url
@@ -373,3 +373,14 @@ def test_demo_companies_ask_for_invoices_with_valid_taxpayer_ids(orders_app):
                                       ("title", "taxpayer_id", "address", "phone", "bank", "account",
                                        "invoice_type")})
         assert all(r.invoice_type == "ordinary" and r.title.startswith("个人") for r in rows if not r.taxpayer_id)
+
+
+def test_the_entry_page_says_the_details_follow_and_the_edit_page_shows_the_copy(orders_app, staff):
+    page = staff.get("/orders/new").get_data(as_text=True)
+    assert "invoicing details are copied onto the order when it is saved" in page
+    order_id, _version = _order_of(orders_app, TENCENT)
+    page = staff.get(f"/orders/{order_id}/edit").get_data(as_text=True)
+    card = page.split('data-testid="entry-invoicing"')[1].split("</section>")[0]
+    assert "Special VAT invoice (增值税专用发票)" in card and "91440300708461136T" in card
+    staff.post("/language", data={"lang": "zh_CN"})
+    assert "保存订单时会复制客户的开票信息" in staff.get("/orders/new").get_data(as_text=True)

@@ -25,8 +25,8 @@ NONE, ORDINARY, SPECIAL = "none", "ordinary", "special"
 INVOICE_TYPES = (NONE, ORDINARY, SPECIAL)
 INVOICE_TYPE_LABELS = {
     NONE: _l("No invoice"),
-    ORDINARY: _l("Ordinary invoice (普通发票)"),
-    SPECIAL: _l("Special VAT invoice (增值税专用发票)"),
+    ORDINARY: _l("Ordinary invoice"),
+    SPECIAL: _l("Special VAT invoice"),
 }
 # The details' fields, in the order forms and pages show them, with their stored lengths.
 FIELDS = ("title", "taxpayer_id", "address", "phone", "bank", "account")

@@ -63,6 +63,20 @@ def _show_error(form: OrderInvoicingForm, exc: DomainError) -> None:
         show_domain_error(None, exc)
 
 
+def _save(order: Order, form: OrderInvoicingForm) -> int | None:
+    """Save the posted details; None when saved, else the status to draw the form again with."""
+    if not (form.version.data or "").isdigit():
+        flash(_("The form is incomplete; reload the page and try again."), "danger")
+        return STATUS_CODE_INVALID
+    if not form.validate_on_submit():
+        return STATUS_CODE_INVALID
+    with attempt(form, on_error=_show_error) as outcome:
+        services.set_order_invoicing(order, form.values(), int(form.version.data))
+    if outcome.ok:
+        return None
+    return 409 if outcome.error.status == 409 else STATUS_CODE_INVALID
+
+
 @bp.route("/<int:order_id>/invoicing", methods=["GET", "POST"])
 @requires("orders.edit")
 def invoicing(order_id: int):
@@ -73,21 +87,16 @@ def invoicing(order_id: int):
                 number=order.number, reasons=" ".join(reasons)), "warning")
         return redirect(url_for("orders.detail", order_id=order.id))
     from_customer = request.method == "GET" and request.args.get("from") == "customer"
-    source = customer_invoicing_details(order.customer) if from_customer else order_invoicing_details(order)
-    form = OrderInvoicingForm(details=source if request.method == "GET" else None)
     status = 200
     if request.method == "GET":
+        source = customer_invoicing_details(order.customer) if from_customer else order_invoicing_details(order)
+        form = OrderInvoicingForm(details=source)
         form.version.data = str(order.version)
-    elif form.validate_on_submit() and (form.version.data or "").isdigit():
-        with attempt(form, on_error=_show_error) as outcome:
-            services.set_order_invoicing(order, form.values(), int(form.version.data))
-        if outcome.ok:
+    else:
+        form = OrderInvoicingForm()
+        status = _save(order, form)
+        if status is None:
             flash(_("Invoicing details of order %(number)s saved.", number=order.number), "success")
             return redirect(url_for("orders.detail", order_id=order.id))
-        status = outcome.error.status if outcome.error.status == 409 else STATUS_CODE_INVALID
-    else:
-        status = STATUS_CODE_INVALID
-        if not (form.version.data or "").isdigit():
-            flash(_("The form is incomplete; reload the page and try again."), "danger")
     return render_template("orders/invoicing_form.html", form=form, order=order, from_customer=from_customer,
                            customer_details=customer_invoicing_details(order.customer)), status

@@ -67,6 +67,7 @@ def check_invoicing(data: dict | None) -> InvoicingDetails:
     phone and account must be numbers; an ordinary invoice needs a title, a special VAT invoice
     needs every field. Raises :class:`InvoicingInvalid` listing every problem."""
     data = data or {}
+    # (a taxpayer ID may be typed with spaces between its groups: they go before it is checked)
     values = {name: _clean(data.get(name), LIMITS[name] + (20 if name == "taxpayer_id" else 0)) for name in FIELDS}
     values["invoice_type"] = (data.get("invoice_type") or NONE).strip().lower()
     errors: dict[str, list[str]] = {}
@@ -74,18 +75,24 @@ def check_invoicing(data: dict | None) -> InvoicingDetails:
         try:
             values[name] = check(values[name])
         except DomainError as exc:
-            errors.setdefault(name, []).append(str(exc))
-    if values["invoice_type"] not in INVOICE_TYPES:
-        errors.setdefault("invoice_type", []).append(_("Choose no invoice, an ordinary invoice or a special VAT invoice."))
-    elif values["invoice_type"] == ORDINARY and not values["title"]:
-        errors.setdefault("title", []).append(_("An invoice needs a title (the buyer's name on it)."))
-    elif values["invoice_type"] == SPECIAL:
-        for name in SPECIAL_REQUIRES:
-            if not values[name] and name not in errors:
-                errors[name] = [_required_for_special(name)]
+            errors[name] = [str(exc)]
+    for name, message in _type_problems(values).items():
+        errors.setdefault(name, [message])
     if errors:
         raise InvoicingInvalid(errors)
     return InvoicingDetails(**values)
+
+
+def _type_problems(values: dict) -> dict[str, str]:
+    """What the invoice type asks for and ``values`` lack: ``{field: message}``."""
+    kind = values["invoice_type"]
+    if kind not in INVOICE_TYPES:
+        return {"invoice_type": _("Choose no invoice, an ordinary invoice or a special VAT invoice.")}
+    if kind == ORDINARY and not values["title"]:
+        return {"title": _("An invoice needs a title (the buyer's name on it).")}
+    if kind == SPECIAL:
+        return {name: _required_for_special(name) for name in SPECIAL_REQUIRES if not values[name]}
+    return {}
 
 
 def _required_for_special(name: str) -> str:

@@ -32,25 +32,20 @@ def _details_columns():
     ]
 
 
+def _create(table: str, key: str, target: str) -> None:
+    """A 1:1 table of details keyed by ``key``, a foreign key to ``target``'s id."""
+    op.create_table(table,
+    sa.Column(key, sa.Integer(), nullable=False),
+    *_details_columns(),
+    sa.CheckConstraint("invoice_type IN ('none', 'ordinary', 'special')", name=op.f(f'ck_{table}_invoice_type_known')),
+    sa.ForeignKeyConstraint([key], [f'{target}.id'], name=op.f(f'fk_{table}_{key}_{target}'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint(key, name=op.f(f'pk_{table}'))
+    )
+
+
 def upgrade():
-    op.create_table('orders_customer_invoicing',
-    sa.Column('customer_id', sa.Integer(), nullable=False),
-    *_details_columns(),
-    sa.CheckConstraint("invoice_type IN ('none', 'ordinary', 'special')",
-                       name=op.f('ck_orders_customer_invoicing_invoice_type_known')),
-    sa.ForeignKeyConstraint(['customer_id'], ['orders_customer.id'],
-                            name=op.f('fk_orders_customer_invoicing_customer_id_orders_customer'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_orders_customer_invoicing'))
-    )
-    op.create_table('orders_order_invoicing',
-    sa.Column('order_id', sa.Integer(), nullable=False),
-    *_details_columns(),
-    sa.CheckConstraint("invoice_type IN ('none', 'ordinary', 'special')",
-                       name=op.f('ck_orders_order_invoicing_invoice_type_known')),
-    sa.ForeignKeyConstraint(['order_id'], ['orders_order.id'],
-                            name=op.f('fk_orders_order_invoicing_order_id_orders_order'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('order_id', name=op.f('pk_orders_order_invoicing'))
-    )
+    _create('orders_customer_invoicing', 'customer_id', 'orders_customer')
+    _create('orders_order_invoicing', 'order_id', 'orders_order')
 
 
 def downgrade():

@@ -133,56 +133,67 @@ def _pattern(message: str) -> re.Pattern:
     return re.compile(r"\s*" + r".+?".join(re.escape(p) for p in parts) + r"\s*", re.S)
 
 
+def _listed(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _is_english_sentence(text: str) -> bool:
+    return len([w for w in PARAM.sub("", text).split() if re.search(r"[A-Za-z]{2,}", w)]) >= 3
+
+
+def _is_chinese_sentence(text: str) -> bool:
+    # Four characters or more, or a sentence with values: a two-character word (仓库) is also an
+    # address label in the demo data. Short words in the chrome are checked apart.
+    bare = PARAM.sub("", text)
+    return len(CJK.findall(bare)) >= 4 or (bare != text and bool(CJK.search(bare)))
+
+
 def _collect(mo: Path, english: dict, chinese: dict) -> None:
     with mo.open("rb") as fh:
         catalog = read_mo(fh)
     for message in catalog:
         if not message.id or not message.string:
             continue
-        ids = message.id if isinstance(message.id, (tuple, list)) else (message.id,)
-        strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
-        for text in ids:
-            words = PARAM.sub("", text).split()
-            if len([w for w in words if re.search(r"[A-Za-z]{2,}", w)]) >= 3:
-                english.setdefault(text, _pattern(text))
-        for text in strings:
-            # Four characters or more, or a sentence with values: a two-character word (仓库) is
-            # also an address label in the demo data. Short words in the chrome are checked apart.
-            bare = PARAM.sub("", text)
-            if len(CJK.findall(bare)) >= 4 or (bare != text and CJK.search(bare)):
-                chinese.setdefault(text, _pattern(text))
+        for text in filter(_is_english_sentence, _listed(message.id)):
+            english.setdefault(text, _pattern(text))
+        for text in filter(_is_chinese_sentence, _listed(message.string)):
+            chinese.setdefault(text, _pattern(text))
+
+
+def _raw_problems(text: str) -> list[str]:
+    found = [f"raw value {raw.pattern!r}: {text!r}" for raw in RAW_VALUES if raw.search(text)]
+    for pattern in (SNAKE, DOTTED):
+        found.extend(f"identifier {m.group(0)!r}: {text!r}" for m in pattern.finditer(text)
+                     if m.group(0) not in ALLOWED and not HOST.search(m.group(0)))
+    return found
+
+
+# Per language of the page: what text in the other language looks like, how it is named, and
+# which catalog side holds the site's own sentences in that other language.
+OTHER = {"en": (CJK, "Chinese", 1), "zh_CN": (THREE_WORDS, "English", 0)}
+
+
+def _language_problem(text: str, chrome: bool, locale: str, catalogs) -> str | None:
+    looks, language, side = OTHER[locale]
+    for meant in OTHER_LANGUAGE + KNOWN_OPEN:
+        text = meant.sub(" ", text).strip()
+    if not looks.search(text):
+        return None
+    if chrome:
+        return f"{language} in the page's chrome: {text!r}"
+    if any(p.fullmatch(text) for p in catalogs[side]):
+        return f"system sentence in {language}: {text!r}"
+    return None
 
 
 def problems_in(texts: list, locale: str, catalogs) -> list[str]:
-    """What is wrong with the visible ``texts`` of a page shown in ``locale``."""
-    english, chinese = catalogs
+    """What is wrong with the visible ``texts`` (``(text, chrome, value)``) of a page in ``locale``."""
     found = []
     for text, chrome, value in texts:
-        for raw in RAW_VALUES:
-            if raw.search(text):
-                found.append(f"raw value {raw.pattern!r}: {text!r}")
-        for pattern in (SNAKE, DOTTED):
-            for match in pattern.finditer(text):
-                if match.group(0) not in ALLOWED and not HOST.search(match.group(0)):
-                    found.append(f"identifier {match.group(0)!r}: {text!r}")
-        for meant in OTHER_LANGUAGE + KNOWN_OPEN:
-            text = meant.sub(" ", text).strip()
-        if value:
-            continue
-        if locale == "en":
-            if chrome and CJK.search(text):
-                found.append(f"Chinese in the page's chrome: {text!r}")
-            elif CJK.search(text):
-                hit = next((p for p in chinese if p.fullmatch(text)), None)
-                if hit is not None:
-                    found.append(f"system sentence in Chinese: {text!r}")
-        else:
-            if chrome and THREE_WORDS.search(text):
-                found.append(f"English in the page's chrome: {text!r}")
-            elif THREE_WORDS.search(text):
-                hit = next((p for p in english if p.fullmatch(text)), None)
-                if hit is not None:
-                    found.append(f"system sentence in English: {text!r}")
+        found.extend(_raw_problems(text))
+        problem = None if value else _language_problem(text, chrome, locale, catalogs)
+        if problem:
+            found.append(problem)
     return found
 
 
@@ -330,6 +341,20 @@ FITS = """e => { const shown = e.getBoundingClientRect().width; const old = e.st
   const needed = e.getBoundingClientRect().width; e.style.width = old; return shown + 0.5 >= needed; }"""
 
 
+def _check_on_a_phone(page, server, path: str, locale: str, wide: list) -> list[str]:
+    """Open ``path``: the page must not be wider than the screen; a wider table shows the hint on
+    its right, and once scrolled to its end on its left only."""
+    page.goto(server.url(path))
+    width, screen = page.evaluate(PAGE_WIDTH)
+    for box in page.evaluate(WIDE_TABLES):
+        wide.append(path)
+        assert "erp-more-right" in box["classes"] and box["mask"] not in ("", "none"), (path, box)
+    if page.evaluate(SCROLL_TO_END):
+        page.wait_for_function("[...document.querySelectorAll('.table-responsive.erp-more-right')].length === 0")
+        assert page.locator(".table-responsive.erp-more-left").count() >= 1, path
+    return [f"[{locale}] {path}: the page is {width}px wide on a {screen}px screen"] if width > screen else []
+
+
 def test_lists_fit_a_phone_and_wide_tables_scroll_inside_their_box_with_a_hint(browser, demo_server, shot):
     context = browser.new_context(viewport=PHONE, locale="en-US")
     page = context.new_page()
@@ -343,16 +368,7 @@ def test_lists_fit_a_phone_and_wide_tables_scroll_inside_their_box_with_a_hint(b
         for locale in ("zh_CN", "en"):
             switch_language(page, locale)
             for path in menu:
-                page.goto(demo_server.url(path))
-                width, screen = page.evaluate(PAGE_WIDTH)
-                if width > screen:
-                    overflowing.append(f"[{locale}] {path}: the page is {width}px wide on a {screen}px screen")
-                for box in page.evaluate(WIDE_TABLES):
-                    wide.append(path)
-                    assert "erp-more-right" in box["classes"] and box["mask"] not in ("", "none"), (path, box)
-                if page.evaluate(SCROLL_TO_END):
-                    page.wait_for_function("[...document.querySelectorAll('.table-responsive.erp-more-right')].length === 0")
-                    assert page.locator(".table-responsive.erp-more-left").count() >= 1, path
+                overflowing.extend(_check_on_a_phone(page, demo_server, path, locale, wide))
         page.goto(demo_server.url("/logistics/"))
         shot(page, "crawl_phone_list_en")
     finally:
@@ -377,25 +393,32 @@ def test_the_currency_select_shows_its_whole_label(browser, demo_server):
             context.close()
 
 
-def test_the_language_check_finds_a_planted_sentence(catalogs):
-    """The checks are not vacuous: each finds what it is for, and leaves user data alone."""
-    def wrong(text, locale, chrome=False, value=False):
-        return problems_in([(text, chrome, value)], locale, catalogs)
-
-    # A system sentence in the other language, with and without values in it.
-    assert wrong("补发的数量不能多于原发货单。", "en")
-    assert wrong("已为发货单 SH-2026-000001 重新向承运商申请。", "en")
-    assert wrong("A re-ship cannot carry more than the original shipment.", "zh_CN")
-    assert wrong("Asked the carrier again for shipment SH-2026-000001.", "zh_CN")
-    # Chrome in the other language, however short.
-    assert wrong("订单", "en", chrome=True) and wrong("Record a payment", "zh_CN", chrome=True)
+PLANTED = [  # (text, locale, chrome, value): each one is wrong
+    ("补发的数量不能多于原发货单。", "en", False, False),  # a system sentence in the other language
+    ("已为发货单 SH-2026-000001 重新向承运商申请。", "en", False, False),  # ... with a value in it
+    ("A re-ship cannot carry more than the original shipment.", "zh_CN", False, False),
+    ("Asked the carrier again for shipment SH-2026-000001.", "zh_CN", False, False),
+    ("订单", "en", True, False),  # chrome in the other language, however short
+    ("Record a payment", "zh_CN", True, False),
+    ("商户号 x", "en", True, False),
     # Programming values and identifiers, in any language, in a text box too.
-    for text in ("tracking_number: None", "lines: {'FLT-SS-01': 10}", "\\u00a5 12", "[object Object]",
-                 "method: bank_transfer_x", "core.webhooks.retry"):
-        assert wrong(text, "en") and wrong(text, "zh_CN", value=True), text
-    # User data and meant text pass: a Chinese company name and address label, a host name, an
-    # English sentence a customer typed, a documented exception.
-    for text, locale in (("上海青叶贸易有限公司", "en"), ("仓库", "en"), ("例如 smtp.qq.com", "zh_CN"),
-                         ("Please leave it at the door", "zh_CN"), ("Merchant ID (商户号)", "en")):
-        assert not wrong(text, locale), text
-    assert wrong("Merchant ID (商户号)", "en", chrome=False) == [] and wrong("商户号 x", "en", chrome=True)
+    *[(text, locale, False, value) for text in ("tracking_number: None", "lines: {'FLT-SS-01': 10}", "\\u00a5 12",
+                                                "[object Object]", "method: bank_transfer_x", "core.webhooks.retry")
+      for locale, value in (("en", False), ("zh_CN", True))],
+]
+FINE = [  # user data and meant text: a Chinese company name and address label, a host name, an
+    # English sentence a customer typed, a documented exception in a label
+    ("上海青叶贸易有限公司", "en", False), ("仓库", "en", False), ("例如 smtp.qq.com", "zh_CN", False),
+    ("Please leave it at the door", "zh_CN", False), ("Merchant ID (商户号)", "en", True),
+]
+
+
+@pytest.mark.parametrize(("text", "locale", "chrome", "value"), PLANTED)
+def test_the_language_check_finds_a_planted_sentence(catalogs, text, locale, chrome, value):
+    """The checks are not vacuous: each finds what it is for."""
+    assert problems_in([(text, chrome, value)], locale, catalogs)
+
+
+@pytest.mark.parametrize(("text", "locale", "chrome"), FINE)
+def test_the_language_check_leaves_user_data_alone(catalogs, text, locale, chrome):
+    assert problems_in([(text, chrome, False)], locale, catalogs) == []

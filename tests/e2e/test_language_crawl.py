@@ -40,10 +40,8 @@ import pytest
 from babel.messages.mofile import read_mo
 from sqlalchemy import select
 
-from erp_core.cli import _run_demo
 from erp_core.extensions import db
-from tests.e2e.conftest import ADMIN_PASSWORD, DESKTOP, PHONE, LiveServer, sign_in
-from tests.helpers import make_user
+from tests.e2e.conftest import DESKTOP, PHONE, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -209,19 +207,6 @@ def catalogs():
     english, chinese = _catalog_messages()
     assert len(english) > 200 and len(chinese) > 200, "the compiled catalogs were not found"
     return english, chinese
-
-
-@pytest.fixture
-def demo_server(make_app):
-    """Every built-in plugin with the demo data, CSRF on, and the demo administrator."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    make_user(app, username="admin", password=ADMIN_PASSWORD, roles=["admin"], display_name="Ada Admin")
-    with app.test_request_context(method="POST"):
-        _run_demo(seed=2, scale=1)
-        db.session.commit()
-    server = LiveServer(app).start()
-    yield server
-    server.stop()
 
 
 def switch_language(page, locale: str) -> None:

@@ -45,14 +45,16 @@ def schedule_states(now: datetime | None = None) -> list[dict]:
         row = rows.get(schedule.name)
         last = row.last_run_at if row else None
         overdue = last is None or last < now - timedelta(seconds=OVERDUE_INTERVALS * schedule.every_seconds)
-        states.append({"name": schedule.name, "every_seconds": schedule.every_seconds, "job": schedule.job,
+        states.append({"name": schedule.name, "title": schedule.title or schedule.name,
+                       "every_seconds": schedule.every_seconds, "job": schedule.job,
                        "last_run_at": last, "runs": row.runs if row else 0, "overdue": overdue})
     return states
 
 
-def overdue_schedules(now: datetime | None = None) -> list[str]:
-    """Names of the schedules that have not run for two of their intervals."""
-    return [state["name"] for state in schedule_states(now) if state["overdue"]]
+def overdue_schedules(now: datetime | None = None) -> list:
+    """Titles of the schedules that have not run for two of their intervals (the name of one
+    declared without a title)."""
+    return [state["title"] for state in schedule_states(now) if state["overdue"]]
 
 
 def _job(job_id: int) -> Job:

@@ -113,11 +113,13 @@ class SettingField:
 @dataclass(frozen=True)
 class Schedule:
     """Periodic work: ``job`` (a dotted path to a function) runs once per ``every_seconds``
-    across every process of the site."""
+    across every process of the site. ``title`` names it for people (a lazy translated string,
+    shown on the Background work page and in the dashboard's warning); the ``name`` is the key."""
 
     name: str  # unique across the site, e.g. "loyalty.expire"
     every_seconds: int  # the interval
     job: str  # "package.module:function", called with no arguments in an app context
+    title: Any = ""  # what it does, for people, e.g. _l("Expire old loyalty points")
 
 
 @dataclass(frozen=True)

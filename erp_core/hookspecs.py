@@ -304,7 +304,8 @@ def erp_demo_data(ctx: DemoContext) -> None:
 def erp_schedules() -> list[Schedule]:
     """Called by the scheduler on every tick (the background runner of each serving process, or
     ``erp worker``; every ``SCHEDULER_TICK`` seconds). Returns a list of ``Schedule(name,
-    every_seconds, job)`` where ``job`` is ``"package.module:function"``. Each schedule runs once
+    every_seconds, job, title)`` where ``job`` is ``"package.module:function"`` and ``title`` a lazy
+    translated name shown to administrators (the ``name`` is only the key). Each schedule runs once
     per interval across all processes of the site (claimed with a conditional UPDATE); the admin
     page "Background work" shows when each last ran, and the dashboard warns administrators when
     one has not run for two of its intervals.
@@ -313,7 +314,8 @@ def erp_schedules() -> list[Schedule]:
 
         @hookimpl
         def erp_schedules():
-            return [Schedule("loyalty.expire", 3600, "my_plugin.jobs:expire_points")]
+            return [Schedule("loyalty.expire", 3600, "my_plugin.jobs:expire_points",
+                             title=_l("Expire old loyalty points"))]
     """
 
 

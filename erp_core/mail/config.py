@@ -18,7 +18,7 @@ from ..contrib import SettingField
 
 SECURITY_NONE, SECURITY_STARTTLS, SECURITY_SSL = "none", "starttls", "ssl"
 SECURITY_CHOICES = (
-    (SECURITY_NONE, _l("None (port 25, only inside a trusted network)")),
+    (SECURITY_NONE, _l("No encryption (port 25, only inside a trusted network)")),
     (SECURITY_STARTTLS, _l("STARTTLS (usually port 587)")),
     (SECURITY_SSL, _l("Implicit TLS / SSL (port 465: QQ, 163, Aliyun mail)")),
 )

@@ -115,9 +115,10 @@ def erp_dashboard_widgets(user):
 
 @hookimpl
 def erp_schedules():
-    return [Schedule("core.webhooks.retry", 60, "erp_core.webhooks:retry_due"),
-            Schedule("core.mail.retry", 60, "erp_core.mail.sending:retry_due"),
-            Schedule("core.jobs.purge", 86400, "erp_core.background:purge_finished")]
+    return [Schedule("core.webhooks.retry", 60, "erp_core.webhooks:retry_due", _l("Retry failed webhook deliveries")),
+            Schedule("core.mail.retry", 60, "erp_core.mail.sending:retry_due", _l("Retry e-mails that could not be sent")),
+            Schedule("core.jobs.purge", 86400, "erp_core.background:purge_finished",
+                     _l("Remove finished background jobs"))]
 
 
 # Outgoing webhooks follow the domain events of every plugin.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from babel.lists import format_list
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -41,7 +43,8 @@ def dashboard():
         from ..background import overdue_schedules
 
         overdue = overdue_schedules()
-    return render_template("web/dashboard.html", widgets=render_contributions(widgets), overdue=overdue)
+    overdue_list = format_list([str(title) for title in overdue], locale=get_locale()) if overdue else ""
+    return render_template("web/dashboard.html", widgets=render_contributions(widgets), overdue=overdue_list)
 
 
 @bp.route("/language", methods=["POST"])

@@ -111,7 +111,8 @@ def erp_payment_adapters():
 
 @hookimpl
 def erp_schedules():
-    return [Schedule("finance.settle_pending", 300, "plugins.finance.jobs:settle_pending")]
+    return [Schedule("finance.settle_pending", 300, "plugins.finance.jobs:settle_pending",
+                     _l("Check pending online payments and close expired ones"))]
 
 
 @hookimpl

@@ -171,8 +171,10 @@ def erp_settings_fields():
 
 @hookimpl
 def erp_schedules():
-    return [Schedule("logistics.sync", 900, "plugins.logistics.jobs:sync_tracking"),
-            Schedule("logistics.check_delays", 3600, "plugins.logistics.jobs:check_delays")]
+    return [Schedule("logistics.sync", 900, "plugins.logistics.jobs:sync_tracking",
+                     _l("Fetch tracking updates from carriers")),
+            Schedule("logistics.check_delays", 3600, "plugins.logistics.jobs:check_delays",
+                     _l("Look for late shipments"))]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from erp_core import audit
 from erp_core.forms import attempt
+from erp_core.i18n import render_system_text
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 from plugins.orders.public import Order
@@ -62,9 +63,13 @@ def detail(exception_id: int):
     form.owner_id.choices = owner_choices()
     if request.method == "GET":
         form.owner_id.data = str(item.owner_id or "")
+        form.note.data = render_system_text(item.note)  # a note the system wrote, in the reader's words
     if form.validate_on_submit():
+        note = form.note.data or ""
+        if item.note and note == render_system_text(item.note):
+            note = item.note  # unchanged: keep the system's note, shown to each reader in their language
         with attempt(form) as outcome:
-            services.update_exception(item, form.owner_id.data, form.due_date.data, form.note.data or "")
+            services.update_exception(item, form.owner_id.data, form.due_date.data, note)
         if outcome.ok:
             flash(_("Exception saved."), "success")
             return redirect(url_for("logistics_exceptions.detail", exception_id=item.id))

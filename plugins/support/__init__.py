@@ -184,9 +184,10 @@ def _notification_fields() -> list[SettingField]:
 @hookimpl
 def erp_schedules():
     return [
-        Schedule("support.sla_scan", 300, "plugins.support.jobs:scan_sla"),
-        Schedule("support.send_surveys", 600, "plugins.support.jobs:send_surveys"),
-        Schedule("support.purge", 86400, "plugins.support.jobs:purge"),
+        Schedule("support.sla_scan", 300, "plugins.support.jobs:scan_sla", _l("Flag tickets past their response times")),
+        Schedule("support.send_surveys", 600, "plugins.support.jobs:send_surveys",
+                 _l("Send satisfaction surveys")),
+        Schedule("support.purge", 86400, "plugins.support.jobs:purge", _l("Clear old rate-limit records")),
     ]
 
 

@@ -130,6 +130,14 @@ def test_schedules_show_when_they_last_ran(site, admin):
     page = admin.get(PAGE).get_data(as_text=True)
     assert 'data-testid="schedule-core.webhooks.retry"' in page and 'data-testid="schedule-alpha.tick"' in page
     assert "1 minute" in page and "Never" not in page and "On time" in page
+    # Titled by the plugin that declares it, in the reader's language; one without a title by its name.
+    row = page.split('data-testid="schedule-core.webhooks.retry"')[1].split("</tr>")[0]
+    assert "Retry failed webhook deliveries" in row and "core.webhooks.retry" not in row
+    assert "alpha.tick" in page.split('data-testid="schedule-alpha.tick"')[1].split("</tr>")[0]
+    admin.post("/language", data={"lang": "zh_CN"})
+    chinese = admin.get(PAGE).get_data(as_text=True)
+    row = chinese.split('data-testid="schedule-core.webhooks.retry"')[1].split("</tr>")[0]
+    assert "重试发送失败的 Webhook" in row
 
 
 def test_the_dashboard_warns_an_admin_when_schedules_stopped(site, admin):
@@ -148,7 +156,8 @@ def test_the_dashboard_warns_an_admin_when_schedules_stopped(site, admin):
                            .values(last_run_at=utcnow() - timedelta(seconds=121)))
         db.session.commit()
     page = admin.get("/dashboard").get_data(as_text=True)
-    assert 'data-testid="schedules-overdue"' in page and "core.webhooks.retry" in page
+    assert 'data-testid="schedules-overdue"' in page and "Retry failed webhook deliveries" in page
+    assert "core.webhooks.retry" not in page.split('data-testid="schedules-overdue"')[1].split("</div>")[0]
     assert "alpha.tick" not in page.split('data-testid="schedules-overdue"')[1].split("</div>")[0]
 
     clerk = site.test_client()

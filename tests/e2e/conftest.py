@@ -86,6 +86,23 @@ def live_server(make_app):
     server.stop()
 
 
+@pytest.fixture
+def demo_server(make_app):
+    """Every built-in plugin with the demo data (as ``erp demo`` loads it), CSRF on, and an
+    administrator."""
+    from erp_core.cli import _run_demo
+    from erp_core.extensions import db
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    make_user(app, username="admin", password=ADMIN_PASSWORD, roles=["admin"], display_name="Ada Admin")
+    with app.test_request_context(method="POST"):
+        _run_demo(seed=2, scale=1)
+        db.session.commit()
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
 def _new_page(browser, viewport):
     context = browser.new_context(viewport=viewport, locale="en-US")
     page = context.new_page()

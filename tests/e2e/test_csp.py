@@ -11,10 +11,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from erp_core.cli import _run_demo
 from erp_core.extensions import db
-from tests.e2e.conftest import ADMIN_PASSWORD, LiveServer, sign_in
-from tests.helpers import make_user
+from tests.e2e.conftest import sign_in
 
 try:
     from playwright.sync_api import expect
@@ -36,16 +34,9 @@ window.print = function () { window.__printed += 1; };
 
 
 @pytest.fixture
-def full_server(make_app):
+def full_server(demo_server):
     """Every built-in plugin with the demo data, CSRF on."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    make_user(app, username="admin", password=ADMIN_PASSWORD, roles=["admin"], display_name="Ada Admin")
-    with app.test_request_context(method="POST"):
-        _run_demo(seed=2, scale=1)
-        db.session.commit()
-    server = LiveServer(app).start()
-    yield server
-    server.stop()
+    return demo_server
 
 
 def _ids(server):

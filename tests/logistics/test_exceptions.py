@@ -243,3 +243,31 @@ def test_owner_due_date_and_note_can_change_while_open(app):
         db.session.commit()
         with pytest.raises(Conflict):
             services.update_exception(_fresh(DeliveryException, exception.id), None, due, "")
+
+
+def test_a_note_the_system_wrote_is_edited_in_the_readers_words_and_kept_when_unchanged(app):
+    from erp_core.i18n import system_text
+    from tests.helpers import login
+
+    with app.test_request_context():
+        _order, (pen, _ink) = _shipped()
+        stored = system_text("logistics.demo.address_incomplete")
+        exception = services.raise_exception(pen, a.LOST, stored)
+        db.session.commit()
+        exception_id = exception.id
+        due = (services.today() + timedelta(days=3)).isoformat()
+    client = app.test_client()
+    login(client, app, make_user(app, roles=["admin"], username="boss"))
+    page = client.get(f"/logistics/exceptions/{exception_id}").get_data(as_text=True)
+    note_box = page.split('name="note"')[-1].split("</textarea>")[0]
+    assert "Address incomplete, recipient not found" in note_box and "logistics.demo" not in note_box
+    client.post("/language", data={"lang": "zh_CN"})
+    chinese = client.get(f"/logistics/exceptions/{exception_id}").get_data(as_text=True)
+    assert "地址不全，收件人未找到" in chinese.split('name="note"')[-1].split("</textarea>")[0]
+    # Saved unchanged (owner and date only): the note stays the system's, in every reader's language.
+    client.post(f"/logistics/exceptions/{exception_id}", data={"owner_id": "", "due_date": due, "note": "地址不全，收件人未找到"})
+    with app.app_context():
+        assert db.session.get(DeliveryException, exception_id).note == stored
+    client.post(f"/logistics/exceptions/{exception_id}", data={"owner_id": "", "due_date": due, "note": "called them"})
+    with app.app_context():
+        assert db.session.get(DeliveryException, exception_id).note == "called them"

@@ -76,3 +76,20 @@ document.addEventListener("change", function (event) {
     if (field.form.requestSubmit) { field.form.requestSubmit(); } else { field.form.submit(); }
   }
 });
+
+// Wide tables on a narrow screen scroll sideways inside their box (.table-responsive), never the
+// page; the side that has more columns fades out (erp-more-left / erp-more-right, see erp.css) so
+// that the reader sees there is more to swipe to.
+function erpScrollHints() {
+  document.querySelectorAll(".table-responsive").forEach(function (box) {
+    var max = box.scrollWidth - box.clientWidth;
+    box.classList.toggle("erp-more-right", max > 1 && box.scrollLeft < max - 1);
+    box.classList.toggle("erp-more-left", max > 1 && box.scrollLeft > 1);
+  });
+}
+erpScrollHints();
+window.addEventListener("load", erpScrollHints);
+window.addEventListener("resize", erpScrollHints);
+document.addEventListener("scroll", function (event) {
+  if (event.target.classList && event.target.classList.contains("table-responsive")) { erpScrollHints(); }
+}, true);

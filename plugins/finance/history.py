@@ -25,6 +25,7 @@ SYSTEM_TEXTS = {
     "finance.confirmed_by": _l("Confirmed by %(method)s"),
     "finance.confirmed_by_query": _l("Confirmed by %(method)s when asked (its notification never came)"),
     "finance.paid_after_failed": _l("Paid at %(method)s after the payment was marked failed: needs review"),
+    "finance.credit_line": _l("Refund %(ref)s of invoice %(number)s, tax rate %(rate)s"),
 }
 
 

@@ -48,6 +48,19 @@ def order_invoice_context(order: Order) -> dict:
             "invoiceable": order.status not in service.NOT_INVOICEABLE and order.total_minor > 0}
 
 
+def refund_credit_context(payment, refunds) -> dict:
+    """What the payment page shows of credit notes: the order's invoice and each refund's credit notes."""
+    if not has_permission("finance.invoices.view"):
+        return {}
+    invoice = service.order_invoice(payment.order_id)
+    if invoice is None:
+        return {}
+    notes = service.credit_notes_of(invoice)
+    by_refund = {r.id: [n for n in notes if n.refund_id == r.id] for r in refunds}
+    return {"invoice": invoice, "by_refund": by_refund, "form": CreditForm(formdata=None),
+            "can_issue": has_permission("finance.invoices.issue")}
+
+
 def _filtered(stmt, args):
     q = clean_text(args.get("q"), 100)
     if q:

@@ -9,6 +9,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from erp_core.forms import choices
+
 INVOICE_TYPE_LABELS = {"none": _l("No fapiao"), "ordinary": _l("Ordinary fapiao (普通发票)"),
                        "special": _l("Special VAT fapiao (增值税专用发票)")}
 LOGO_TYPES = ("png", "jpg", "jpeg", "gif", "webp")
@@ -18,7 +20,7 @@ class IssueForm(FlaskForm):
     """Issue the invoice of an order; the fapiao asked for defaults to the buyer's choice."""
 
     invoice_type = SelectField(_l("Fapiao requested"), validators=[InputRequired()], validate_choice=True,
-                               choices=[(k, v) for k, v in INVOICE_TYPE_LABELS.items()])
+                               choices=choices(INVOICE_TYPE_LABELS.items()))
     next = HiddenField()
 
 

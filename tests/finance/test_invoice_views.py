@@ -89,7 +89,7 @@ def test_issue_from_the_order_panel_then_see_print_and_download(inv_app):
         assert invoice.invoice_type == "special" and invoice.gross_minor == total
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert invoice.number in html and SELLER["company.legal_name"] in html and number in html
-    assert "销售发票" in html and "税号" in html and "None" not in html
+    assert "销售发票" in html and "纳税人识别号" in html and "None" not in html
     pdf = client.get(f"/finance/invoices/{invoice.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()

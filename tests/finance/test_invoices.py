@@ -251,3 +251,21 @@ def test_a_fapiao_is_recorded_once_with_checked_values(inv_app):
 def test_the_seller_taxpayer_id_setting_is_checked(inv_app, value, ok):
     with inv_app.test_request_context():
         assert (inv.check_taxpayer_id(value) is None) is ok
+
+
+def test_demo_invoices_some_orders_and_credits_one_refund(fin_app):
+    import random
+
+    from erp_core.contrib import DemoContext
+    from plugins.finance import demo
+
+    with fin_app.test_request_context(method="POST"):
+        orders = [make_order((f"{10 + i}", 1 + i % 3, "0")) for i in range(30)]
+        ctx = DemoContext(rng=random.Random(5), data={"orders": orders}, log=lambda _text: None)
+        demo.load(ctx)
+        db.session.commit()
+        invoices = db.session.query(Invoice).filter_by(kind="invoice").all()
+        notes = db.session.query(Invoice).filter_by(kind="credit_note").all()
+        assert len(invoices) == ctx.data["finance_invoices"] >= 1 and notes
+        assert all(n.invoice.credited_minor >= n.gross_minor for n in notes)
+        assert {i.seller["name"] for i in invoices} == {demo.DEMO_SELLER["company.legal_name"]}

@@ -95,9 +95,7 @@ def load(ctx) -> None:
         if index % 4 == 3:
             services.reject_refund(refund, "Goods not received back yet")
         elif index % 4 != 2:  # one in four stays in the queue, waiting for finance
-            if not invoiced:  # at least one credit note in the demo
-                invoiced.append(_invoice(payment, None))
-            services.approve_refund(refund)  # an invoiced order's refund issues its credit note
+            _approve(refund, payment, invoiced)
             refund.refunded_at = refund.decided_at = when
         _backdate(when)
         counts["refunds"] += 1
@@ -110,6 +108,14 @@ def load(ctx) -> None:
 DEMO_SELLER = {"company.legal_name": "上海茗香茶具商行有限公司", "company.address": "上海市黄浦区南京东路 100 号 3 楼",
                "company.phone": "021-6321 8888", "finance.invoice.taxpayer_id": "91310101MA1FPX1234",
                "finance.invoice.bank": "招商银行上海南京东路支行", "finance.invoice.account": "1219 0880 1010 888"}
+
+
+def _approve(refund, payment, invoiced: list) -> None:
+    """Pay a demo refund out; an invoiced order's refund issues its credit note, and at least one
+    refunded order is invoiced so that the demo has a credit note."""
+    if not invoiced:
+        invoiced.append(_invoice(payment, None))
+    services.approve_refund(refund)
 
 
 def _invoice(payment, invoice_type):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from erp_core import settings
@@ -66,19 +66,9 @@ def _filtered(stmt, args):
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like), Order.number.ilike(like)))
-    status = args.get("status")
-    if status == "credit_note":
-        stmt = stmt.where(Invoice.kind == service.CREDIT_NOTE)
-    elif status in STATUSES:
-        stmt = stmt.where(Invoice.kind == service.INVOICE)
-        if status == "issued":
-            stmt = stmt.where(Invoice.credited_minor == 0)
-        elif status == "partly_credited":
-            stmt = stmt.where(Invoice.credited_minor > 0, Invoice.credited_minor < Invoice.gross_minor)
-        elif status == "credited":
-            stmt = stmt.where(Invoice.credited_minor >= Invoice.gross_minor, Invoice.gross_minor > 0)
-        else:
-            stmt = stmt.where(Invoice.invoice_type != "none", Invoice.fapiao_number.is_(None))
+    condition = _status_condition(args.get("status"))
+    if condition is not None:
+        stmt = stmt.where(condition)
     tz = settings.company_timezone()
     start = ReportFilterForm.parse_day(args.get("start"))
     end = ReportFilterForm.parse_day(args.get("end"))
@@ -88,6 +78,19 @@ def _filtered(stmt, args):
         stmt = stmt.where(Invoice.issued_at < local_day_bounds(end, tz)[1])
     problems = [_("Not a date.") for raw, day in ((args.get("start"), start), (args.get("end"), end)) if raw and not day]
     return stmt, problems
+
+
+def _status_condition(status):
+    """The WHERE condition of a status filter of the list (None: all)."""
+    is_invoice = Invoice.kind == service.INVOICE
+    conditions = {
+        "credit_note": Invoice.kind == service.CREDIT_NOTE,
+        "issued": and_(is_invoice, Invoice.credited_minor == 0),
+        "partly_credited": and_(is_invoice, Invoice.credited_minor > 0, Invoice.credited_minor < Invoice.gross_minor),
+        "credited": and_(is_invoice, Invoice.credited_minor >= Invoice.gross_minor, Invoice.gross_minor > 0),
+        "fapiao_wanted": and_(is_invoice, Invoice.invoice_type != "none", Invoice.fapiao_number.is_(None)),
+    }
+    return conditions.get(status)
 
 
 def _base():

@@ -251,9 +251,7 @@ def fapiao_wanted(invoice: Invoice) -> bool:
     return invoice.kind == INVOICE and invoice.invoice_type != "none" and not invoice.fapiao_number
 
 
-def record_fapiao(invoice: Invoice, code: str, number: str, issued_on: date, adapter: str = "manual") -> Invoice:
-    """Record the fapiao issued in the tax authority's system for ``invoice`` (once)."""
-    code, number = _text(code, 20), _text(number, 20)
+def _check_fapiao(invoice: Invoice, code: str, number: str, issued_on: date | None) -> None:
     if invoice.kind != INVOICE:
         raise InvoiceRefused(_("A fapiao is recorded against an invoice, not a credit note."))
     if not number.isdigit() or not 8 <= len(number) <= 20:
@@ -263,6 +261,12 @@ def record_fapiao(invoice: Invoice, code: str, number: str, issued_on: date, ada
                              field="code")
     if issued_on is None or issued_on < to_zone(invoice.issued_at, settings.company_timezone()).date():
         raise InvoiceRefused(_("The fapiao cannot be dated before the invoice."), field="issued_on")
+
+
+def record_fapiao(invoice: Invoice, code: str, number: str, issued_on: date, adapter: str = "manual") -> Invoice:
+    """Record the fapiao issued in the tax authority's system for ``invoice`` (once)."""
+    code, number = _text(code, 20), _text(number, 20)
+    _check_fapiao(invoice, code, number, issued_on)
     _actor_id, actor_name = audit.current_actor()
     done = db.session.execute(
         update(Invoice).where(Invoice.id == invoice.id, Invoice.fapiao_number.is_(None))

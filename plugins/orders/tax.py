@@ -145,15 +145,20 @@ def rates_for_products(products: Iterable[Product]) -> dict[int, TaxRate | None]
     """``{product id: its rate}`` (its own, else the company's default, else None: no tax), in
     one query whatever the number of products."""
     products = list(products)
-    default_id = default_rate_id() if any(p.tax_rate_id is None for p in products) else None
-    wanted = {p.tax_rate_id for p in products if p.tax_rate_id is not None}
-    if default_id is not None:
-        wanted.add(default_id)
-    rates = {r.id: r for r in db.session.scalars(select(TaxRate).where(TaxRate.id.in_(wanted)))} if wanted else {}
-    default = rates.get(default_id) if default_id is not None else None
+    wanted = {p.tax_rate_id for p in products}
+    default_id = default_rate_id() if None in wanted else None
+    wanted.discard(None)
+    rates = _rates_by_id(wanted | {default_id} - {None})
+    default = rates.get(default_id)
     if default is not None and not default.active:
         default = None  # a deactivated default no longer applies
-    return {p.id: (rates.get(p.tax_rate_id) if p.tax_rate_id is not None else default) for p in products}
+    return {p.id: rates.get(p.tax_rate_id, default) if p.tax_rate_id is not None else default for p in products}
+
+
+def _rates_by_id(ids: set[int]) -> dict[int, TaxRate]:
+    if not ids:
+        return {}
+    return {r.id: r for r in db.session.scalars(select(TaxRate).where(TaxRate.id.in_(ids)))}
 
 
 def active_rates() -> list[TaxRate]:

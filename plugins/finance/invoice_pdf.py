@@ -19,6 +19,7 @@ from erp_core import settings
 from erp_core.errors import DomainError
 from erp_core.i18n import filter_money
 from erp_core.timeutil import to_zone
+from plugins.orders.public import rate_label
 
 from .services import invoices as service
 
@@ -156,13 +157,6 @@ def _fit(pdf, text: str, width: float) -> str:
     while text and pdf.get_string_width(text + "…") > width:
         text = text[:-1]
     return text + "…"
-
-
-def rate_label(percent, exempt: bool) -> str:
-    """A tax rate as people read it: "13%" or "exempt"."""
-    if exempt:
-        return pgettext("finance", "exempt")
-    return f"{percent.normalize():f}%"
 
 
 def _totals(pdf, invoice) -> None:

@@ -27,7 +27,7 @@ from erp_core.api.schemas import (
 from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.ui import apply_sort
-from plugins.orders.public import Order, get_order
+from plugins.orders.public import Order, get_order, percent_text
 
 from .models import Invoice
 from .rest_api import _day_range
@@ -53,7 +53,7 @@ class InvoiceLineSchema(ma.Schema):
     name = ma.fields.Function(lambda line: _line_name(line), required=True, metadata={"type": "string"})
     quantity = WholeNumber(required=True)
     unit_price_minor = WholeNumber(required=True)
-    tax_rate = ma.fields.Function(lambda line: f"{line.tax_rate_percent.normalize():f}", required=True,
+    tax_rate = ma.fields.Function(lambda line: percent_text(line.tax_rate_percent), required=True,
                                   metadata={"type": "string", "description": "Percent as a decimal string, e.g. \"13\""})
     tax_exempt = ma.fields.Boolean(required=True)
     net_minor = WholeNumber(required=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_pgettext as _pl
@@ -32,9 +32,9 @@ from erp_core.db import next_counter
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.i18n import system_text
-from erp_core.money import format_plain
+from erp_core.money import format_plain, round_half_up
 from erp_core.timeutil import to_zone, utcnow
-from plugins.orders.public import Order, lock_order
+from plugins.orders.public import Order, lock_order, percent_text, tax_by_rate
 from plugins.orders.public import states as order_states
 
 from .. import states
@@ -152,14 +152,9 @@ def _audit_facts(invoice: Invoice) -> dict:
 
 
 def rate_totals(invoice: Invoice) -> list[RateShare]:
-    """The invoice's amounts summed per tax rate (exempt apart), highest rate first."""
-    found: dict[tuple[Decimal, bool], list[int]] = {}
-    for line in invoice.lines:
-        sums = found.setdefault((Decimal(line.tax_rate_percent), bool(line.tax_exempt)), [0, 0, 0])
-        sums[0] += line.net_minor
-        sums[1] += line.tax_minor
-        sums[2] += line.gross_minor
-    return [RateShare(p, e, *sums) for (p, e), sums in sorted(found.items(), key=lambda kv: (-kv[0][0], kv[0][1]))]
+    """The invoice's amounts summed per tax rate (orders' :func:`tax_by_rate` over its lines),
+    highest rate first."""
+    return [RateShare(t.percent, t.exempt, t.net, t.tax, t.gross) for t in tax_by_rate(invoice)]
 
 
 def split_by_rate(amount: int, shares: list[RateShare]) -> list[RateShare]:
@@ -187,7 +182,7 @@ def split_by_rate(amount: int, shares: list[RateShare]) -> list[RateShare]:
         share = shares[index]
         if gross == 0:
             continue
-        tax = int((Decimal(gross) * share.tax / share.gross).quantize(Decimal(1), ROUND_HALF_UP)) if share.gross else 0
+        tax = round_half_up(Decimal(gross) * share.tax / share.gross)
         result.append(RateShare(share.percent, share.exempt, gross - tax, tax, gross))
     return result
 
@@ -230,7 +225,7 @@ def credit_refund(refund: Refund) -> Invoice | None:
 
 def _credit_line_name(refund: Refund, invoice: Invoice, share: RateShare) -> str:
     """A credit note line's name, stored as a system text (read in the reader's language)."""
-    rate = EXEMPT_LABEL if share.exempt else f"{share.percent.normalize():f}%"
+    rate = EXEMPT_LABEL if share.exempt else f"{percent_text(share.percent)}%"
     return system_text("finance.credit_line", ref=f"REF-{refund.id:06d}", number=invoice.number, rate=rate)
 
 

@@ -133,6 +133,18 @@ def erp_payment_adapters():
 
 
 @hookimpl
+def erp_order_invoicing_locked(order):
+    from flask_babel import gettext as _
+
+    from .services.invoices import order_invoice
+
+    invoice = order_invoice(order.id)
+    if invoice is not None:
+        return [_("It was invoiced as %(number)s.", number=invoice.number)]
+    return None
+
+
+@hookimpl
 def erp_fapiao_adapters():
     from .fapiao import ManualFapiaoAdapter
 

@@ -24,7 +24,7 @@ from plugins.finance.testing import make_paid_order
 from tests.finance.conftest import make_order
 
 SELLER = {"company.legal_name": "茗香茶具商行有限公司", "company.address": "上海市黄浦区南京东路 1 号",
-          "company.phone": "021-12345678", "finance.invoice.taxpayer_id": "91310000MA1FL8XQ30",
+          "company.phone": "021-12345678", "finance.invoice.taxpayer_id": "91310000MA1FL8XQ37",
           "finance.invoice.bank": "招商银行上海分行", "finance.invoice.account": "6225 8888 0000 1234"}
 
 
@@ -76,7 +76,7 @@ def test_an_invoice_is_a_snapshot_of_the_order_and_the_company(inv_app):
         assert [(x.sku, x.quantity, x.unit_price_minor, x.gross_minor) for x in invoice.lines] == [
             (line.sku, line.quantity, line.unit_price_minor, line.gross_minor) for line in order.lines]
         assert invoice.seller["name"] == "茗香茶具商行有限公司"
-        assert invoice.seller["taxpayer_id"] == "91310000MA1FL8XQ30"
+        assert invoice.seller["taxpayer_id"] == "91310000MA1FL8XQ37"
         assert invoice.buyer_name == order.customer.name
         # Later changes of the company leave the invoice as it was issued.
         settings.set_many({"company.legal_name": "Another name"})
@@ -246,8 +246,9 @@ def test_a_fapiao_is_recorded_once_with_checked_values(inv_app):
             inv.record_fapiao(invoice, "", "99999999", today)
 
 
-@pytest.mark.parametrize("value, ok", [("91310000MA1FL8XQ30", True), ("", True), ("91310000MA1FL8XQ3", False),
-                                       ("91310000MA1FL8XQ3I", False), ("<script>alert(1)</scr", False)])
+@pytest.mark.parametrize("value, ok", [("91310000MA1FL8XQ37", True), ("", True), ("91310000MA1FL8XQ3", False),
+                                       ("91310000MA1FL8XQ3I", False), ("91310000MA1FL8XQ38", False),
+                                       ("<script>alert(1)</scr", False)])
 def test_the_seller_taxpayer_id_setting_is_checked(inv_app, value, ok):
     with inv_app.test_request_context():
         assert (inv.check_taxpayer_id(value) is None) is ok
@@ -269,3 +270,26 @@ def test_demo_invoices_some_orders_and_credits_one_refund(fin_app):
         assert len(invoices) == ctx.data["finance_invoices"] >= 1 and notes
         assert all(n.invoice.credited_minor >= n.gross_minor for n in notes)
         assert {i.seller["name"] for i in invoices} == {demo.DEMO_SELLER["company.legal_name"]}
+
+
+def test_the_buyer_is_the_orders_invoicing_details_and_they_lock_once_invoiced(inv_app):
+    from erp_core.errors import Conflict
+    from plugins.orders.services.invoicing import set_order_invoicing
+
+    buyer = {"title": "北京云杉科技有限公司", "taxpayer_id": "91110108MA01ABCD4", "address": "北京市海淀区中关村 1 号",
+             "phone": "010-88886666", "bank": "工商银行北京中关村支行", "account": "0200 0045 0901 2345 678",
+             "invoice_type": "special"}
+    from plugins.orders.taxpayer_id import check_character
+
+    buyer["taxpayer_id"] += check_character(buyer["taxpayer_id"])  # a valid code: its check character added
+    with inv_app.test_request_context(method="POST"):
+        order = make_order(("100", 1, "0"))
+        set_order_invoicing(order, buyer)
+        db.session.commit()
+        invoice = inv.issue_invoice(order)
+        db.session.commit()
+        assert invoice.buyer_name == "北京云杉科技有限公司" and invoice.invoice_type == "special"
+        assert invoice.buyer["taxpayer_id"] == buyer["taxpayer_id"] and invoice.buyer["bank"] == buyer["bank"]
+        assert inv.fapiao_wanted(invoice)
+        with pytest.raises(Conflict, match=invoice.number):
+            set_order_invoicing(order, {**buyer, "title": "Changed"})

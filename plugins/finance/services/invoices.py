@@ -34,7 +34,8 @@ from erp_core.extensions import db
 from erp_core.i18n import system_text
 from erp_core.money import format_plain, round_half_up
 from erp_core.timeutil import to_zone, utcnow
-from plugins.orders.public import Order, lock_order, percent_text, tax_by_rate
+from plugins.orders.public import Order, lock_order, order_invoicing_details, percent_text, tax_by_rate
+from plugins.orders.public import check_taxpayer_id as public_check_taxpayer_id
 from plugins.orders.public import states as order_states
 
 from .. import states
@@ -88,10 +89,12 @@ def missing_seller_details() -> list[str]:
 
 
 def buyer_details(order: Order) -> dict:
-    """The buyer block of an invoice of ``order``: the customer's name until the order carries
-    invoicing details of its own."""
-    return {"title": order.customer.name, "taxpayer_id": "", "address": "", "phone": "", "bank": "", "account": "",
-            "invoice_type": "none"}
+    """The buyer block of an invoice of ``order``: the order's invoicing details (orders'
+    :func:`order_invoicing_details`), titled with the customer's name when they give no title."""
+    details = order_invoicing_details(order)
+    return {"title": details.title or order.customer.name, "taxpayer_id": details.taxpayer_id,
+            "address": details.address, "phone": details.phone, "bank": details.bank, "account": details.account,
+            "invoice_type": details.invoice_type or "none"}
 
 
 def order_invoice(order_id: int) -> Invoice | None:
@@ -276,15 +279,11 @@ def record_fapiao(invoice: Invoice, code: str, number: str, issued_on: date, ada
     return invoice
 
 
-TAXPAYER_CHARS = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
-
-
 def check_taxpayer_id(value) -> str | None:
-    """Setting validator of the seller's taxpayer ID (统一社会信用代码): empty, or 18 characters of
-    digits and capital letters other than I, O, Z, S and V."""
-    value = (value or "").strip().upper()
-    if not value:
-        return None
-    if len(value) != 18 or not set(value) <= TAXPAYER_CHARS:
-        return _("A taxpayer ID is 18 digits and capital letters (not I, O, Z, S or V).")
+    """Setting validator of the seller's taxpayer ID (统一社会信用代码): empty, or a code that
+    passes orders' check (18 characters, the standard's alphabet, the GB 32100-2015 check character)."""
+    try:
+        public_check_taxpayer_id(value)
+    except DomainError as exc:
+        return str(exc)
     return None

@@ -129,14 +129,14 @@ def _invoice(payment, invoice_type):
 
 
 def _invoice_some(payments, rng) -> list:
-    """Invoices for about half of the paid orders (some asking for a fapiao); the seller's details
+    """Invoices for about half of the paid orders (the fapiao asked for: the buyer's, or an ordinary or special one); the seller's details
     are filled in first where the site has none."""
     settings.set_many({k: v for k, v in DEMO_SELLER.items() if not settings.get(k)})
     made = []
     for payment in payments:
         if rng.random() < 0.5:
             try:
-                made.append(_invoice(payment, rng.choice(("none", "none", "ordinary", "special"))))
+                made.append(_invoice(payment, rng.choice((None, None, "ordinary", "special"))))
             except DomainError as exc:
                 log.debug("demo: no invoice for order %s: %s", payment.order.number, exc)
     return made

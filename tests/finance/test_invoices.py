@@ -3,7 +3,6 @@ credit notes split by rate to the cent, fapiao records."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -22,6 +21,7 @@ from plugins.finance.services import invoices as inv
 from plugins.finance.services.invoices import RateShare, split_by_rate
 from plugins.finance.testing import make_paid_order
 from tests.finance.conftest import make_order
+from tests.finance.test_refunds import _race
 
 SELLER = {"company.legal_name": "茗香茶具商行有限公司", "company.address": "上海市黄浦区南京东路 1 号",
           "company.phone": "021-12345678", "finance.invoice.taxpayer_id": "91310000MA1FL8XQ37",
@@ -38,30 +38,6 @@ def with_seller(app):
 @pytest.fixture
 def inv_app(fin_app):
     return with_seller(fin_app)
-
-
-def _race(app, count, work):
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def run(i):
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[i] = work(i)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-                db.session.rollback()
-                outcomes[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return outcomes
 
 
 def test_an_invoice_is_a_snapshot_of_the_order_and_the_company(inv_app):

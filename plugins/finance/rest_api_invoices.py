@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -20,6 +21,7 @@ from erp_core.api.schemas import (
     PageQuerySchema,
     WholeNumber,
     choice_field,
+    existing_id,
     id_field,
     page_schema,
     text_field,
@@ -170,4 +172,4 @@ class InvoiceResource(MethodView):
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such invoice or credit note")
     def get(self, invoice_id: int):
         """One invoice or credit note with its lines, seller and buyer as issued."""
-        return _get(invoice_id)
+        return _get(existing_id(invoice_id, _("No such invoice.")))

@@ -1,7 +1,7 @@
 """buyers' invoicing details: the customer's set and each order's copy
 
 Revision ID: orders_0005_invoicing_details
-Revises: orders_0003
+Revises: orders_0004_tax
 Create Date: 2026-12-07 19:50:00
 
 Two 1:1 tables; existing customers and orders get no row, which reads as empty details asking
@@ -14,7 +14,7 @@ from alembic import op
 import erp_core.db
 
 revision = 'orders_0005_invoicing_details'
-down_revision = 'orders_0003'
+down_revision = 'orders_0004_tax'
 branch_labels = None
 depends_on = None
 

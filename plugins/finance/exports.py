@@ -1,7 +1,8 @@
 """CSV and XLSX files of a report, with exactly the numbers of its table.
 
 Money is written in major units with the currency's own number of decimals (CSV: plain text such
-as ``5350.66``; XLSX: a number with a matching format), next to its currency code.
+as ``5350.66``; XLSX: a number with a matching format), next to its currency code. Percentages
+(margin %) are written as numbers such as ``12.5``, and left empty when there is none.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def _cell(column, row):
     value = row.get(column.key)
     if column.kind == "money":
         return to_decimal(value or 0, row["currency"])
+    if column.kind == "percent":  # a percentage such as 12.5 (empty when there is none)
+        return "" if value is None else value
     return safe_text(value) if column.kind == "text" else value
 
 
@@ -62,6 +65,8 @@ def to_xlsx(result: Result, title: str, basis: str, filters: list[tuple[str, str
         for index, column in enumerate(result.columns, start=1):
             if column.kind == "money":
                 sheet.cell(row=sheet.max_row, column=index).number_format = number_format
+            elif column.kind == "percent":
+                sheet.cell(row=sheet.max_row, column=index).number_format = "0.0"
     for index, column in enumerate(result.columns, start=1):
         width = max([len(str(column.label))] + [len(str(r.get(column.key, ""))) for r in result.rows[:200]]) + 2
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(max(width, 10), 50)

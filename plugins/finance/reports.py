@@ -47,6 +47,8 @@ from .reports_base import (  # noqa: F401  (re-exported: the reports' public nam
     periods,
     sale_orders,
 )
+from .reports_margin import MARGIN_REPORTS
+from .reports_tax import TAX_REPORTS
 
 # ----------------------------------------------------------------------------- the reports
 
@@ -285,6 +287,8 @@ REPORTS: dict[str, Report] = {r.key: r for r in (
            _l("What customers still owe at the end of the chosen day: confirmed orders that are not cancelled, "
               "their total less the payments received by then, by age since confirmation."),
            "hourglass-split", run_receivables, uses_range=False),
+    *TAX_REPORTS,
+    *MARGIN_REPORTS,
 )}
 
 

@@ -193,7 +193,7 @@ def test_account_codes_on_the_settings_page(fin_app):
     page = admin.get("/admin/settings").get_data(as_text=True)
     assert "Accounting export" in page and 'value="22210102"' in page
     data = {"company__name": "ACME", "company__timezone": "Asia/Shanghai", "company__currency": "CNY",
-            "company__locale": "", "finance__payment_expiry_minutes": "30", "finance__account__sales": "60 01",
+            "company__locale": "", "finance__online_payment_expiry_minutes": "30", "finance__account__sales": "60 01",
             "finance__account__tax": "2221", "finance__account__receipts": "1002", "finance__account__refunds": "1002"}
     response = admin.post("/admin/settings", data=data)
     assert response.status_code == 200

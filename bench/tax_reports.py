@@ -32,6 +32,20 @@ TARGET_SECONDS = 3.0
 RATE = "(CASE id % 7 WHEN 0 THEN 9 WHEN 1 THEN 6 WHEN 2 THEN 0 ELSE 13 END)"
 
 
+def _tax_columns_start_at_zero() -> None:
+    """``finance_reports.generate`` writes the columns it knows and, for the others, their model's
+    constant default: the line amounts have none (the tax rule always sets them), so they start
+    at 0 here and :func:`add_tax_and_costs` fills them."""
+    from sqlalchemy import ColumnDefault
+
+    from erp_core.extensions import db
+
+    for name in ("net_minor", "tax_minor", "gross_minor"):
+        column = db.metadata.tables["orders_order_line"].c[name]
+        if column.default is None:
+            column.default = ColumnDefault(0)
+
+
 def add_tax_and_costs(engine) -> None:
     """The stored tax amounts of every line (prices include tax) and cost prices of products."""
     # half-up in integers: floor((2 x gross x p + (100 + p)) / (2 x (100 + p))); amounts are >= 0
@@ -95,6 +109,7 @@ def main(argv=None) -> int:
         if not args.reuse:
             db.metadata.create_all(engine)
             began = time.perf_counter()
+            _tax_columns_start_at_zero()
             counts = base.generate(engine, args.lines)
             add_tax_and_costs(engine)
             base._analyze(engine)

@@ -48,6 +48,15 @@ def to_csv(result: Result) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _number_format(column, currency: str) -> str | None:
+    """The spreadsheet number format of a column's cells: money with the currency's decimals,
+    percentages with one decimal, nothing for the rest."""
+    if column.kind == "money":
+        exp = currency_exponent(currency)
+        return "#,##0" + ("." + "0" * exp if exp else "")
+    return "0.0" if column.kind == "percent" else None
+
+
 def to_xlsx(result: Result, title: str, basis: str, filters: list[tuple[str, str]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -60,13 +69,10 @@ def to_xlsx(result: Result, title: str, basis: str, filters: list[tuple[str, str
         cell.font = Font(bold=True)
     for row in result.rows:
         sheet.append([_cell(c, row) for c in result.columns])
-        exp = currency_exponent(row["currency"])
-        number_format = "#,##0" + ("." + "0" * exp if exp else "")
         for index, column in enumerate(result.columns, start=1):
-            if column.kind == "money":
+            number_format = _number_format(column, row["currency"])
+            if number_format:
                 sheet.cell(row=sheet.max_row, column=index).number_format = number_format
-            elif column.kind == "percent":
-                sheet.cell(row=sheet.max_row, column=index).number_format = "0.0"
     for index, column in enumerate(result.columns, start=1):
         width = max([len(str(column.label))] + [len(str(r.get(column.key, ""))) for r in result.rows[:200]]) + 2
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(max(width, 10), 50)

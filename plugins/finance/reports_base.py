@@ -200,6 +200,15 @@ def sale_orders(f: Filters, *, until_only: bool = False):
     return _materialized(stmt, "sale_orders")
 
 
+def orders_by_period(f: Filters, items: list[Period]):
+    """The orders of the sales view (``id, currency, p``) with the index ``p`` of the period they
+    were confirmed in, as a materialized CTE: the period is computed once per order, not once per
+    line joined to it."""
+    sale = sale_orders(f)
+    return _materialized(select(sale.c.id.label("id"), sale.c.currency.label("currency"),
+                                period_index(sale.c.confirmed_at, _bounds(items)).label("p")), "sale_periods")
+
+
 def _totals(rows: list[dict], keys: list[str]) -> list[dict]:
     """Per-currency totals of already aggregated rows (a handful of rows, not raw data)."""
     by_currency: dict[str, dict] = {}

@@ -29,12 +29,11 @@ from .reports_base import (
     Filters,
     Report,
     Result,
-    _bounds,
     _materialized,
     _ranking,
     _ranking_chart,
     _series_chart,
-    period_index,
+    orders_by_period,
     periods,
     sale_orders,
 )
@@ -50,23 +49,32 @@ MARGIN_COLUMNS = [
 ]
 
 
-def margin_sums(sale):
-    """The margin aggregates of the lines of the orders ``sale`` (a CTE of :func:`sale_orders`):
-    ``net, costed_net, cost, margin, unknown_lines, unknown_net`` as labelled SQL sums."""
-    known = and_(Product.cost_minor.is_not(None), Product.currency == sale.c.currency)
-    cost = OrderLine.quantity * Product.cost_minor
-    costed_net = func.sum(case((known, OrderLine.net_minor), else_=0))
-    total_cost = func.sum(case((known, cost), else_=0))
-    return [func.sum(OrderLine.net_minor).label("net"), costed_net.label("costed_net"), total_cost.label("cost"),
-            (costed_net - total_cost).label("margin"),
-            func.sum(case((known, 0), else_=1)).label("unknown_lines"),
-            func.sum(case((known, 0), else_=OrderLine.net_minor)).label("unknown_net")]
+def margin_aggregate(orders, keys: list, name: str):
+    """The margin sums of the lines of ``orders`` (a CTE with ``id`` and ``currency``) per
+    ``keys`` (labelled columns of ``orders`` or of the lines) and currency, as a materialized CTE:
+    ``quantity, net, costed_net, cost, margin, unknown_lines, unknown_net``.
 
-
-def _with_lines(stmt, orders):
-    """``stmt`` over the lines of ``orders`` and their products."""
-    return (stmt.select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id)
-            .join(Product, Product.id == OrderLine.product_id))
+    Two stages: the lines summed per key, currency and product (one pass over the lines, no
+    product looked up per line), then per key and currency with each product's cost price
+    (quantity x cost is summed as summed quantity x cost, the same integer)."""
+    labels = [k.name for k in keys]
+    per_product = (select(*keys, orders.c.currency.label("currency"), OrderLine.product_id.label("product_id"),
+                          func.sum(OrderLine.net_minor).label("net"), func.sum(OrderLine.quantity).label("quantity"),
+                          func.count().label("lines"))
+                   .select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id)
+                   .group_by(*keys, orders.c.currency, OrderLine.product_id).subquery("per_product"))
+    by = [per_product.c[label] for label in labels]
+    known = and_(Product.cost_minor.is_not(None), Product.currency == per_product.c.currency)
+    costed_net = func.sum(case((known, per_product.c.net), else_=0))
+    cost = func.sum(case((known, per_product.c.quantity * Product.cost_minor), else_=0))
+    return _materialized(
+        select(*by, per_product.c.currency, func.sum(per_product.c.quantity).label("quantity"),
+               func.sum(per_product.c.net).label("net"), costed_net.label("costed_net"), cost.label("cost"),
+               (costed_net - cost).label("margin"),
+               func.sum(case((known, 0), else_=per_product.c.lines)).label("unknown_lines"),
+               func.sum(case((known, 0), else_=per_product.c.net)).label("unknown_net"))
+        .select_from(per_product).join(Product, Product.id == per_product.c.product_id)
+        .group_by(*by, per_product.c.currency), name)
 
 
 def margin_percent(margin: int, costed_net: int) -> Decimal | None:
@@ -89,13 +97,9 @@ def _totals_of(counted) -> list[dict]:
 
 def run_margin_products(f: Filters, page=None) -> Result:
     """Gross margin per product and currency, best margin first (paged)."""
-    sale = sale_orders(f)
-    agg = _materialized(
-        _with_lines(select(OrderLine.product_id.label("product_id"), sale.c.currency.label("currency"),
-                           func.sum(OrderLine.quantity).label("quantity"), *margin_sums(sale)), sale)
-        .group_by(OrderLine.product_id, sale.c.currency), "product_margin")
+    agg = margin_aggregate(sale_orders(f), [OrderLine.product_id.label("product")], "product_margin")
     found, counted = _ranking(agg, [("sku", Product.sku), ("product", Product.name)],
-                              [(Product, Product.id == agg.c.product_id)],
+                              [(Product, Product.id == agg.c.product)],
                               [agg.c.currency, agg.c.margin.desc(), Product.sku], ["quantity", *SUMS], page)
     rows = [{"sku": r["sku"], "product": r["product"], "currency": r["currency"], "quantity": int(r["quantity"]),
              **_numbers(r)} for r in found]
@@ -108,17 +112,11 @@ def run_margin_products(f: Filters, page=None) -> Result:
 def run_margin_customers(f: Filters, page=None) -> Result:
     """Gross margin per customer and currency, best margin first (paged)."""
     sale = sale_orders(f)
-    agg = _materialized(
-        _with_lines(select(sale.c.customer_id.label("customer_id"), sale.c.currency.label("currency"),
-                           func.count(func.distinct(sale.c.id)).label("orders"), *margin_sums(sale)), sale)
-        .group_by(sale.c.customer_id, sale.c.currency), "customer_margin")
+    agg = margin_aggregate(sale, [sale.c.customer_id.label("customer_id")], "customer_margin")
     found, counted = _ranking(agg, [("customer", Customer.name)], [(Customer, Customer.id == agg.c.customer_id)],
-                              [agg.c.currency, agg.c.margin.desc(), Customer.name, Customer.id], ["orders", *SUMS],
-                              page)
-    rows = [{"customer": r["customer"], "currency": r["currency"], "orders": int(r["orders"]), **_numbers(r)}
-            for r in found]
-    columns = [Column("customer", _pl("finance", "Customer")), CURRENCY,
-               Column("orders", _pl("finance", "Orders"), "int"), *MARGIN_COLUMNS]
+                              [agg.c.currency, agg.c.margin.desc(), Customer.name, Customer.id], SUMS, page)
+    rows = [{"customer": r["customer"], "currency": r["currency"], **_numbers(r)} for r in found]
+    columns = [Column("customer", _pl("finance", "Customer")), CURRENCY, *MARGIN_COLUMNS]
     return Result(columns, rows, total_rows=sum(int(t["n"]) for t in counted), totals=_totals_of(counted),
                   chart=_ranking_chart(rows, "customer", "margin", MARGIN_COLUMNS[2].label))
 
@@ -126,11 +124,9 @@ def run_margin_customers(f: Filters, page=None) -> Result:
 def run_margin_months(f: Filters, page=None) -> Result:
     """Gross margin per month and currency."""
     items = periods(f.start, f.end, "month", f.tz)
-    sale = sale_orders(f)
-    orders = select(sale.c.id.label("id"), sale.c.currency.label("currency"),
-                    period_index(sale.c.confirmed_at, _bounds(items)).label("p")).cte("margin_orders")
-    stmt = (_with_lines(select(orders.c.p, orders.c.currency, *margin_sums(orders)), orders)
-            .group_by(orders.c.p, orders.c.currency).order_by(orders.c.p, orders.c.currency))
+    orders = orders_by_period(f, items)
+    agg = margin_aggregate(orders, [orders.c.p.label("p")], "month_margin")
+    stmt = select(agg).order_by(agg.c.p, agg.c.currency)
     rows = [{"period": items[r["p"]].label, "currency": r["currency"], **_numbers(r)}
             for r in db.session.execute(stmt).mappings()]
     by_currency: dict[str, dict] = {}

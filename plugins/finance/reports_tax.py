@@ -41,9 +41,9 @@ from .reports_base import (
     _payment_filters,
     _series_chart,
     _totals,
+    orders_by_period,
     period_index,
     periods,
-    sale_orders,
 )
 
 NET = Column("net", _l("Net amount"), "money")
@@ -58,14 +58,6 @@ def rate_label(percent: Decimal | float | int | None, exempt: bool) -> str:
         return _("Tax exempt")
     value = Decimal(str(percent or 0)).normalize()
     return f"{value:f}%"
-
-
-def orders_by_period(f: Filters, items: list[Period]):
-    """The orders of the sales view (``id, currency, p``) with the index ``p`` of the period they
-    were confirmed in, computed once per order before their lines are joined."""
-    sale = sale_orders(f)
-    return select(sale.c.id.label("id"), sale.c.currency.label("currency"),
-                  period_index(sale.c.confirmed_at, _bounds(items)).label("p")).subquery()
 
 
 # ----------------------------------------------------------------------------- output tax
@@ -150,9 +142,10 @@ def run_accounting(f: Filters, page=None) -> Result:
     orders = orders_by_period(f, items)
     zero = literal(0)
     sales = (select(orders.c.p.label("p"), orders.c.currency.label("currency"),
-                    OrderLine.net_minor.label("sales"), OrderLine.tax_minor.label("tax"),
+                    func.sum(OrderLine.net_minor).label("sales"), func.sum(OrderLine.tax_minor).label("tax"),
                     zero.label("receipts"), zero.label("refunds"))
-             .select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id))
+             .select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id)
+             .group_by(orders.c.p, orders.c.currency))  # summed before the union: a row per day, not per line
     paid = _payment_filters(
         select(period_index(Payment.paid_at, bounds).label("p"), Payment.currency.label("currency"),
                zero.label("sales"), zero.label("tax"), Payment.amount_minor.label("receipts"), zero.label("refunds"))

@@ -138,8 +138,8 @@ def test_margin_by_customer_and_by_month(fin_app, book):
     with fin_app.test_request_context():
         customers = _run("margin_customers").rows
         wang = [r for r in customers if r["customer"] == XSS]
-        assert [(r["orders"], r["net"], r["cost"], r["margin"], r["unknown_lines"]) for r in wang] == [
-            (2, 14652, 13500, -848, 1)]
+        assert [(r["net"], r["cost"], r["margin"], r["unknown_lines"]) for r in wang] == [
+            (14652, 13500, -848, 1)]
         months = _run("margin_months")
         assert [(r["period"], r["currency"], r["net"], r["margin"], r["margin_percent"], r["unknown_net"])
                 for r in months.rows] == [

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _pl
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select
 
 from erp_core.extensions import db
 from plugins.orders.public import Customer, OrderLine, Product
@@ -49,20 +49,27 @@ MARGIN_COLUMNS = [
 ]
 
 
-def margin_aggregate(orders, keys: list, name: str):
+def margin_aggregate(orders, keys: list, name: str, *, pre_sum: bool = True):
     """The margin sums of the lines of ``orders`` (a CTE with ``id`` and ``currency``) per
     ``keys`` (labelled columns of ``orders`` or of the lines) and currency, as a materialized CTE:
     ``quantity, net, costed_net, cost, margin, unknown_lines, unknown_net``.
 
-    Two stages: the lines summed per key, currency and product (one pass over the lines, no
-    product looked up per line), then per key and currency with each product's cost price
-    (quantity x cost is summed as summed quantity x cost, the same integer)."""
+    With ``pre_sum`` in two stages: the lines summed per key, currency and product first (one pass
+    over the lines, no product looked up per line), then per key and currency with each
+    product's cost price (quantity x cost summed as summed quantity x cost: the same integer).
+    Without it (keys with about as many groups as lines, such as customers) each line is joined
+    to its product directly."""
     labels = [k.name for k in keys]
-    per_product = (select(*keys, orders.c.currency.label("currency"), OrderLine.product_id.label("product_id"),
-                          func.sum(OrderLine.net_minor).label("net"), func.sum(OrderLine.quantity).label("quantity"),
-                          func.count().label("lines"))
-                   .select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id)
-                   .group_by(*keys, orders.c.currency, OrderLine.product_id).subquery("per_product"))
+    line_values = [orders.c.currency.label("currency"), OrderLine.product_id.label("product_id")]
+    if pre_sum:
+        per_product = (select(*keys, *line_values, func.sum(OrderLine.net_minor).label("net"),
+                              func.sum(OrderLine.quantity).label("quantity"), func.count().label("lines"))
+                       .group_by(*keys, orders.c.currency, OrderLine.product_id))
+    else:
+        per_product = select(*keys, *line_values, OrderLine.net_minor.label("net"),
+                             OrderLine.quantity.label("quantity"), literal(1).label("lines"))
+    per_product = (per_product.select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id)
+                   .subquery("per_product"))
     by = [per_product.c[label] for label in labels]
     known = and_(Product.cost_minor.is_not(None), Product.currency == per_product.c.currency)
     costed_net = func.sum(case((known, per_product.c.net), else_=0))
@@ -112,7 +119,7 @@ def run_margin_products(f: Filters, page=None) -> Result:
 def run_margin_customers(f: Filters, page=None) -> Result:
     """Gross margin per customer and currency, best margin first (paged)."""
     sale = sale_orders(f)
-    agg = margin_aggregate(sale, [sale.c.customer_id.label("customer_id")], "customer_margin")
+    agg = margin_aggregate(sale, [sale.c.customer_id.label("customer_id")], "customer_margin", pre_sum=False)
     found, counted = _ranking(agg, [("customer", Customer.name)], [(Customer, Customer.id == agg.c.customer_id)],
                               [agg.c.currency, agg.c.margin.desc(), Customer.name, Customer.id], SUMS, page)
     rows = [{"customer": r["customer"], "currency": r["currency"], **_numbers(r)} for r in found]

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from erp_core import hookimpl
-from erp_core.contrib import NavItem, Permission, Widget
+from erp_core.contrib import NavItem, Permission, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
 from . import models  # noqa: F401  (registers the tables)
@@ -60,6 +60,20 @@ def erp_permissions():
         Permission("orders.customers.edit", _l("Add and change customers"), CS),
         Permission("orders.products.view", _l("See the product catalogue"), CS_WH_FIN),
         Permission("orders.products.edit", _l("Change the product catalogue"), ("warehouse",)),
+    ]
+
+
+@hookimpl
+def erp_settings_fields():
+    from . import tax
+
+    return [
+        SettingField("orders.prices_include_tax", _l("Prices include tax"), "boolean", True, _l("Orders"),
+                     help=_l("Yes: the prices of products and order lines are tax-inclusive (as Chinese retail "
+                             "prices are). No: tax is added to them.")),
+        SettingField("orders.default_tax_rate", _l("Default tax rate"), "string", tax.seeded_default_rate_id,
+                     _l("Orders"), help=_l("The rate of products that have none of their own."),
+                     validate=tax.check_default_rate),
     ]
 
 

@@ -72,6 +72,23 @@ class Address(db.Model):
         return ", ".join(p for p in parts if p)
 
 
+class TaxRate(db.Model):
+    """A VAT rate (增值税税率) an admin maintains: ``name`` (free text), ``percent`` and ``exempt``
+    (免税: no tax, told apart from a 0 % rate). A rate in use is deactivated, never deleted.
+    The seeded rows (13, 9, 6, 3, 1, 0 % and exempt) are listed in :mod:`plugins.orders.tax`."""
+
+    __tablename__ = "orders_tax_rate"
+    __table_args__ = (
+        CheckConstraint("percent >= 0 AND percent < 1000", name="percent_range"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
+    exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
 class Product(db.Model):
     """A product of the catalogue: ``sku`` (unique), ``name``, ``price_minor`` in ``currency``.
     Create with ``services.create_product``."""
@@ -89,6 +106,10 @@ class Product(db.Model):
     unit: Mapped[str] = mapped_column(String(20), nullable=False, default="pcs")
     price_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    # The product's VAT rate; None: the company's default rate (setting ``orders.default_tax_rate``).
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("orders_tax_rate.id"), index=True)
+    # Cost price in ``currency`` (for margin reports); None: not known.
+    cost_minor: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -119,9 +140,17 @@ class Order(db.Model):
     ship_postcode: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     ship_country: Mapped[str] = mapped_column(String(2), nullable=False, default="CN")
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    # The figures (see docs/ARCHITECTURE.md, "Tax"): subtotal_minor is price x quantity of every
+    # line before discounts (as priced: tax-inclusive when prices include tax); discount_minor is
+    # subtotal less the discounted line amounts; total_minor is the sum of the lines' gross_minor
+    # (what the customer pays, tax included); tax_minor is the sum of the lines' tax_minor.
     subtotal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)  # before discounts
     discount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # Whether its unit prices include tax: the company setting when the order was entered, kept
+    # so that changing a line later computes it the same way.
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Where the order ships from. Owned by the inventory plugin when it is on; no foreign key so
     # that orders never depends on inventory's tables.
@@ -160,7 +189,9 @@ class Order(db.Model):
 
 class OrderLine(db.Model):
     """A line of an order: a product, a quantity, the unit price and discount at the time of
-    ordering, and the line total (minor units, rounded half-up per line)."""
+    ordering, the VAT rate then (a snapshot) and the amounts computed once by
+    :func:`plugins.orders.tax.line_amounts`: ``net_minor`` + ``tax_minor`` = ``gross_minor``;
+    ``line_total_minor`` equals ``gross_minor`` (what the customer pays for the line)."""
 
     __tablename__ = "orders_order_line"
     __table_args__ = (
@@ -183,4 +214,9 @@ class OrderLine(db.Model):
     unit_price_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
     line_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
+    tax_exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    net_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    gross_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     order: Mapped[Order] = relationship(back_populates="lines")

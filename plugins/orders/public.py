@@ -5,6 +5,12 @@ checks it); everything else in the package may change without notice.
 Other plugins never write an order's columns themselves: they lock it with :func:`lock_order`
 and change its warehouse with :func:`set_order_warehouse`, so the order's version moves and a
 form drawn before the change is refused.
+
+Tax: every order line stores ``net_minor``, ``tax_minor`` and ``gross_minor`` (and its rate,
+``tax_rate_percent`` and ``tax_exempt``), computed once by :func:`line_amounts`; an order stores
+``tax_minor`` and ``total_minor`` (the lines' gross: what the customer pays). Invoices and reports
+read those stored amounts (:func:`tax_by_rate` sums an order's lines per rate) and never compute
+tax again.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from erp_core.plugins import hooks
 
 from . import states
 from .demo import advance as advance_demo_order
-from .models import Address, Customer, Order, OrderLine, Product
+from .models import Address, Customer, Order, OrderLine, Product, TaxRate
 from .services import (
     MAX_QUANTITY,
     LineInput,
@@ -40,9 +46,11 @@ from .services import (
     transition,
     update_order,
 )
+from .tax import LineAmounts, RateTotal, line_amounts, percent_text, rate_label, rate_name, tax_by_rate
 
 __all__ = [
-    "MAX_QUANTITY", "Address", "Customer", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine", "Product",
+    "MAX_QUANTITY", "Address", "Customer", "LineAmounts", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine",
+    "Product", "RateTotal", "TaxRate", "line_amounts", "percent_text", "rate_label", "rate_name", "tax_by_rate",
     "advance_demo_order", "advance_order", "create_customer", "create_order", "create_product",
     "customer_language",
     "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned", "parse_quantity",

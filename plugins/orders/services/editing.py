@@ -92,8 +92,8 @@ def _check_update(order: Order, data: OrderInput) -> tuple[dict, list[_CheckedLi
     (or None); raises :class:`OrderInvalid` listing every problem."""
     errors: dict[str, list[str]] = {}
     header = _check_header(data, errors)
-    lines = _check_lines(data, order.currency, errors)
     existing = {line.id: line for line in order.lines}
+    lines = _check_lines(data, order.currency, errors, order.prices_include_tax, existing)
     for index, line in enumerate(data.lines):
         if line.line_id is not None and int(line.line_id) not in existing:
             errors.setdefault(f"lines-{index}-product_id", []).append(
@@ -162,6 +162,8 @@ def _change_line(line: OrderLine, item: _CheckedLine, position: int, result: _Li
         result.delta[line.product_id] += item.quantity - line.quantity
     line.quantity, line.unit_price_minor = item.quantity, item.unit_price_minor
     line.discount_percent, line.line_total_minor = item.discount, item.total
+    line.tax_rate_percent, line.tax_exempt = item.tax_percent, item.tax_exempt
+    line.net_minor, line.tax_minor, line.gross_minor = item.amounts.net, item.amounts.tax, item.amounts.gross
     line.position = position
     after = _line_snapshot(line)
     if before != after:
@@ -170,12 +172,16 @@ def _change_line(line: OrderLine, item: _CheckedLine, position: int, result: _Li
 
 def _apply_totals(order: Order, lines: list[_CheckedLine], field_changes: dict[str, tuple]) -> None:
     """Set the order's totals from its new lines (noting a changed total); refuses a total too large."""
-    subtotal, discount, total = _totals(lines)
+    totals = _totals(lines)
+    total = totals.total
     if total >= MAX_MINOR:
         raise OrderInvalid({"lines": [_("The order total is too large.")]})
     if total != order.total_minor:
         field_changes["total"] = (format_plain(order.total_minor, order.currency), format_plain(total, order.currency))
-    order.subtotal_minor, order.discount_minor, order.total_minor = subtotal, discount, total
+    if totals.tax != order.tax_minor:
+        field_changes["tax"] = (format_plain(order.tax_minor, order.currency), format_plain(totals.tax, order.currency))
+    order.subtotal_minor, order.discount_minor, order.total_minor = totals.subtotal, totals.discount, total
+    order.tax_minor = totals.tax
     order.updated_at = utcnow()
 
 

@@ -22,13 +22,12 @@ from erp_core.money import (
     MoneyError,
     format_plain,
     is_currency,
-    line_total,
     parse_amount,
 )
 from erp_core.plugins import hooks
 from erp_core.timeutil import to_zone, utcnow
 
-from .. import states
+from .. import states, tax
 from ..models import Customer, Order, OrderLine, Product
 from ._common import (
     MAX_LINES,
@@ -115,7 +114,20 @@ class _CheckedLine:
     quantity: int
     unit_price_minor: int
     discount: Decimal
-    total: int
+    tax_percent: Decimal  # the rate's snapshot (0 when exempt or without a rate)
+    tax_exempt: bool
+    amounts: tax.LineAmounts  # net, tax and gross (gross is what the customer pays)
+    include_tax: bool  # the unit price includes tax
+
+    @property
+    def total(self) -> int:
+        """What the customer pays for the line (its gross amount)."""
+        return self.amounts.gross
+
+    @property
+    def amount(self) -> int:
+        """The line's discounted amount as priced: the gross when prices include tax, else the net."""
+        return self.amounts.gross if self.include_tax else self.amounts.net
 
 
 def _check_header(data: OrderInput, errors: dict) -> dict:
@@ -141,8 +153,32 @@ class _LineProblem(Exception):
         self.field, self.message = field, message
 
 
-def _check_lines(data: OrderInput, currency: str, errors: dict) -> list[_CheckedLine]:
-    """The lines of ``data`` checked against the catalogue, priced in ``currency``.
+@dataclass
+class _Pricing:
+    """How the lines of one order are taxed: whether prices include tax, each product's rate,
+    and the rates kept by the order's existing lines (``{line id: (product id, percent, exempt)}``)."""
+
+    include_tax: bool
+    rates: dict[int, object] = field(default_factory=dict)
+    kept: dict[int, tuple[int, Decimal, bool]] = field(default_factory=dict)
+
+    def rate_of(self, line: LineInput, product: Product) -> tuple[Decimal, bool]:
+        """``(percent, exempt)`` of a line: an existing line of the same product keeps its
+        stored rate; any other takes the product's rate (none: 0 %)."""
+        if line.line_id is not None:
+            kept = self.kept.get(int(line.line_id))
+            if kept is not None and kept[0] == product.id:
+                return kept[1], kept[2]
+        rate = self.rates.get(product.id)
+        if rate is None:
+            return Decimal(0), False
+        return (Decimal(0) if rate.exempt else Decimal(rate.percent)), bool(rate.exempt)
+
+
+def _check_lines(data: OrderInput, currency: str, errors: dict, include_tax: bool,
+                 existing: dict[int, OrderLine] | None = None) -> list[_CheckedLine]:
+    """The lines of ``data`` checked against the catalogue, priced in ``currency`` and taxed
+    (prices including tax or not); lines of ``existing`` (by id) keep their stored rate.
 
     Problems go into ``errors`` under ``lines`` (none or too many lines) or
     ``lines-<index>-<field>`` (the first problem of each line); a wrong line is left out.
@@ -154,10 +190,13 @@ def _check_lines(data: OrderInput, currency: str, errors: dict) -> list[_Checked
         errors.setdefault("lines", []).append(_("An order has at most %(n)d lines.", n=MAX_LINES))
         return []
     products, by_sku = _products_of(data.lines)
+    pricing = _Pricing(include_tax, tax.rates_for_products(products.values()),
+                       {line.id: (line.product_id, Decimal(line.tax_rate_percent), bool(line.tax_exempt))
+                        for line in (existing or {}).values()})
     checked = []
     for index, line in enumerate(data.lines):
         try:
-            checked.append(_check_line(line, products, by_sku, currency))
+            checked.append(_check_line(line, products, by_sku, currency, pricing))
         except _LineProblem as problem:
             errors.setdefault(f"lines-{index}-{problem.field}", []).append(problem.message)
     return checked
@@ -177,8 +216,8 @@ def _products_of(lines: list[LineInput]) -> tuple[dict[int, Product], dict[str, 
 
 
 def _check_line(line: LineInput, products: dict[int, Product], by_sku: dict[str, Product],
-                currency: str) -> _CheckedLine:
-    """One line checked: product, quantity, price, discount and total, in this order.
+                currency: str, pricing: _Pricing) -> _CheckedLine:
+    """One line checked: product, quantity, price, discount and amounts, in this order.
     Raises :class:`_LineProblem` for the first thing wrong."""
     product = _line_product(line, products, by_sku)
     try:
@@ -190,10 +229,12 @@ def _check_line(line: LineInput, products: dict[int, Product], by_sku: dict[str,
         discount = parse_discount(line.discount)
     except DomainError as exc:
         raise _LineProblem("discount", str(exc)) from None
-    total = line_total(price, quantity, discount)
-    if total >= MAX_MINOR:
+    percent, exempt = pricing.rate_of(line, product)
+    amounts = tax.line_amounts(quantity, price, discount, percent, pricing.include_tax)
+    if amounts.gross >= MAX_MINOR:
         raise _LineProblem("quantity", _("The amount of this line is too large."))
-    return _CheckedLine(line.line_id, product, quantity, price, discount, total)
+    return _CheckedLine(line.line_id, product, quantity, price, discount, percent, exempt, amounts,
+                        pricing.include_tax)
 
 
 def _line_product(line: LineInput, products: dict[int, Product], by_sku: dict[str, Product]) -> Product:
@@ -230,10 +271,20 @@ def _line_price(line: LineInput, product: Product, currency: str) -> int:
     return product.price_minor
 
 
-def _totals(lines: list[_CheckedLine]) -> tuple[int, int, int]:
+@dataclass(frozen=True)
+class _Totals:
+    """An order's figures from its checked lines (see the columns of :class:`Order`)."""
+
+    subtotal: int  # price x quantity before discounts, as priced
+    discount: int  # subtotal less the discounted amounts
+    tax: int  # the lines' tax summed
+    total: int  # the lines' gross summed: what the customer pays
+
+
+def _totals(lines: list[_CheckedLine]) -> _Totals:
     subtotal = sum(line.unit_price_minor * line.quantity for line in lines)
-    total = sum(line.total for line in lines)
-    return subtotal, subtotal - total, total
+    return _Totals(subtotal=subtotal, discount=subtotal - sum(line.amount for line in lines),
+                   tax=sum(line.amounts.tax for line in lines), total=sum(line.total for line in lines))
 
 
 def _resolve_customer(data: OrderInput, errors: dict, create: bool = True) -> Customer | None:
@@ -285,7 +336,8 @@ def create_order(data: OrderInput) -> Order:
     if not is_currency(currency):
         errors.setdefault("currency", []).append(_("Unknown currency %(code)s.", code=currency))
     header = _check_header(data, errors)
-    lines = _check_lines(data, currency, errors) if "currency" not in errors else []
+    include_tax = tax.prices_include_tax()
+    lines = _check_lines(data, currency, errors, include_tax) if "currency" not in errors else []
     with db.session.no_autoflush:
         # A new customer is created only when everything else is right.
         customer = _resolve_customer(data, errors, create=not errors)
@@ -295,14 +347,16 @@ def create_order(data: OrderInput) -> Order:
         header["contact_name"] = customer.name
     if not header["contact_phone"]:
         header["contact_phone"] = customer.phone or ""
-    subtotal, discount, total = _totals(lines)
-    if total >= MAX_MINOR:
+    totals = _totals(lines)
+    if totals.total >= MAX_MINOR:
         raise OrderInvalid({"lines": [_("The order total is too large.")]})
+    total = totals.total
     now = utcnow()
     user_id, _name = audit.current_actor()
     order = Order(number=next_order_number(), status=states.DRAFT, customer=customer, currency=currency,
-                  contact_phone_key=phone_key(header["contact_phone"]), subtotal_minor=subtotal,
-                  discount_minor=discount, total_minor=total, created_at=now, updated_at=now,
+                  contact_phone_key=phone_key(header["contact_phone"]), subtotal_minor=totals.subtotal,
+                  discount_minor=totals.discount, tax_minor=totals.tax, total_minor=total,
+                  prices_include_tax=include_tax, created_at=now, updated_at=now,
                   created_by_id=user_id, version=1, entry_key=entry_key, **header)
     db.session.add(order)
     try:
@@ -322,7 +376,8 @@ def _line_row(order: Order, position: int, item: _CheckedLine) -> dict:
     return {"order_id": order.id, "position": position, "product_id": item.product.id, "sku": item.product.sku,
             "name": item.product.name, "spec": item.product.spec, "unit": item.product.unit,
             "quantity": item.quantity, "unit_price_minor": item.unit_price_minor, "discount_percent": item.discount,
-            "line_total_minor": item.total}
+            "line_total_minor": item.total, "tax_rate_percent": item.tax_percent, "tax_exempt": item.tax_exempt,
+            "net_minor": item.amounts.net, "tax_minor": item.amounts.tax, "gross_minor": item.amounts.gross}
 
 
 def _insert_lines(order: Order, rows: list[dict]) -> None:

@@ -36,16 +36,18 @@ def erp_webhook_events():
 @hookimpl
 def erp_blueprints():
     from . import provider_views  # noqa: F401  (its routes are on bp)
+    from .invoice_views import invoices_bp
     from .views import bp, refunds_bp, reports_bp
 
-    return [bp, refunds_bp, reports_bp]
+    return [bp, refunds_bp, reports_bp, invoices_bp]
 
 
 @hookimpl
 def erp_api_blueprints():
     from .rest_api import bp
+    from .rest_api_invoices import bp as invoices_bp
 
-    return [bp]
+    return [bp, invoices_bp]
 
 
 @hookimpl
@@ -59,6 +61,9 @@ def erp_permissions():
                    ("finance",)),
         Permission("finance.refunds.manage", _l("Refund payments; approve and reject refund requests"), ("finance",)),
         Permission("finance.reports.view", _l("See and export financial reports"), ("finance",)),
+        Permission("finance.invoices.view", _l("See invoices and credit notes, download their PDF"),
+                   ("customer_service", "finance")),
+        Permission("finance.invoices.issue", _l("Issue invoices and credit notes; record fapiao"), ("finance",)),
     ]
 
 
@@ -68,6 +73,8 @@ def erp_nav_items():
         NavItem(_pl("finance", "Payments"), "finance.payments", "finance.view", icon="cash-stack", order=40),
         NavItem(_pl("finance", "Refunds"), "finance_refunds.refunds", "finance.view", icon="arrow-return-left", order=41),
         NavItem(_l("Finance reports"), "finance_reports.reports_index", "finance.reports.view", icon="bar-chart-line",
+                order=42),
+        NavItem(_pl("finance", "Invoices"), "finance_invoices.invoices", "finance.invoices.view", icon="receipt",
                 order=42),
         NavItem(_l("Payment methods"), "finance.methods", "core.settings.manage", icon="wallet2", order=43),
     ]
@@ -84,6 +91,7 @@ def erp_settings_fields():
                            services.EXPIRY_DEFAULT, section, validate=_check_expiry,
                            help=_l("A pending online payment still unpaid after this long is closed at the "
                                    "provider and marked failed."))]
+    fields.extend(_invoice_fields())
     for code, cls in services.adapter_classes().items():
         fields.append(SettingField(services.method_setting_key(code),
                                    _l("Accept payments by %(method)s", method=cls.label), "boolean",
@@ -92,6 +100,21 @@ def erp_settings_fields():
     from .reports_tax import account_settings_fields
 
     return fields + account_settings_fields()
+
+
+def _invoice_fields():
+    from .invoice_pdf import FONT_SETTING, check_font
+    from .services.invoices import check_taxpayer_id
+
+    section = _l("Invoices")
+    return [SettingField("finance.invoice.taxpayer_id", _l("Taxpayer ID"), "string", "", section, validate=check_taxpayer_id,
+                         help=_l("The company's unified social credit code (18 characters), printed on invoices.")),
+            SettingField("finance.invoice.bank", _l("Bank"), "string", "", section,
+                         help=_l("The bank of the company's account, printed on invoices.")),
+            SettingField("finance.invoice.account", _l("Bank account"), "string", "", section),
+            SettingField(FONT_SETTING, _l("Font of PDF invoices"), "string", "", section, validate=check_font,
+                         help=_l("A TrueType font file (.ttf or .ttc) with Chinese characters; empty: "
+                                 "WenQuanYi Micro Hei (Debian package fonts-wqy-microhei)."))]
 
 
 def _check_expiry(value):
@@ -109,6 +132,25 @@ def erp_payment_adapters():
     from .providers.wechatpay import WeChatPayAdapter
 
     return [*BUILTIN_ADAPTERS, AlipayAdapter, WeChatPayAdapter]
+
+
+@hookimpl
+def erp_order_invoicing_locked(order):
+    from flask_babel import gettext as _
+
+    from .services.invoices import order_invoice
+
+    invoice = order_invoice(order.id)
+    if invoice is not None:
+        return [_("It was invoiced as %(number)s.", number=invoice.number)]
+    return None
+
+
+@hookimpl
+def erp_fapiao_adapters():
+    from .fapiao import ManualFapiaoAdapter
+
+    return [ManualFapiaoAdapter]
 
 
 @hookimpl

@@ -86,6 +86,7 @@ def load(ctx) -> None:
         except DomainError as exc:  # e.g. a method switched off on this site
             log.debug("demo: no payment for order %s: %s", order.number, exc)
     db.session.flush()
+    invoiced = _invoice_some(refundable, rng)
     for index, payment in enumerate(rng.sample(refundable, min(len(refundable), max(4, len(refundable) // 6)))):
         amount = max(payment.amount_minor * rng.choice((10, 25, 50)) // 100, 1)
         when = min(payment.paid_at + timedelta(days=rng.randint(1, 5)), utcnow())
@@ -94,9 +95,48 @@ def load(ctx) -> None:
         if index % 4 == 3:
             services.reject_refund(refund, "Goods not received back yet")
         elif index % 4 != 2:  # one in four stays in the queue, waiting for finance
-            services.approve_refund(refund)
+            _approve(refund, payment, invoiced)
             refund.refunded_at = refund.decided_at = when
         _backdate(when)
         counts["refunds"] += 1
+    ctx.data["finance_invoices"] = len(invoiced)
+    ctx.log(f"  {len(invoiced)} invoices")
     ctx.data["finance"] = counts
     ctx.log(f"  {counts['payments']} payments, {counts['refunds']} refunds")
+
+
+DEMO_SELLER = {"company.legal_name": "上海茗香茶具商行有限公司", "company.address": "上海市黄浦区南京东路 100 号 3 楼",
+               "company.phone": "021-6321 8888", "finance.invoice.taxpayer_id": "91310101MA1FPX1234",
+               "finance.invoice.bank": "招商银行上海南京东路支行", "finance.invoice.account": "1219 0880 1010 888"}
+
+
+def _approve(refund, payment, invoiced: list) -> None:
+    """Pay a demo refund out; an invoiced order's refund issues its credit note, and at least one
+    refunded order is invoiced so that the demo has a credit note."""
+    if not invoiced:
+        invoiced.append(_invoice(payment, None))
+    services.approve_refund(refund)
+
+
+def _invoice(payment, invoice_type):
+    from .services import invoices
+
+    invoice = invoices.issue_invoice(payment.order, invoice_type)
+    if payment.paid_at and payment.paid_at.year == invoice.issued_at.year:
+        invoice.issued_at = payment.paid_at  # demo history: issued when paid
+        _backdate(payment.paid_at)
+    return invoice
+
+
+def _invoice_some(payments, rng) -> list:
+    """Invoices for about half of the paid orders (the fapiao asked for: the buyer's, or an ordinary or special one); the seller's details
+    are filled in first where the site has none."""
+    settings.set_many({k: v for k, v in DEMO_SELLER.items() if not settings.get(k)})
+    made = []
+    for payment in payments:
+        if rng.random() < 0.5:
+            try:
+                made.append(_invoice(payment, rng.choice((None, None, "ordinary", "special"))))
+            except DomainError as exc:
+                log.debug("demo: no invoice for order %s: %s", payment.order.number, exc)
+    return made

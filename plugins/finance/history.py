@@ -25,6 +25,7 @@ SYSTEM_TEXTS = {
     "finance.confirmed_by": _l("Confirmed by %(method)s"),
     "finance.confirmed_by_query": _l("Confirmed by %(method)s when asked (its notification never came)"),
     "finance.paid_after_failed": _l("Paid at %(method)s after the payment was marked failed: needs review"),
+    "finance.credit_line": _l("Refund %(ref)s of invoice %(number)s, tax rate %(rate)s"),
 }
 
 
@@ -57,8 +58,32 @@ def _refunds(ids: list[str]) -> dict:
     return {str(r.id): (f"REF-{r.id:06d}", url_for("finance.payment", payment_id=r.payment_id)) for r in rows}
 
 
+INVOICE_ACTIONS = {"issued": _l("Invoice issued"), "credited": _l("Credit note issued"),
+                   "fapiao": _l("Fapiao recorded")}
+
+
+def _invoices(ids: list[str]) -> dict:
+    from .models import Invoice
+
+    wanted = [int(i) for i in ids if i.isdigit()]
+    rows = db.session.execute(select(Invoice.id, Invoice.number).where(Invoice.id.in_(wanted))).all() if wanted else []
+    return {str(r.id): (r.number, url_for("finance_invoices.invoice", invoice_id=r.id)) for r in rows}
+
+
+def _invoice_vocabulary() -> AuditVocabulary:
+    fields = {
+        "number": _l("Number"), "order": _l("Order"), "invoice": _l("Corrects invoice"),
+        "amount": HistoryField(_l("Amount"), "money", currency_field="currency"),
+        "tax": HistoryField(_l("Tax"), "money", currency_field="currency"),
+        "currency": HistoryField(_l("Currency"), hidden=True),
+        "fapiao_code": _l("Fapiao code"), "fapiao_number": _l("Fapiao number"),
+        "fapiao_date": HistoryField(_l("Fapiao date"), "date"),
+    }
+    return AuditVocabulary("invoice", _l("Invoice"), INVOICE_ACTIONS, fields, resolve=_invoices)
+
+
 def audit_vocabulary() -> list[AuditVocabulary]:
-    """Payments and refunds."""
+    """Payments, refunds, invoices and credit notes."""
     common = {
         "order": _l("Order"), "payment": _l("Payment"), "transaction": _l("Provider's transaction"),
         "reference": _l("Payment reference"), "provider": _l("Provider"),
@@ -72,4 +97,4 @@ def audit_vocabulary() -> list[AuditVocabulary]:
     payment = {**common, "status": HistoryField(_l("Status"), "code", choices=states.PAYMENT_LABELS)}
     refund = {**common, "status": HistoryField(_l("Status"), "code", choices=states.REFUND_LABELS)}
     return [AuditVocabulary("payment", _l("Payment"), ACTIONS, payment, resolve=_payments),
-            AuditVocabulary("refund", _l("Refund"), ACTIONS, refund, resolve=_refunds)]
+            AuditVocabulary("refund", _l("Refund"), ACTIONS, refund, resolve=_refunds), _invoice_vocabulary()]

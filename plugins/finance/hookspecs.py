@@ -1,4 +1,4 @@
-"""Hooks of the finance plugin: payment and refund events, refunds asked by others, payment adapters.
+"""Hooks of the finance plugin: payment and refund events, refunds asked by others, payment and fapiao adapters.
 
 Added by finance's ``erp_addhooks``; how hooks are called: ``erp_core.hookspecs``.
 """
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from plugins.orders.public import Order
 
     from .adapters import PaymentAdapter
+    from .fapiao import FapiaoAdapter
     from .models import Payment, Refund
 
 
@@ -102,4 +103,20 @@ def erp_payment_panels(payment: Payment, user: User) -> list[Panel]:
         def erp_payment_panels(payment, user):
             return [Panel(_l("Loyalty"), "loyalty/_payment_panel.html",
                           lambda: {"points": services.points_for(payment.order_id)}, permission="loyalty.view")]
+    """
+
+
+@hookspec
+def erp_fapiao_adapters() -> list[type[FapiaoAdapter]]:
+    """Called by finance to list the ways a fapiao (the tax authority's invoice) is recorded
+    against an invoice. Returns a list of classes implementing
+    ``plugins.finance.fapiao.FapiaoAdapter``; finance ships the manual one (staff type the fapiao's
+    code, number and date). An e-fapiao provider's adapter issues the fapiao at the provider and
+    records its number with ``FapiaoAdapter.record``.
+
+    Example::
+
+        @hookimpl
+        def erp_fapiao_adapters():
+            return [AcmeEFapiaoAdapter]
     """

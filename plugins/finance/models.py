@@ -8,15 +8,19 @@ by one conditional UPDATE so that concurrent refunds can never exceed the paymen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -111,3 +115,83 @@ class Refund(db.Model):
     decided_by_name: Mapped[str | None] = mapped_column(String(120))
     payment: Mapped[Payment] = relationship(back_populates="refunds")
     order: Mapped[Order] = relationship(Order)
+
+
+class Invoice(db.Model):
+    """An invoice or a credit note (``kind``), immutable once issued.
+
+    Its lines, seller and buyer are snapshots taken when it was issued. ``credited_minor`` (on an
+    invoice) is the part of its gross already corrected by credit notes, bumped by one conditional
+    UPDATE so that credit notes never exceed the invoice. The fapiao columns are the only ones
+    written later: the tax authority's fapiao recorded against it by staff (or an adapter).
+    """
+
+    __tablename__ = "finance_invoice"
+    __table_args__ = (
+        CheckConstraint("kind IN ('invoice', 'credit_note')", name="kind_known"),
+        CheckConstraint("gross_minor >= 0", name="gross_not_negative"),
+        CheckConstraint("credited_minor >= 0 AND credited_minor <= gross_minor", name="credit_within_gross"),
+        Index("ix_finance_invoice_issued", "kind", "issued_at"),
+        Index("ix_finance_invoice_order", "order_id", "kind"),
+        Index("ix_finance_invoice_fapiao", "kind", "invoice_type", "fapiao_number"),
+        Index("ix_finance_invoice_buyer", "buyer_name"),
+        Index("ix_finance_invoice_refund", "refund_id"),
+        Index("ix_finance_invoice_parent", "invoice_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"), nullable=False)
+    # A credit note: the invoice it corrects and the refund it comes from.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("finance_invoice.id"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("finance_refund.id"))
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    net_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    gross_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    credited_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    seller: Mapped[dict] = mapped_column(JSON, nullable=False)
+    buyer: Mapped[dict] = mapped_column(JSON, nullable=False)
+    buyer_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # none | ordinary | special: the fapiao the buyer asked for.
+    invoice_type: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    issued_by_name: Mapped[str] = mapped_column(String(120), nullable=False, default="system")
+    fapiao_code: Mapped[str | None] = mapped_column(String(20))
+    fapiao_number: Mapped[str | None] = mapped_column(String(20))
+    fapiao_date: Mapped[date | None] = mapped_column(Date)
+    fapiao_adapter: Mapped[str | None] = mapped_column(String(40))
+    fapiao_recorded_by_name: Mapped[str | None] = mapped_column(String(120))
+    lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.position",
+                                                   cascade="all, delete-orphan")
+    order: Mapped[Order] = relationship(Order)
+    invoice: Mapped[Invoice | None] = relationship(remote_side=[id])
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == "credit_note"
+
+    @property
+    def creditable_minor(self) -> int:
+        """What credit notes may still correct of this invoice (0 for a credit note)."""
+        return 0 if self.is_credit_note else self.gross_minor - self.credited_minor
+
+
+class InvoiceLine(db.Model):
+    """One line of an invoice or credit note, copied when it was issued (amounts in minor units)."""
+
+    __tablename__ = "finance_invoice_line"
+    __table_args__ = (Index("ix_finance_invoice_line_invoice", "invoice_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("finance_invoice.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    sku: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
+    tax_exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    net_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    gross_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")

@@ -24,6 +24,7 @@ from plugins.orders.public import Order, get_order, source_labels
 
 from . import exports, qr, reports, review, services, states
 from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, RefundForm, ReportFilterForm, ReviewForm
+from .invoice_views import order_invoice_context, refund_credit_context
 from .models import Payment, Refund
 
 bp = Blueprint("finance", __name__, url_prefix="/finance", template_folder="templates", static_folder="static")
@@ -71,7 +72,7 @@ def order_context(order: Order, payment_form=None, online_form=None) -> dict:
             "payment_form": payment_form, "online_form": online_form, "manual_methods": manual,
             "online_methods": online, "method_labels": services.method_labels(), "states": states,
             "can_record": has_permission("finance.payments.record"),
-            "can_refund": has_permission("finance.refunds.manage")}
+            "can_refund": has_permission("finance.refunds.manage"), **order_invoice_context(order)}
 
 
 def qr_codes(payments) -> list[tuple]:
@@ -233,7 +234,8 @@ def _payment_page(payment, order, refund_form, fail_form=None, status=200, revie
                            review_form=review_form or ReviewForm(prefix="review", formdata=None),
                            method_label=services.method_label(payment.method), states=states,
                            history=services.finance_timeline([payment], refunds),
-                           panels=record_panels("erp_payment_panels", payment=payment)), status
+                           panels=record_panels("erp_payment_panels", payment=payment),
+                           invoicing=refund_credit_context(payment, refunds)), status
 
 
 @bp.route("/payments/<int:payment_id>/fail", methods=["POST"])

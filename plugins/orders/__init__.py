@@ -6,7 +6,7 @@ from erp_core import hookimpl
 from erp_core.contrib import NavItem, Permission, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
-from . import models  # noqa: F401  (registers the tables)
+from . import invoicing_details, models  # noqa: F401  (registers the tables)
 
 meta = PluginMeta(
     name="orders",
@@ -79,7 +79,7 @@ def erp_settings_fields():
 
 @hookimpl
 def erp_blueprints():
-    from . import api  # noqa: F401  (its routes join the orders blueprint)
+    from . import api, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
 
@@ -119,4 +119,4 @@ def erp_demo_data(ctx):
 def erp_audit_vocabulary():
     from .display import audit_vocabulary
 
-    return audit_vocabulary()
+    return audit_vocabulary() + invoicing_details.audit_vocabulary()

@@ -1,4 +1,7 @@
-"""JSON endpoints of the order entry page's pickers (customer, product, likely duplicates)."""
+"""JSON endpoints of the order entry page's pickers (customer, product, likely duplicates).
+
+``order_invoicing_details`` is re-exported here for callers that look for it by this name; other
+plugins import it from :mod:`plugins.orders.public`, the orders plugin's declared surface."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from erp_core.money import currency_exponent, format_plain
 from erp_core.security import requires
 
 from . import queries, services
+from .invoicing_details import order_invoicing_details  # noqa: F401  (see the docstring)
 from .models import Customer
 from .views import bp
 

@@ -28,6 +28,7 @@ from erp_core.models import AuditLog
 from erp_core.timeutil import utcnow
 
 from . import services, states
+from .demo_invoicing import add_invoicing_details
 from .models import Order
 from .services import LineInput, OrderInput
 
@@ -139,6 +140,7 @@ def load(ctx) -> None:
         for extra in range(rng.choice([0, 0, 1, 2])):
             services.add_address(customer, _address(rng, person, phone, ["办公室", "仓库", "父母家"][extra]))
         customers.append(customer)
+    add_invoicing_details(rng, customers, companies=len(COMPANIES))
     db.session.flush()
     _backdate(now - timedelta(days=125))
     ctx.data["customers"] = customers

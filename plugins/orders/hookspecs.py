@@ -72,6 +72,26 @@ def erp_order_validate_transition(order: Order, old_status: str, new_status: str
 
 
 @hookspec
+def erp_order_invoicing_locked(order: Order) -> list[str] | None:
+    """May the buyer's invoicing details of ``order`` (its own copy: title, taxpayer ID, address,
+    phone, bank, account, invoice type) still change? Called before they are changed on the order
+    page or through the API, and when the order page decides whether to offer the change.
+
+    Returns a list of reasons (strings shown to the user) why they may not, typically because an
+    invoice was issued with them; any reason keeps them as they are (the API answers 409
+    ``invoicing_locked``). Return nothing (or an empty list) to let them change.
+
+    Example::
+
+        @hookimpl
+        def erp_order_invoicing_locked(order):
+            invoice = issued_invoice_of(order.id)
+            if invoice is not None:
+                return [_("It was invoiced as %(number)s.", number=invoice.number)]
+    """
+
+
+@hookspec
 def erp_order_status_changed(order: Order, old_status: str, new_status: str, note: str | None) -> None:
     """An order changed status (after validation passed). Called inside the same transaction, after
     the new status is flushed. Inventory reserves on confirm, releases on cancel and consumes on

@@ -2,6 +2,11 @@
 keep an order consistent. Plugins that require ``orders`` import from here only (a layering test
 checks it); everything else in the package may change without notice.
 
+The buyer's invoicing details of an order (the copy taken from the customer at entry) are read
+with :func:`order_invoicing_details`; a taxpayer ID (unified social credit code) is checked with
+:func:`check_taxpayer_id`. A plugin that issues invoices answers ``erp_order_invoicing_locked`` so
+that the details cannot change once invoiced.
+
 Other plugins never write an order's columns themselves: they lock it with :func:`lock_order`
 and change its warehouse with :func:`set_order_warehouse`, so the order's version moves and a
 form drawn before the change is refused.
@@ -23,6 +28,7 @@ from erp_core.plugins import hooks
 
 from . import states
 from .demo import advance as advance_demo_order
+from .invoicing_details import InvoicingDetails, customer_invoicing_details, order_invoicing_details
 from .models import Address, Customer, Order, OrderLine, Product, TaxRate
 from .services import (
     MAX_QUANTITY,
@@ -47,6 +53,7 @@ from .services import (
     update_order,
 )
 from .tax import LineAmounts, RateTotal, line_amounts, percent_text, rate_label, rate_name, tax_by_rate
+from .taxpayer_id import check_taxpayer_id
 
 __all__ = [
     "MAX_QUANTITY", "Address", "Customer", "LineAmounts", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine",
@@ -57,6 +64,7 @@ __all__ = [
     "phone_key",
     "quantities_by_product", "set_order_warehouse", "ship_everything", "source_labels", "states", "transition",
     "update_order",
+    "InvoicingDetails", "check_taxpayer_id", "customer_invoicing_details", "order_invoicing_details",
 ]
 
 

@@ -18,6 +18,8 @@ from erp_core.web.templating import record_panels
 
 from . import queries, services, states
 from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices, language_choices
+from .forms_invoicing import customer_invoicing_form
+from .invoicing_details import customer_invoicing_details
 from .models import Order, Product
 from .views import STATUS_CODE_INVALID, _import_page, _template_response
 
@@ -43,18 +45,24 @@ def customer_list():
 def new_customer():
     form = NewCustomerForm()
     language_choices(form, None)
+    invoicing_form = customer_invoicing_form()
     duplicates = []
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and invoicing_form.validate():
         try:
             customer = services.create_customer(form.name.data, form.phone.data, form.email.data, form.notes.data,
                                                 address=form.values(),
                                                 allow_duplicate=bool(form.confirm_duplicate.data),
                                                 language=form.language.data)
+            services.set_customer_invoicing(customer, invoicing_form.values())
             db.session.commit()
         except services.PossibleDuplicate as exc:
             db.session.rollback()
             duplicates, status = exc.matches, 409
+        except services.InvoicingInvalid as exc:
+            db.session.rollback()
+            invoicing_form.show_errors(exc.errors)
+            status = STATUS_CODE_INVALID
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -64,7 +72,8 @@ def new_customer():
             return redirect(url_for("orders_customers.detail", customer_id=customer.id))
     elif request.method == "POST":
         status = STATUS_CODE_INVALID
-    return render_template("orders/customer_form.html", form=form, customer=None, duplicates=duplicates), status
+    return render_template("orders/customer_form.html", form=form, customer=None, duplicates=duplicates,
+                           invoicing_form=invoicing_form), status
 
 
 @customers_bp.route("/<int:customer_id>", endpoint="detail")
@@ -87,11 +96,13 @@ def edit_customer(customer_id: int):
     record = services.get_customer(customer_id)
     form = CustomerForm(obj=record)
     language_choices(form, record.language)
+    invoicing_form = customer_invoicing_form(customer_invoicing_details(record))
     status = 200
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
+    if form.validate_on_submit() and invoicing_form.validate():
+        with attempt(form, on_error=_invoicing_error(invoicing_form)) as outcome:
             services.update_customer(record, form.name.data, form.phone.data, form.email.data, form.notes.data,
                                      language=form.language.data or "")
+            services.set_customer_invoicing(record, invoicing_form.values())
         if outcome.ok:
             flash(_("Customer %(name)s saved.", name=record.name), "success")
             return redirect(url_for("orders_customers.detail", customer_id=record.id))
@@ -100,7 +111,19 @@ def edit_customer(customer_id: int):
         status = STATUS_CODE_INVALID
     duplicates = services.find_duplicates(form.phone.data, form.email.data, exclude_id=record.id) \
         if request.method == "GET" else []
-    return render_template("orders/customer_form.html", form=form, customer=record, duplicates=duplicates), status
+    return render_template("orders/customer_form.html", form=form, customer=record, duplicates=duplicates,
+                           invoicing_form=invoicing_form), status
+
+
+def _invoicing_error(invoicing_form):
+    """Show a refusal beside its field: invoicing details on their own form (their ``phone`` is
+    not the customer's), anything else on the customer form."""
+    def show(form, exc):
+        if isinstance(exc, services.InvoicingInvalid):
+            invoicing_form.show_errors(exc.errors)
+        else:
+            show_domain_error(form, exc)
+    return show
 
 
 @customers_bp.route("/<int:customer_id>/addresses/new", methods=["GET", "POST"])

@@ -26,6 +26,8 @@ those above it); every public name stays importable from here:
 - ``queries``: an order's derived position (``Summary``), finding payments and refunds, the
   "payment before shipping" policy, the audit timeline;
 - ``credit``: the order lock and the rule that an excess is taken only as customer credit;
+- ``invoices``: invoices and credit notes (numbers without gaps, snapshots, credits split by rate),
+  fapiao records; used as ``services.invoices``;
 - ``payments``: manual payments, online payments started, payments given up;
 - ``callbacks``: provider callbacks, verified and recorded once;
 - ``settle``: pending online payments whose notification never came, asked of the provider
@@ -38,6 +40,7 @@ Helpers shared by these modules (errors, typed amounts and text) are in ``_commo
 
 from ..adapters import CallbackRejected
 from ..models import Payment, Refund
+from . import invoices
 from ._common import MAX_TEXT, PaymentRefused, RefundRefused, SettingsInvalid, clean_text, parse_money
 from .callbacks import CallbackOutcome, callback_request, handle_callback, record_notification
 from .methods import (
@@ -80,7 +83,7 @@ from .refunds import (
 from .settle import EXPIRY_DEFAULT, EXPIRY_SETTING, SettleReport, settle_payment, settle_pending
 
 __all__ = [
-    "MAX_SETTING_LENGTH", "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
+    "invoices", "MAX_SETTING_LENGTH", "MAX_TEXT", "CallbackOutcome", "CallbackRejected", "Payment", "PaymentRefused", "Refund", "RefundRefused",
     "SettingsInvalid", "Summary",
     "adapter_classes", "adapter_refund_request", "approve_refund", "callback_request", "clean_text",
     "configure_method", "derived_secret", "enabled_methods", "finance_timeline", "finish_remote_refund", "get_adapter",

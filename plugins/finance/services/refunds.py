@@ -20,6 +20,7 @@ from .. import states
 from ..adapters import AdapterError, CallbackRejected, RefundNotice, RefundRequest
 from ..models import Payment, Refund
 from ._common import RefundRefused, _facts, _text, parse_money
+from .invoices import credit_refund
 from .methods import get_adapter
 
 
@@ -153,6 +154,7 @@ def _mark_refunded(refund: Refund, provider_ref: str | None) -> bool:
     audit.record("refund", refund.id, "refunded", before={"status": states.REQUESTED},
                  after=_facts(status=states.REFUNDED, transaction=provider_ref, reference=refund.reference or None),
                  note=refund.decision_note or None)
+    credit_refund(refund)  # the credit note of the order's invoice, if it has one
     return True
 
 

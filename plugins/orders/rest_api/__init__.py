@@ -29,6 +29,7 @@ from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort
 
 from .. import queries, services, states
+from ..invoicing_details import customer_invoicing_details
 from ..models import Customer, Order
 from .schemas import (
     HEADER,
@@ -92,6 +93,21 @@ def _require_products(lines: list[dict]) -> None:
         raise
 
 
+def _set_invoicing(customer: Customer, data: dict | None, partial: bool = False) -> None:
+    """Keep the customer's invoicing details sent (on a PATCH, merged into the current ones);
+    their errors are named ``invoicing.<field>`` as the body nests them."""
+    if data is None:
+        return
+    if partial:
+        data = {**customer_invoicing_details(customer).as_dict(), **data}
+    try:
+        services.set_customer_invoicing(customer, data)
+    except services.InvoicingInvalid as exc:
+        exc.errors = {f"invoicing.{key}": value for key, value in exc.errors.items()}
+        exc.field = f"invoicing.{exc.field}"
+        raise
+
+
 def _order(order_id: int) -> Order:
     return services.get_order(existing_id(order_id))
 
@@ -124,7 +140,8 @@ class Customers(MethodView):
         """List customers (search with q), with their addresses."""
         stmt, _sort, _desc = apply_sort(queries.customer_select(args.get("q", "").strip()), queries.CUSTOMER_SORTS,
                                         "name")
-        body, headers = paginate(stmt.options(selectinload(Customer.addresses)), args)
+        body, headers = paginate(stmt.options(selectinload(Customer.addresses), selectinload(Customer.invoicing)),
+                                 args)
         body["items"] = [customer_json(c) for c in body["items"]]
         return body, 200, headers
 
@@ -139,6 +156,7 @@ class Customers(MethodView):
                                             data.get("notes", ""), address=data.get("address"),
                                             allow_duplicate=data["confirm_duplicate"],
                                             language=data.get("language"))
+        _set_invoicing(customer, data.get("invoicing"))
         db.session.commit()
         return customer_json(customer), 201, {"Location": url_for("orders_api.customer", customer_id=customer.id)}
 
@@ -161,6 +179,7 @@ class CustomerItem(MethodView):
                   "notes": customer.notes or "", **data}
         services.update_customer(customer, merged["name"], merged["phone"], merged["email"], merged["notes"],
                                  language=data.get("language"))
+        _set_invoicing(customer, data.get("invoicing"), partial=True)
         db.session.commit()
         return customer_json(customer)
 
@@ -368,3 +387,6 @@ class Transitions(MethodView):
         require_permission(states.ACTIONS_BY_NAME[data["action"]].permission)
         services.perform_action(order, data["action"], data.get("note"), data.get("version"))
         return _commit_with_response(order)
+
+
+from . import invoicing  # noqa: E402, F401  (its routes join this blueprint)

@@ -31,7 +31,9 @@ from erp_core.api.schemas import (
 from erp_core.money import MAX_MINOR, format_plain
 
 from .. import queries, services, states
+from ..invoicing_details import customer_invoicing_details, order_invoicing_details
 from ..models import Customer
+from .invoicing_schemas import INVOICING_OBJECT, InvoicingInputSchema, InvoicingSchema
 
 
 def _text(limit: int, regex: str = NO_NUL, **kw):
@@ -84,6 +86,7 @@ class CustomerSchema(ma.Schema):
         "description": "Language of messages to the customer", "enum": ["zh_CN", "en"]})
     created_at = ma.fields.DateTime(required=True)
     addresses = ma.fields.List(ma.fields.Nested(AddressSchema), required=True)
+    invoicing = ma.fields.Nested(InvoicingSchema, required=True)
 
 
 class CustomerCreateSchema(ApiSchema):
@@ -94,6 +97,7 @@ class CustomerCreateSchema(ApiSchema):
     language = ma.fields.String(validate=one_of(["zh_CN", "en"]), metadata={
         "description": "Language of messages to the customer; by default the company's"})
     address = ma.fields.Nested(AddressInputSchema, metadata={"description": "The first address (default)"})
+    invoicing = ma.fields.Nested(InvoicingInputSchema, metadata={"description": "Invoicing details (开票信息)"})
     confirm_duplicate = ma.fields.Boolean(load_default=False, metadata={
         "description": "Create it even when a customer with the same phone or e-mail exists "
                        "(otherwise 409 possible_duplicate)"})
@@ -106,6 +110,8 @@ class CustomerPatchSchema(ApiSchema):
     notes = _text(5000)
     language = ma.fields.String(validate=one_of(["zh_CN", "en"]), metadata={
         "description": "Language of messages to the customer"})
+    invoicing = ma.fields.Nested(InvoicingInputSchema, metadata={
+        "description": "Invoicing details (开票信息); fields left out stay as they are"})
 
 
 class CustomerListArgs(PageQuerySchema):
@@ -116,7 +122,8 @@ class CustomerListArgs(PageQuerySchema):
 def customer_json(customer: Customer) -> dict:
     return {"id": customer.id, "name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
             "notes": customer.notes or "", "language": services.customer_language(customer),
-            "created_at": customer.created_at, "addresses": customer.addresses}
+            "created_at": customer.created_at, "addresses": customer.addresses,
+            "invoicing": customer_invoicing_details(customer).as_dict()}
 
 
 # ----------------------------------------------------------------------------- schemas: products
@@ -221,9 +228,13 @@ class OrderSchema(OrderSummarySchema):
     actions = ma.fields.Method("_actions", required=True, metadata={
         "type": "array", "items": {"type": "string"},
         "description": "Actions (transitions) the token's user may take now"})
+    invoicing = ma.fields.Method("_invoicing", required=True, metadata=INVOICING_OBJECT)
 
     def _actions(self, order) -> list[str]:
         return [a.name for a in services.available_actions(order, current_user)]
+
+    def _invoicing(self, order) -> dict:
+        return order_invoicing_details(order).as_dict()
 
 
 def _contact_fields(required_line1: bool = False) -> dict:

@@ -13,6 +13,7 @@ The package is split by job; import from the package, which re-exports every pub
 - :mod:`.catalogue`: customers, their addresses, products;
 - :mod:`.entry`: what the forms submit (``OrderInput``, ``LineInput``), its checks, ``create_order``;
 - :mod:`.editing`: ``update_order`` (changing an order that has not shipped);
+- :mod:`.invoicing`: buyers' invoicing details (开票信息) of customers and their copy on orders;
 - :mod:`.transitions`: the status machine, the order page's actions, shipping in full, and the
   announcements that goods came back (``goods_came_back``) or money was returned (``money_returned``).
 """
@@ -54,6 +55,14 @@ from .entry import (
                         create_order,
                         next_order_number,
 )
+from .invoicing import (
+                        InvoicingInvalid,
+                        check_invoicing,
+                        copy_customer_invoicing,
+                        invoicing_locked_reasons,
+                        set_customer_invoicing,
+                        set_order_invoicing,
+)
 from .transitions import (
                         PATHS,
                         advance_order,
@@ -78,4 +87,6 @@ __all__ = [
     "parse_quantity", "path_to", "perform_action", "phone_key", "quantities_by_product", "require_products",
     "set_default_address", "ship_everything", "transition", "update_address", "update_customer", "update_order",
     "update_product",
+    "InvoicingInvalid", "check_invoicing", "copy_customer_invoicing", "invoicing_locked_reasons",
+    "set_customer_invoicing", "set_order_invoicing",
 ]

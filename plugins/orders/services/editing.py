@@ -34,6 +34,7 @@ from .entry import (
     _resolve_customer,
     _totals,
 )
+from .invoicing import copy_customer_invoicing
 
 
 def _line_snapshot(line: OrderLine) -> dict:
@@ -120,6 +121,7 @@ def _apply_header(order: Order, header: dict, new_customer: Customer | None) -> 
     if new_customer is not None:
         field_changes["customer"] = (order.customer.name, new_customer.name)
         order.customer = new_customer
+        copy_customer_invoicing(order, new_customer)
     for name, value in header.items():
         if getattr(order, name) != value:
             field_changes[name] = (getattr(order, name), value)

@@ -39,6 +39,7 @@ from ._common import (
     phone_key,
 )
 from .catalogue import PossibleDuplicate, create_customer, find_duplicates
+from .invoicing import copy_customer_invoicing
 
 
 class OrderInvalid(DomainError):
@@ -364,6 +365,7 @@ def create_order(data: OrderInput) -> Order:
     except IntegrityError:  # the same form posted twice at the same moment
         raise Conflict(_("This form was already sent; nothing more was saved."), code="already_saved") from None
     _insert_lines(order, [_line_row(order, position, item) for position, item in enumerate(lines, start=1)])
+    copy_customer_invoicing(order, customer)
     hooks().erp_order_created(order=order)
     webhooks.emit("order.created", order)
     audit.record("order", order.id, "created", after={"number": order.number, "customer": customer.name,

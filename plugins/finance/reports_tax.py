@@ -7,8 +7,9 @@ database) per currency, and periods are the company's local days and months
 (:mod:`plugins.finance.reports_base`).
 
 Output tax follows the sales view: lines of confirmed orders that are not cancelled, counted in
-the month the order was confirmed. Refunds are not split by rate (a refund is money, not lines):
-the output-tax report says so, and the accounting export lists refunds paid out as their own entry.
+the month the order was confirmed. Refunds themselves are not split by rate (a refund is money):
+credit notes (issued from refunds against an invoice) are deducted in the period they were issued, at
+the rates of their lines; the accounting export lists refunds paid out as their own entry.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from erp_core.extensions import db
 from plugins.orders.public import OrderLine
 
 from . import states
-from .models import Payment, Refund
+from .models import Invoice, InvoiceLine, Payment, Refund
 from .reports_base import (
     CURRENCY,
     PERIOD,
@@ -45,6 +46,7 @@ from .reports_base import (
     period_index,
     periods,
 )
+from .services.invoices import CREDIT_NOTE
 
 NET = Column("net", _l("Net amount"), "money")
 TAX = Column("tax", _l("Output tax"), "money")
@@ -63,23 +65,54 @@ def rate_label(percent: Decimal | float | int | None, exempt: bool) -> str:
 # ----------------------------------------------------------------------------- output tax
 
 
+def credit_note_lines(f: Filters, bounds: list):
+    """Lines of the credit notes issued in the range (``p`` = their period by issue time), with
+    the currency and warehouse filters applied to their orders."""
+    return _payment_filters(
+        select(period_index(Invoice.issued_at, bounds).label("p"), Invoice.currency.label("currency"),
+               InvoiceLine.tax_exempt.label("exempt"), InvoiceLine.tax_rate_percent.label("rate"),
+               InvoiceLine.net_minor.label("net"), InvoiceLine.tax_minor.label("tax"))
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .where(Invoice.kind == CREDIT_NOTE, Invoice.issued_at >= bounds[0], Invoice.issued_at < bounds[-1]),
+        f, table=Invoice).subquery()
+
+
 def run_output_tax(f: Filters, page=None) -> Result:
-    """Net, tax and amount incl. tax per month, currency and rate (sales view)."""
+    """Net, tax and amount incl. tax per month, currency and rate (sales view), less the credit
+    notes issued that month at that rate."""
     items = periods(f.start, f.end, "month", f.tz)
     orders = orders_by_period(f, items)
-    stmt = (select(orders.c.p, orders.c.currency, OrderLine.tax_exempt, OrderLine.tax_rate_percent, func.count(),
-                   func.sum(OrderLine.net_minor), func.sum(OrderLine.tax_minor), func.sum(OrderLine.gross_minor))
-            .select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id)
-            .group_by(orders.c.p, orders.c.currency, OrderLine.tax_exempt, OrderLine.tax_rate_percent)
-            .order_by(orders.c.p, orders.c.currency, OrderLine.tax_exempt, OrderLine.tax_rate_percent.desc()))
-    rows = [{"period": items[p].label, "currency": currency, "rate": rate_label(percent, bool(exempt)),
-             "lines": int(n), "net": int(net or 0), "tax": int(tax or 0), "gross": int(gross or 0)}
-            for p, currency, exempt, percent, n, net, tax, gross in db.session.execute(stmt)]
-    columns = [PERIOD, CURRENCY, Column("rate", _l("Tax rate")), LINES, NET, TAX, GROSS]
-    return Result(columns, rows, totals=_totals(rows, ["lines", "net", "tax", "gross"]),
-                  chart=_rate_chart(items, rows),
-                  notes=[_("Refunds are not deducted here: a refund returns money, not order lines, so it has no "
-                           "rate. The accounting export lists refunds paid out per day.")])
+    zero = literal(0)
+    keys = (OrderLine.tax_exempt, OrderLine.tax_rate_percent)
+    sales = (select(orders.c.p.label("p"), orders.c.currency.label("currency"), keys[0].label("exempt"),
+                    keys[1].label("rate"), func.count().label("lines"), func.sum(OrderLine.net_minor).label("net"),
+                    func.sum(OrderLine.tax_minor).label("tax"), func.sum(OrderLine.gross_minor).label("gross"),
+                    zero.label("c_net"), zero.label("c_tax"))
+             .select_from(orders).join(OrderLine, OrderLine.order_id == orders.c.id)
+             .group_by(orders.c.p, orders.c.currency, *keys))  # summed before the union
+    notes = credit_note_lines(f, _bounds(items))
+    credited = (select(notes.c.p, notes.c.currency, notes.c.exempt, notes.c.rate, zero, zero, zero, zero,
+                       func.sum(notes.c.net), func.sum(notes.c.tax))
+                .group_by(notes.c.p, notes.c.currency, notes.c.exempt, notes.c.rate))
+    both = union_all(sales, credited).subquery()
+    stmt = (select(both.c.p, both.c.currency, both.c.exempt, both.c.rate,
+                   *[func.sum(both.c[k]) for k in ("lines", "net", "tax", "gross", "c_net", "c_tax")])
+            .group_by(both.c.p, both.c.currency, both.c.exempt, both.c.rate)
+            .order_by(both.c.p, both.c.currency, both.c.exempt, both.c.rate.desc()))
+    rows = []
+    for p, currency, exempt, percent, *sums in db.session.execute(stmt):
+        n, net, tax, gross, c_net, c_tax = (int(v or 0) for v in sums)
+        rows.append({"period": items[p].label, "currency": currency, "rate": rate_label(percent, bool(exempt)),
+                     "lines": n, "net": net, "tax": tax, "gross": gross, "credited_net": c_net,
+                     "credited_tax": c_tax, "tax_due": tax - c_tax})
+    columns = [PERIOD, CURRENCY, Column("rate", _l("Tax rate")), LINES, NET, TAX, GROSS,
+               Column("credited_net", _l("Credit notes: net"), "money"),
+               Column("credited_tax", _l("Credit notes: tax"), "money"),
+               Column("tax_due", _l("Output tax less credit notes"), "money")]
+    keys_summed = ["lines", "net", "tax", "gross", "credited_net", "credited_tax", "tax_due"]
+    return Result(columns, rows, totals=_totals(rows, keys_summed), chart=_rate_chart(items, rows),
+                  notes=[_("Credit notes are deducted in the month they were issued, at the rates of their lines. "
+                           "A refund without a credit note (an order never invoiced) is not deducted here.")])
 
 
 def _rate_chart(items: list[Period], rows: list[dict]) -> dict:
@@ -89,7 +122,7 @@ def _rate_chart(items: list[Period], rows: list[dict]) -> dict:
     series: dict[tuple[str, str], list[int]] = {}
     for row in rows:
         values = series.setdefault((row["currency"], row["rate"]), [0] * len(items))
-        values[index[row["period"]]] += row["tax"]
+        values[index[row["period"]]] += row["tax_due"]
     return {"type": "bar", "labels": labels,
             "datasets": [{"label": f"{TAX.label} {rate} ({currency})", "currency": currency, "minor": values}
                          for (currency, rate), values in sorted(series.items())]}
@@ -155,7 +188,10 @@ def run_accounting(f: Filters, page=None) -> Result:
                zero.label("sales"), zero.label("tax"), zero.label("receipts"), Refund.amount_minor.label("refunds"))
         .where(Refund.status == states.REFUNDED, Refund.refunded_at >= bounds[0], Refund.refunded_at < bounds[-1]),
         f, table=Refund)
-    both = union_all(sales, paid, refunded).subquery()
+    notes = credit_note_lines(f, bounds)
+    credited = select(notes.c.p, notes.c.currency, -func.sum(notes.c.net), -func.sum(notes.c.tax), zero, zero
+                      ).group_by(notes.c.p, notes.c.currency)
+    both = union_all(sales, paid, refunded, credited).subquery()
     stmt = (select(both.c.p, both.c.currency, func.sum(both.c.sales), func.sum(both.c.tax),
                    func.sum(both.c.receipts), func.sum(both.c.refunds))
             .group_by(both.c.p, both.c.currency).order_by(both.c.p, both.c.currency))
@@ -171,7 +207,8 @@ def run_accounting(f: Filters, page=None) -> Result:
     result = Result(columns, rows,
                     chart=_series_chart(items, per_day, [(key, label) for key, label, _d in ACCOUNTS]))
     result.notes.append(_("Sales and output tax count confirmed orders that are not cancelled on the day they "
-                          "were confirmed; receipts and refunds count money on the day it was paid."))
+                          "were confirmed, less the credit notes issued that day; receipts and refunds count money "
+                          "on the day it was paid."))
     return result
 
 

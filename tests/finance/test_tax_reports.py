@@ -14,6 +14,7 @@ from erp_core import settings
 from erp_core.extensions import db
 from plugins.finance import reports, services
 from plugins.finance.exports import read_xlsx_rows
+from plugins.finance.models import Invoice
 from plugins.finance.reports_margin import margin_percent
 from plugins.finance.reports_tax import check_account_code, rate_label
 from plugins.orders import services as orders
@@ -23,6 +24,8 @@ from tests.helpers import QueryCounter, login, make_user
 
 SH = ZoneInfo("Asia/Shanghai")
 XSS = "<script>alert('x')</script>"
+SELLER = {"company.legal_name": "茗香茶具商行有限公司", "company.address": "上海市黄浦区南京东路 1 号",
+          "finance.invoice.taxpayer_id": "91310000MA1FL8XQ37"}
 NEW_REPORTS = ("output_tax", "accounting", "margin_products", "margin_customers", "margin_months")
 
 
@@ -71,10 +74,15 @@ def book(fin_app):
         make_order(("70", 1, "0"), confirm=False)  # a draft: no sale
         db.session.commit()
         services.record_payment(a, "cash", "51.77", paid_at=at("2025-03-01T12:00"))
+        settings.set_many(SELLER)
+        services.invoices.issue_invoice(a)
         db.session.commit()
+        # paid out, the refund gets its credit note: 10.00 split 5.79 at 13 % (0.67 tax), 4.21 at 9 % (0.35)
         refund = services.request_refund(db.session.query(services.Payment).one(), "10", "Dented")
         services.approve_refund(refund)
         refund.refunded_at = at("2025-03-02T10:00")
+        note = db.session.query(Invoice).filter_by(kind="credit_note").one()
+        note.issued_at = at("2025-04-02T10:00")  # credited in April
         db.session.commit()
         return {"a": a.id}
 
@@ -94,21 +102,25 @@ def _client(app, *perms):
 def test_output_tax_by_local_month_and_rate(fin_app, book):
     with fin_app.test_request_context():
         result = _run("output_tax")
-        assert [(r["period"], r["currency"], r["rate"], r["lines"], r["net"], r["tax"], r["gross"])
-                for r in result.rows] == [
-            ("2025-03", "CNY", "13%", 1, 2652, 345, 2997),
-            ("2025-03", "CNY", "9%", 1, 2000, 180, 2180),
-            ("2025-03", "CNY", "Tax exempt", 1, 10000, 0, 10000),
-            ("2025-03", "JPY", "13%", 1, 1000, 130, 1130),
-            ("2025-04", "CNY", "13%", 1, 8850, 1150, 10000),
+        assert [(r["period"], r["currency"], r["rate"], r["lines"], r["net"], r["tax"], r["gross"],
+                 r["credited_net"], r["credited_tax"], r["tax_due"]) for r in result.rows] == [
+            ("2025-03", "CNY", "13%", 1, 2652, 345, 2997, 0, 0, 345),
+            ("2025-03", "CNY", "9%", 1, 2000, 180, 2180, 0, 0, 180),
+            ("2025-03", "CNY", "Tax exempt", 1, 10000, 0, 10000, 0, 0, 0),
+            ("2025-03", "JPY", "13%", 1, 1000, 130, 1130, 0, 0, 130),
+            ("2025-04", "CNY", "13%", 1, 8850, 1150, 10000, 512, 67, 1083),  # the credit note's month
+            ("2025-04", "CNY", "9%", 0, 0, 0, 0, 386, 35, -35),
         ]
-        assert [(t["currency"], t["net"], t["tax"], t["gross"]) for t in result.totals] == [
-            ("CNY", 23502, 1675, 25177), ("JPY", 1000, 130, 1130)]
-        assert result.notes and "Refunds are not deducted" in result.notes[0]
+        assert [(t["currency"], t["net"], t["tax"], t["gross"], t["credited_tax"], t["tax_due"])
+                for t in result.totals] == [("CNY", 23502, 1675, 25177, 102, 1573), ("JPY", 1000, 130, 1130, 0, 130)]
+        assert result.notes and "Credit notes are deducted" in result.notes[0]
+        march = _run("output_tax", end="2025-03-31").rows
+        assert sum(r["credited_tax"] for r in march) == 0
         # in UTC the order of 00:10 on April 1 belongs to March
         utc = _run("output_tax", tz="UTC").rows
         assert [(r["period"], r["rate"], r["net"], r["tax"]) for r in utc if r["currency"] == "CNY"] == [
-            ("2025-03", "13%", 11502, 1495), ("2025-03", "9%", 2000, 180), ("2025-03", "Tax exempt", 10000, 0)]
+            ("2025-03", "13%", 11502, 1495), ("2025-03", "9%", 2000, 180), ("2025-03", "Tax exempt", 10000, 0),
+            ("2025-04", "13%", 0, 0), ("2025-04", "9%", 0, 0)]
         only_jpy = _run("output_tax", currency="JPY").rows
         assert [(r["currency"], r["tax"]) for r in only_jpy] == [("JPY", 130)]
         assert _run("output_tax", start="2025-05-01", end="2025-05-31").rows == []
@@ -168,6 +180,7 @@ def test_accounting_export_per_day_with_account_codes(fin_app, book):
             ("2025-03-15", "JPY", "6001", 1000), ("2025-03-15", "JPY", "22210102", 130),
             ("2025-03-31", "CNY", "6001", 10000),
             ("2025-04-01", "CNY", "6001", 8850), ("2025-04-01", "CNY", "22210102", 1150),
+            ("2025-04-02", "CNY", "6001", -898), ("2025-04-02", "CNY", "22210102", -102),  # the credit note
         ]
         entries = [r["entry"] for r in _run("accounting", end="2025-03-02").rows]
         assert entries == ["Sales (net of tax)", "Output tax", "Receipts", "Refunds paid out"]
@@ -176,7 +189,7 @@ def test_accounting_export_per_day_with_account_codes(fin_app, book):
         monthly = [(r["period"], r["account"], r["amount"]) for r in _run("accounting", grain="month").rows
                    if r["currency"] == "CNY"]
         assert monthly == [("2025-03", "6001.01", 14652), ("2025-03", "22210102", 525), ("2025-03", "1002", 5177),
-                           ("2025-03", "1002-2", 1000), ("2025-04", "6001.01", 8850), ("2025-04", "22210102", 1150)]
+                           ("2025-03", "1002-2", 1000), ("2025-04", "6001.01", 7952), ("2025-04", "22210102", 1048)]
 
 
 @pytest.mark.parametrize("code,ok", [("6001", True), ("2221.01", True), ("A-100", True), ("", False),
@@ -232,9 +245,11 @@ def test_exports_have_the_numbers_of_the_page(fin_app, book):
     query = "start=2025-03-01&end=2025-04-30"
     text = client.get(f"/finance/reports/output_tax/export.csv?{query}").get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["Period", "Currency", "Tax rate", "Order lines", "Net amount", "Output tax", "Amount incl. tax"]
-    assert rows[1] == ["2025-03", "CNY", "13%", "1", "26.52", "3.45", "29.97"]
-    assert rows[4] == ["2025-03", "JPY", "13%", "1", "1000", "130", "1130"]
+    assert rows[0] == ["Period", "Currency", "Tax rate", "Order lines", "Net amount", "Output tax", "Amount incl. tax",
+                       "Credit notes: net", "Credit notes: tax", "Output tax less credit notes"]
+    assert rows[1] == ["2025-03", "CNY", "13%", "1", "26.52", "3.45", "29.97", "0.00", "0.00", "3.45"]
+    assert rows[4] == ["2025-03", "JPY", "13%", "1", "1000", "130", "1130", "0", "0", "130"]
+    assert rows[6] == ["2025-04", "CNY", "9%", "0", "0.00", "0.00", "0.00", "3.86", "0.35", "-0.35"]
     margin = list(csv.reader(io.StringIO(client.get(f"/finance/reports/margin_products/export.csv?{query}")
                                          .get_data(as_text=True).lstrip("\ufeff"))))
     assert margin[1][4:] == ["26.52", "15.00", "11.52", "43.4", "0", "0.00"]

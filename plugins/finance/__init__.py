@@ -97,7 +97,9 @@ def erp_settings_fields():
                                    _l("Accept payments by %(method)s", method=cls.label), "boolean",
                                    cls.enabled_by_default, section))
         fields.extend(cls.settings_fields())
-    return fields
+    from .reports_tax import account_settings_fields
+
+    return fields + account_settings_fields()
 
 
 def _invoice_fields():

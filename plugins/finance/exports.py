@@ -1,7 +1,8 @@
 """CSV and XLSX files of a report, with exactly the numbers of its table.
 
 Money is written in major units with the currency's own number of decimals (CSV: plain text such
-as ``5350.66``; XLSX: a number with a matching format), next to its currency code.
+as ``5350.66``; XLSX: a number with a matching format), next to its currency code. Percentages
+(margin %) are written as numbers such as ``12.5``, and left empty when there is none.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def _cell(column, row):
     value = row.get(column.key)
     if column.kind == "money":
         return to_decimal(value or 0, row["currency"])
+    if column.kind == "percent":  # a percentage such as 12.5 (empty when there is none)
+        return "" if value is None else value
     return safe_text(value) if column.kind == "text" else value
 
 
@@ -45,6 +48,15 @@ def to_csv(result: Result) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _number_format(column, currency: str) -> str | None:
+    """The spreadsheet number format of a column's cells: money with the currency's decimals,
+    percentages with one decimal, nothing for the rest."""
+    if column.kind == "money":
+        exp = currency_exponent(currency)
+        return "#,##0" + ("." + "0" * exp if exp else "")
+    return "0.0" if column.kind == "percent" else None
+
+
 def to_xlsx(result: Result, title: str, basis: str, filters: list[tuple[str, str]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -57,10 +69,9 @@ def to_xlsx(result: Result, title: str, basis: str, filters: list[tuple[str, str
         cell.font = Font(bold=True)
     for row in result.rows:
         sheet.append([_cell(c, row) for c in result.columns])
-        exp = currency_exponent(row["currency"])
-        number_format = "#,##0" + ("." + "0" * exp if exp else "")
         for index, column in enumerate(result.columns, start=1):
-            if column.kind == "money":
+            number_format = _number_format(column, row["currency"])
+            if number_format:
                 sheet.cell(row=sheet.max_row, column=index).number_format = number_format
     for index, column in enumerate(result.columns, start=1):
         width = max([len(str(column.label))] + [len(str(r.get(column.key, ""))) for r in result.rows[:200]]) + 2

@@ -38,20 +38,27 @@ def _summary(rows):
     return ("requested" if "requested" in statuses else "paid"), paid
 
 
+def _finance_refunds(conn, returns) -> dict:
+    """Finance's refunds of ``returns`` (ids), by return: ``[(refund id, state, amount)]``."""
+    found: dict[int, list] = {}
+    if not sa.inspect(conn).has_table("finance_refund"):
+        return found
+    refund = sa.table("finance_refund", sa.column("id", sa.Integer), sa.column("status", sa.String),
+                      sa.column("amount_minor", sa.BigInteger), sa.column("source_type", sa.String),
+                      sa.column("source_id", sa.String))
+    for row in conn.execute(sa.select(refund).where(refund.c.source_type == "support_return")):
+        if str(row.source_id).isdigit() and int(row.source_id) in returns and row.status in FINANCE_STATUS:
+            found.setdefault(int(row.source_id), []).append((row.id, FINANCE_STATUS[row.status], row.amount_minor))
+    return found
+
+
 def _backfill(conn):
     from erp_core.timeutil import utcnow
 
     refunded = dict(conn.execute(sa.select(RETURN.c.id, RETURN.c.refund_amount_minor)
                                  .where(RETURN.c.refund_amount_minor.is_not(None))).all())
     by_hand = {r for (r,) in conn.execute(sa.select(LINK.c.return_id).where(LINK.c.kind == "refund", LINK.c.manual))}
-    found: dict[int, list] = {}
-    if sa.inspect(conn).has_table("finance_refund"):
-        refund = sa.table("finance_refund", sa.column("id", sa.Integer), sa.column("status", sa.String),
-                          sa.column("amount_minor", sa.BigInteger), sa.column("source_type", sa.String),
-                          sa.column("source_id", sa.String))
-        for row in conn.execute(sa.select(refund).where(refund.c.source_type == "support_return")):
-            if str(row.source_id).isdigit() and int(row.source_id) in refunded and row.status in FINANCE_STATUS:
-                found.setdefault(int(row.source_id), []).append((row.id, FINANCE_STATUS[row.status], row.amount_minor))
+    found = _finance_refunds(conn, refunded)
     now = utcnow()
     for return_id, amount in refunded.items():
         rows = found.get(return_id)

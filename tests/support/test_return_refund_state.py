@@ -279,3 +279,25 @@ def test_support_without_finance_shows_the_refund_by_hand(make_app):
         assert "Refunded by hand" in text and "¥50.00" in text and "Refund requested" not in text
     text = _text(app.test_client().get(url).get_data(as_text=True))
     assert "Refunded by hand" in text and "Partial refund" in text
+
+
+
+def test_the_api_tells_the_refund_state(money_app):
+    from tests.support.test_rest_api import _auth, _token
+
+    with money_app.test_request_context():
+        request, [refund] = _refunded_return()
+        request_id = request.id
+    token = _token(money_app, make_user(money_app, roles=["admin"]))
+
+    def read():
+        return money_app.test_client().get(f"/api/v1/returns/{request_id}", headers=_auth(token)).get_json()
+
+    body = read()
+    assert "refund_state" in body, body
+    assert (body["refund_state"], body["refund_paid_minor"], body["refund_amount_minor"]) == ("requested", 0, 6000)
+    with money_app.test_request_context():
+        finance_services.approve_refund(db.session.get(type(refund), refund.id))
+        db.session.commit()
+    body = read()
+    assert (body["refund_state"], body["refund_paid_minor"]) == ("paid", 6000)

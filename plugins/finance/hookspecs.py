@@ -51,6 +51,25 @@ def erp_refund_recorded(refund: Refund) -> None:
 
 
 @hookspec
+def erp_refund_failed(refund: Refund, message: str) -> None:
+    """The payment provider refused to pay out a refund sent to it (its answer to the refund job,
+    or its verified notification). Called by finance inside the transaction that records it.
+
+    The refund keeps its status ``requested`` and goes back to finance's queue, to be sent
+    again or rejected; ``erp_refund_recorded`` follows when it is paid or rejected. ``message``
+    is the provider's reason as it gave it (may be empty).
+
+    Returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def erp_refund_failed(refund, message):
+            audit.record("loyalty", refund.order_id, "refund_failed", note=message or None)
+    """
+
+
+@hookspec
 def erp_refund_requested(order: Order, amount_minor: int, currency: str, reason: str, source_type: str, source_id: int) -> list[dict[str, Any]]:
     """Ask for a refund of ``amount_minor`` on ``order`` because of a return or a delivery exception.
 

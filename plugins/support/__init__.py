@@ -233,9 +233,17 @@ def erp_return_status_changed(return_request, old_status, new_status):
 
 @hookimpl
 def erp_refund_recorded(refund):
-    from . import notifications
+    from . import notifications, returns_refunds
 
+    returns_refunds.refund_recorded(refund)
     notifications.refund_recorded(refund)
+
+
+@hookimpl
+def erp_refund_failed(refund, message):
+    from . import returns_refunds
+
+    returns_refunds.refund_failed(refund, message)
 
 
 @hookimpl

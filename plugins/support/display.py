@@ -33,7 +33,9 @@ TICKET_ACTIONS = {
 }
 RETURN_ACTIONS = {
     "created": _l("Requested"), "status_changed": _l("Status changed"), "stock_linked": _l("Stock moved"),
-    "refund_linked": _l("Refund made"), "shipment_linked": _l("Replacement shipment made"),
+    "refund_linked": _l("Refund started"), "shipment_linked": _l("Replacement shipment made"),
+    "refund_paid": _l("Refund paid"), "refund_failed": _l("Refund payment failed"),
+    "refund_rejected": _l("Refund rejected"),
 }
 MISSED = {"first_response": _l("first response"), "resolution": _l("resolution")}
 SURVEY_FOR = {"order": _l("Order"), "ticket": _l("Ticket")}
@@ -70,7 +72,12 @@ def audit_vocabulary() -> list[AuditVocabulary]:
     from .models import ReturnRequest, Ticket
 
     ticket = {**COMMON, "status": HistoryField(_l("Status"), "code", choices=states.TICKET_LABELS)}
-    return_fields = {**COMMON, "status": HistoryField(_l("Status"), "code", choices=states.RETURN_LABELS)}
+    from .returns_refunds import STATE_LABELS
+
+    return_fields = {**COMMON, "status": HistoryField(_l("Status"), "code", choices=states.RETURN_LABELS),
+                     "refund_amount": HistoryField(_l("Refund"), "money", currency_field="currency"),
+                     "refund_state": HistoryField(_l("Refund state"), "code", choices=STATE_LABELS),
+                     "currency": HistoryField(_l("Currency"), hidden=True)}
     return [
         AuditVocabulary("ticket", _l("Ticket"), TICKET_ACTIONS, ticket,
                         resolve=_by_number(Ticket, "support.ticket", "ticket_id")),

@@ -187,6 +187,11 @@ class ReturnRequest(db.Model):
     staff_message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     restock: Mapped[bool | None] = mapped_column(Boolean)
     refund_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # What support learnt of the refund from finance's events (plugins.support.returns_refunds):
+    # requested | paid | failed | rejected | manual (paid back by hand); null: no refund asked.
+    refund_state: Mapped[str | None] = mapped_column(String(16))
+    refund_paid_minor: Mapped[int | None] = mapped_column(BigInteger)
+    refund_state_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="customer")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -206,6 +211,13 @@ class ReturnRequest(db.Model):
     def amount_minor(self) -> int:
         """Value of the returned goods at the prices paid."""
         return sum(line.amount_minor for line in self.lines)
+
+    @property
+    def refund_info(self):
+        """The refund as support last heard of it from finance (``returns_refunds.RefundState``), or None."""
+        from .returns_refunds import state_of
+
+        return state_of(self)
 
     def quantities(self) -> dict[int, int]:
         totals: dict[int, int] = {}
@@ -228,6 +240,21 @@ class ReturnLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     request: Mapped[ReturnRequest] = relationship(back_populates="lines")
+
+
+class ReturnRefund(db.Model):
+    """One refund finance made for a return, as support last heard of it (``erp_refund_recorded``,
+    ``erp_refund_failed``): finance's refund id, its amount and state."""
+
+    __tablename__ = "support_return_refund"
+    __table_args__ = (UniqueConstraint("return_id", "refund_key", name="uq_support_return_refund_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("support_return.id", ondelete="CASCADE"), nullable=False,
+                                           index=True)
+    refund_key: Mapped[str] = mapped_column(String(60), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # requested | paid | failed | rejected
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class ReturnLink(db.Model):

@@ -31,8 +31,9 @@ from erp_core.plugins import current_manager, hooks
 from erp_core.timeutil import utcnow
 from plugins.orders.public import Order, OrderLine, goods_came_back, money_returned
 
-from . import public, states, tokens, uploads
+from . import public, returns_refunds, states, tokens, uploads
 from .models import Attachment, ReturnLine, ReturnLink, ReturnRequest
+from .returns_refunds import RETURN_SOURCE
 
 # hook -> the kind of link its answers become
 STEP_HOOKS = {
@@ -252,6 +253,7 @@ def refund(request: ReturnRequest, amount_text: str | None, note: str = "", expe
                                                         reason=system_text("support.return_reason", number=request.number),
                                                         source_type=RETURN_SOURCE, source_id=request.id),
                   {"amount": format_money(amount, currency)})
+    returns_refunds.started(request, manual)
     if manual:  # with finance on, its refund announces the money when it is paid out
         money_returned(request.order, amount, currency, request.number)
     return links
@@ -323,15 +325,11 @@ def status_counts() -> dict[str, int]:
     return dict(db.session.execute(select(ReturnRequest.status, func.count()).group_by(ReturnRequest.status)).all())
 
 
-
 def quantities_text(request: ReturnRequest) -> str:
     totals: dict[str, int] = defaultdict(int)
     for line in request.lines:
         totals[line.sku] += line.quantity
     return ", ".join(f"{sku} × {qty}" for sku, qty in totals.items())
-
-
-RETURN_SOURCE = "support_return"
 
 
 def source_labels(sources) -> dict[tuple[str, str], tuple[str, str | None]]:

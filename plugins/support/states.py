@@ -52,7 +52,7 @@ REFUNDED, EXCHANGED, RETURN_CLOSED = "refunded", "exchanged", "closed"
 RETURN_STATUSES = (REQUESTED, APPROVED, REJECTED, RECEIVED, REFUNDED, EXCHANGED, RETURN_CLOSED)
 RETURN_LABELS = {
     REQUESTED: _l("Requested"), APPROVED: _l("Approved"), REJECTED: _l("Rejected"),
-    RECEIVED: _l("Goods received"), REFUNDED: _l("Refunded"), EXCHANGED: _l("Exchanged"),
+    RECEIVED: _l("Goods received"), REFUNDED: _l("Refund started"), EXCHANGED: _l("Exchanged"),
     RETURN_CLOSED: _l("Closed"),
 }
 RETURN_BADGES = {

@@ -64,5 +64,10 @@ def erp_refund_recorded(refund):
 
 
 @hookimpl
+def erp_refund_failed(refund, message):
+    CALLS.append(("refund_failed", refund.id, refund.status, message))
+
+
+@hookimpl
 def erp_warehouse_choices():
     return list(WAREHOUSES)

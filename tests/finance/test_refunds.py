@@ -186,6 +186,23 @@ def test_hook_erp_refund_recorded(spy_app):
                              ("refund", other.id, "requested", 500), ("refund", other.id, "rejected", 500)]
 
 
+def test_hook_erp_refund_failed(spy_app):
+    spy.RemotePayAdapter.answers.extend(["error"])
+    with spy_app.test_request_context(method="POST"):
+        _order, payment = make_paid_order(method="remote_pay")
+        refund = services.request_refund(payment, "25", "x")
+        services.approve_refund(refund)
+        refund_id = refund.id
+        db.session.commit()  # the job runs now: the provider refuses
+    failed = [c for c in spy.CALLS if c[0] == "refund_failed"]
+    assert len(failed) == 1 and failed[0][1:3] == (refund_id, states.REQUESTED) and failed[0][3]
+    with spy_app.test_request_context(method="POST"):
+        services.finish_remote_refund(refund_id, "refunded", "RP-9")  # paid later: no failure told
+        services.finish_remote_refund(refund_id, "failed", None, "too late")  # no longer requested: ignored
+        db.session.commit()
+    assert len([c for c in spy.CALLS if c[0] == "refund_failed"]) == 1
+
+
 def test_remote_adapters_refund_from_a_job_after_commit(spy_app):
     with spy_app.test_request_context(method="POST"):
         _order, payment = make_paid_order(method="remote_pay")

@@ -184,8 +184,10 @@ def record_refund_notice(adapter, notice: RefundNotice) -> tuple[Refund, bool]:
         .values(decided_at=None).execution_options(synchronize_session=False)).rowcount
     db.session.refresh(refund)
     if failed == 1:  # back to the queue, to be retried or rejected
+        message = str(notice.raw.get("refund_status") or notice.status)
         audit.record("refund", refund.id, "provider_failed", before={"status": states.REQUESTED},
-                     after={"status": states.REQUESTED}, note=str(notice.raw.get("refund_status") or notice.status))
+                     after={"status": states.REQUESTED}, note=message)
+        hooks().erp_refund_failed(refund=refund, message=message)
     return refund, failed == 1
 
 
@@ -230,6 +232,7 @@ def finish_remote_refund(refund_id: int, status: str, provider_ref: str | None, 
     refund.decided_at = None
     audit.record("refund", refund.id, "provider_failed", before={"status": states.REQUESTED},
                  after={"status": states.REQUESTED}, note=message or status)
+    hooks().erp_refund_failed(refund=refund, message=message or status)
 
 
 def refund_order(order: Order, amount_minor: int, currency: str, reason: str, source_type: str,

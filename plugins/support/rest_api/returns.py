@@ -30,6 +30,7 @@ from plugins.orders.public import Order
 
 from .. import returns, states
 from ..models import Attachment, ReturnRequest
+from ..returns_refunds import STATE_LABELS as REFUND_STATES
 from ._common import AttachmentOut, With, refuse, unit_of_work, version_field
 
 returns_bp = Blueprint("support_returns_api", __name__, url_prefix="/api/v1/returns",
@@ -72,6 +73,11 @@ class ReturnOut(ma.Schema):
     restock = ma.fields.Boolean(required=True, allow_none=True)
     amount_minor = WholeNumber(required=True, metadata={"description": "Value of the goods, minor units"})
     refund_amount_minor = WholeNumber(required=True, allow_none=True)
+    refund_state = ma.fields.String(required=True, allow_none=True, validate=one_of(tuple(REFUND_STATES)), metadata={
+        "description": "The refund as finance last told it: requested, paid, failed, rejected, or manual "
+                       "(paid back by hand with finance off); null before a refund"})
+    refund_paid_minor = WholeNumber(required=True, allow_none=True, metadata={
+        "description": "How much of the refund finance has paid out, minor units"})
     currency = ma.fields.String(required=True)
     source = ma.fields.String(required=True, validate=one_of(("customer", "staff")))
     created_at = ma.fields.DateTime(required=True)

@@ -76,7 +76,7 @@ def supplier_terms(supplier_id: int):
     item = db.session.get(Supplier, supplier_id) or abort(404)
     form = TermsForm()
     if form.validate_on_submit():
-        with attempt(form) as outcome:
+        with attempt() as outcome:
             product = services.find_product(form.sku.data)
             services.set_terms(item, product, supplier_sku=form.supplier_sku.data, price_raw=form.price.data,
                                min_quantity=form.min_quantity.data, pack_size=form.pack_size.data,

@@ -11,6 +11,7 @@ from flask import abort, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from erp_core.api.idempotency import idempotent
 from erp_core.api.pagination import paginate
@@ -233,7 +234,7 @@ class PurchaseOrders(MethodView):
     @bp.response(200, page_schema(PurchaseOrderSchema, "PurchaseOrderPage"))
     def get(self, args):
         """Purchase orders, newest first, filtered by status and supplier."""
-        stmt = select(PurchaseOrder)
+        stmt = select(PurchaseOrder).options(selectinload(PurchaseOrder.lines))
         if args.get("status"):
             stmt = stmt.where(PurchaseOrder.status == args["status"])
         if args.get("supplier_id"):

@@ -179,9 +179,13 @@ def test_receive_page_with_over_receipt_confirmation(app, data):
     with app.app_context():
         assert on_hand(data["products"][0], data["warehouse"]) == 13
         assert db.session.get(PurchaseOrder, data["po"]).status == states.RECEIVED
+    _received_in_words(client, data)
+
+
+def _received_in_words(client, data):
     history = client.get(f"/purchasing/orders/{data['po']}").get_data(as_text=True)
     assert "Goods received" in history and "P-001 × 9" in history and "Received" in history
-    response = client.post(url, data={f"line-{first}": "x"})
+    response = client.post(f"/purchasing/orders/{data['po']}/receive", data={f"line-{data['lines'][0]}": "x"})
     assert response.status_code == 409  # received: nothing more can be received
 
 
@@ -237,7 +241,7 @@ def test_csv_import_page(app, data):
     import io
 
     client = _client(app)
-    good = io.BytesIO("code,name\nS-77,Seventy Seven\n".encode())
+    good = io.BytesIO(b"code,name\nS-77,Seventy Seven\n")
     response = client.post("/purchasing/suppliers/import", data={"file": (good, "s.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 302

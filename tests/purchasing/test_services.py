@@ -109,6 +109,10 @@ def test_receive_in_parts_puts_goods_on_hand_and_moves_the_state(ctx):
     assert on_hand(first.product_id, ctx["warehouse"]) == 4
     assert db.session.get(Document, doc.id).note == po.number
     assert services.on_order_by_product([first.product_id])[first.product_id] == 6
+    _receive_the_rest(ctx, po, first, second)
+
+
+def _receive_the_rest(ctx, po, first, second):
     services.receive(po, {first.id: 6, second.id: "5"})
     db.session.commit()
     assert po.status == states.RECEIVED and po.closed_at is not None
@@ -227,7 +231,7 @@ def test_suggestion_without_a_supplier_is_explained_and_refused(ctx):
 
 
 def test_csv_import_all_or_nothing(ctx):
-    good = "code,name,email,active\nS-10,Ten Co,ten@example.com,yes\nacme,Acme renamed,,\n".encode()
+    good = b"code,name,email,active\nS-10,Ten Co,ten@example.com,yes\nacme,Acme renamed,,\n"
     assert services.import_suppliers(good) == (1, 1)
     db.session.commit()
     assert services.get_supplier(ctx["supplier"]).name == "Acme renamed"

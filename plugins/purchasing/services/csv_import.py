@@ -75,18 +75,30 @@ def _decode(raw: bytes) -> str:
     raise DomainError(_("The file is not text in UTF-8 or GB18030; save it as CSV UTF-8."), field="file")
 
 
-def _table(text: str) -> list[tuple[int, dict]]:
-    reader = csv.reader(io.StringIO(text))
+def _header(reader) -> list[str]:
     try:
         header = [h.strip().lower().replace(" ", "_") for h in next(reader)]
     except (StopIteration, csv.Error):
         raise DomainError(_("The file is empty."), field="file") from None
-    known = {name for name, _req, _help in COLUMNS}
-    problems = [Problem(1, h or "?", _("Unknown column %(name)s.", name=h or "?")) for h in header if h not in known]
-    problems += [Problem(1, name, _("The column %(name)s is missing.", name=name))
-                 for name, required, _help in COLUMNS if required and name not in header]
+    problems = _unknown(header) + _missing(header)
     if problems:
         raise ImportRefused(problems)
+    return header
+
+
+def _unknown(header: list[str]) -> list[Problem]:
+    known = {name for name, _req, _help in COLUMNS}
+    return [Problem(1, h or "?", _("Unknown column %(name)s.", name=h or "?")) for h in header if h not in known]
+
+
+def _missing(header: list[str]) -> list[Problem]:
+    return [Problem(1, name, _("The column %(name)s is missing.", name=name))
+            for name, required, _help in COLUMNS if required and name not in header]
+
+
+def _table(text: str) -> list[tuple[int, dict]]:
+    reader = csv.reader(io.StringIO(text))
+    header = _header(reader)
     rows = []
     try:
         for number, values in enumerate(reader, start=2):

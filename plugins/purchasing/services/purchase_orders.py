@@ -52,26 +52,27 @@ def _product_of(raw, index: int) -> Product:
     return product
 
 
+def _line(supplier: Supplier, i: int, line: LineInput) -> PurchaseOrderLine:
+    product = _product_of(line.product, i)
+    try:
+        quantity = parse_quantity(line.quantity)
+    except DomainError as exc:
+        raise DomainError(_("Line %(n)d: %(reason)s", n=i + 1, reason=exc), field=f"lines-{i}-quantity") from None
+    if str(line.unit_price or "").strip():
+        unit = price(line.unit_price, supplier.currency, f"lines-{i}-unit_price")
+    else:
+        unit = db.session.scalar(select(SupplierProduct.price_minor).where(
+            SupplierProduct.supplier_id == supplier.id, SupplierProduct.product_id == product.id)) or 0
+    return PurchaseOrderLine(product_id=product.id, quantity=quantity, unit_price_minor=unit,
+                             expected_date=parse_day(line.expected_date, f"lines-{i}-expected_date"))
+
+
 def _lines(supplier: Supplier, lines: list[LineInput]) -> list[PurchaseOrderLine]:
     rows = [(i, line) for i, line in enumerate(lines)
             if str(line.product or "").strip() or str(line.quantity or "").strip()]
     if not rows:
         raise DomainError(_("Add at least one line."), field="lines")
-    made = []
-    for i, line in rows:
-        product = _product_of(line.product, i)
-        try:
-            quantity = parse_quantity(line.quantity)
-        except DomainError as exc:
-            raise DomainError(_("Line %(n)d: %(reason)s", n=i + 1, reason=exc), field=f"lines-{i}-quantity") from None
-        if str(line.unit_price or "").strip():
-            unit = price(line.unit_price, supplier.currency, f"lines-{i}-unit_price")
-        else:
-            unit = db.session.scalar(select(SupplierProduct.price_minor).where(
-                SupplierProduct.supplier_id == supplier.id, SupplierProduct.product_id == product.id)) or 0
-        made.append(PurchaseOrderLine(product_id=product.id, quantity=quantity, unit_price_minor=unit,
-                                      expected_date=parse_day(line.expected_date, f"lines-{i}-expected_date")))
-    return made
+    return [_line(supplier, i, line) for i, line in rows]
 
 
 def create_po(supplier: Supplier, warehouse_id, lines: list[LineInput], note: str = "") -> PurchaseOrder:

@@ -25,6 +25,13 @@ class OverReceipt(Conflict):
     code = "over_receipt"
 
 
+def _quantity(line: PurchaseOrderLine, raw) -> int:
+    text = str(raw if raw is not None else "").strip()
+    if text and (not text.isdigit() or int(text) > MAX_COUNT):
+        raise DomainError(_("Enter whole numbers of 0 or more."), field=f"line-{line.id}")
+    return int(text or 0)
+
+
 def _quantities(po: PurchaseOrder, quantities: dict) -> dict[PurchaseOrderLine, int]:
     lines = {line.id: line for line in po.lines}
     wanted: dict[PurchaseOrderLine, int] = {}
@@ -32,21 +39,36 @@ def _quantities(po: PurchaseOrder, quantities: dict) -> dict[PurchaseOrderLine, 
         line = lines.get(int(raw_id)) if str(raw_id).isdigit() else None
         if line is None:
             raise DomainError(_("This line is not on the purchase order."), field="lines")
-        text = str(raw if raw is not None else "").strip()
-        if not text:
-            continue
-        if not text.isdigit() or int(text) > MAX_COUNT:
-            raise DomainError(_("Enter whole numbers of 0 or more."), field=f"line-{line.id}")
-        if int(text):
-            wanted[line] = int(text)
+        if _quantity(line, raw):
+            wanted[line] = _quantity(line, raw)
     if not wanted:
         raise DomainError(_("Enter the quantity received on at least one line."), field="lines")
     return wanted
 
 
+def _seen(seen: dict | None) -> dict[int, int]:
+    return {int(k): int(v) for k, v in (seen or {}).items() if str(k).isdigit() and str(v).lstrip("-").isdigit()}
+
+
 def _over_message(over: list[tuple[str, int, int]]) -> str:
     return _("More than ordered: %(lines)s. Confirm to receive it anyway.",
              lines=", ".join(_("%(sku)s %(after)s of %(ordered)s", sku=s, after=a, ordered=o) for s, a, o in over))
+
+
+def _add_received(wanted: dict[PurchaseOrderLine, int], seen: dict[int, int], confirm_over: bool, skus: dict) -> None:
+    """One conditional UPDATE per line: within what was ordered (unless confirmed) and, when the
+    user's view is known, only if nobody received on the line since."""
+    for line, q in wanted.items():
+        stmt = update(PurchaseOrderLine).where(PurchaseOrderLine.id == line.id)
+        if line.id in seen:
+            stmt = stmt.where(PurchaseOrderLine.received == seen[line.id])
+        if not confirm_over:
+            stmt = stmt.where(PurchaseOrderLine.received + q <= PurchaseOrderLine.quantity)
+        done = db.session.execute(stmt.values(received=PurchaseOrderLine.received + q)
+                                  .execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            raise Conflict(_("Goods were received on %(sku)s meanwhile; nothing was recorded. Look at the order again.",
+                             sku=skus[line.product_id]))
 
 
 def receive(po: PurchaseOrder, quantities: dict, *, confirm_over: bool = False, seen: dict | None = None):
@@ -60,31 +82,25 @@ def receive(po: PurchaseOrder, quantities: dict, *, confirm_over: bool = False, 
     if status not in states.RECEIVABLE:
         raise Conflict(_("Goods can be received only on a sent or partly received purchase order."))
     wanted = _quantities(po, quantities)
-    seen = {int(k): int(v) for k, v in (seen or {}).items() if str(k).isdigit() and str(v).lstrip("-").isdigit()}
+    seen = _seen(seen)
     skus = dict(db.session.execute(select(Product.id, Product.sku).where(
         Product.id.in_({line.product_id for line in wanted}))).all())
     over = [(skus[line.product_id], line.received + q, line.quantity) for line, q in wanted.items()
             if line.received + q > line.quantity]
     if over and not confirm_over:
         raise OverReceipt(_over_message(over))
-    for line, q in wanted.items():
-        stmt = update(PurchaseOrderLine).where(PurchaseOrderLine.id == line.id)
-        if line.id in seen:
-            stmt = stmt.where(PurchaseOrderLine.received == seen[line.id])
-        if not confirm_over:
-            stmt = stmt.where(PurchaseOrderLine.received + q <= PurchaseOrderLine.quantity)
-        done = db.session.execute(stmt.values(received=PurchaseOrderLine.received + q)
-                                  .execution_options(synchronize_session=False))
-        if done.rowcount != 1:
-            raise Conflict(_("Goods were received on %(sku)s meanwhile; nothing was recorded. Look at the order again.",
-                             sku=skus[line.product_id]))
+    _add_received(wanted, seen, confirm_over, skus)
+    return _post(po, wanted, skus, status)
+
+
+def _post(po: PurchaseOrder, wanted: dict[PurchaseOrderLine, int], skus: dict, status: str):
+    """The goods receipt in inventory, the order's new state and its history line."""
     for line in po.lines:
         db.session.refresh(line)
     products: dict[int, int] = {}
     for line, q in wanted.items():
         products[line.product_id] = products.get(line.product_id, 0) + q
-    document = inventory.receive_goods(po.warehouse_id, products, supplier=po.supplier.name,
-                                       note=po.number)
+    document = inventory.receive_goods(po.warehouse_id, products, supplier=po.supplier.name, note=po.number)
     target = states.RECEIVED if all(line.received >= line.quantity for line in po.lines) else states.PARTIALLY_RECEIVED
     if target != status:
         move(po, target)

@@ -127,25 +127,30 @@ def suggestions(warehouse_id: int) -> list[Suggestion]:
     return result
 
 
-def create_from_suggestions(warehouse_id, product_ids) -> list:
-    """Draft purchase orders for the chosen suggestions, one per preferred (else cheapest) supplier."""
-    warehouse = inventory.get_warehouse(warehouse_id)
+def _picked(warehouse_id: int, product_ids) -> list[Suggestion]:
+    """The current suggestions of the chosen products; refused when none, or one has no supplier."""
     chosen = {int(p) for p in product_ids if str(p).isdigit()}
-    picked = [s for s in suggestions(warehouse.id) if s.product.id in chosen and s.quantity > 0]
+    picked = [s for s in suggestions(warehouse_id) if s.product.id in chosen and s.quantity > 0]
     if not picked:
         raise DomainError(_("Choose at least one suggestion to order."), field="product_ids")
     missing = [s.product.sku for s in picked if s.terms is None]
     if missing:
         raise DomainError(_("No supplier sells %(skus)s; add it to a supplier first.", skus=", ".join(missing)),
                           field="product_ids")
+    return picked
+
+
+def create_from_suggestions(warehouse_id, product_ids) -> list:
+    """Draft purchase orders for the chosen suggestions, one per preferred (else cheapest) supplier."""
+    warehouse = inventory.get_warehouse(warehouse_id)
+    picked = _picked(warehouse.id, product_ids)
     groups: dict[int, list[Suggestion]] = {}
     for s in picked:
         groups.setdefault(s.terms.supplier_id, []).append(s)
     today = utcnow().date()
-    made = []
-    for group in groups.values():
-        supplier = group[0].terms.supplier
-        lines = [LineInput(s.product.id, s.quantity, "",
-                           (today + timedelta(days=s.terms.lead_time_days)).isoformat()) for s in group]
-        made.append(create_po(supplier, warehouse.id, lines))
-    return made
+    return [create_po(group[0].terms.supplier, warehouse.id, [_line(s, today) for s in group])
+            for group in groups.values()]
+
+
+def _line(s: Suggestion, today) -> LineInput:
+    return LineInput(s.product.id, s.quantity, "", (today + timedelta(days=s.terms.lead_time_days)).isoformat())

@@ -65,22 +65,24 @@ def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
     taken = db.session.scalar(select(Supplier.id).where(Supplier.code == values["code"]))
     if taken is not None and (supplier is None or taken != supplier.id):
         raise Conflict(_("Another supplier already has the code %(code)s.", code=values["code"]), field="code")
-    before = {k: getattr(supplier, k) for k in values} if supplier else None
     if supplier is None:
         supplier = Supplier(**values, name_key=values["name"].lower())
         db.session.add(supplier)
         db.session.flush()
         audit.record("supplier", supplier.id, "created", after={"code": supplier.code, "name": supplier.name})
         return supplier
+    _change(supplier, values)
+    return supplier
+
+
+def _change(supplier: Supplier, values: dict) -> None:
+    before = {k: getattr(supplier, k) for k, v in values.items() if getattr(supplier, k) != v}
     for key, value in values.items():
         setattr(supplier, key, value)
     supplier.name_key = values["name"].lower()
-    changed_before = {k: v for k, v in before.items() if v != values[k]}
-    if changed_before:
+    if before:
         db.session.flush()
-        audit.record("supplier", supplier.id, "changed", before=changed_before,
-                     after={k: values[k] for k in changed_before})
-    return supplier
+        audit.record("supplier", supplier.id, "changed", before=before, after={k: values[k] for k in before})
 
 
 def get_supplier(supplier_id) -> Supplier:

@@ -1,14 +1,14 @@
 """purchasing tables
 
 Revision ID: purchasing_0001
-Revises: 
+Revises:
 Create Date: 2026-12-07 19:30:30.214819
 """
 
-from alembic import op
 import sqlalchemy as sa
-import erp_core.db
+from alembic import op
 
+import erp_core.db
 
 revision = 'purchasing_0001'
 down_revision = None

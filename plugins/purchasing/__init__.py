@@ -22,6 +22,14 @@ meta = PluginMeta(
 
 
 @hookimpl
+def erp_webhook_events():
+    return {
+        "purchase_order.status_changed": _l("Purchase order status changed"),
+        "purchase_order.goods_received": _l("Goods received against a purchase order"),
+    }
+
+
+@hookimpl
 def erp_blueprints():
     from .views import bp
 

@@ -258,3 +258,21 @@ def test_late_query_finds_open_orders_with_overdue_lines(ctx):
     db.session.commit()
     assert db.session.scalars(services.late_query(date.today())).all() == [po]
     assert db.session.query(PurchaseOrder).count() == 1
+
+
+def test_state_changes_and_receipts_are_webhook_events(ctx):
+    from erp_core import webhooks
+    from erp_core.webhooks import WebhookDelivery
+
+    assert {"purchase_order.status_changed", "purchase_order.goods_received"} <= set(webhooks.known_events())
+    webhooks.create_webhook("https://hooks.example.com/erp",
+                            ["purchase_order.status_changed", "purchase_order.goods_received"])
+    po = services.create_po(services.get_supplier(ctx["supplier"]), ctx["warehouse"],
+                            [services.LineInput("P-001", "4")])
+    services.send_po(po, "en")
+    services.receive(po, {po.lines[0].id: 4})
+    deliveries = db.session.query(WebhookDelivery).order_by(WebhookDelivery.id).all()
+    assert [d.event for d in deliveries] == ["purchase_order.status_changed", "purchase_order.status_changed",
+                                             "purchase_order.goods_received"]
+    assert deliveries[1].payload["new_status"] == "received" and deliveries[2].payload["data"]["number"] == po.number
+    db.session.rollback()

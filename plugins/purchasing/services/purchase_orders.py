@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from erp_core import audit, settings
+from erp_core import audit, settings, webhooks
 from erp_core.db import next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
@@ -128,6 +128,7 @@ def move(po: PurchaseOrder, target: str, note: str = "") -> None:
     db.session.refresh(po)
     audit.record("purchase_order", po.id, "status_changed", before={"status": current},
                  after={"status": target}, note=note or None)
+    webhooks.emit("purchase_order.status_changed", po, old_status=current, new_status=target)
 
 
 def lock_po(po: PurchaseOrder) -> str:

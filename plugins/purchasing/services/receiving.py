@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from erp_core import audit
+from erp_core import audit, webhooks
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
 from plugins.inventory import services as inventory
@@ -106,4 +106,6 @@ def _post(po: PurchaseOrder, wanted: dict[PurchaseOrderLine, int], skus: dict, s
         move(po, target)
     goods = ", ".join(f"{skus[line.product_id]} × {q}" for line, q in wanted.items())
     audit.record("purchase_order", po.id, "received", after={"receipt": document.number, "goods": goods})
+    webhooks.emit("purchase_order.goods_received", po, receipt=document.number,
+                  received={line.id: q for line, q in wanted.items()})
     return document

@@ -7,7 +7,7 @@ Thin: parse the form, call a service, commit or roll back with a message, redire
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -128,18 +128,10 @@ def order(po_id: int):
 @requires("purchasing.view")
 def order_print(po_id: int):
     po = db.session.get(PurchaseOrder, po_id) or abort(404)
-    language = request.args.get("lang") if request.args.get("lang") in LANGUAGE_LABELS else None
-    with force_locale(language) if language else _nothing():
+    language = request.args.get("lang") if request.args.get("lang") in LANGUAGE_LABELS else str(get_locale())
+    with force_locale(language):
         return render_template("purchasing/print.html", po=po, lines=services.po_lines(po), labels=states.LABELS,
                                warehouse=inventory.get_warehouse(po.warehouse_id), languages=LANGUAGE_LABELS)
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_exc):
-        return False
 
 
 @bp.route("/orders/<int:po_id>/send", methods=["POST"])

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-BUILTIN_PLUGINS = ("orders", "inventory", "logistics", "finance", "support")
+BUILTIN_PLUGINS = ("orders", "inventory", "logistics", "finance", "support", "purchasing")
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "production",

@@ -286,7 +286,7 @@ def _tax_fields(data: dict, currency: str) -> dict:
         raw = data["tax_rate"]
         rate = tax.find_rate(raw) if raw not in (None, "") else None
         if raw not in (None, "") and rate is None:
-            raise DomainError(_("No active tax rate is %(rate)s.", rate=raw), field="tax_rate")
+            raise DomainError(_("No active tax rate is %(rate)s.", rate=raw), field="tax_rate", status=422)
         fields["tax_rate_id"] = rate.id if rate is not None else None
     if "cost_minor" in data:
         fields["cost"] = format_plain(data["cost_minor"], currency) if data["cost_minor"] is not None else None

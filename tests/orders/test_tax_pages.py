@@ -218,3 +218,27 @@ def test_deactivated_default_means_no_tax(orders_app, taxed):
         order = services.create_order(services.OrderInput(customer_id=taxed.customer_id, ship_line1="x",
                                                           lines=[services.LineInput(pen.id, 1)]))
         assert order.tax_minor == 0
+
+
+def test_product_import_reads_rate_and_cost(orders_app, taxed):
+    import io
+
+    client = client_with(orders_app, perms=["orders.import", "orders.view", "orders.products.view"])
+
+    def upload(text):
+        return client.post("/orders/products/import", data={"file": (io.BytesIO(text.encode()), "p.csv")},
+                           content_type="multipart/form-data")
+
+    response = upload("sku,name,price,tax_rate,cost\nRICE-1,Rice,20,9,12.5\nCARD-1,Card,100,exempt,\n"
+                      "INK-1,Ink,12,,\n")
+    assert response.status_code == 302
+    with orders_app.app_context():
+        products = {p.sku: p for p in db.session.scalars(select(Product))}
+        assert (products["RICE-1"].tax_rate_id, products["RICE-1"].cost_minor) == (_rate("9").id, 1250)
+        assert products["CARD-1"].tax_rate_id == _rate("0", exempt=True).id and products["CARD-1"].cost_minor is None
+        assert products["INK-1"].tax_rate_id == _rate("9").id  # empty: kept
+    response = upload("sku,name,price,tax_rate,cost\nBAD-1,Bad,1,7,\nBAD-2,Bad,1,,x\n")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "No active tax rate is 7." in page and "Cost price: not a number." in page
+    with orders_app.app_context():
+        assert db.session.scalar(select(Product).where(Product.sku.like("BAD-%"))) is None

@@ -60,6 +60,7 @@ def erp_permissions():
         Permission("orders.customers.edit", _l("Add and change customers"), CS),
         Permission("orders.products.view", _l("See the product catalogue"), CS_WH_FIN),
         Permission("orders.products.edit", _l("Change the product catalogue"), ("warehouse",)),
+        Permission("orders.tax.manage", _l("Manage tax rates and tax settings"), ("finance",)),
     ]
 
 
@@ -70,10 +71,10 @@ def erp_settings_fields():
     return [
         SettingField("orders.prices_include_tax", _l("Prices include tax"), "boolean", True, _l("Orders"),
                      help=_l("Yes: the prices of products and order lines are tax-inclusive (as Chinese retail "
-                             "prices are). No: tax is added to them.")),
+                             "prices are). No: tax is added to them."), page="orders_tax.index"),
         SettingField("orders.default_tax_rate", _l("Default tax rate"), "string", tax.seeded_default_rate_id,
                      _l("Orders"), help=_l("The rate of products that have none of their own."),
-                     validate=tax.check_default_rate),
+                     validate=tax.check_default_rate, page="orders_tax.index"),
     ]
 
 
@@ -82,8 +83,9 @@ def erp_blueprints():
     from . import api, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
+    from .views_tax import tax_bp
 
-    return [bp, customers_bp, products_bp]
+    return [bp, customers_bp, products_bp, tax_bp]
 
 
 @hookimpl
@@ -92,6 +94,7 @@ def erp_nav_items():
         NavItem(_l("Orders"), "orders.index", "orders.view", icon="receipt", order=10),
         NavItem(_l("Customers"), "orders_customers.index", "orders.customers.view", icon="people", order=12),
         NavItem(_l("Products"), "orders_products.index", "orders.products.view", icon="tags", order=14),
+        NavItem(_l("Tax rates"), "orders_tax.index", "orders.tax.manage", icon="percent", order=820, group="admin"),
     ]
 
 

@@ -13,7 +13,7 @@ from erp_core.extensions import db
 from erp_core.money import currency_exponent, format_plain
 from erp_core.security import requires
 
-from . import queries, services
+from . import queries, services, tax
 from .invoicing_details import order_invoicing_details  # noqa: F401  (see the docstring)
 from .models import Customer
 from .views import bp
@@ -58,7 +58,9 @@ def api_duplicates():
 def api_products():
     q = (request.args.get("q") or "").strip()[:100]
     found = queries.search_products(q, limit=15) if q else []
+    rates = tax.rates_for_products(found)
     return jsonify({"results": [
         {"id": p.id, "sku": p.sku, "name": p.name, "spec": p.spec, "unit": p.unit, "currency": p.currency,
          "price": format_plain(p.price_minor, p.currency), "price_minor": p.price_minor,
-         "decimals": currency_exponent(p.currency)} for p in found]})
+         "decimals": currency_exponent(p.currency), "tax_rate": tax.rate_percent_text(rates[p.id])}
+        for p in found]})

@@ -26,7 +26,7 @@ from erp_core.inputs import text_problem
 from erp_core.money import format_plain
 from erp_core.timeutil import to_zone, utcnow
 
-from . import services, states
+from . import services, states, tax
 from .models import Order, Product
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -50,6 +50,9 @@ COLUMNS = {
         Column("spec", False, _l("Specification: size, colour, model."), "250 g tin"),
         Column("unit", False, _l("Unit of sale; pcs when empty."), "tin"),
         Column("active", False, _l("yes or no: whether it is sold; yes when empty."), "yes"),
+        Column("tax_rate", False, _l("VAT rate in percent (13, 9, 6...) or exempt; the default rate when empty."),
+               "13"),
+        Column("cost", False, _l("Cost price in major units (for margin reports); may stay empty."), "80.00"),
     ],
     "orders": [
         Column("order_ref", True, _l("Your reference of the order: rows with the same reference are the lines of one order."), "A-1001"),
@@ -218,23 +221,39 @@ def import_products(text: str) -> ImportResult:
         product = existing.get(sku)
         try:
             with db.session.begin_nested():
+                tax_fields = _product_tax_fields(row, product)
                 if product is None:
                     services.create_product(sku, row["name"], row["price"], row.get("currency") or None,
                                             spec=row.get("spec", ""), unit=row.get("unit") or "pcs",
-                                            active=True if active is None else active)
+                                            active=True if active is None else active, **tax_fields)
                     result.created += 1
                 else:
                     services.update_product(
                         product, sku, row["name"], row["price"], row.get("currency") or product.currency,
                         spec=row["spec"] if "spec" in row else product.spec,
                         unit=(row.get("unit") or product.unit) if "unit" in row else product.unit,
-                        active=product.active if active is None else active)
+                        active=product.active if active is None else active, **tax_fields)
                     result.updated += 1
         except DomainError as exc:
             problems.append(Problem(number, exc.field or "sku", str(exc)))
     if problems:
         raise ImportRefused(problems)
     return result
+
+
+def _product_tax_fields(row: dict, product: Product | None) -> dict:
+    """``tax_rate_id`` and ``cost`` of an imported product row: an empty rate is the default
+    rate for a new product and leaves an existing one's as it is; so does an empty cost."""
+    fields = {}
+    raw = (row.get("tax_rate") or "").strip()
+    if raw:
+        rate = tax.find_rate(raw)
+        if rate is None:
+            raise DomainError(_("No active tax rate is %(rate)s.", rate=raw), field="tax_rate")
+        fields["tax_rate_id"] = rate.id
+    if (row.get("cost") or "").strip() or product is None:
+        fields["cost"] = (row.get("cost") or "").strip() or None
+    return fields
 
 
 # ----------------------------------------------------------------------------- orders
@@ -343,7 +362,7 @@ def template(kind: str) -> str:
 # ----------------------------------------------------------------------------- export
 
 EXPORT_COLUMNS = ("number", "status", "status_label", "created_at", "customer", "contact_name", "contact_phone",
-                  "contact_email", "ship_recipient", "ship_address", "currency", "subtotal", "discount", "total",
+                  "contact_email", "ship_recipient", "ship_address", "currency", "subtotal", "discount", "tax", "total",
                   "lines", "items", "notes")
 
 
@@ -354,7 +373,7 @@ EXPORT_HEADINGS = {
     "created_at": _l("Entered"), "customer": _l("Customer"), "contact_name": _l("Contact name"),
     "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"), "ship_recipient": _l("Recipient"),
     "ship_address": _l("Shipping address"), "currency": _l("Currency"), "subtotal": _l("Subtotal"),
-    "discount": _l("Discount"), "total": _l("Total"), "lines": _l("Lines"), "items": _l("Items"), "notes": _l("Notes"),
+    "discount": _l("Discount"), "tax": _l("Tax"), "total": _l("Total"), "lines": _l("Lines"), "items": _l("Items"), "notes": _l("Notes"),
 }
 
 
@@ -395,7 +414,7 @@ def export_orders(stmt, batch: int = 500, localized: bool = False):
                 _cell(order.contact_name), _cell(order.contact_phone), _cell(order.contact_email),
                 _cell(order.ship_recipient), _cell(order.ship_address_text), order.currency,
                 format_plain(order.subtotal_minor, order.currency), format_plain(order.discount_minor, order.currency),
-                format_plain(order.total_minor, order.currency), len(order.lines),
+                format_plain(order.tax_minor, order.currency), format_plain(order.total_minor, order.currency), len(order.lines),
                 _cell("; ".join(f"{line.sku} x {line.quantity}" for line in order.lines)), _cell(order.notes),
             ])
         yield out.getvalue()

@@ -20,14 +20,16 @@ Contract with the plugins whose demo runs later (documented in docs/orders.md):
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from erp_core import audit
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import AuditLog
+from erp_core.money import format_plain, round_half_up
 from erp_core.timeutil import utcnow
 
-from . import services, states
+from . import services, states, tax
 from .demo_invoicing import add_invoicing_details
 from .models import Order
 from .services import LineInput, OrderInput
@@ -70,7 +72,13 @@ PRODUCTS = [
     ("INC-SD-01", "檀香线香", "50 支", "盒", "45.00"),
     ("INC-BR-01", "铜香炉", "小号", "个", "128.00"),
     ("TEA-OLD-01", "老白茶 (停售)", "2015 年", "饼", "420.00"),
+    ("SRV-CLASS-01", "茶艺体验课", "两小时, 含茶品", "次", "128.00"),
 ]
+
+# VAT of the demo catalogue: most goods at the default 13 %; primary farm products and books at
+# 9 %; the tea class (a service) at 6 %; gift cards (a prepayment, taxed when used) exempt.
+DEMO_RATES = {"SNK-NT-01": "9", "SNK-DT-01": "9", "BK-TEA-01": "9", "SRV-CLASS-01": "6",
+              "CRD-GIFT-100": "exempt", "CRD-GIFT-500": "exempt"}
 
 FAMILY = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英",
@@ -120,9 +128,13 @@ def load(ctx) -> None:
     rng = ctx.rng
     now = utcnow()
     products = []
+    tax.seed_rates()  # a database made without the migrations has none yet
     for sku, name, spec, unit, price in PRODUCTS:
+        rate = tax.find_rate(DEMO_RATES[sku]) if sku in DEMO_RATES else None
+        cost = None if sku.startswith("CRD-") else format_plain(round_half_up(Decimal(price) * 55), "CNY")
         product = services.create_product(sku, name, price, "CNY", spec=spec, unit=unit,
-                                          active=not sku.startswith("TEA-OLD"))
+                                          active=not sku.startswith("TEA-OLD"),
+                                          tax_rate_id=rate.id if rate is not None else None, cost=cost)
         products.append(product)
     _backdate(now - timedelta(days=130))
     ctx.data["products"] = products

@@ -18,7 +18,7 @@ from erp_core.extensions import db
 from erp_core.money import format_money
 
 from . import states
-from .models import Customer, Order, Product
+from .models import Customer, Order, Product, TaxRate
 
 FIELD_LABELS = {
     "customer": _l("Customer"),
@@ -90,6 +90,13 @@ def _lines(value, values: dict) -> str:
     return _line_changes(value, values)
 
 
+def _tax_rate(value, _values: dict) -> str:
+    """A product's rate in its change log: ``"13"``, ``"exempt"``, or ``""`` (the default rate)."""
+    if value in (None, ""):
+        return _("Default rate")
+    return _("Exempt") if value == "exempt" else f"{value}%"
+
+
 def _orders(ids: list[str]) -> dict:
     wanted = [int(i) for i in ids if i.isdigit()]
     rows = db.session.execute(select(Order.id, Order.number).where(Order.id.in_(wanted))).all() if wanted else []
@@ -109,6 +116,14 @@ def _products(ids: list[str]) -> dict:
     return {str(r.id): (f"{r.sku} {r.name}", url_for("orders_products.detail", product_id=r.id)) for r in rows}
 
 
+def _tax_rates(ids: list[str]) -> dict:
+    from .tax import rate_name
+
+    wanted = [int(i) for i in ids if i.isdigit()]
+    rates = db.session.scalars(select(TaxRate).where(TaxRate.id.in_(wanted))).all() if wanted else []
+    return {str(r.id): (rate_name(r), url_for("orders_tax.edit", rate_id=r.id)) for r in rates}
+
+
 def audit_vocabulary() -> list[AuditVocabulary]:
     """How orders, customers and products read in histories and the audit log."""
     fields = dict(FIELD_LABELS)
@@ -119,11 +134,19 @@ def audit_vocabulary() -> list[AuditVocabulary]:
         "currency": HistoryField(_l("Currency"), hidden=True),
         "lines": HistoryField(_l("Lines"), "custom", format=_lines),
         "active": HistoryField(_l("Sold (active)"), "boolean"),
+        "tax": HistoryField(_l("Tax"), "money", currency_field="currency"),
+        "cost": HistoryField(_l("Cost price"), "money", currency_field="currency"),
+        "tax_rate": HistoryField(_l("Tax rate"), "custom", format=_tax_rate),
+        "prices_include_tax": HistoryField(_l("Prices include tax"), "boolean"),
+        "percent": HistoryField(_l("Percent"), "custom", format=lambda v, _vals: f"{v}%"),
+        "exempt": HistoryField(_l("Exempt"), "boolean"),
     })
     return [
         AuditVocabulary("order", _l("Order"), ACTION_LABELS, fields, resolve=_orders),
         AuditVocabulary("customer", _l("Customer"), ACTION_LABELS, fields, resolve=_customers),
         AuditVocabulary("product", _l("Product"), ACTION_LABELS, fields, resolve=_products),
+        AuditVocabulary("tax_rate", _l("Tax rate"), {**ACTION_LABELS, "deactivated": _l("Deactivated"),
+                                                     "deleted": _l("Deleted")}, fields, resolve=_tax_rates),
     ]
 
 

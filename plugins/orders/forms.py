@@ -88,6 +88,9 @@ class ProductForm(FlaskForm):
     unit = StringField(_l("Unit"), default="pcs", validators=[Optional(), Length(max=20)])
     price = StringField(_l("Price"), validators=[DataRequired(), Length(max=30)])
     currency = SelectField(_l("Currency"))
+    tax_rate = SelectField(_l("Tax rate"), validate_choice=False)  # checked by the service
+    cost = StringField(_l("Cost price"), validators=[Optional(), Length(max=30)],
+                       description=_l("What the product costs you, for margin reports (optional)."))
     active = BooleanField(_l("Sold (active)"), default=True)
 
 
@@ -135,7 +138,7 @@ class ActionForm(FlaskForm):
     version = HiddenField()
 
 
-_LINE_KEY = re.compile(r"^lines-(\d{1,5})-(product_id|sku|quantity|unit_price|discount|line_id|label)$")
+_LINE_KEY = re.compile(r"^lines-(\d{1,5})-(product_id|sku|quantity|unit_price|discount|line_id|label|tax_rate)$")
 
 
 def parse_lines(form_data) -> list[dict]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -107,9 +108,29 @@ def percent_text(percent: Decimal | int | str) -> str:
     return text or "0"
 
 
+def rate_percent_text(rate: TaxRate | None) -> str:
+    """The percent a rate charges, as text (``"13"``; ``"0"`` when exempt or without a rate)."""
+    if rate is None or rate.exempt:
+        return "0"
+    return percent_text(rate.percent)
+
+
 def rate_label(percent: Decimal | int | str, exempt: bool) -> str:
     """How a line's rate is shown: ``13%``, ``0%``, or "exempt" in the reader's language."""
     return _("Exempt") if exempt else f"{percent_text(percent)}%"
+
+
+def row_label(row: RateTotal, currency: str, prices_include_tax: bool) -> str:
+    """The label of one rate's tax under an order's lines, in the reader's language, e.g.
+    "VAT 13% on ¥26.52 (included)" or "Exempt: ¥100.00"."""
+    from erp_core.money import format_money
+
+    if row.exempt:
+        return _("Exempt from tax: %(amount)s", amount=format_money(row.net, currency))
+    if prices_include_tax:
+        return _("VAT %(rate)s on %(amount)s (included)", rate=rate_label(row.percent, False),
+                 amount=format_money(row.net, currency))
+    return _("VAT %(rate)s on %(amount)s", rate=rate_label(row.percent, False), amount=format_money(row.net, currency))
 
 
 def rate_name(rate: TaxRate) -> str:
@@ -141,6 +162,24 @@ def default_rate_id() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def rate_by_id(rate_id: int | None) -> TaxRate | None:
+    """A rate by id, from every rate read once per request (one query whatever the number of
+    products serialised)."""
+    if rate_id is None:
+        return None
+    cached = g.get("_orders_tax_rates") if has_request_context() else None
+    if cached is None:
+        cached = {r.id: r for r in db.session.scalars(select(TaxRate))}
+        if has_request_context():
+            g._orders_tax_rates = cached
+    return cached.get(rate_id)
+
+
+def api_rate_text(percent, exempt: bool) -> str:
+    """A rate as the API gives it: ``"exempt"``, or the percent as a decimal string (``"13"``)."""
+    return "exempt" if exempt else percent_text(percent)
+
+
 def rates_for_products(products: Iterable[Product]) -> dict[int, TaxRate | None]:
     """``{product id: its rate}`` (its own, else the company's default, else None: no tax), in
     one query whatever the number of products."""
@@ -165,6 +204,25 @@ def active_rates() -> list[TaxRate]:
     """The active rates in their order (for selects)."""
     return list(db.session.scalars(select(TaxRate).where(TaxRate.active.is_(True))
                                    .order_by(TaxRate.position, TaxRate.id)))
+
+
+def product_rate_choices(current_id: int | None) -> list[tuple[str, str]]:
+    """Choices of a product's rate: "the default rate" (named), then the active rates and the
+    product's own rate if it was deactivated since."""
+    default = db.session.get(TaxRate, default_rate_id()) if default_rate_id() is not None else None
+    first = (_("Default rate (%(name)s)", name=rate_name(default)) if default is not None and default.active
+             else _("Default rate (no tax)"))
+    rates = active_rates()
+    if current_id is not None and current_id not in {r.id for r in rates}:
+        current = db.session.get(TaxRate, current_id)
+        if current is not None:
+            rates.append(current)
+    return [("", first), *((str(r.id), rate_name(r)) for r in rates)]
+
+
+def product_rate(product: Product) -> tuple[TaxRate | None, bool]:
+    """``(rate, is the default)`` of a product, for its page."""
+    return rates_for_products([product])[product.id], product.tax_rate_id is None
 
 
 def rate_choices() -> list[tuple[str, str]]:

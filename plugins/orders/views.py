@@ -30,7 +30,7 @@ from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 
-from . import csvio, queries, services, states
+from . import csvio, queries, services, states, tax
 from .forms import ActionForm, ImportForm, OrderForm, currency_choices, currency_decimals, parse_lines, to_line_input
 from .models import Customer, Order
 
@@ -80,7 +80,9 @@ def _form_context(form: OrderForm, rows: list[dict], errors: dict, order: Order 
             general.extend(messages)
     codes = [str(c.value) for c in form.currency.choices]
     return {"form": form, "rows": rows, "line_errors": line_errors, "lines_error": general, "order": order,
-            "decimals": currency_decimals(codes), "duplicate_error": (errors or {}).get("new_customer-duplicate", [])}
+            "decimals": currency_decimals(codes),
+            "prices_include_tax": order.prices_include_tax if order is not None else tax.prices_include_tax(),
+            "duplicate_error": (errors or {}).get("new_customer-duplicate", [])}
 
 
 def _show_order_errors(form: OrderForm, errors: dict) -> None:
@@ -180,7 +182,8 @@ def _rows_of(order: Order) -> list[dict]:
     return [{"line_id": str(line.id), "product_id": str(line.product_id), "sku": line.sku,
              "label": f"{line.sku} — {line.name}", "unit": line.unit, "quantity": str(line.quantity),
              "unit_price": format_plain(line.unit_price_minor, order.currency),
-             "discount": "" if not line.discount_percent else f"{line.discount_percent.normalize():f}"}
+             "discount": "" if not line.discount_percent else f"{line.discount_percent.normalize():f}",
+             "tax_rate": "0" if line.tax_exempt else tax.percent_text(line.tax_rate_percent)}
             for line in order.lines]
 
 

@@ -16,7 +16,7 @@ from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 
-from . import queries, services, states
+from . import queries, services, states, tax
 from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices, language_choices
 from .forms_invoicing import customer_invoicing_form
 from .invoicing_details import customer_invoicing_details
@@ -192,7 +192,7 @@ def product_list():
     stmt, sort, desc = apply_sort(queries.product_select(q, active), queries.PRODUCT_SORTS, "sku")
     page = paginate(stmt)
     return render_template("orders/products.html", page=page, q=q, active=active, sort=sort, desc=desc,
-                           columns=_list_columns(page.items))
+                           columns=_list_columns(page.items), rates=tax.rates_for_products(page.items))
 
 
 def _list_columns(products: list) -> list[tuple[str, dict]]:
@@ -217,7 +217,7 @@ def new_product():
 @requires("orders.products.view")
 def product_page(product_id: int):
     record = services.get_product(product_id)
-    return render_template("orders/product.html", product=record,
+    return render_template("orders/product.html", product=record, rate=tax.product_rate(record),
                            timeline=audit.timeline("product", record.id),
                            panels=record_panels("erp_product_panels", product=record))
 
@@ -231,20 +231,25 @@ def edit_product(product_id: int):
 def _product_page(product: Product | None):
     form = ProductForm(obj=product)
     form.currency.choices = currency_choices(product.currency if product else None)
+    form.tax_rate.choices = tax.product_rate_choices(product.tax_rate_id if product else None)
     status = 200
     if request.method == "GET":
         if product is not None:
             form.price.data = format_plain(product.price_minor, product.currency)
+            form.tax_rate.data = str(product.tax_rate_id or "")
+            form.cost.data = format_plain(product.cost_minor, product.currency) if product.cost_minor is not None else ""
         else:
             form.currency.data = settings.company_currency()
     if form.validate_on_submit():
         with attempt(form) as outcome:
             if product is None:
                 product = services.create_product(form.sku.data, form.name.data, form.price.data, form.currency.data,
-                                                  spec=form.spec.data, unit=form.unit.data, active=form.active.data)
+                                                  spec=form.spec.data, unit=form.unit.data, active=form.active.data,
+                                                  tax_rate_id=form.tax_rate.data, cost=form.cost.data)
             else:
                 services.update_product(product, form.sku.data, form.name.data, form.price.data, form.currency.data,
-                                        spec=form.spec.data, unit=form.unit.data, active=form.active.data)
+                                        spec=form.spec.data, unit=form.unit.data, active=form.active.data,
+                                        tax_rate_id=form.tax_rate.data, cost=form.cost.data)
         if outcome.ok:
             flash(_("Product %(sku)s saved.", sku=product.sku), "success")
             return redirect(url_for("orders_products.detail", product_id=product.id))

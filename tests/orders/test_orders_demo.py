@@ -9,7 +9,7 @@ from erp_core import cli
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
 from plugins.orders import demo, states
-from plugins.orders.models import Customer, Order, Product
+from plugins.orders.models import Customer, Order, OrderLine, Product
 from tests.orders import spy_plugin as spy
 from tests.orders.conftest import client_with, make_catalogue, order_form
 
@@ -40,6 +40,15 @@ def test_demo_data_fills_every_state_over_four_months(make_app, monkeypatch):
         assert utcnow() - oldest > timedelta(days=100) and utcnow() - newest < timedelta(days=3)
         cancelled = db.session.scalars(select(Order).where(Order.status == states.CANCELLED)).first()
         assert cancelled.cancelled_at and cancelled.cancelled_at >= cancelled.created_at
+        # tax: products at 13 % (the default), 9 %, 6 % and exempt; orders computed with it
+        rates = {(str(p), bool(e)) for p, e in db.session.execute(
+            select(OrderLine.tax_rate_percent, OrderLine.tax_exempt).distinct()).all()}
+        assert {("13.00", False), ("9.00", False), ("6.00", False), ("0.00", True)} <= rates
+        assert db.session.scalar(select(func.count()).select_from(Order).where(Order.tax_minor > 0)) > 250
+        assert db.session.scalar(select(func.count()).select_from(Order).where(
+            Order.tax_minor != select(func.sum(OrderLine.tax_minor)).where(OrderLine.order_id == Order.id)
+            .scalar_subquery())) == 0
+        assert db.session.scalar(select(func.count()).select_from(Product).where(Product.cost_minor.is_(None))) == 2
     assert len(captured["orders"]) == 300 and len(captured["products"]) == len(demo.PRODUCTS)
     assert len(captured["order_targets"]) == 300 and captured["order_targets_pending"] == []
 

@@ -22,13 +22,13 @@ from erp_core.api.schemas import (
     existing_id,
     page_schema,
 )
-from erp_core.errors import Conflict, NotFound
+from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.money import format_plain
 from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort
 
-from .. import queries, services, states
+from .. import queries, services, states, tax
 from ..invoicing_details import customer_invoicing_details
 from ..models import Customer, Order
 from .schemas import (
@@ -265,7 +265,7 @@ class Products(MethodView):
         product = services.create_product(data["sku"], data["name"], format_plain(data["price_minor"], currency),
                                           currency,
                                           spec=data.get("spec", ""), unit=data.get("unit", "pcs"),
-                                          active=data["active"])
+                                          active=data["active"], **_tax_fields(data, currency))
         db.session.commit()
         return product, 201, {"Location": url_for("orders_api.product", product_id=product.id)}
 
@@ -291,9 +291,25 @@ class ProductItem(MethodView):
         price_minor = data["price_minor"] if data.get("price_minor") is not None else product.price_minor
         price = format_plain(price_minor, currency)
         services.update_product(product, merged["sku"], merged["name"], price, currency, spec=merged["spec"],
-                                unit=merged["unit"], active=merged["active"])
+                                unit=merged["unit"], active=merged["active"], **_tax_fields(data, currency))
         db.session.commit()
         return product
+
+
+def _tax_fields(data: dict, currency: str) -> dict:
+    """``tax_rate_id`` and ``cost`` for the product services from the API's ``tax_rate`` (a
+    percent naming an active rate, "exempt", or null) and ``cost_minor``; fields left out are
+    left out (a change keeps them)."""
+    fields = {}
+    if "tax_rate" in data:
+        raw = data["tax_rate"]
+        rate = tax.find_rate(raw) if raw not in (None, "") else None
+        if raw not in (None, "") and rate is None:
+            raise DomainError(_("No active tax rate is %(rate)s.", rate=raw), field="tax_rate", status=422)
+        fields["tax_rate_id"] = rate.id if rate is not None else None
+    if "cost_minor" in data:
+        fields["cost"] = format_plain(data["cost_minor"], currency) if data["cost_minor"] is not None else None
+    return fields
 
 
 # ----------------------------------------------------------------------------- orders

@@ -30,7 +30,7 @@ from erp_core.api.schemas import (
 )
 from erp_core.money import MAX_MINOR, format_plain
 
-from .. import queries, services, states
+from .. import queries, services, states, tax
 from ..invoicing_details import customer_invoicing_details, order_invoicing_details
 from ..models import Customer
 from .invoicing_schemas import INVOICING_OBJECT, InvoicingInputSchema, InvoicingSchema
@@ -138,12 +138,22 @@ class ProductSchema(ma.Schema):
     currency = ma.fields.String(required=True)
     price = ma.fields.Method("_price", required=True, metadata={"type": "string", "example": "12.50"})
     price_minor = WholeNumber(required=True)
+    tax_rate = ma.fields.Method("_tax_rate", required=True, allow_none=True, metadata={
+        "type": "string", "nullable": True, "example": "13",
+        "description": "The product's VAT rate: a percent as a decimal string, or \"exempt\"; null: the "
+                       "company's default rate"})
+    cost_minor = WholeNumber(required=True, allow_none=True,
+                             metadata={"description": "Cost price in minor units (for margins); null: not known"})
     active = ma.fields.Boolean(required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
 
     def _price(self, product) -> str:
         return format_plain(product.price_minor, product.currency)
+
+    def _tax_rate(self, product) -> str | None:
+        rate = tax.rate_by_id(product.tax_rate_id)
+        return tax.api_rate_text(rate.percent, rate.exempt) if rate is not None else None
 
 
 class ProductCreateSchema(ApiSchema):
@@ -155,6 +165,11 @@ class ProductCreateSchema(ApiSchema):
                                 metadata={"description": "ISO code; default the company currency"})
     spec = _text(300)
     unit = _text(20)
+    tax_rate = _text(10, allow_none=True, metadata={
+        "description": "An active VAT rate: a percent as a decimal string (\"13\") or \"exempt\"; null or "
+                       "left out: the company's default rate"})
+    cost_minor = WholeNumber(allow_none=True, validate=in_range(0, MAX_MINOR - 1),
+                             metadata={"description": "Cost price in minor units; null: not known"})
     active = ma.fields.Boolean(load_default=True)
 
 
@@ -184,10 +199,19 @@ class OrderLineSchema(ma.Schema):
     quantity = WholeNumber(required=True)
     unit_price_minor = WholeNumber(required=True)
     discount_percent = ma.fields.Method("_discount", required=True, metadata={"type": "string", "example": "5.00"})
-    line_total_minor = WholeNumber(required=True)
+    tax_rate = ma.fields.Method("_tax_rate", required=True, metadata={
+        "type": "string", "example": "13",
+        "description": "The line's VAT rate when entered: a percent as a decimal string, or \"exempt\""})
+    net_minor = WholeNumber(required=True, metadata={"description": "Amount without tax"})
+    tax_minor = WholeNumber(required=True, metadata={"description": "Tax of the line (rounded half-up per line)"})
+    gross_minor = WholeNumber(required=True, metadata={"description": "Amount with tax: what the customer pays"})
+    line_total_minor = WholeNumber(required=True, metadata={"description": "Equals gross_minor"})
 
     def _discount(self, line) -> str:
         return str(Decimal(line.discount_percent or 0).quantize(Decimal("0.01")))
+
+    def _tax_rate(self, line) -> str:
+        return tax.api_rate_text(line.tax_rate_percent, line.tax_exempt)
 
 
 HEADER = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
@@ -202,9 +226,11 @@ class OrderSummarySchema(ma.Schema):
     customer_id = WholeNumber(required=True)
     customer_name = ma.fields.Function(lambda o: o.customer.name, required=True, metadata={"type": "string"})
     currency = ma.fields.String(required=True)
-    subtotal_minor = WholeNumber(required=True)
+    subtotal_minor = WholeNumber(required=True, metadata={"description": "Price x quantity of the lines, before discounts"})
     discount_minor = WholeNumber(required=True)
-    total_minor = WholeNumber(required=True)
+    tax_minor = WholeNumber(required=True, metadata={"description": "Tax of the lines, summed"})
+    total_minor = WholeNumber(required=True, metadata={"description": "What the customer pays, tax included"})
+    prices_include_tax = ma.fields.Boolean(required=True, metadata={"description": "The unit prices include tax"})
     contact_name = ma.fields.String(required=True)
     contact_phone = ma.fields.String(required=True)
     contact_email = ma.fields.String(required=True)

@@ -17,7 +17,8 @@ from erp_core.extensions import db
 from erp_core.i18n import company_locale, languages
 from erp_core.money import MoneyError, format_plain, is_currency, parse_amount
 
-from ..models import Address, Customer, Product
+from ..models import Address, Customer, Product, TaxRate
+from ..tax import percent_text
 from ._common import _clean, _money_reason, check_phone, normalise_email, phone_key
 
 # ----------------------------------------------------------------------------- customers
@@ -218,17 +219,24 @@ def get_customer(customer_id) -> Customer:
 # ----------------------------------------------------------------------------- products
 
 
+_KEEP = object()  # update_product: leave the tax rate or cost as it is
+
+
 def create_product(sku: str, name: str, price: str, currency: str | None = None, spec: str = "",
-                   unit: str = "pcs", active: bool = True) -> Product:
+                   unit: str = "pcs", active: bool = True, *, tax_rate_id: int | str | None = None,
+                   cost: str | int | None = None) -> Product:
     """Add a product to the catalogue. The SKU is unique (case-insensitively).
 
     ``sku`` is upper-cased (letters, digits and ``. _ / -``); ``price`` is text as typed
     (``"25.00"``, parsed in ``currency``'s minor units; an int counts as minor units);
     ``currency`` is an ISO 4217 code (default: the company's currency); ``spec`` a free text
-    (size, colour), ``unit`` the selling unit (``"pcs"``, ``"box"``). Bad values raise
-    ``DomainError`` naming the ``field``; a taken SKU raises ``Conflict``.
+    (size, colour), ``unit`` the selling unit (``"pcs"``, ``"box"``); ``tax_rate_id`` an active
+    tax rate (None: the company's default rate); ``cost`` the cost price as typed, like
+    ``price`` (None or "": not known). Bad values raise ``DomainError`` naming the ``field``; a
+    taken SKU raises ``Conflict``.
     """
     values = _product_values(sku, name, price, currency, spec, unit)
+    values.update(_tax_values(tax_rate_id, cost, values["currency"], None))
     if db.session.scalar(select(Product.id).where(Product.sku == values["sku"])):
         raise Conflict(_("The code %(sku)s is already used by another product.", sku=values["sku"]), field="sku")
     product = Product(name_key=values["name"].lower()[:200], active=active, **values)
@@ -236,27 +244,33 @@ def create_product(sku: str, name: str, price: str, currency: str | None = None,
     db.session.flush()
     audit.record("product", product.id, "created", after={
         "sku": product.sku, "name": product.name, "price": format_plain(product.price_minor, product.currency),
-        "currency": product.currency})
+        "currency": product.currency, **_tax_audit(product)})
     return product
 
 
 def update_product(product: Product, sku: str, name: str, price: str, currency: str | None = None,
-                   spec: str = "", unit: str = "pcs", active: bool = True) -> dict:
-    """Change a catalogue entry (audited). Orders keep their own copy of code, name and price."""
+                   spec: str = "", unit: str = "pcs", active: bool = True, *, tax_rate_id=_KEEP,
+                   cost=_KEEP) -> dict:
+    """Change a catalogue entry (audited). Orders keep their own copy of code, name, price and
+    tax rate. ``tax_rate_id`` and ``cost`` as for :func:`create_product`; left out, they stay
+    as they are (a product keeps a rate deactivated since it was chosen)."""
     values = _product_values(sku, name, price, currency or product.currency, spec, unit)
+    values.update(_tax_values(product.tax_rate_id if tax_rate_id is _KEEP else tax_rate_id,
+                              _cost_text(product) if cost is _KEEP else cost, values["currency"],
+                              product.tax_rate_id))
     if values["sku"] != product.sku and db.session.scalar(
             select(Product.id).where(Product.sku == values["sku"], Product.id != product.id)):
         raise Conflict(_("The code %(sku)s is already used by another product.", sku=values["sku"]), field="sku")
     before = {"sku": product.sku, "name": product.name, "spec": product.spec, "unit": product.unit,
               "price": format_plain(product.price_minor, product.currency), "currency": product.currency,
-              "active": product.active}
+              "active": product.active, **_tax_audit(product)}
     for key, value in values.items():
         setattr(product, key, value)
     product.name_key = product.name.lower()[:200]
     product.active = bool(active)
     after = {"sku": product.sku, "name": product.name, "spec": product.spec, "unit": product.unit,
              "price": format_plain(product.price_minor, product.currency), "currency": product.currency,
-             "active": product.active}
+             "active": product.active, **_tax_audit(product)}
     b, a = audit.diff(before, after)
     if a:
         audit.record("product", product.id, "changed", before=b, after=a)
@@ -282,6 +296,38 @@ def _product_values(sku, name, price, currency, spec, unit) -> dict:
         raise DomainError(_("Price: %(reason)s", reason=_money_reason(exc, currency)), field="price") from None
     return {"sku": sku, "name": name, "spec": _clean(spec, 300), "unit": _clean(unit, 20) or "pcs",
             "price_minor": price_minor, "currency": currency}
+
+
+def _tax_values(tax_rate_id, cost, currency: str, current_rate_id: int | None) -> dict:
+    """The checked ``tax_rate_id`` and ``cost_minor`` of a product: the rate must be active
+    (or the one the product has already); the cost is parsed like a price, empty for unknown."""
+    raw = str(tax_rate_id if tax_rate_id is not None else "").strip()
+    rate_id = None
+    if raw:
+        rate = db.session.get(TaxRate, int(raw)) if raw.isdigit() else None
+        if rate is None or not (rate.active or rate.id == current_rate_id):
+            raise DomainError(_("Choose an active tax rate."), field="tax_rate")
+        rate_id = rate.id
+    cost_minor = None
+    if str(cost if cost is not None else "").strip():
+        try:
+            cost_minor = parse_amount(cost, currency)
+        except MoneyError as exc:
+            raise DomainError(_("Cost price: %(reason)s", reason=_money_reason(exc, currency)),
+                              field="cost") from None
+    return {"tax_rate_id": rate_id, "cost_minor": cost_minor}
+
+
+def _cost_text(product: Product) -> str:
+    return format_plain(product.cost_minor, product.currency) if product.cost_minor is not None else ""
+
+
+def _tax_audit(product: Product) -> dict:
+    """The product's rate and cost as the change log keeps them (language-neutral: ``"13"``,
+    ``"exempt"``, or ``""`` for the default rate; shown in words by the audit vocabulary)."""
+    rate = db.session.get(TaxRate, product.tax_rate_id) if product.tax_rate_id is not None else None
+    return {"tax_rate": ("exempt" if rate.exempt else percent_text(rate.percent)) if rate is not None else "",
+            "cost": _cost_text(product)}
 
 
 def get_product(product_id) -> Product:

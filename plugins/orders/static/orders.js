@@ -73,13 +73,28 @@
     }
   }
 
+  // The server's tax rule (plugins/orders/tax.py), with the rate in hundredths of a percent:
+  // tax-inclusive, tax = gross x p / (100 + p); exclusive, tax = net x p / 100; half-up.
+  var includeTax = form.dataset.pricesIncludeTax !== "0";
+  function parseRate(text) {  // "13", "6.5": hundredths of a percent; anything else: no tax
+    text = String(text || "").trim();
+    if (!/^\d{1,3}(\.\d{1,2})?$/.test(text)) { return 0n; }
+    var parts = text.split(".");
+    return BigInt(parts[0]) * 100n + BigInt(((parts[1] || "") + "00").slice(0, 2));
+  }
+  function lineTax(amount, rate) {
+    if (includeTax) { return (amount * rate * 2n + (10000n + rate)) / (2n * (10000n + rate)); }
+    return (amount * rate * 2n + 10000n) / 20000n;
+  }
+
   // ------------------------------------------------------------------ totals
 
   function role(root, name) { return root.querySelector('[data-role="' + name + '"]'); }
 
   function recompute() {
     var subtotal = 0n;
-    var total = 0n;
+    var amounts = 0n;
+    var tax = 0n;
     linesBox.querySelectorAll("[data-line]").forEach(function (row) {
       var out = role(row, "line-total");
       var quantity = parseQuantity(role(row, "quantity").value);
@@ -94,15 +109,22 @@
         return;
       }
       var amount = lineTotal(price, quantity, discount);
+      var rate = parseRate(role(row, "tax-rate").value);
+      var lineTaxMinor = lineTax(amount, rate);
       subtotal += price * quantity;
-      total += amount;
-      out.textContent = formatMoney(amount);
+      amounts += amount;
+      tax += lineTaxMinor;
+      out.textContent = formatMoney(includeTax ? amount : amount + lineTaxMinor);
     });
+    var total = includeTax ? amounts : amounts + tax;
     role(form, "subtotal").textContent = formatMoney(subtotal);
-    role(form, "discount-total").textContent = formatMoney(subtotal - total);
+    role(form, "discount-total").textContent = formatMoney(subtotal - amounts);
+    role(form, "tax-total").textContent = formatMoney(tax);
     role(form, "total").textContent = formatMoney(total);
     var barTotal = role(form, "bar-total");  // the save bar repeats it: it may cover the totals row
     if (barTotal) { barTotal.textContent = formatMoney(total); }
+    var barTax = role(form, "bar-tax");
+    if (barTax) { barTax.textContent = formatMoney(tax); }
   }
 
   // ------------------------------------------------------------------ a small search picker
@@ -201,6 +223,7 @@
       // Typing again forgets the picked product; the server then reads the code typed.
       role(row, "product-id").value = "";
       role(row, "sku").value = "";
+      role(row, "tax-rate").value = "";
       delete row.dataset.priceMinor;
       recompute();
     });
@@ -220,6 +243,7 @@
     role(row, "unit").textContent = p.unit || "—";
     row.dataset.priceMinor = p.price_minor;
     row.dataset.priceCurrency = p.currency;
+    role(row, "tax-rate").value = p.tax_rate || "0";
     var price = role(row, "price");
     var hint = role(row, "product-hint");
     if (p.currency === currency()) {

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from erp_core import audit, webhooks
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
+from erp_core.i18n import render_system_text
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
 
@@ -96,8 +97,13 @@ def assign(ticket: Ticket, team_id, assignee_id, expected_version=None) -> None:
 
 
 def update_details(ticket: Ticket, subject: str, category: str, priority: str, expected_version=None) -> None:
-    """Change subject, category or priority; a new priority sets new due times from creation."""
+    """Change subject, category or priority; a new priority sets new due times from creation.
+
+    A subject the system wrote (a system text) stays stored as such while it comes back unchanged,
+    as stored or as shown to the reader in their language."""
     subject = (subject or "").strip()[:200]
+    if subject and subject in (ticket.subject, render_system_text(ticket.subject)):
+        subject = ticket.subject
     if not subject:
         raise DomainError(_("Give the request a subject."), field="subject")
     if category not in states.CATEGORIES:

@@ -1,6 +1,6 @@
 """system texts: the subject and first note of the follow-up ticket of a low survey score
 
-Revision ID: support_0005_survey_followup_text
+Revision ID: support_0005_survey_followup
 Revises: support_0003
 Create Date: 2026-12-07 20:40:00.000000
 
@@ -13,7 +13,8 @@ from alembic import op
 
 from erp_core.system_text_migration import convert_column, revert_column
 
-revision = 'support_0005_survey_followup_text'
+# Not the assigned support_0005_survey_followup_text: Alembic's version_num column holds 32 characters.
+revision = 'support_0005_survey_followup'
 down_revision = 'support_0003'
 branch_labels = None
 depends_on = None

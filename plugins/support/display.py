@@ -24,6 +24,9 @@ SYSTEM_TEXTS = {
     "support.written_off": _l("written off"),
     "support.return_reason": _l("Return %(number)s"),
     "support.exchange_reason": _l("Exchange %(number)s"),
+    "support.survey_followup_subject": _l("Low satisfaction score on %(about)s"),
+    "support.survey_followup_note": _l(
+        "A customer gave a score of %(score)d out of 5 about %(about)s.\n\nComment: %(comment)s"),
 }
 
 TICKET_ACTIONS = {

@@ -7,11 +7,11 @@ follow-up ticket.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import selectinload
@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from erp_core import audit, settings
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
-from erp_core.i18n import company_locale
+from erp_core.i18n import system_text
 from erp_core.mail import mail_configured, queue_mail
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 
@@ -27,6 +27,7 @@ from . import states, tokens
 from .models import Survey, Ticket
 
 SATISFIED = 4  # scores from here up count as satisfied
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def valid_days() -> int:
@@ -129,11 +130,10 @@ def _follow_up(survey: Survey) -> None:
     ticket = survey.ticket
     order = survey.order
     about = ticket.number if ticket is not None else (order.number if order is not None else "")
-    # Stored text: written in the company's language, whoever (customer, job) triggered it.
-    with force_locale(company_locale()):
-        body = _("A customer gave a score of %(score)d out of 5 about %(about)s.\n\nComment: %(comment)s",
-                 score=survey.score, about=about, comment=survey.comment or "—")
-        subject = _("Low satisfaction score on %(about)s", about=about)
+    # Stored as system texts: every member of staff reads the subject and note in their language.
+    comment = CONTROL.sub("", survey.comment or "") or "—"  # kept short of the message limit once stored
+    body = system_text("support.survey_followup_note", score=survey.score, about=about, comment=comment)
+    subject = system_text("support.survey_followup_subject", about=about)
     data = TicketInput(subject=subject, body=body,
                        category="complaint", priority="high", channel="internal", body_kind="note",
                        order_id=survey.order_id, source_type="survey", source_id=survey.id,

@@ -17,6 +17,7 @@ from erp_core.auth.models import User
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import attempt, show_domain_error
+from erp_core.i18n import render_system_text
 from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
@@ -154,7 +155,7 @@ def _ticket_page(ticket: Ticket, message_form=None, status: int = 200):
     message_form.version.data = str(ticket.version)
     assign_form = AssignForm(formdata=None, teams=_all_teams(), agents=_agents(), version=str(ticket.version),
                              team_id=str(ticket.team_id or ""), assignee_id=str(ticket.assignee_id or ""))
-    details_form = DetailsForm(formdata=None, version=str(ticket.version), subject=ticket.subject,
+    details_form = DetailsForm(formdata=None, version=str(ticket.version), subject=render_system_text(ticket.subject),
                                category=ticket.category, priority=ticket.priority)
     canned = list(db.session.scalars(select(CannedReply).where(CannedReply.active.is_(True))
                                      .order_by(CannedReply.title)))

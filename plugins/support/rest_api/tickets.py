@@ -24,6 +24,7 @@ from erp_core.api.schemas import (
 )
 from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.i18n import render_system_text
 from erp_core.security import has_permission, requires
 from erp_core.timeutil import utcnow
 from erp_core.ui import apply_sort
@@ -40,7 +41,8 @@ tickets_bp = Blueprint("support_tickets_api", __name__, url_prefix="/api/v1/tick
 class TicketOut(ma.Schema):
     id = WholeNumber(required=True)
     number = ma.fields.String(required=True)
-    subject = ma.fields.String(required=True)
+    subject = ma.fields.Function(lambda t: render_system_text(t.subject), required=True, metadata={
+        "type": "string", "description": "In the request's language when the system wrote it"})
     status = ma.fields.String(required=True, validate=one_of(states.TICKET_STATUSES))
     priority = ma.fields.String(required=True, validate=one_of(states.PRIORITIES))
     category = ma.fields.String(required=True, validate=one_of(states.CATEGORIES))
@@ -73,7 +75,8 @@ class MessageOut(ma.Schema):
     id = WholeNumber(required=True)
     kind = ma.fields.String(required=True, validate=one_of(tuple(states.MESSAGE_KINDS)), metadata={
         "description": "reply: to the customer; customer: from the customer; note: internal"})
-    body = ma.fields.String(required=True)
+    body = ma.fields.Function(lambda m: render_system_text(m.body), required=True, metadata={
+        "type": "string", "description": "In the request's language when the system wrote it"})
     author_id = WholeNumber(required=True, allow_none=True)
     author_name = ma.fields.String(required=True)
     created_at = ma.fields.DateTime(required=True)

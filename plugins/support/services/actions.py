@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from erp_core import audit, webhooks
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
+from erp_core.i18n import languages, parse_system_text, render_system_text
 from erp_core.plugins import hooks
 from erp_core.timeutil import utcnow
 
@@ -95,9 +97,25 @@ def assign(ticket: Ticket, team_id, assignee_id, expected_version=None) -> None:
         audit.record("ticket", ticket.id, "assigned", before=b, after=a)
 
 
+def _as_shown(stored: str) -> set[str]:
+    """A stored subject as typed, or a system text as read in each of the site's languages."""
+    if parse_system_text(stored) is None:
+        return {stored}
+    shown = {stored}
+    for language in languages():
+        with force_locale(language):
+            shown.add(render_system_text(stored))
+    return shown
+
+
 def update_details(ticket: Ticket, subject: str, category: str, priority: str, expected_version=None) -> None:
-    """Change subject, category or priority; a new priority sets new due times from creation."""
+    """Change subject, category or priority; a new priority sets new due times from creation.
+
+    A subject the system wrote (a system text) stays stored as such while it comes back unchanged,
+    as stored or as shown in any of the site's languages."""
     subject = (subject or "").strip()[:200]
+    if subject and subject in _as_shown(ticket.subject):
+        subject = ticket.subject
     if not subject:
         raise DomainError(_("Give the request a subject."), field="subject")
     if category not in states.CATEGORIES:

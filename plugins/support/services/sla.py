@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select, update
 
 from erp_core import audit, settings
 from erp_core.extensions import db
+from erp_core.i18n import render_system_text
 from erp_core.mail import queue_mail
 from erp_core.timeutil import utcnow
 
@@ -91,7 +92,7 @@ def _report_breach(ticket: Ticket, now: datetime) -> None:
     if leads:
         queue_mail(leads, _("[%(number)s] is overdue", number=ticket.number),
                    _("Ticket %(number)s (%(subject)s) missed its %(which)s due time.\n\n%(url)s",
-                     number=ticket.number, subject=ticket.subject,
+                     number=ticket.number, subject=render_system_text(ticket.subject),
                      which=_("first response") if which == "first_response" else _("resolution"),
                      url=public_url("support.ticket", ticket_id=ticket.id)))
 

@@ -192,8 +192,9 @@ def track(order_id: int, token: str):
     manager = current_app.extensions["erp_plugins"]
     panels = [p for group in manager.hook.erp_order_public_panels(order=order) for p in (group or [])]
     survey = db.session.scalar(select(Survey).where(Survey.order_key == order.id))
-    tickets = list(db.session.scalars(select(Ticket).where(Ticket.order_id == order.id).order_by(Ticket.id.desc())
-                                      .limit(20)))
+    # internal tickets (a low survey score's follow-up, a carrier problem) are staff's own work
+    tickets = list(db.session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.channel != "internal")
+                                      .order_by(Ticket.id.desc()).limit(20)))
     return render_template(
         "support/public/track.html", order=order, token=token, panels=render_contributions(panels),
         order_labels=order_states.LABELS, steps=ORDER_STEPS, step_index=_step_index(order.status),
@@ -245,7 +246,7 @@ def return_request(order_id: int, token: str):
 @public
 def ticket(ticket_id: int, token: str):
     item = services.find_ticket_by_token(ticket_id, token)
-    if item is None:
+    if item is None or item.channel == "internal":
         abort(404)
     form = CustomerReplyForm()
     status = 200

@@ -246,6 +246,23 @@ def test_tracking_page_shows_contact_returns_requests_and_survey(support_app):
     assert "Write to us about this order" in page
 
 
+def test_tracking_page_leaves_out_staff_internal_tickets(support_app):
+    with support_app.test_request_context():
+        order = make_order(email="buyer@example.com")
+        asked = services.open_ticket(TicketInput(subject="Where is my parcel", body="Hello", order_id=order.id))
+        internal = services.open_ticket(TicketInput(subject="Carrier lost it, claim filed", body="note",
+                                                    channel="internal", body_kind="note", order_id=order.id))
+        db.session.commit()
+        internal_url = f"/help/ticket/{internal.id}/{services.ticket_token(internal)}"
+        asked_url = f"/help/ticket/{asked.id}/{services.ticket_token(asked)}"
+    client = support_app.test_client()
+    page = client.get(_track_url(support_app, order)).get_data(as_text=True)
+    assert "Where is my parcel" in page
+    assert "Carrier lost it" not in page
+    assert client.get(asked_url).status_code == 200
+    assert client.get(internal_url).status_code == 404  # not even with its link
+
+
 def test_contact_from_the_tracking_page_links_the_order(support_app):
     with support_app.test_request_context():
         order = make_order(email="")

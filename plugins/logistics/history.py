@@ -22,6 +22,7 @@ SYSTEM_TEXTS = {
     "logistics.exception_on": _l("Delivery exception on shipment %(number)s: %(kind)s"),
     "logistics.kind_note": _l("%(kind)s: %(note)s"),
     "logistics.kind": _l("%(kind)s"),
+    "logistics.delivery_problem": _l("Delivery problem with %(order)s (shipment %(number)s): %(kind)s"),
     "logistics.expected_not_delivered": _l("Expected on %(date)s; not delivered yet."),
     "logistics.carrier_delivered": _l("The carrier delivered the parcel."),
     "logistics.malformed_number": _l("The carrier answered with a malformed tracking number."),

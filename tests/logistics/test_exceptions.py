@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
+from erp_core.i18n import render_system_text
 from erp_core.models import AuditLog
 from plugins.logistics import adapters as a
 from plugins.logistics import services, states
@@ -184,6 +186,11 @@ def test_contact_the_customer_opens_a_ticket_and_keeps_the_exception_open(spy_ap
         assert (number, body, category, source_type, source_id) == (
             order.number, "Please ask for the house number.", "delivery", services.EXCEPTION_SOURCE, exception.id)
         assert pen.number in subject and order.number in subject
+        # stored as a system text: each reader sees the subject in their own language
+        assert render_system_text(subject) == (
+            f"Delivery problem with {order.number} (shipment {pen.number}): Address problem")
+        with force_locale("zh_CN"):
+            assert render_system_text(subject) == f"订单 {order.number} 配送问题（发货单 {pen.number}）：地址问题"
         exception = _fresh(DeliveryException, exception.id)
         assert exception.status == states.OPEN and exception.links == links and exception.contacted_at
         assert not services.can_contact(exception)
@@ -271,3 +278,24 @@ def test_a_note_the_system_wrote_is_edited_in_the_readers_words_and_kept_when_un
     client.post(f"/logistics/exceptions/{exception_id}", data={"owner_id": "", "due_date": due, "note": "called them"})
     with app.app_context():
         assert db.session.get(DeliveryException, exception_id).note == "called them"
+
+
+def test_migration_turns_old_ticket_subjects_into_system_texts():
+    """logistics_0004 recognises the subject written in English or Chinese (kind label included)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    from erp_core.system_text_migration import compile_patterns, recognise
+
+    path = Path(services.__file__).parents[1] / "migrations/versions/logistics_0004_ticket_subject.py"
+    spec = importlib.util.spec_from_file_location("logistics_0004", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    compiled = compile_patterns(migration.SUBJECTS)
+    for written in ("Delivery problem with SO-2026-000007 (shipment SH-2026-000003): Refused by the recipient",
+                    "订单 SO-2026-000007 配送问题（发货单 SH-2026-000003）：收件人拒收"):
+        stored = json.loads(recognise(written, compiled, migration._kind))
+        assert stored == {"key": "logistics.delivery_problem", "params": {
+            "order": "SO-2026-000007", "number": "SH-2026-000003", "kind": {"msgid": "Refused by the recipient"}}}
+    assert recognise("Parcel lost, call the customer", compiled, migration._kind) is None

@@ -228,8 +228,9 @@ def contact_customer(exception: DeliveryException, message: str) -> list[dict]:
     if not message:
         raise DomainError(_("Write what customer service should tell or ask the customer."), field="message")
     shipment = exception.shipment
-    subject = _("Delivery problem with %(order)s (shipment %(number)s): %(kind)s", order=order.number,
-                number=shipment.number, kind=states.KIND_LABELS[exception.kind])
+    # stored as a system text: support's staff read the ticket's subject in their own language
+    subject = system_text("logistics.delivery_problem", order=order.number, number=shipment.number,
+                          kind=states.KIND_LABELS[exception.kind])
     links = current_manager().collect("erp_ticket_requested", order=order, subject=subject, body=message[:5000],
                                       category="delivery", source_type=EXCEPTION_SOURCE, source_id=exception.id)
     exception.contacted_at = utcnow()

@@ -3,6 +3,7 @@
 from erp_core import hookimpl
 from erp_core.plugins import PluginMeta
 from plugins.finance.adapters import AdapterError, ConfirmResult, PaymentAdapter, RefundResult, StartResult
+from plugins.finance.fapiao import FapiaoAdapter
 
 meta = PluginMeta(name="finspy", version="1", title="Finance spy", requires=("orders", "finance"))
 
@@ -71,3 +72,20 @@ def erp_refund_failed(refund, message):
 @hookimpl
 def erp_warehouse_choices():
     return list(WAREHOUSES)
+
+
+class EFapiaoAdapter(FapiaoAdapter):
+    """An e-fapiao provider's adapter (``erp_fapiao_adapters``): it issues the fapiao at the
+    provider (here: a number it makes up) and records what comes back."""
+
+    code = "efapiao_spy"
+    label = "E-fapiao Spy"
+
+    def issue(self, invoice, issued_on):
+        CALLS.append(("fapiao", invoice.number))
+        return self.record(invoice, "", "87654321", issued_on)
+
+
+@hookimpl
+def erp_fapiao_adapters():
+    return [EFapiaoAdapter]

@@ -222,6 +222,24 @@ def test_a_fapiao_is_recorded_once_with_checked_values(inv_app):
             inv.record_fapiao(invoice, "", "99999999", today)
 
 
+def test_hook_erp_fapiao_adapters(make_app):
+    """A plugin's e-fapiao adapter is offered beside the manual one and records the fapiao it issued."""
+    from plugins.finance.fapiao import adapter_label, fapiao_adapters
+    from tests.finance import spy_plugin as spy
+
+    app = with_seller(make_app(plugins=["orders", "finance", "finspy=tests.finance.spy_plugin"]))
+    spy.reset()
+    with app.test_request_context(method="POST"):
+        adapters = fapiao_adapters()
+        assert set(adapters) == {"manual", "efapiao_spy"} and adapters["manual"].manual
+        invoice = inv.issue_invoice(make_order(("10", 1, "0")), "ordinary")
+        adapters["efapiao_spy"].issue(invoice, date.today())
+        db.session.commit()
+        assert spy.CALLS == [("fapiao", invoice.number)]
+        assert (invoice.fapiao_number, invoice.fapiao_adapter) == ("87654321", "efapiao_spy")
+        assert adapter_label("efapiao_spy") == "E-fapiao Spy" and not inv.fapiao_wanted(invoice)
+
+
 @pytest.mark.parametrize("value, ok", [("91310000MA1FL8XQ37", True), ("", True), ("91310000MA1FL8XQ3", False),
                                        ("91310000MA1FL8XQ3I", False), ("91310000MA1FL8XQ38", False),
                                        ("<script>alert(1)</scr", False)])

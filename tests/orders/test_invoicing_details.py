@@ -167,7 +167,8 @@ def test_a_stale_or_cancelled_order_refuses_the_change(orders_app):
         assert order_invoicing_details(db.session.get(Order, order.id)).invoice_type == "special"
 
 
-def test_an_invoiced_order_refuses_the_change(lock_app):
+def test_hook_erp_order_invoicing_locked(lock_app):
+    """A plugin that invoiced the order (here a test plugin) locks its invoicing details."""
     from erp_core.errors import Conflict
     from tests.orders.invoice_lock_plugin import INVOICED
 

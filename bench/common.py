@@ -105,3 +105,9 @@ def build_app(url: str, instance: Path, migrate: bool = True):
             sync_roles_and_permissions()
             db.session.commit()
     return app
+
+
+def line_tax(gross_minor: int, percent: int = 13) -> int:
+    """The VAT inside a tax-inclusive line amount, half-up (the rule of ``plugins.orders.tax``),
+    so that generated lines carry net, tax and gross as entered orders do."""
+    return (gross_minor * percent * 2 + (100 + percent)) // ((100 + percent) * 2)

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import func, select, text
 
-from bench.common import TIMEZONE, build_app, fresh_database, is_sqlite
+from bench.common import TIMEZONE, build_app, fresh_database, is_sqlite, line_tax
 
 DAY = 86400
 HOUR = 3600
@@ -99,10 +99,10 @@ COLUMNS = {
                           "actor_name, created_at",
     "orders_order": "id, number, status, customer_id, contact_name, contact_phone, contact_phone_key, contact_email, "
                     "ship_recipient, ship_line1, ship_line2, ship_city, ship_region, ship_postcode, ship_country, "
-                    "currency, subtotal_minor, discount_minor, total_minor, notes, warehouse_id, promised_date, "
+                    "currency, subtotal_minor, discount_minor, total_minor, tax_minor, notes, warehouse_id, promised_date, "
                     "created_at, updated_at, confirmed_at, cancelled_at, created_by_id, version, entry_key",
     "orders_order_line": "id, order_id, position, product_id, sku, name, spec, unit, quantity, unit_price_minor, "
-                         "discount_percent, line_total_minor",
+                         "discount_percent, line_total_minor, tax_rate_percent, net_minor, tax_minor, gross_minor",
     "support_order_access": "order_id, nonce, created_at, rotated_at, lock_count",
     "core_audit_log": "id, at, actor_id, actor_name, object_type, object_id, action, before, after, note",
     "logistics_shipment": "id, number, order_id, kind, status, outcome, carrier_id, carrier_name, tracking_number, "
@@ -426,7 +426,7 @@ class Generator:
         wid = site.warehouses[0] if rng.random() < 0.85 or len(site.warehouses) == 1 else site.warehouses[1]
         n_lines = rng.choices(LINE_COUNTS, LINE_WEIGHTS)[0]  # 1 to 9 lines, 5 on average
         picked = rng.sample(site.products, n_lines)
-        lines, subtotal, total = [], 0, 0
+        lines, subtotal, total, tax_total = [], 0, 0, 0
         for position, (pid, sku, name, spec, unit, price) in enumerate(picked, start=1):
             q = rng.choice((1, 1, 1, 2, 2, 3, 4, 5, 6, 10))
             disc = 0 if rng.random() < 0.85 else rng.choice((5, 10, 15))
@@ -436,7 +436,10 @@ class Generator:
             total += amount
             lid = self.next("orders_order_line")
             lines.append((lid, pid, sku, name, q))
-            w.add("orders_order_line", (lid, oid, position, pid, sku, name, spec, unit, q, price, w.dec(disc), amount))
+            tax = line_tax(amount)
+            tax_total += tax
+            w.add("orders_order_line", (lid, oid, position, pid, sku, name, spec, unit, q, price, w.dec(disc), amount,
+                                        w.dec(13), amount - tax, tax, amount))
         # The life of the order: planned times; what happened is what lies before now.
         t1 = t0 + rng.randint(300, DAY)                       # confirmed
         t2 = t1 + rng.randint(2 * HOUR, 3 * DAY)              # shipped
@@ -467,7 +470,7 @@ class Generator:
         confirmed_at = w.ts(t1) if "confirmed" in reached else None
         w.add("orders_order", (oid, number, status, cust[0], cust[1], cust[2], cust[3], cust[4] or "", cust[1],
                                cust[5], "", cust[6], cust[7], cust[8], "CN", "CNY", subtotal, subtotal - total,
-                               total, "", wid, None, w.ts(t0), w.ts(last), confirmed_at,
+                               total, tax_total, "", wid, None, w.ts(t0), w.ts(last), confirmed_at,
                                w.ts(cancel_at) if status == "cancelled" else None, site.user_id,
                                1 + len(path), None))
         w.add("support_order_access", (oid, secrets.token_hex(16), w.ts(t0), None, 0))

@@ -96,16 +96,11 @@ def check_address(value: str) -> str | None:
     return None
 
 
-def save(server: str, port: int | None, security: str, username: str, password: str | None, sender: str,
-         sender_name: str) -> list[str]:
-    """Store the mail settings (in the caller's transaction) after checking them; ``password``
-    None or empty keeps the stored one. Raises :class:`~erp_core.errors.DomainError` naming the
-    field at fault. Returns the keys that changed (audited, the password as ``***``)."""
-    from .. import audit
+def _check(server: str, port: int | None, security: str, username: str, password: str | None, sender: str,
+           sender_name: str) -> None:
+    """Raise a DomainError naming the first field ``save`` refuses."""
     from ..errors import DomainError
 
-    server, username, sender = (server or "").strip(), (username or "").strip(), (sender or "").strip()
-    sender_name = " ".join((sender_name or "").split())  # no line breaks in a header
     if server and (len(server) > 255 or any(c.isspace() for c in server) or "/" in server):
         raise DomainError(_l("Enter a host name such as smtp.qq.com."), field="server")
     if security not in DEFAULT_PORTS:
@@ -114,13 +109,25 @@ def save(server: str, port: int | None, security: str, username: str, password: 
         raise DomainError(_l("A port is a number from 1 to 65535."), field="port")
     if server and not sender:
         raise DomainError(_l("Enter the address mails are sent from."), field="sender")
-    if sender:
-        problem = check_address(sender)
-        if problem:
-            raise DomainError(problem, field="sender")
-    if len(username) > 255 or len(sender_name) > 100 or len(password or "") > 255:
-        raise DomainError(_l("This value is too long."), field="username" if len(username) > 255 else
-                          "sender_name" if len(sender_name) > 100 else "password")
+    problem = check_address(sender) if sender else None
+    if problem:
+        raise DomainError(problem, field="sender")
+    for field, value, longest in (("username", username, 255), ("sender_name", sender_name, 100),
+                                  ("password", password or "", 255)):
+        if len(value) > longest:
+            raise DomainError(_l("This value is too long."), field=field)
+
+
+def save(server: str, port: int | None, security: str, username: str, password: str | None, sender: str,
+         sender_name: str) -> list[str]:
+    """Store the mail settings (in the caller's transaction) after checking them; ``password``
+    None or empty keeps the stored one. Raises :class:`~erp_core.errors.DomainError` naming the
+    field at fault. Returns the keys that changed (audited, the password as ``***``)."""
+    from .. import audit
+
+    server, username, sender = (server or "").strip(), (username or "").strip(), (sender or "").strip()
+    sender_name = " ".join((sender_name or "").split())  # no line breaks in a header
+    _check(server, port, security, username, password, sender, sender_name)
     values = {"mail.server": server, "mail.port": port, "mail.security": security, "mail.username": username,
               "mail.sender": sender, "mail.sender_name": sender_name}
     if password:

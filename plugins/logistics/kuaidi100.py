@@ -255,12 +255,7 @@ class Kuaidi100Adapter(a.CarrierAdapter):
             raise ValueError("data is not a list")
         number = number or self.validate_tracking_number(str(result.get("nu") or ""))
         newest_state = str(result.get("state") if result.get("state") is not None else "")
-        items = []
-        for item in data:
-            if not isinstance(item, Mapping):
-                raise ValueError("an entry of data is not an object")
-            when = datetime.strptime(str(item.get("ftime") or item["time"]).strip(), "%Y-%m-%d %H:%M:%S")
-            items.append((when.replace(tzinfo=CHINA), item))
+        items = [_timed(item) for item in data]
         if not items:
             return []
         newest = max(when for when, _item in items)
@@ -374,3 +369,12 @@ class Kuaidi100Adapter(a.CarrierAdapter):
         fields = _form(body)
         fields.pop("sign", None)
         return dict(headers), urllib.parse.urlencode(fields).encode("ascii")
+
+
+def _timed(item) -> tuple[datetime, Mapping]:
+    """An entry of ``data`` with its time (China time, ``ftime`` or ``time``); ValueError when it
+    is not an object."""
+    if not isinstance(item, Mapping):
+        raise ValueError("an entry of data is not an object")
+    when = datetime.strptime(str(item.get("ftime") or item["time"]).strip(), "%Y-%m-%d %H:%M:%S")
+    return when.replace(tzinfo=CHINA), item

@@ -45,9 +45,13 @@ def browser():
     if not os.path.exists(CHROMIUM):
         _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+    # Assertions wait as long as actions do (the pages' 15 s): on a loaded 2-core CI machine a
+    # SQLite request waiting on another's write lock took 5.4 s, past expect's 5 s default.
+    # Speed is measured in bench/, not here.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         yield chromium

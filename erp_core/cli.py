@@ -349,6 +349,8 @@ def _run_demo(seed: int, scale: int) -> None:
                 except Exception:
                     database.session.rollback()
                     raise
+                if notes[-1] == f"{name}:":  # a plugin that had nothing to say gets no heading
+                    notes.pop()
     finally:
         for line in notes:
             click.echo(line)

@@ -229,5 +229,6 @@ def load(ctx) -> None:
     for order in [o for o in orders if o.id not in shipped][:4]:
         order.promised_date = min(order.created_at + timedelta(days=2), utcnow() - timedelta(hours=1))
     ctx.data["shipped_orders"] = shipped
+    waiting = len(confirmed) - len(shipped)
     ctx.log(f"  {history} orders of the past shipped, {len(shipped) - history} more in every state, "
-            f"{len(confirmed) - len(shipped)} confirmed orders left to ship.")
+            f"{waiting} confirmed {'order' if waiting == 1 else 'orders'} left to ship.")

@@ -197,8 +197,9 @@ def test_init_with_chosen_admin_and_demo_data(site):
     assert result.exit_code == 0, result.output
     assert "user 'Boss'" in result.output and "Demo data loaded." in result.output
     lines = result.output.splitlines()
-    for name in ("core", "orders", "inventory", "logistics", "finance", "support"):  # under the progress bar
+    for name in ("orders", "inventory", "logistics", "finance", "support", "purchasing"):  # under the progress bar
         assert f"{name}:" in lines, name
+    assert "core:" not in lines  # the core loads nothing to tell: no empty heading
     assert any("300 orders" in line for line in lines)  # what each plugin reports is kept
     app = site.app()
     assert _check_login(app, "boss", "a-long-password")

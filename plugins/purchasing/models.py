@@ -6,6 +6,7 @@ Money is in integer minor units of the supplier's (the order's) currency; times 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -97,11 +99,22 @@ class PurchaseOrder(db.Model):
 
     @property
     def total_minor(self) -> int:
+        """What the order costs, tax included (the lines' gross)."""
         return sum(line.total_minor for line in self.lines)
+
+    @property
+    def tax_minor(self) -> int:
+        """The tax in the order (the lines' tax, summed)."""
+        return sum(line.tax_minor for line in self.lines)
 
 
 class PurchaseOrderLine(db.Model):
-    """A product ordered; ``received`` grows with each receipt (conditional UPDATE)."""
+    """A product ordered; ``received`` grows with each receipt (conditional UPDATE).
+
+    Unit prices are the supplier's, tax included (含税价). The line keeps the product's VAT rate
+    when it was entered (a snapshot) and its amounts, computed once by the orders plugin's
+    ``line_amounts``: ``net_minor`` + ``tax_minor`` = ``gross_minor`` (= quantity x unit price).
+    """
 
     __tablename__ = "purchasing_order_line"
     __table_args__ = (
@@ -118,11 +131,17 @@ class PurchaseOrderLine(db.Model):
     received: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     expected_date: Mapped[date | None] = mapped_column(Date)
+    tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
+    tax_exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    net_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    gross_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
 
     @property
     def total_minor(self) -> int:
-        return self.unit_price_minor * self.quantity
+        """The line's amount, tax included."""
+        return self.gross_minor
 
     @property
     def outstanding(self) -> int:

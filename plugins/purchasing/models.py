@@ -159,3 +159,52 @@ class ReorderRule(db.Model):
     reorder_point: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     target_level: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SupplierBill(db.Model):
+    """The supplier's invoice for a purchase order: what is owed and by when. ``paid_minor``
+    grows with each payment (conditional UPDATE, never above ``amount_minor``); ``status`` is
+    open, partly_paid or paid (see :mod:`..services.bills`)."""
+
+    __tablename__ = "purchasing_bill"
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "number", name="uq_purchasing_bill_supplier_number"),
+        Index("ix_purchasing_bill_order", "order_id"),
+        Index("ix_purchasing_bill_due", "status", "due_date"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("paid_minor >= 0 AND paid_minor <= amount_minor", name="paid_in_range"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchasing_order.id"), nullable=False)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("purchasing_supplier.id"), nullable=False)
+    number: Mapped[str] = mapped_column(String(64), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    bill_date: Mapped[date] = mapped_column(Date, nullable=False)
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False, default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    supplier: Mapped[Supplier] = relationship(lazy="joined")
+
+    @property
+    def owed_minor(self) -> int:
+        """What is still to pay."""
+        return self.amount_minor - self.paid_minor
+
+
+class BillPayment(db.Model):
+    """A payment to the supplier against a bill."""
+
+    __tablename__ = "purchasing_bill_payment"
+    __table_args__ = (Index("ix_purchasing_bill_payment_bill", "bill_id", "id"),
+                      CheckConstraint("amount_minor > 0", name="amount_positive"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("purchasing_bill.id"), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_on: Mapped[date] = mapped_column(Date, nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False, default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

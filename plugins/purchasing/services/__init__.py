@@ -29,6 +29,18 @@ from .bills import (
     record_bill,
 )
 from .csv_import import COLUMNS, ImportRefused, import_suppliers
+from .payables import (
+    BUCKETS,
+    DUE_SOON,
+    DUE_SOON_OR_OVERDUE,
+    LATER,
+    OVERDUE,
+    bucket_of,
+    csv_text,
+    payables_query,
+    payables_rows,
+    payables_totals,
+)
 from .purchase_orders import (
     LANGUAGES,
     LineInput,
@@ -71,7 +83,8 @@ from .suppliers import (
 
 __all__ = [
     "BILL_BADGES", "BILL_LABELS", "BILL_STATUSES", "METHODS", "bills_of", "company_today", "get_bill", "pay_bill",
-    "payments_of", "record_bill",
+    "payments_of", "record_bill", "BUCKETS", "DUE_SOON", "DUE_SOON_OR_OVERDUE", "LATER", "OVERDUE", "bucket_of",
+    "csv_text", "payables_query", "payables_rows", "payables_totals",
     "COLUMNS", "ImportRefused", "LANGUAGES", "LineInput", "OverReceipt", "Suggestion", "SupplierInput",
     "active_suppliers", "cancel_po", "close_po", "create_from_suggestions", "create_po", "find_product", "get_po",
     "get_supplier", "import_suppliers", "late_query", "lock_po", "move", "next_po_number", "on_order_by_product",

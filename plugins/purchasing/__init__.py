@@ -39,8 +39,9 @@ def erp_blueprints():
 @hookimpl
 def erp_api_blueprints():
     from .rest_api import bp
+    from .rest_api_bills import bp as bills_bp
 
-    return [bp]
+    return [bp, bills_bp]
 
 
 @hookimpl

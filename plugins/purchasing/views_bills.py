@@ -26,6 +26,11 @@ from .models import PurchaseOrder, SupplierBill
 STATUS_INVALID = 422
 
 
+def _status(error) -> int:
+    """409 for a conflict (more than owed, a number taken), else 422 (bad input)."""
+    return error.status if error.status in (404, 409) else STATUS_INVALID
+
+
 def payment_form(formdata=None) -> PaymentForm:
     """The payment form with its methods (blank when drawn fresh)."""
     form = PaymentForm() if formdata is None else PaymentForm(formdata=formdata)
@@ -47,7 +52,7 @@ def bill_new(po_id: int):
         if outcome.ok:
             flash(_("Bill %(number)s recorded.", number=bill.number), "success")
             return redirect(url_for("purchasing.bill", bill_id=bill.id))
-        status = outcome.error.status or STATUS_INVALID
+        status = _status(outcome.error)
     else:
         flash(_("The form expired; please try again."), "danger")
         status = STATUS_INVALID
@@ -84,7 +89,7 @@ def bill_pay(bill_id: int):
         flash(_("Payment recorded on bill %(number)s.", number=found.number), "success")
         return redirect(url_for("purchasing.bill", bill_id=found.id))
     db.session.refresh(found)
-    return _bill_page(found, form, outcome.error.status or STATUS_INVALID)
+    return _bill_page(found, form, _status(outcome.error))
 
 
 # ----------------------------------------------------------------------------- payables report

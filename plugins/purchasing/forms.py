@@ -72,7 +72,7 @@ class BillForm(FlaskForm):
     number = StringField(_l("Supplier's invoice number"))
     amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal"})
     bill_date = StringField(_l("Invoice date"), render_kw={"type": "date"})
-    due_date = StringField(_l("Due date"), render_kw={"type": "date"},
+    due_date = StringField(_l("Payment due date"), render_kw={"type": "date"},
                            description=_l("The invoice date when empty."))
 
 

@@ -60,7 +60,7 @@ def audit_vocabulary() -> list[AuditVocabulary]:
              "currency": _l("Currency"), "email": _l("E-mail"), "language": _l("Language"), "receipt": _l("Goods receipt"),
              "goods": _l("Goods"), "bill": _l("Supplier's invoice number"),
              "amount": HistoryField(_l("Amount"), "money", currency_field="currency"),
-             "due_date": HistoryField(_l("Due date"), "date"),
+             "due_date": HistoryField(_l("Payment due date"), "date"),
              "method": HistoryField(_l("Payment method"), "code", choices=METHODS),
              "reference": _l("Reference"), "bill_status": HistoryField(_l("Bill"), "code", choices=BILL_LABELS)},
             resolve=_orders),

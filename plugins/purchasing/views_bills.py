@@ -122,7 +122,7 @@ def payables_csv():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Supplier"), _("Supplier's invoice number"), _("Purchase order"), _("Invoice date"),
-                     _("Due date"), _("When due"), _("Currency"), _("Amount"), _("Paid"), _("Still owed")])
+                     _("Payment due date"), _("When due"), _("Currency"), _("Amount"), _("Paid"), _("Still owed")])
     for bill, po_number in services.payables_rows(today, **filters):
         writer.writerow([services.csv_text(bill.supplier.name), services.csv_text(bill.number), po_number,
                          bill.bill_date.isoformat(), bill.due_date.isoformat(),

@@ -80,4 +80,4 @@ class PaymentForm(FlaskForm):
     amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal"})
     paid_on = StringField(_l("Paid on"), render_kw={"type": "date"})
     method = SelectField(_l("Payment method"), validate_choice=False)
-    reference = StringField(_l("Reference"), description=_l("For example the bank's transaction number."))
+    reference = StringField(_l("Payment reference"), description=_l("For example the bank's transaction number."))

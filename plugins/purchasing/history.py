@@ -62,7 +62,7 @@ def audit_vocabulary() -> list[AuditVocabulary]:
              "amount": HistoryField(_l("Amount"), "money", currency_field="currency"),
              "due_date": HistoryField(_l("Payment due date"), "date"),
              "method": HistoryField(_l("Payment method"), "code", choices=METHODS),
-             "reference": _l("Reference"), "bill_status": HistoryField(_l("Bill"), "code", choices=BILL_LABELS)},
+             "reference": _l("Payment reference"), "bill_status": HistoryField(_l("Bill"), "code", choices=BILL_LABELS)},
             resolve=_orders),
         AuditVocabulary("product", _l("Product"), {"reorder_rule_set": _l("Reorder rule set")},
                         {"warehouse": _l("Warehouse"), "reorder_point": HistoryField(_l("Reorder point"), "number"),

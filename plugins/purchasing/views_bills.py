@@ -22,6 +22,7 @@ from . import services
 from .blueprint import bp, int_arg
 from .forms import BillForm, PaymentForm
 from .models import PurchaseOrder, SupplierBill
+from .views_orders import order_page
 
 STATUS_INVALID = 422
 
@@ -41,8 +42,6 @@ def payment_form(formdata=None) -> PaymentForm:
 @bp.route("/orders/<int:po_id>/bills", methods=["POST"])
 @requires("purchasing.bills")
 def bill_new(po_id: int):
-    from .views_orders import order_page
-
     po = db.session.get(PurchaseOrder, po_id) or abort(404)
     form = BillForm()
     if form.validate_on_submit():

@@ -152,6 +152,8 @@ def test_payables_filters_csv_and_pagination(app, data):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][0] == "供应商" and len(rows) == 2
     assert rows[1][0].startswith("'=") and rows[1][1] == "SOON" and rows[1][-1] == "20.00"
+    supplier_page = client.get(f"/purchasing/suppliers/{data['supplier']}").get_data(as_text=True)
+    assert f"/purchasing/payables?supplier={data['supplier']}" in supplier_page
     page = client.get("/purchasing/payables?per_page=2").get_data(as_text=True)
     assert "LATE" in page and "SOON" in page and "LATER" not in page
     assert "LATER" in client.get("/purchasing/payables?per_page=2&page=2").get_data(as_text=True)

@@ -39,8 +39,9 @@ def erp_blueprints():
 @hookimpl
 def erp_api_blueprints():
     from .rest_api import bp
+    from .rest_api_bills import bp as bills_bp
 
-    return [bp]
+    return [bp, bills_bp]
 
 
 @hookimpl
@@ -49,6 +50,7 @@ def erp_permissions():
         Permission("purchasing.view", _l("See suppliers, purchase orders and replenishment"), ("warehouse", "finance")),
         Permission("purchasing.manage", _l("Manage suppliers and purchase orders (create, send, close)"), ()),
         Permission("purchasing.receive", _l("Receive goods against purchase orders"), ("warehouse",)),
+        Permission("purchasing.bills", _l("Record suppliers' bills and payments against them"), ("finance",)),
     ]
 
 
@@ -59,10 +61,12 @@ def erp_nav_items():
 
 @hookimpl
 def erp_dashboard_widgets(user):
-    from .views import late_widget_context
+    from .views import bills_widget_context, late_widget_context
 
     return [Widget(_l("Late purchase orders"), "purchasing/_widget.html", late_widget_context,
-                   permission="purchasing.view", order=35, width=6)]
+                   permission="purchasing.view", order=35, width=6),
+            Widget(_l("Bills due"), "purchasing/_bills_widget.html", bills_widget_context,
+                   permission="purchasing.view", order=36, width=6)]
 
 
 @hookimpl

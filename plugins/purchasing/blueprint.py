@@ -10,9 +10,15 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import choices, show_domain_error
 from plugins.inventory import services as inventory
-from plugins.orders.public import Product
+from plugins.orders.public import Product, rate_label
 
 bp = Blueprint("purchasing", __name__, url_prefix="/purchasing", template_folder="templates")
+
+
+@bp.context_processor
+def _tax_helpers() -> dict:
+    """``rate_label`` (a line's rate as shown: ``13%`` or "exempt") for the purchasing pages."""
+    return {"rate_label": rate_label}
 
 
 def int_arg(name: str) -> int | None:

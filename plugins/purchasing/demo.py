@@ -1,5 +1,6 @@
 """Demo data of purchasing: four suppliers with the products they sell, a few purchase orders in
-different states (one partly received, one late) and the drafts the replenishment page suggests."""
+different states (one partly received, one late), their suppliers' bills (one partly paid, one
+overdue) and the drafts the replenishment page suggests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from erp_core.money import format_plain
 from erp_core.timeutil import utcnow
 from plugins.inventory import services as inventory
 from plugins.orders.public import Product
@@ -62,4 +64,17 @@ def _orders(suppliers, warehouse, rng) -> int:
         if index == 0:
             first = po.lines[0]
             services.receive(po, {first.id: first.quantity // 2})
+        if index < 2:
+            _bill(po, index)
     return made
+
+
+def _bill(po, index: int) -> None:
+    """The supplier's bill of a sent order: the first partly paid, due in two weeks; the second
+    unpaid and overdue."""
+    today = services.company_today()
+    billed = today - timedelta(days=5 if index == 0 else 40)
+    bill = services.record_bill(po, f"FP{today.year}{po.id:06d}", format_plain(po.total_minor, po.currency), billed,
+                                billed + timedelta(days=19 if index == 0 else 30))
+    if index == 0 and po.total_minor > 1:
+        services.pay_bill(bill, format_plain(po.total_minor // 2, po.currency), today, "bank_transfer", "DEMO-0001")

@@ -66,3 +66,18 @@ class ReorderRuleForm(FlaskForm):
                                 description=_l("Suggest an order when available plus on order falls below this."))
     target_level = StringField(_l("Target level"), render_kw={"inputmode": "numeric"},
                                description=_l("Order up to this level."))
+
+
+class BillForm(FlaskForm):
+    number = StringField(_l("Supplier's invoice number"))
+    amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal"})
+    bill_date = StringField(_l("Invoice date"), render_kw={"type": "date"})
+    due_date = StringField(_l("Payment due date"), render_kw={"type": "date"},
+                           description=_l("The invoice date when empty."))
+
+
+class PaymentForm(FlaskForm):
+    amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal"})
+    paid_on = StringField(_l("Paid on"), render_kw={"type": "date"})
+    method = SelectField(_l("Payment method"), validate_choice=False)
+    reference = StringField(_l("Payment reference"), description=_l("For example the bank's transaction number."))

@@ -10,6 +10,7 @@ from erp_core.contrib import AuditVocabulary, HistoryField
 from erp_core.extensions import db
 
 from . import states
+from .services.bills import BILL_LABELS, METHODS
 
 
 def _ids(ids) -> list[int]:
@@ -51,12 +52,18 @@ def audit_vocabulary() -> list[AuditVocabulary]:
              "active": HistoryField(_l("Active"), "boolean"), **terms}, resolve=_suppliers),
         AuditVocabulary("purchase_order", _l("Purchase order"), {
             "created": _l("Created"), "changed": _l("Changed"), "status_changed": _l("Status changed"),
-            "mailed": _l("E-mailed to the supplier"), "received": _l("Goods received")},
+            "mailed": _l("E-mailed to the supplier"), "received": _l("Goods received"),
+            "bill_recorded": _l("Supplier's bill recorded"), "bill_paid": _l("Bill paid")},
             {"number": _l("Number"), "supplier": HistoryField(_l("Supplier"), "reference", ref="supplier"),
              "total": HistoryField(_l("Total"), "money", currency_field="currency"), "warehouse": _l("Warehouse"),
              "status": HistoryField(_l("Status"), "code", choices=states.LABELS),
              "currency": _l("Currency"), "email": _l("E-mail"), "language": _l("Language"), "receipt": _l("Goods receipt"),
-             "goods": _l("Goods")}, resolve=_orders),
+             "goods": _l("Goods"), "bill": _l("Supplier's invoice number"),
+             "amount": HistoryField(_l("Amount"), "money", currency_field="currency"),
+             "due_date": HistoryField(_l("Payment due date"), "date"),
+             "method": HistoryField(_l("Payment method"), "code", choices=METHODS),
+             "reference": _l("Payment reference"), "bill_status": HistoryField(_l("Bill"), "code", choices=BILL_LABELS)},
+            resolve=_orders),
         AuditVocabulary("product", _l("Product"), {"reorder_rule_set": _l("Reorder rule set")},
                         {"warehouse": _l("Warehouse"), "reorder_point": HistoryField(_l("Reorder point"), "number"),
                          "target_level": HistoryField(_l("Target level"), "number")}),

@@ -6,6 +6,7 @@ Money is in integer minor units of the supplier's (the order's) currency; times 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -97,11 +99,22 @@ class PurchaseOrder(db.Model):
 
     @property
     def total_minor(self) -> int:
+        """What the order costs, tax included (the lines' gross)."""
         return sum(line.total_minor for line in self.lines)
+
+    @property
+    def tax_minor(self) -> int:
+        """The tax in the order (the lines' tax, summed)."""
+        return sum(line.tax_minor for line in self.lines)
 
 
 class PurchaseOrderLine(db.Model):
-    """A product ordered; ``received`` grows with each receipt (conditional UPDATE)."""
+    """A product ordered; ``received`` grows with each receipt (conditional UPDATE).
+
+    Unit prices are the supplier's, tax included (含税价). The line keeps the product's VAT rate
+    when it was entered (a snapshot) and its amounts, computed once by the orders plugin's
+    ``line_amounts``: ``net_minor`` + ``tax_minor`` = ``gross_minor`` (= quantity x unit price).
+    """
 
     __tablename__ = "purchasing_order_line"
     __table_args__ = (
@@ -118,11 +131,17 @@ class PurchaseOrderLine(db.Model):
     received: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     expected_date: Mapped[date | None] = mapped_column(Date)
+    tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
+    tax_exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    net_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    gross_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
 
     @property
     def total_minor(self) -> int:
-        return self.unit_price_minor * self.quantity
+        """The line's amount, tax included."""
+        return self.gross_minor
 
     @property
     def outstanding(self) -> int:
@@ -140,3 +159,52 @@ class ReorderRule(db.Model):
     reorder_point: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     target_level: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SupplierBill(db.Model):
+    """The supplier's invoice for a purchase order: what is owed and by when. ``paid_minor``
+    grows with each payment (conditional UPDATE, never above ``amount_minor``); ``status`` is
+    open, partly_paid or paid (see :mod:`..services.bills`)."""
+
+    __tablename__ = "purchasing_bill"
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "number", name="uq_purchasing_bill_supplier_number"),
+        Index("ix_purchasing_bill_order", "order_id"),
+        Index("ix_purchasing_bill_due", "status", "due_date"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("paid_minor >= 0 AND paid_minor <= amount_minor", name="paid_in_range"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchasing_order.id"), nullable=False)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("purchasing_supplier.id"), nullable=False)
+    number: Mapped[str] = mapped_column(String(64), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    bill_date: Mapped[date] = mapped_column(Date, nullable=False)
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False, default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    supplier: Mapped[Supplier] = relationship(lazy="joined")
+
+    @property
+    def owed_minor(self) -> int:
+        """What is still to pay."""
+        return self.amount_minor - self.paid_minor
+
+
+class BillPayment(db.Model):
+    """A payment to the supplier against a bill."""
+
+    __tablename__ = "purchasing_bill_payment"
+    __table_args__ = (Index("ix_purchasing_bill_payment_bill", "bill_id", "id"),
+                      CheckConstraint("amount_minor > 0", name="amount_positive"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("purchasing_bill.id"), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_on: Mapped[date] = mapped_column(Date, nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False, default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -34,7 +34,7 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.money import format_plain
 from erp_core.security import requires
-from plugins.orders.public import MAX_QUANTITY, Product
+from plugins.orders.public import MAX_QUANTITY, Product, percent_text
 
 from . import services, states
 from .models import PurchaseOrder, Supplier
@@ -86,8 +86,13 @@ class PurchaseOrderLineSchema(ma.Schema):
     sku = ma.fields.String(required=True)
     quantity = WholeNumber(required=True)
     received = WholeNumber(required=True)
-    unit_price = ma.fields.String(required=True, metadata={"description": "Major units, e.g. 12.50"})
+    unit_price = ma.fields.String(required=True, metadata={"description": "Major units, e.g. 12.50, tax included"})
     expected_date = ma.fields.Date(required=True, allow_none=True)
+    tax_rate = ma.fields.String(required=True, metadata={
+        "description": "The VAT rate of the line when entered: a percent (\"13\", \"6.5\") or \"exempt\""})
+    net_minor = WholeNumber(required=True, metadata={"description": "Amount without tax"})
+    tax_minor = WholeNumber(required=True, metadata={"description": "Tax of the line (rounded half-up per line)"})
+    gross_minor = WholeNumber(required=True, metadata={"description": "Amount with tax: quantity x unit price"})
 
 
 class PurchaseOrderSchema(ma.Schema):
@@ -97,7 +102,9 @@ class PurchaseOrderSchema(ma.Schema):
     warehouse_id = WholeNumber(required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(states.STATUSES)})
     currency = ma.fields.String(required=True)
-    total = ma.fields.String(required=True, metadata={"description": "Major units"})
+    total = ma.fields.String(required=True, metadata={"description": "Major units, tax included"})
+    tax_minor = WholeNumber(required=True, metadata={"description": "Tax of the lines, summed"})
+    total_minor = WholeNumber(required=True, metadata={"description": "What the order costs, tax included"})
     note = ma.fields.String(required=True)
     close_reason = ma.fields.String(required=True)
     created_at = ma.fields.DateTime(required=True)
@@ -153,11 +160,15 @@ def _po_json(pos: list[PurchaseOrder]) -> list[dict]:
     skus = dict(db.session.execute(select(Product.id, Product.sku).where(Product.id.in_(ids))).all()) if ids else {}
     return [{"id": po.id, "number": po.number, "supplier_id": po.supplier_id, "warehouse_id": po.warehouse_id,
              "status": po.status, "currency": po.currency, "total": format_plain(po.total_minor, po.currency),
+             "tax_minor": po.tax_minor, "total_minor": po.total_minor,
              "note": po.note, "close_reason": po.close_reason, "created_at": po.created_at, "sent_at": po.sent_at,
              "lines": [{"id": line.id, "product_id": line.product_id, "sku": skus.get(line.product_id, ""),
                         "quantity": line.quantity, "received": line.received,
                         "unit_price": format_plain(line.unit_price_minor, po.currency),
-                        "expected_date": line.expected_date} for line in po.lines]} for po in pos]
+                        "expected_date": line.expected_date,
+                        "tax_rate": "exempt" if line.tax_exempt else percent_text(line.tax_rate_percent),
+                        "net_minor": line.net_minor, "tax_minor": line.tax_minor, "gross_minor": line.gross_minor}
+                       for line in po.lines]} for po in pos]
 
 
 def _po(po_id: int) -> PurchaseOrder:

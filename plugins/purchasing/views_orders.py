@@ -24,7 +24,7 @@ from plugins.orders.public import Product
 
 from . import services, states
 from .blueprint import bp, int_arg, show_error, sku_options, warehouse_choices
-from .forms import PurchaseOrderForm, ReasonForm, ReorderRuleForm, SendForm
+from .forms import BillForm, PurchaseOrderForm, ReasonForm, ReorderRuleForm, SendForm
 from .models import PurchaseOrder
 
 STATUS_INVALID = 422
@@ -109,10 +109,16 @@ def _fill(form: PurchaseOrderForm, po: PurchaseOrder | None) -> None:
         entry.form.expected_date.data = line.expected_date.isoformat() if line.expected_date else ""
 
 
-def _order_page(po: PurchaseOrder, status: int = 200, over: str | None = None, typed: dict | None = None):
+def order_page(po: PurchaseOrder, status: int = 200, over: str | None = None, typed: dict | None = None,
+               bill_form: BillForm | None = None):
+    """The purchase order's page (``over``/``typed``: a receipt to confirm; ``bill_form``: a
+    refused bill as typed)."""
     send_form = SendForm()
     send_form.language.choices = choices(list(LANGUAGE_LABELS.items()))
+    bills = services.bills_of(po.id)
     return render_template("purchasing/order.html", po=po, lines=services.po_lines(po), labels=states.LABELS,
+                           bills=bills, bill_form=bill_form or BillForm(formdata=None),
+                           bill_labels=services.BILL_LABELS, bill_badges=services.BILL_BADGES,
                            badges=states.BADGES, states=states, send_form=send_form, reason_form=ReasonForm(),
                            warehouse=inventory.get_warehouse(po.warehouse_id), over=over, typed=typed or {},
                            history=audit.timeline("purchase_order", po.id)), status
@@ -121,7 +127,7 @@ def _order_page(po: PurchaseOrder, status: int = 200, over: str | None = None, t
 @bp.route("/orders/<int:po_id>")
 @requires("purchasing.view")
 def order(po_id: int):
-    return _order_page(db.session.get(PurchaseOrder, po_id) or abort(404))
+    return order_page(db.session.get(PurchaseOrder, po_id) or abort(404))
 
 
 @bp.route("/orders/<int:po_id>/print")
@@ -169,11 +175,11 @@ def order_receive(po_id: int):
         db.session.commit()
     except services.OverReceipt as exc:
         db.session.rollback()
-        return _order_page(po, 409, over=str(exc), typed=typed)
+        return order_page(po, 409, over=str(exc), typed=typed)
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return _order_page(po, exc.status or STATUS_INVALID, typed=typed)
+        return order_page(po, exc.status or STATUS_INVALID, typed=typed)
     flash(_("Goods received into stock: %(receipt)s.", receipt=document.number), "success")
     return redirect(url_for("purchasing.order", po_id=po.id))
 

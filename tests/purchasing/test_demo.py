@@ -7,7 +7,7 @@ from erp_core.extensions import db
 from plugins.inventory import services as inv
 from plugins.orders import services as orders
 from plugins.purchasing import states
-from plugins.purchasing.models import PurchaseOrder, Supplier, SupplierProduct
+from plugins.purchasing.models import PurchaseOrder, Supplier, SupplierBill, SupplierProduct
 from tests.purchasing.common import PLUGINS
 
 
@@ -28,3 +28,4 @@ def test_demo_makes_suppliers_and_purchase_orders(make_app):
         statuses = sorted(po.status for po in db.session.query(PurchaseOrder))
         assert statuses == sorted([states.PARTIALLY_RECEIVED, states.SENT, states.DRAFT])
         assert inv.check_ledger() == []
+        assert sorted(b.status for b in db.session.query(SupplierBill)) == ["open", "partly_paid"]

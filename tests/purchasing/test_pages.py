@@ -154,6 +154,7 @@ def test_send_mails_the_supplier_in_the_chosen_language(app, data):
         mail = db.session.query(MailMessage).order_by(MailMessage.id.desc()).first()
         assert mail.recipients == ["buy@acme.example"] and po.number in mail.subject
         assert "采购订单" in mail.subject and "P-001" in mail.body_text and mail.language == "zh_CN"
+        assert "其中税额" in mail.body_text and "其中税额" in mail.body_html
 
 
 def test_receive_page_with_over_receipt_confirmation(app, data):

@@ -128,7 +128,7 @@ def test_purchase_order_list_has_a_fixed_number_of_queries(app, data):
 
 
 def test_purchasing_api_conforms_to_its_schema(app, data):
-    user_id = make_user(app, perms=PERMS + ["orders.view", "orders.products.view", "inventory.view"])
+    user_id = make_user(app, perms=PERMS + ["purchasing.bills", "orders.view", "orders.products.view", "inventory.view"])
     with app.test_request_context():
         make_po(data)
     with app.app_context():

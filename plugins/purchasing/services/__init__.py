@@ -10,11 +10,37 @@ message; the caller commits or rolls back. Modules (each imports only the ones a
 - :mod:`.purchase_orders` numbering, draft lines, the state table's moves, sending, closing
 - :mod:`.receiving`       receiving in parts into inventory (conditional UPDATE per line)
 - :mod:`.replenishment`   reorder rules, suggestions, draft orders from suggestions
+- :mod:`.bills`           supplier bills and payments against them (conditional UPDATE)
+- :mod:`.payables`        what is owed to whom by due date (the payables report)
 """
 
 from __future__ import annotations
 
+from .bills import (
+    BILL_BADGES,
+    BILL_LABELS,
+    BILL_STATUSES,
+    METHODS,
+    bills_of,
+    company_today,
+    get_bill,
+    pay_bill,
+    payments_of,
+    record_bill,
+)
 from .csv_import import COLUMNS, ImportRefused, import_suppliers
+from .payables import (
+    BUCKETS,
+    DUE_SOON,
+    DUE_SOON_OR_OVERDUE,
+    LATER,
+    OVERDUE,
+    bucket_of,
+    csv_text,
+    payables_query,
+    payables_rows,
+    payables_totals,
+)
 from .purchase_orders import (
     LANGUAGES,
     LineInput,
@@ -56,6 +82,9 @@ from .suppliers import (
 )
 
 __all__ = [
+    "BILL_BADGES", "BILL_LABELS", "BILL_STATUSES", "METHODS", "bills_of", "company_today", "get_bill", "pay_bill",
+    "payments_of", "record_bill", "BUCKETS", "DUE_SOON", "DUE_SOON_OR_OVERDUE", "LATER", "OVERDUE", "bucket_of",
+    "csv_text", "payables_query", "payables_rows", "payables_totals",
     "COLUMNS", "ImportRefused", "LANGUAGES", "LineInput", "OverReceipt", "Suggestion", "SupplierInput",
     "active_suppliers", "cancel_po", "close_po", "create_from_suggestions", "create_po", "find_product", "get_po",
     "get_supplier", "import_suppliers", "late_query", "lock_po", "move", "next_po_number", "on_order_by_product",

@@ -15,11 +15,11 @@ from erp_core.extensions import db
 from erp_core.mail import queue_mail, render_mail
 from erp_core.timeutil import to_zone, utcnow
 from plugins.inventory import services as inventory
-from plugins.orders.public import Product, parse_quantity
+from plugins.orders.public import Product, line_amounts, parse_quantity
 
 from .. import states
 from ..models import PurchaseOrder, PurchaseOrderLine, Supplier, SupplierProduct
-from ._common import clean, parse_day, price
+from ._common import clean, parse_day, price, product_rate
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -63,8 +63,12 @@ def _line(supplier: Supplier, i: int, line: LineInput) -> PurchaseOrderLine:
     else:
         unit = db.session.scalar(select(SupplierProduct.price_minor).where(
             SupplierProduct.supplier_id == supplier.id, SupplierProduct.product_id == product.id)) or 0
+    percent, exempt = product_rate(product)
+    amounts = line_amounts(quantity, unit, 0, percent, True)
     return PurchaseOrderLine(product_id=product.id, quantity=quantity, unit_price_minor=unit,
-                             expected_date=parse_day(line.expected_date, f"lines-{i}-expected_date"))
+                             expected_date=parse_day(line.expected_date, f"lines-{i}-expected_date"),
+                             tax_rate_percent=percent, tax_exempt=exempt, net_minor=amounts.net,
+                             tax_minor=amounts.tax, gross_minor=amounts.gross)
 
 
 def _lines(supplier: Supplier, lines: list[LineInput]) -> list[PurchaseOrderLine]:
@@ -214,7 +218,7 @@ def totals_of(po_ids) -> dict[int, int]:
     if not ids:
         return {}
     rows = db.session.execute(select(PurchaseOrderLine.order_id,
-                                     func.sum(PurchaseOrderLine.unit_price_minor * PurchaseOrderLine.quantity))
+                                     func.sum(PurchaseOrderLine.gross_minor))
                               .where(PurchaseOrderLine.order_id.in_(ids)).group_by(PurchaseOrderLine.order_id))
     return {oid: int(total or 0) for oid, total in rows}
 

@@ -52,12 +52,22 @@ from .services import (
     transition,
     update_order,
 )
-from .tax import LineAmounts, RateTotal, line_amounts, percent_text, rate_label, rate_name, tax_by_rate
+from .tax import (
+    LineAmounts,
+    RateTotal,
+    line_amounts,
+    percent_text,
+    rate_label,
+    rate_name,
+    rates_for_products,
+    tax_by_rate,
+)
 from .taxpayer_id import check_taxpayer_id
 
 __all__ = [
     "MAX_QUANTITY", "Address", "Customer", "LineAmounts", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine",
-    "Product", "RateTotal", "TaxRate", "line_amounts", "percent_text", "rate_label", "rate_name", "tax_by_rate",
+    "Product", "RateTotal", "TaxRate", "line_amounts", "percent_text", "rate_label", "rate_name",
+    "rates_for_products", "tax_by_rate",
     "advance_demo_order", "advance_order", "create_customer", "create_order", "create_product",
     "customer_language",
     "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned", "parse_quantity",

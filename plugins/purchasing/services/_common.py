@@ -7,12 +7,10 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from erp_core import settings
 from erp_core.errors import DomainError
-from erp_core.extensions import db
 from erp_core.inputs import text_problem
 from erp_core.money import MoneyError, parse_amount
-from plugins.orders.public import TaxRate
+from plugins.orders.public import rates_for_products
 
 MAX_COUNT = 10_000_000
 
@@ -67,14 +65,7 @@ def product_rate(product) -> tuple[Decimal, bool]:
     """``(percent, exempt)`` of the VAT rate a product is bought at: its own rate, else the
     company's default rate (the orders setting ``orders.default_tax_rate``, when active), else
     no tax (0 %). Only the rate is looked up here; amounts come from ``line_amounts``."""
-    rate_id = product.tax_rate_id
-    if rate_id is None:
-        raw = str(settings.get("orders.default_tax_rate", "") or "").strip()
-        rate = db.session.get(TaxRate, int(raw)) if raw.isdigit() else None
-        if rate is not None and not rate.active:
-            rate = None
-    else:
-        rate = db.session.get(TaxRate, rate_id)
+    rate = rates_for_products([product])[product.id]
     if rate is None:
         return Decimal(0), False
     return (Decimal(0) if rate.exempt else Decimal(rate.percent)), bool(rate.exempt)

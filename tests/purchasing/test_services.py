@@ -4,6 +4,7 @@ parts into stock, over-receipt, closing, replenishment suggestions and the CSV i
 import re
 
 import pytest
+from sqlalchemy import update
 
 from erp_core.audit import timeline
 from erp_core.errors import Conflict, DomainError
@@ -97,6 +98,29 @@ def test_draft_changes_only_while_draft(ctx):
     assert po.status == states.SENT and po.sent_at is not None
     with pytest.raises(Conflict):
         services.update_draft(po, ctx["warehouse"], [services.LineInput("P-003", "8")])
+
+
+def test_a_draft_sent_meanwhile_is_not_rewritten_by_a_stale_edit(ctx):
+    po = make_po(ctx, send=False)
+    # another request sends it after this one loaded the draft (its copy still says "draft")
+    db.session.execute(update(PurchaseOrder).where(PurchaseOrder.id == po.id).values(status=states.SENT)
+                       .execution_options(synchronize_session=False))
+    assert po.status == states.DRAFT
+    with pytest.raises(Conflict):
+        services.update_draft(po, ctx["warehouse"], [services.LineInput("P-003", "8")])
+    db.session.rollback()
+    assert [line.quantity for line in db.session.get(PurchaseOrder, po.id).lines] == [10, 5]
+
+
+def test_a_suppliers_currency_is_fixed_once_it_has_prices_or_orders(ctx):
+    supplier = services.get_supplier(ctx["supplier"])
+    data = services.SupplierInput(code="ACME", name="Acme Supplies", currency="JPY")
+    with pytest.raises(Conflict) as exc:
+        services.save_supplier(supplier, data)  # its product prices are in CNY
+    assert exc.value.field == "currency"
+    db.session.rollback()
+    fresh = services.save_supplier(None, services.SupplierInput(code="NEW", name="New Co", currency="CNY"))
+    assert services.save_supplier(fresh, services.SupplierInput(code="NEW", name="New Co", currency="JPY")).currency == "JPY"
 
 
 def test_receive_in_parts_puts_goods_on_hand_and_moves_the_state(ctx):

@@ -52,14 +52,14 @@ def _product_of(raw, index: int) -> Product:
     return product
 
 
-def _line(supplier: Supplier, i: int, line: LineInput) -> PurchaseOrderLine:
+def _line(supplier: Supplier, currency: str, i: int, line: LineInput) -> PurchaseOrderLine:
     product = _product_of(line.product, i)
     try:
         quantity = parse_quantity(line.quantity)
     except DomainError as exc:
         raise DomainError(_("Line %(n)d: %(reason)s", n=i + 1, reason=exc), field=f"lines-{i}-quantity") from None
     if str(line.unit_price or "").strip():
-        unit = price(line.unit_price, supplier.currency, f"lines-{i}-unit_price")
+        unit = price(line.unit_price, currency, f"lines-{i}-unit_price")
     else:
         unit = db.session.scalar(select(SupplierProduct.price_minor).where(
             SupplierProduct.supplier_id == supplier.id, SupplierProduct.product_id == product.id)) or 0
@@ -71,12 +71,12 @@ def _line(supplier: Supplier, i: int, line: LineInput) -> PurchaseOrderLine:
                              tax_minor=amounts.tax, gross_minor=amounts.gross)
 
 
-def _lines(supplier: Supplier, lines: list[LineInput]) -> list[PurchaseOrderLine]:
+def _lines(supplier: Supplier, currency: str, lines: list[LineInput]) -> list[PurchaseOrderLine]:
     rows = [(i, line) for i, line in enumerate(lines)
             if str(line.product or "").strip() or str(line.quantity or "").strip()]
     if not rows:
         raise DomainError(_("Add at least one line."), field="lines")
-    return [_line(supplier, i, line) for i, line in rows]
+    return [_line(supplier, currency, i, line) for i, line in rows]
 
 
 def create_po(supplier: Supplier, warehouse_id, lines: list[LineInput], note: str = "") -> PurchaseOrder:
@@ -84,7 +84,7 @@ def create_po(supplier: Supplier, warehouse_id, lines: list[LineInput], note: st
     if not supplier.active:
         raise DomainError(_("This supplier is switched off; switch it on to order from it."), field="supplier_id")
     warehouse = inventory.get_warehouse(warehouse_id)
-    made = _lines(supplier, lines)
+    made = _lines(supplier, supplier.currency, lines)
     _uid, actor_name = audit.current_actor()
     po = PurchaseOrder(number=next_po_number(), supplier_id=supplier.id, warehouse_id=warehouse.id,
                        status=states.DRAFT, currency=supplier.currency, note=clean(note, 4000, "note"),
@@ -97,11 +97,12 @@ def create_po(supplier: Supplier, warehouse_id, lines: list[LineInput], note: st
 
 
 def update_draft(po: PurchaseOrder, warehouse_id, lines: list[LineInput], note: str = "") -> PurchaseOrder:
-    """Replace a draft's warehouse, lines and note (only drafts change)."""
-    if po.status not in states.EDITABLE:
+    """Replace a draft's warehouse, lines and note (only drafts change; the order's row is locked
+    first, so a draft being sent or received at the same moment is not rewritten)."""
+    if lock_po(po) not in states.EDITABLE:
         raise Conflict(_("Only a draft purchase order can be changed."))
     warehouse = inventory.get_warehouse(warehouse_id)
-    made = _lines(po.supplier, lines)
+    made = _lines(po.supplier, po.currency, lines)
     before = {"total": po.total_minor, "currency": po.currency}
     po.lines.clear()
     db.session.flush()

@@ -14,7 +14,7 @@ from erp_core.mail.config import check_address
 from erp_core.money import is_currency
 from plugins.orders.public import Product
 
-from ..models import Supplier, SupplierProduct
+from ..models import PurchaseOrder, Supplier, SupplierProduct
 from ._common import clean, price, whole
 
 FIELDS = ("code", "name", "contact_name", "phone", "email", "address", "tax_id", "currency", "payment_terms",
@@ -71,8 +71,19 @@ def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
         db.session.flush()
         audit.record("supplier", supplier.id, "created", after={"code": supplier.code, "name": supplier.name})
         return supplier
+    if values["currency"] != supplier.currency and _trades_in_its_currency(supplier):
+        raise Conflict(_("This supplier's prices, purchase orders or bills are in %(code)s; its currency can no "
+                         "longer change. Create a new supplier for the other currency.", code=supplier.currency),
+                       field="currency")
     _change(supplier, values)
     return supplier
+
+
+def _trades_in_its_currency(supplier: Supplier) -> bool:
+    """Whether amounts in the supplier's currency are stored: product prices, orders (bills belong
+    to orders)."""
+    return any(db.session.scalar(select(model.id).where(model.supplier_id == supplier.id).limit(1)) is not None
+               for model in (SupplierProduct, PurchaseOrder))
 
 
 def _change(supplier: Supplier, values: dict) -> None:

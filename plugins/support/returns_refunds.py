@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from erp_core import audit
 from erp_core.db import MAX_ID
@@ -144,7 +144,14 @@ def _return_of(refund) -> ReturnRequest | None:
     source_id = str(getattr(refund, "source_id", "") or "")
     if not source_id.isdigit() or int(source_id) > MAX_ID:
         return None
-    return db.session.get(ReturnRequest, int(source_id))
+    # The return's row is locked before its refunds are summed: two refunds of one return paid at
+    # the same moment must not each sum the other as still requested (a no-op UPDATE takes the
+    # row lock on PostgreSQL and the write lock on SQLite).
+    found = db.session.execute(update(ReturnRequest).where(ReturnRequest.id == int(source_id))
+                               .values(id=ReturnRequest.id).execution_options(synchronize_session=False))
+    if not found.rowcount:
+        return None
+    return db.session.get(ReturnRequest, int(source_id), populate_existing=True)
 
 
 def _learn(refund, state: str, note: str = "") -> ReturnRequest | None:

@@ -14,6 +14,7 @@ from erp_core.errors import DomainError
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 1200
+MAX_PIXELS = 25_000_000  # decoded size: about 100 MB in RGBA
 
 
 class LogoRefused(DomainError):
@@ -38,6 +39,9 @@ def save_logo(stream) -> None:
         with Image.open(BytesIO(data)) as image:
             if image.format not in ("PNG", "JPEG", "GIF", "WEBP"):
                 raise LogoRefused(_("Only images (PNG, JPEG, GIF, WebP)."), field="logo")
+            # a flat image of 13000 x 13000 compresses under 2 MB but decodes to ~680 MB
+            if image.width * image.height > MAX_PIXELS:
+                raise LogoRefused(_("The image has too many pixels: at most 25 million."), field="logo")
             image.thumbnail((MAX_SIDE, MAX_SIDE))
             out = BytesIO()
             image.convert("RGBA").save(out, "PNG")

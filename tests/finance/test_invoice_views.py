@@ -216,6 +216,12 @@ def test_the_logo_takes_images_only_and_is_printed(inv_app):
         bad = client.post("/finance/invoices/logo", data={"csrf_token": _csrf(page), "logo": (io.BytesIO(body), name)},
                           content_type="multipart/form-data")
         assert bad.status_code == 422
+    huge = io.BytesIO()  # 30 million pixels in a few kB: refused before it is decoded
+    Image.new("1", (6000, 5000)).save(huge, "PNG")
+    huge.seek(0)
+    bomb = client.post("/finance/invoices/logo", data={"csrf_token": _csrf(page), "logo": (huge, "flat.png")},
+                       content_type="multipart/form-data")
+    assert bomb.status_code == 422 and "too many pixels" in bomb.get_data(as_text=True)
     assert client.get("/finance/invoices/logo.png").status_code == 404
     image = io.BytesIO()
     Image.new("RGB", (40, 20), "red").save(image, "JPEG")

@@ -105,7 +105,9 @@ class _Demo:
     def track(self, shipment) -> None:
         """Replay the simulated carrier's events, each at the moment it happened."""
         for event in self.adapter.simulated_events(shipment.tracking_number, until=wall_clock()):
-            with audit.recorded_at(event.occurred_at):
+            # the simulator starts its day at 10:00 China time; a shipment made later that morning
+            # (its order confirmed after 9:30) hears of that first event once it exists
+            with audit.recorded_at(max(event.occurred_at, shipment.created_at)):
                 services.record_events(shipment, [event], "carrier")
 
     def later(self, shipment, hours: float) -> datetime:

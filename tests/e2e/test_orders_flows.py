@@ -56,6 +56,10 @@ def line(page, index):
 
 
 def no_sideways_scroll(page):
+    # measured once the page and its fonts are in: before the icon font arrives, its glyphs take
+    # a fallback font's width (a loaded CI machine measured 418 px for a page that is 390 px)
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.viewport_size["width"]
     assert width <= viewport, f"the page scrolls sideways ({width}px wide on a {viewport}px screen)"

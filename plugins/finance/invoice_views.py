@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from erp_core import settings
@@ -64,8 +64,7 @@ def refund_credit_context(payment, refunds) -> dict:
 def _filtered(stmt, args):
     q = clean_text(args.get("q"), 100)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like), Order.number.ilike(like)))
+        stmt = stmt.where(service.text_condition(q))
     condition = _status_condition(args.get("status"))
     if condition is not None:
         stmt = stmt.where(condition)
@@ -88,7 +87,7 @@ def _status_condition(status):
         "issued": and_(is_invoice, Invoice.credited_minor == 0),
         "partly_credited": and_(is_invoice, Invoice.credited_minor > 0, Invoice.credited_minor < Invoice.gross_minor),
         "credited": and_(is_invoice, Invoice.credited_minor >= Invoice.gross_minor, Invoice.gross_minor > 0),
-        "fapiao_wanted": and_(is_invoice, Invoice.invoice_type != "none", Invoice.fapiao_number.is_(None)),
+        "fapiao_wanted": service.fapiao_wanted_condition(),
     }
     return conditions.get(status)
 
@@ -113,8 +112,7 @@ def invoices():
 @invoices_bp.route("/fapiao")
 @requires("finance.invoices.view")
 def fapiao_queue():
-    stmt = _base().where(Invoice.kind == service.INVOICE, Invoice.invoice_type != "none",
-                         Invoice.fapiao_number.is_(None)).order_by(Invoice.id)
+    stmt = _base().where(service.fapiao_wanted_condition()).order_by(Invoice.id)
     return render_template("finance/invoices.html", page=paginate(stmt), sort="id", desc=False,
                            statuses=status_labels(), status_of=service.invoice_status, queue=True)
 

@@ -11,7 +11,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from erp_core.api.idempotency import idempotent
@@ -128,10 +128,9 @@ class Invoices(MethodView):
         if args.get("kind"):
             stmt = stmt.where(Invoice.kind == args["kind"])
         if args.get("q"):
-            like = f"%{args['q']}%"
-            stmt = stmt.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like), Order.number.ilike(like)))
+            stmt = stmt.where(service.text_condition(args["q"]))
         if args.get("fapiao_wanted") is not None:
-            wanted = (Invoice.kind == service.INVOICE) & (Invoice.invoice_type != "none") & Invoice.fapiao_number.is_(None)
+            wanted = service.fapiao_wanted_condition()
             stmt = stmt.where(wanted if args["fapiao_wanted"] else ~wanted)
         stmt = _day_range(stmt, Invoice.issued_at, args)
         stmt, _key, _desc = apply_sort(stmt, {"id": Invoice.id, "issued_at": Invoice.issued_at,

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_pgettext as _pl
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from erp_core import audit, settings
 from erp_core.db import next_counter
@@ -247,6 +247,17 @@ def invoice_status(invoice: Invoice) -> str:
 def fapiao_wanted(invoice: Invoice) -> bool:
     """The buyer asked for a fapiao and none is recorded yet."""
     return invoice.kind == INVOICE and invoice.invoice_type != "none" and not invoice.fapiao_number
+
+
+def fapiao_wanted_condition():
+    """:func:`fapiao_wanted` as a WHERE condition (the fapiao queue, the list's filters)."""
+    return and_(Invoice.kind == INVOICE, Invoice.invoice_type != "none", Invoice.fapiao_number.is_(None))
+
+
+def text_condition(q: str):
+    """Invoices whose number, buyer or order number contains ``q`` (the query joins the order)."""
+    like = f"%{q}%"
+    return or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like), Order.number.ilike(like))
 
 
 def _check_fapiao(invoice: Invoice, code: str, number: str, issued_on: date | None) -> None:

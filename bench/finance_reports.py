@@ -84,109 +84,132 @@ def _stamp(value: datetime, sqlite: bool):
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if sqlite else value
 
 
-def generate(engine, n_lines: int, seed: int = 7) -> dict:
-    """Fill the database; returns counts. Orders spread over the two years before today."""
-    from erp_core.money import line_total
+COLUMNS = {
+    "customer": ("orders_customer", "id, name, name_key, active, created_at, updated_at"),
+    "product": ("orders_product", "id, sku, name, name_key, spec, unit, price_minor, currency, active, created_at, "
+                                  "updated_at"),
+    "order": ("orders_order", "id, number, status, customer_id, currency, subtotal_minor, discount_minor, "
+                              "total_minor, warehouse_id, created_at, updated_at, confirmed_at, contact_name, "
+                              "contact_phone, contact_phone_key, ship_line1, version"),
+    "line": ("orders_order_line", "id, order_id, position, product_id, sku, name, spec, unit, quantity, "
+                                  "unit_price_minor, discount_percent, line_total_minor, tax_rate_percent, "
+                                  "net_minor, tax_minor, gross_minor"),
+    "payment": ("finance_payment", "id, order_id, method, status, amount_minor, currency, refunded_minor, "
+                                   "credit_minor, paid_at, reference, provider_ref, note, created_at, updated_at, "
+                                   "created_by_name"),
+    "refund": ("finance_refund", "id, payment_id, order_id, method, status, amount_minor, currency, reason, "
+                                 "source_type, source_id, reference, decision_note, requested_at, refunded_at, "
+                                 "decided_at, requested_by_name"),
+}
 
-    rng = random.Random(seed)
-    sqlite = engine.dialect.name == "sqlite"
-    now = datetime.now(UTC).replace(microsecond=0)
-    start = now - timedelta(days=730)
-    n_customers, n_products = max(n_lines // 50, 10), max(n_lines // 200, 10)
-    rows: dict[str, list[tuple]] = {k: [] for k in ("customer", "product", "order", "line", "payment", "refund")}
-    ts_now = _stamp(now, sqlite)
-    for i in range(1, n_customers + 1):
-        rows["customer"].append((i, f"Customer {i}", f"customer {i}", True, ts_now, ts_now))
-    prices = {}
-    for i in range(1, n_products + 1):
-        currency = _pick(rng, CURRENCIES)
-        price = rng.randint(1, 200_000) if currency != "JPY" else rng.randint(100, 50_000)
-        prices[i] = (price, currency)
-        rows["product"].append((i, f"SKU-{i:06d}", f"Product {i}", f"product {i}", "", "pcs", price, currency, True,
-                                ts_now, ts_now))
-    line_id = order_id = payment_id = refund_id = 0
-    while line_id < n_lines:
-        order_id += 1
-        currency = _pick(rng, CURRENCIES)
-        status = _pick(rng, STATUSES)
-        created = start + timedelta(seconds=rng.randint(0, 730 * 86400))
-        confirmed = created + timedelta(minutes=rng.randint(5, 600)) if status != "draft" else None
-        if confirmed and confirmed > now:
-            confirmed = now
-        subtotal = total = 0
+
+class _Rows:
+    """The rows of every table, built in memory with running ids."""
+
+    def __init__(self, rng, sqlite: bool, now: datetime, n_lines: int):
+        self.rng, self.sqlite, self.now, self.n_lines = rng, sqlite, now, n_lines
+        self.start = now - timedelta(days=730)
+        self.n_customers, self.n_products = max(n_lines // 50, 10), max(n_lines // 200, 10)
+        self.rows: dict[str, list[tuple]] = {k: [] for k in COLUMNS}
+        self.prices: dict[int, tuple[int, str]] = {}
+        self.line_id = self.order_id = self.payment_id = self.refund_id = 0
+
+    def stamp(self, value):
+        return _stamp(value, self.sqlite)
+
+    def masters(self) -> None:
+        rng, ts_now = self.rng, self.stamp(self.now)
+        for i in range(1, self.n_customers + 1):
+            self.rows["customer"].append((i, f"Customer {i}", f"customer {i}", True, ts_now, ts_now))
+        for i in range(1, self.n_products + 1):
+            currency = _pick(rng, CURRENCIES)
+            price = rng.randint(1, 200_000) if currency != "JPY" else rng.randint(100, 50_000)
+            self.prices[i] = (price, currency)
+            self.rows["product"].append((i, f"SKU-{i:06d}", f"Product {i}", f"product {i}", "", "pcs", price,
+                                         currency, True, ts_now, ts_now))
+
+    def lines(self) -> tuple[int, int]:
+        """One order's lines; returns (subtotal, total)."""
+        from erp_core.money import line_total
+
+        rng, subtotal, total = self.rng, 0, 0
         for position in range(1, rng.randint(1, 7) + 1):
-            if line_id >= n_lines:
+            if self.line_id >= self.n_lines:
                 break
-            line_id += 1
-            product = rng.randint(1, n_products)
-            price = prices[product][0]
+            self.line_id += 1
+            product = rng.randint(1, self.n_products)
+            price = self.prices[product][0]
             quantity = rng.randint(1, 20)
             discount = rng.choice(DISCOUNTS)
             amount = line_total(price, quantity, discount)
             subtotal += price * quantity
             total += amount
             tax = line_tax(amount)
-            rows["line"].append((line_id, order_id, position, product, f"SKU-{product:06d}", f"Product {product}", "",
-                                 "pcs", quantity, price, discount, amount, Decimal(13), amount - tax, tax, amount))
-        rows["order"].append((order_id, f"SO-{order_id:09d}", status, rng.randint(1, n_customers), currency,
-                              subtotal, subtotal - total, total, rng.randint(1, 3), _stamp(created, sqlite),
-                              _stamp(created, sqlite), _stamp(confirmed, sqlite) if confirmed else None,
-                              "", "", "", "1 Road", 1))
+            self.rows["line"].append((self.line_id, self.order_id, position, product, f"SKU-{product:06d}",
+                                      f"Product {product}", "", "pcs", quantity, price, discount, amount,
+                                      Decimal(13), amount - tax, tax, amount))
+        return subtotal, total
+
+    def order(self) -> None:
+        rng = self.rng
+        self.order_id += 1
+        currency = _pick(rng, CURRENCIES)
+        status = _pick(rng, STATUSES)
+        created = self.start + timedelta(seconds=rng.randint(0, 730 * 86400))
+        confirmed = created + timedelta(minutes=rng.randint(5, 600)) if status != "draft" else None
+        if confirmed and confirmed > self.now:
+            confirmed = self.now
+        subtotal, total = self.lines()
+        self.rows["order"].append((self.order_id, f"SO-{self.order_id:09d}", status, rng.randint(1, self.n_customers),
+                                   currency, subtotal, subtotal - total, total, rng.randint(1, 3),
+                                   self.stamp(created), self.stamp(created),
+                                   self.stamp(confirmed) if confirmed else None, "", "", "", "1 Road", 1))
         if status in ("draft", "cancelled") or total == 0:
-            continue
+            return
         roll = rng.random()
         if roll < 0.15:
-            continue  # unpaid
-        parts = [total] if roll > 0.35 else [total // 2]
-        for amount in parts:
-            payment_id += 1
-            paid = min(confirmed + timedelta(hours=rng.randint(0, 24 * 40)), now)
-            method = rng.choice(("cash", "bank_transfer", "demo_gateway"))
-            refunded = 0
-            if rng.random() < 0.06:
-                refund_id += 1
-                refunded = max(amount // rng.choice((1, 2, 4, 10)), 1)
-                when = min(paid + timedelta(days=rng.randint(1, 20)), now)
-                rows["refund"].append((refund_id, payment_id, order_id, method, "refunded", refunded, currency,
-                                       "bench", "return", str(order_id), "", "", _stamp(when, sqlite),
-                                       _stamp(when, sqlite), _stamp(when, sqlite), "bench"))
-            rows["payment"].append((payment_id, order_id, method, "paid", amount, currency, refunded, 0,
-                                    _stamp(paid, sqlite), "", f"TX{payment_id}" if method == "demo_gateway" else None,
-                                    "", _stamp(paid, sqlite), _stamp(paid, sqlite), "bench"))
-    columns = {
-        "customer": ("orders_customer", "id, name, name_key, active, created_at, updated_at"),
-        "product": ("orders_product", "id, sku, name, name_key, spec, unit, price_minor, currency, active, created_at, "
-                                      "updated_at"),
-        "order": ("orders_order", "id, number, status, customer_id, currency, subtotal_minor, discount_minor, "
-                                  "total_minor, warehouse_id, created_at, updated_at, confirmed_at, contact_name, "
-                                  "contact_phone, contact_phone_key, ship_line1, version"),
-        "line": ("orders_order_line", "id, order_id, position, product_id, sku, name, spec, unit, quantity, "
-                                      "unit_price_minor, discount_percent, line_total_minor, tax_rate_percent, "
-                                      "net_minor, tax_minor, gross_minor"),
-        "payment": ("finance_payment", "id, order_id, method, status, amount_minor, currency, refunded_minor, "
-                                       "credit_minor, paid_at, reference, provider_ref, note, created_at, updated_at, "
-                                       "created_by_name"),
-        "refund": ("finance_refund", "id, payment_id, order_id, method, status, amount_minor, currency, reason, "
-                                     "source_type, source_id, reference, decision_note, requested_at, refunded_at, "
-                                     "decided_at, requested_by_name"),
-    }
+            return  # unpaid
+        for amount in ([total] if roll > 0.35 else [total // 2]):
+            self.payment(amount, currency, confirmed)
+
+    def payment(self, amount: int, currency: str, confirmed: datetime) -> None:
+        rng = self.rng
+        self.payment_id += 1
+        paid = min(confirmed + timedelta(hours=rng.randint(0, 24 * 40)), self.now)
+        method = rng.choice(("cash", "bank_transfer", "demo_gateway"))
+        refunded = 0
+        if rng.random() < 0.06:
+            self.refund_id += 1
+            refunded = max(amount // rng.choice((1, 2, 4, 10)), 1)
+            when = self.stamp(min(paid + timedelta(days=rng.randint(1, 20)), self.now))
+            self.rows["refund"].append((self.refund_id, self.payment_id, self.order_id, method, "refunded", refunded,
+                                        currency, "bench", "return", str(self.order_id), "", "", when, when, when,
+                                        "bench"))
+        self.rows["payment"].append((self.payment_id, self.order_id, method, "paid", amount, currency, refunded, 0,
+                                     self.stamp(paid), "", f"TX{self.payment_id}" if method == "demo_gateway" else None,
+                                     "", self.stamp(paid), self.stamp(paid), "bench"))
+
+
+def _with_defaults(table: str, cols: str, rows: list[tuple]) -> tuple[str, list[tuple]]:
+    """Columns left out take their model's constant default (the ORM fills them otherwise)."""
     from erp_core.extensions import db
 
+    named = {c.strip() for c in cols.split(",")}
+    extra = [(c.name, c.default.arg) for c in db.metadata.tables[table].columns
+             if c.name not in named and c.default is not None and not callable(c.default.arg)]
+    if not extra:
+        return cols, rows
+    tail = tuple(v for _n, v in extra)
+    return cols + ", " + ", ".join(name for name, _v in extra), [row + tail for row in rows]
+
+
+def _insert(engine, rows: dict[str, list[tuple]]) -> None:
+    sqlite = engine.dialect.name == "sqlite"
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        for key in ("customer", "product", "order", "line", "payment", "refund"):
-            table, cols = columns[key]
-            # Columns left out take their model's constant default (the ORM fills them otherwise).
-            named = {c.strip() for c in cols.split(",")}
-            extra = [(c.name, c.default.arg) for c in db.metadata.tables[table].columns
-                     if c.name not in named and c.default is not None and not callable(c.default.arg)]
-            if extra:
-                cols += ", " + ", ".join(name for name, _v in extra)
-                tail = tuple(v for _n, v in extra)
-                data = [row + tail for row in rows[key]]
-            else:
-                data = rows[key]
+        for key, (table, cols) in COLUMNS.items():
+            cols, data = _with_defaults(table, cols, rows[key])
             if sqlite:
                 marks = ", ".join("?" for _ in cols.split(","))
                 for i in range(0, len(data), 50_000):
@@ -200,9 +223,18 @@ def generate(engine, n_lines: int, seed: int = 7) -> dict:
         raw.commit()
     finally:
         raw.close()
-    _analyze(engine)
-    return {k: len(v) for k, v in rows.items()}
 
+
+def generate(engine, n_lines: int, seed: int = 7) -> dict:
+    """Fill the database; returns counts. Orders spread over the two years before today."""
+    built = _Rows(random.Random(seed), engine.dialect.name == "sqlite", datetime.now(UTC).replace(microsecond=0),
+                  n_lines)
+    built.masters()
+    while built.line_id < n_lines:
+        built.order()
+    _insert(engine, built.rows)
+    _analyze(engine)
+    return {k: len(v) for k, v in built.rows.items()}
 
 def _analyze(engine) -> None:
     """Planner statistics (and PostgreSQL's visibility map, as autovacuum would set it)."""

@@ -424,8 +424,39 @@ class Generator:
         cust = site.customers[min(int(rng.paretovariate(1.2)) - 1, len(site.customers) - 1)
                               if rng.random() < 0.3 else rng.randrange(len(site.customers))]
         wid = site.warehouses[0] if rng.random() < 0.85 or len(site.warehouses) == 1 else site.warehouses[1]
-        n_lines = rng.choices(LINE_COUNTS, LINE_WEIGHTS)[0]  # 1 to 9 lines, 5 on average
-        picked = rng.sample(site.products, n_lines)
+        lines, subtotal, total, tax_total = self.order_lines(oid)
+        path, t1, t2, t3, cancel_at = self.order_path(t0)
+        status = path[-1][0] if path else "draft"
+        last = path[-1][1] if path else t0
+        number = self.number("SO", "orders.number", t0)
+        reached = {s for s, _t in path}
+        confirmed_at = w.ts(t1) if "confirmed" in reached else None
+        w.add("orders_order", (oid, number, status, cust[0], cust[1], cust[2], cust[3], cust[4] or "", cust[1],
+                               cust[5], "", cust[6], cust[7], cust[8], "CN", "CNY", subtotal, subtotal - total,
+                               total, tax_total, "", wid, None, w.ts(t0), w.ts(last), confirmed_at,
+                               w.ts(cancel_at) if status == "cancelled" else None, site.user_id,
+                               1 + len(path), None))
+        w.add("support_order_access", (oid, secrets.token_hex(16), w.ts(t0), None, 0))
+        self.audit(t0, "order", oid, "created", after={"number": number, "customer": cust[1], "lines": len(lines),
+                                                        "total": f"{total // 100}.{total % 100:02d}",
+                                                        "currency": "CNY"})
+        previous = "draft"
+        for s, t in path:
+            self.audit(t, "order", oid, "status_changed", before={"status": previous}, after={"status": s},
+                       note="客户取消" if s == "cancelled" else None)
+            previous = s
+        self.order_stock(oid, wid, number, lines, reached, status, (t1, t2, t3, cancel_at))
+        if "confirmed" in reached and status != "cancelled" and total > 0 and rng.random() < 0.9:
+            self.payment(oid, total, min(t1 + rng.randint(0, 2 * DAY), self.now))
+        if rng.random() < 0.04:
+            self.ticket(oid, cust, t0 + rng.randint(HOUR, 20 * DAY))
+        return oid
+
+    def order_lines(self, oid: int) -> tuple[list, int, int, int]:
+        """An order's lines (1 to 9, 5 on average); returns them with subtotal, total and tax."""
+        rng, w = self.rng, self.w
+        n_lines = rng.choices(LINE_COUNTS, LINE_WEIGHTS)[0]
+        picked = rng.sample(self.site.products, n_lines)
         lines, subtotal, total, tax_total = [], 0, 0, 0
         for position, (pid, sku, name, spec, unit, price) in enumerate(picked, start=1):
             q = rng.choice((1, 1, 1, 2, 2, 3, 4, 5, 6, 10))
@@ -440,7 +471,14 @@ class Generator:
             tax_total += tax
             w.add("orders_order_line", (lid, oid, position, pid, sku, name, spec, unit, q, price, w.dec(disc), amount,
                                         w.dec(13), amount - tax, tax, amount))
-        # The life of the order: planned times; what happened is what lies before now.
+        return lines, subtotal, total, tax_total
+
+    def order_path(self, t0: int):
+        """The life of an order: planned times; what happened is what lies before now.
+
+        Returns the states reached with their times, the confirm/ship/deliver times and the
+        cancel time (None if never cancelled)."""
+        rng, now = self.rng, self.now
         t1 = t0 + rng.randint(300, DAY)                       # confirmed
         t2 = t1 + rng.randint(2 * HOUR, 3 * DAY)              # shipped
         t3 = t2 + rng.randint(DAY, 5 * DAY)                   # delivered
@@ -451,50 +489,30 @@ class Generator:
             cancel_at = t0 + rng.randint(600, 2 * DAY)
         elif roll < 0.06:
             cancel_at, cancelled_confirmed = t1 + rng.randint(600, t2 - t1 - 60), True
-        never_confirmed = roll > 0.995
-        now = self.now
         if cancel_at is not None and cancel_at <= now and (not cancelled_confirmed or t1 <= now):
             path = [("confirmed", t1)] if cancelled_confirmed else []
             path.append(("cancelled", cancel_at))
-        elif never_confirmed:
+        elif roll > 0.995:  # never confirmed
             path = []
         else:
             path = [(s, t) for s, t in (("confirmed", t1), ("shipped", t2), ("delivered", t3), ("completed", t4))
                     if t <= now]
             if cancel_at is not None and cancelled_confirmed and t1 <= now:
                 path = [("confirmed", t1)]  # would be cancelled later: still confirmed today
-        status = path[-1][0] if path else "draft"
-        last = path[-1][1] if path else t0
-        number = self.number("SO", "orders.number", t0)
-        reached = {s for s, _t in path}
-        confirmed_at = w.ts(t1) if "confirmed" in reached else None
-        w.add("orders_order", (oid, number, status, cust[0], cust[1], cust[2], cust[3], cust[4] or "", cust[1],
-                               cust[5], "", cust[6], cust[7], cust[8], "CN", "CNY", subtotal, subtotal - total,
-                               total, tax_total, "", wid, None, w.ts(t0), w.ts(last), confirmed_at,
-                               w.ts(cancel_at) if status == "cancelled" else None, site.user_id,
-                               1 + len(path), None))
-        w.add("support_order_access", (oid, secrets.token_hex(16), w.ts(t0), None, 0))
-        self.audit(t0, "order", oid, "created", after={"number": number, "customer": cust[1], "lines": n_lines,
-                                                        "total": f"{total // 100}.{total % 100:02d}",
-                                                        "currency": "CNY"})
-        previous = "draft"
-        for s, t in path:
-            self.audit(t, "order", oid, "status_changed", before={"status": previous}, after={"status": s},
-                       note="客户取消" if s == "cancelled" else None)
-            previous = s
+        return path, t1, t2, t3, cancel_at
+
+    def order_stock(self, oid, wid, number, lines, reached, status, times) -> None:
+        """The stock events an order causes: reservation, shipment (with its parcel) or release."""
+        t1, t2, t3, cancel_at = times
+        if "confirmed" not in reached:
+            return
         quantities = [(pid, q) for _lid, pid, _sku, _name, q in lines]
-        if "confirmed" in reached:
-            self.schedule(t1, "reserve", (oid, wid, number, quantities))
-            if "shipped" in reached:
-                shipment_number = self.shipment(oid, lines, t2, t3 if "delivered" in reached else None)
-                self.schedule(t2, "ship", (oid, wid, shipment_number, quantities))
-            elif status == "cancelled":
-                self.schedule(cancel_at, "release", (oid, wid, number, quantities))
-        if "confirmed" in reached and status != "cancelled" and total > 0 and rng.random() < 0.9:
-            self.payment(oid, total, min(t1 + rng.randint(0, 2 * DAY), now))
-        if rng.random() < 0.04:
-            self.ticket(oid, cust, t0 + rng.randint(HOUR, 20 * DAY))
-        return oid
+        self.schedule(t1, "reserve", (oid, wid, number, quantities))
+        if "shipped" in reached:
+            shipment_number = self.shipment(oid, lines, t2, t3 if "delivered" in reached else None)
+            self.schedule(t2, "ship", (oid, wid, shipment_number, quantities))
+        elif status == "cancelled":
+            self.schedule(cancel_at, "release", (oid, wid, number, quantities))
 
     def shipment(self, oid: int, lines, shipped: int, delivered: int | None) -> str:
         """The order's shipment (all of it, in one parcel); returns its number (the stock moves' reference)."""

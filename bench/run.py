@@ -584,73 +584,101 @@ def verdicts(result: dict) -> dict:
     return out
 
 
-def markdown(result: dict) -> str:
-    meta = result["meta"]
-    backends = list(result["backends"])
+class _Table:
+    """The markdown table of one run: a row per measure, a column per database."""
+
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-    head = "| | " + " | ".join(names[b] for b in backends) + " | target |\n|---|" + "---|" * (len(backends) + 1)
-    rows = []
 
-    def row(label, cells, target):
-        rows.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
+    def __init__(self, result: dict):
+        self.backends = list(result["backends"])
+        self.R, self.V = result["backends"], result["verdicts"]
+        self.rows: list[str] = []
 
+    def row(self, label: str, cells, target: str) -> None:
+        self.rows.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
+
+    @staticmethod
     def mark(ok: bool) -> str:
         return "" if ok else " **missed**"
 
-    R = result["backends"]
-    V = result["verdicts"]
-    row("data: orders / rows generated / seconds", [
-        f"{R[b]['generate']['orders']:,} / {R[b]['generate']['rows']:,} / {R[b]['generate']['seconds']} s"
-        for b in backends], "100k orders in about a minute")
-    for c in ("1", "20"):
-        row(f"create+confirm, {c} client{'s' if c != '1' else ''}: orders/s (p50 / p95 ms)", [
-            f"{R[b]['create_confirm'][c]['per_s']} ({R[b]['create_confirm'][c]['p50_ms']} / "
-            f"{R[b]['create_confirm'][c]['p95_ms']}){mark(V[b][f'create+confirm x{c} orders/s'][2])}"
-            + (f", {R[b]['create_confirm'][c]['errors']} errors" if R[b]['create_confirm'][c]['errors'] else "")
-            for b in backends], f">= {TARGETS['orders_per_s']}/s")
-        row(f"reference app, {c} client{'s' if c != '1' else ''}: orders/s (p50 / p95 ms)", [
-            f"{R[b]['reference'][c]['per_s']} ({R[b]['reference'][c]['p50_ms']} / {R[b]['reference'][c]['p95_ms']})"
+    def head(self) -> str:
+        return ("| | " + " | ".join(self.names[b] for b in self.backends) + " | target |\n|---|"
+                + "---|" * (len(self.backends) + 1))
+
+    def throughput(self) -> None:
+        R, V, mark, backends = self.R, self.V, self.mark, self.backends
+        self.row("data: orders / rows generated / seconds", [
+            f"{R[b]['generate']['orders']:,} / {R[b]['generate']['rows']:,} / {R[b]['generate']['seconds']} s"
+            for b in backends], "100k orders in about a minute")
+        for c in ("1", "20"):
+            s = "s" if c != "1" else ""
+            self.row(f"create+confirm, {c} client{s}: orders/s (p50 / p95 ms)", [
+                f"{R[b]['create_confirm'][c]['per_s']} ({R[b]['create_confirm'][c]['p50_ms']} / "
+                f"{R[b]['create_confirm'][c]['p95_ms']}){mark(V[b][f'create+confirm x{c} orders/s'][2])}"
+                + (f", {R[b]['create_confirm'][c]['errors']} errors" if R[b]['create_confirm'][c]['errors'] else "")
+                for b in backends], f">= {TARGETS['orders_per_s']}/s")
+            self.row(f"reference app, {c} client{s}: orders/s (p50 / p95 ms)", [
+                f"{R[b]['reference'][c]['per_s']} ({R[b]['reference'][c]['p50_ms']} / "
+                f"{R[b]['reference'][c]['p95_ms']})" for b in backends], "")
+            self.row(f"ratio project / reference, {c} client{s}", [
+                f"{R[b]['ratio'][c]}{mark(V[b][f'ratio project/reference x{c}'][2])}" for b in backends],
+                f"> {TARGETS['ratio']}")
+            self.row(f"server CPU ms per create+confirm, {c} client{s}: project / reference "
+                     "(ratio reference / project)", [
+                f"{R[b]['create_confirm'][c]['server_cpu_ms_per_op']} / "
+                f"{R[b]['reference'][c]['server_cpu_ms_per_op']} ({R[b]['cpu_ratio'][c]})" for b in backends], "")
+
+    def pages(self) -> None:
+        R, V, mark, backends = self.R, self.V, self.mark, self.backends
+        self.row(f"order list `{LIST_URL}`: p50 / p95 ms", [
+            f"{R[b]['pages']['list']['p50_ms']} / {R[b]['pages']['list']['p95_ms']}{mark(V[b]['list p95 ms'][2])}"
+            for b in backends], f"p95 < {TARGETS['list_p95_ms']} ms")
+        self.row(f"order list search `{LIST_URL_SEARCH}`: p50 / p95 ms", [
+            f"{R[b]['pages']['list_search']['p50_ms']} / {R[b]['pages']['list_search']['p95_ms']}"
             for b in backends], "")
-        row(f"ratio project / reference, {c} client{'s' if c != '1' else ''}", [
-            f"{R[b]['ratio'][c]}{mark(V[b][f'ratio project/reference x{c}'][2])}" for b in backends],
-            f"> {TARGETS['ratio']}")
-        row(f"server CPU ms per create+confirm, {c} client{'s' if c != '1' else ''}: project / reference "
-            "(ratio reference / project)", [
-            f"{R[b]['create_confirm'][c]['server_cpu_ms_per_op']} / {R[b]['reference'][c]['server_cpu_ms_per_op']} "
-            f"({R[b]['cpu_ratio'][c]})" for b in backends], "")
-    row(f"order list `{LIST_URL}`: p50 / p95 ms", [
-        f"{R[b]['pages']['list']['p50_ms']} / {R[b]['pages']['list']['p95_ms']}{mark(V[b]['list p95 ms'][2])}"
-        for b in backends], f"p95 < {TARGETS['list_p95_ms']} ms")
-    row(f"order list search `{LIST_URL_SEARCH}`: p50 / p95 ms", [
-        f"{R[b]['pages']['list_search']['p50_ms']} / {R[b]['pages']['list_search']['p95_ms']}" for b in backends], "")
-    row("order detail (random orders): p50 / p95 ms", [
-        f"{R[b]['pages']['detail']['p50_ms']} / {R[b]['pages']['detail']['p95_ms']}{mark(V[b]['detail p95 ms'][2])}"
-        for b in backends], f"p95 < {TARGETS['detail_p95_ms']} ms")
-    reports = sorted({k for b in backends for k in R[b]["reports"]["slowest_per_report"]})
-    for key in reports:
-        row(f"report `{key}`, slowest case: s", [
-            f"{R[b]['reports']['slowest_per_report'].get(key)}"
-            f"{mark(R[b]['reports']['slowest_per_report'].get(key, 0) < TARGETS['report_s'])}" for b in backends],
-            f"< {TARGETS['report_s']} s")
-    row("order lines under the reports", [f"{R[b]['reports']['order_lines']:,}" for b in backends], "1M")
-    row(f"race: {RACE_BUYERS} buyers for the last {RACE_UNITS} units: successes / refusals / server errors",
-        [f"{R[b]['race']['totals'][0]} / {R[b]['race']['totals'][1]} / {R[b]['race']['totals'][2]} over "
-         f"{R[b]['race']['repetitions']} runs, {'10/40/0 every time' if R[b]['race']['all_as_expected'] else '**not 10/40/0 every time**'}"
-         for b in backends], "10 / 40 / 0 every run")
-    row("peak RSS of a gunicorn worker (MiB)", [
-        f"{R[b]['memory']['worker_peak_rss_mb']}{mark(V[b]['worker peak RSS MiB'][2])}" for b in backends],
-        f"< {TARGETS['worker_rss_mb']}")
-    row("invariants after the run", ["hold" if not R[b]["invariants"] else f"**{len(R[b]['invariants'])} broken**"
-                                     for b in backends], "hold")
-    when = meta["date"]
-    text = (f"Run of {when} (UTC) on {meta['machine']['cpus']} CPUs ({meta['machine']['cpu_model']}), "
-            f"{meta['machine']['memory_gb']} GB, Python {meta['machine']['python']}, SQLite {meta['machine']['sqlite']}"
+        self.row("order detail (random orders): p50 / p95 ms", [
+            f"{R[b]['pages']['detail']['p50_ms']} / {R[b]['pages']['detail']['p95_ms']}"
+            f"{mark(V[b]['detail p95 ms'][2])}" for b in backends], f"p95 < {TARGETS['detail_p95_ms']} ms")
+        reports = sorted({k for b in backends for k in R[b]["reports"]["slowest_per_report"]})
+        for key in reports:
+            self.row(f"report `{key}`, slowest case: s", [
+                f"{R[b]['reports']['slowest_per_report'].get(key)}"
+                f"{mark(R[b]['reports']['slowest_per_report'].get(key, 0) < TARGETS['report_s'])}"
+                for b in backends], f"< {TARGETS['report_s']} s")
+        self.row("order lines under the reports", [f"{R[b]['reports']['order_lines']:,}" for b in backends], "1M")
+
+    def integrity(self) -> None:
+        R, V, mark, backends = self.R, self.V, self.mark, self.backends
+        every = {True: "10/40/0 every time", False: "**not 10/40/0 every time**"}
+        self.row(f"race: {RACE_BUYERS} buyers for the last {RACE_UNITS} units: successes / refusals / server errors",
+                 [f"{R[b]['race']['totals'][0]} / {R[b]['race']['totals'][1]} / {R[b]['race']['totals'][2]} over "
+                  f"{R[b]['race']['repetitions']} runs, {every[bool(R[b]['race']['all_as_expected'])]}"
+                  for b in backends], "10 / 40 / 0 every run")
+        self.row("peak RSS of a gunicorn worker (MiB)", [
+            f"{R[b]['memory']['worker_peak_rss_mb']}{mark(V[b]['worker peak RSS MiB'][2])}" for b in backends],
+            f"< {TARGETS['worker_rss_mb']}")
+        self.row("invariants after the run", [
+            "hold" if not R[b]["invariants"] else f"**{len(R[b]['invariants'])} broken**" for b in backends], "hold")
+
+
+def _run_text(meta: dict) -> str:
+    machine = meta["machine"]
+    return (f"Run of {meta['date']} (UTC) on {machine['cpus']} CPUs ({machine['cpu_model']}), "
+            f"{machine['memory_gb']} GB, Python {machine['python']}, SQLite {machine['sqlite']}"
             + (f", PostgreSQL {meta['postgresql_version']}" if meta.get("postgresql_version") else "")
-            + f", commit {meta['machine']['commit']}; gunicorn {meta['gunicorn']['workers']} workers x "
+            + f", commit {machine['commit']}; gunicorn {meta['gunicorn']['workers']} workers x "
               f"{meta['gunicorn']['threads']} threads; load average at start "
-              f"{', '.join(f'{x:.2f}' for x in meta['machine']['load_average_at_start'])}."
+              f"{', '.join(f'{x:.2f}' for x in machine['load_average_at_start'])}."
             + (" Smoke sizes: the numbers mean nothing." if meta["smoke"] else ""))
-    return f"{text}\n\n{head}\n" + "\n".join(rows) + "\n"
+
+
+def markdown(result: dict) -> str:
+    """The run as text and a markdown table, as docs/PERFORMANCE.md shows it."""
+    table = _Table(result)
+    table.throughput()
+    table.pages()
+    table.integrity()
+    return f"{_run_text(result['meta'])}\n\n{table.head()}\n" + "\n".join(table.rows) + "\n"
 
 
 def write_doc(path: Path, result: dict) -> None:

@@ -121,6 +121,8 @@ def test_stock_pages_show_on_order_with_date_and_link(app, data, language):
     product = client.get(f"/inventory/products/{data['p1']}").get_data(as_text=True)
     assert 'data-testid="atp"' in product and data["second"] in product
     assert ">11<" in product and ">23<" in product and ">29<" in product
+    panel = client.get(f"/orders/products/{data['p1']}").get_data(as_text=True)
+    assert 'data-testid="atp-line"' in panel and data["first"] in panel and "None" not in panel
 
 
 def test_without_purchasing_view_the_po_is_named_not_linked(app, data):

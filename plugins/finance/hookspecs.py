@@ -1,4 +1,5 @@
-"""Hooks of the finance plugin: payment and refund events, refunds asked by others, payment and fapiao adapters.
+"""Hooks of the finance plugin: payment and refund events, refunds asked by others, payment and fapiao adapters,
+other plugins' reports under Finance > Reports.
 
 Added by finance's ``erp_addhooks``; how hooks are called: ``erp_core.hookspecs``.
 """
@@ -11,7 +12,7 @@ from erp_core import hookspec
 
 if TYPE_CHECKING:
     from erp_core.auth.models import User
-    from erp_core.contrib import Panel
+    from erp_core.contrib import NavItem, Panel
     from plugins.orders.public import Order
 
     from .adapters import PaymentAdapter
@@ -138,4 +139,24 @@ def erp_fapiao_adapters() -> list[type[FapiaoAdapter]]:
         @hookimpl
         def erp_fapiao_adapters():
             return [AcmeEFapiaoAdapter]
+    """
+
+
+@hookspec
+def erp_finance_reports() -> list[NavItem]:
+    """Reports of other plugins that belong under Finance > Reports (purchasing's payables).
+
+    Called when the Finance reports pages are drawn. Each item's ``label`` is the report's title
+    (a lazy translation), ``endpoint`` the page that shows it (the plugin's own view, with its own
+    permission check), ``permission`` the code a reader needs to see the link, ``icon`` a
+    Bootstrap Icons name and ``order`` its position. Items whose permission the reader lacks are
+    not shown.
+
+    Returns: a list of :class:`erp_core.contrib.NavItem`.
+
+    Example::
+
+        @hookimpl
+        def erp_finance_reports():
+            return [NavItem(_l("Payables"), "purchasing.payables", "purchasing.view", icon="cash-coin")]
     """

@@ -26,6 +26,7 @@ from . import exports, qr, reports, review, services, states
 from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, RefundForm, ReportFilterForm, ReviewForm
 from .invoice_views import order_invoice_context, refund_credit_context
 from .models import Payment, Refund
+from .report_links import other_reports
 
 bp = Blueprint("finance", __name__, url_prefix="/finance", template_folder="templates", static_folder="static")
 # Refunds and reports have menu entries of their own: their own blueprints keep the menu's
@@ -436,7 +437,8 @@ def _get_report(key: str):
 @reports_bp.route("")
 @requires("finance.reports.view")
 def reports_index():
-    return render_template("finance/reports/index.html", reports=reports.REPORTS.values())
+    return render_template("finance/reports/index.html", reports=reports.REPORTS.values(),
+                           other_reports=other_reports())
 
 
 @reports_bp.route("/<key>")
@@ -455,7 +457,8 @@ def report(key: str):
     chart = _chart_data(result.chart)
     return render_template("finance/reports/report.html", report=report, result=result, form=form,
                            filters=filters, has_warehouses=has_warehouses, chart=chart, oldest=oldest,
-                           page_number=page_number, page_size=page_size, reports=reports.REPORTS.values())
+                           page_number=page_number, page_size=page_size, reports=reports.REPORTS.values(),
+                           other_reports=other_reports())
 
 
 def _chart_data(chart: dict | None) -> dict | None:

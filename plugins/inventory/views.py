@@ -126,7 +126,8 @@ def index():
     page = paginate_rows(stmt)
     return render_template("inventory/index.html", page=page, sort=sort, desc=desc, warehouse_id=wid,
                            warehouses=services.warehouses(False), names=_warehouse_names(),
-                           open_alerts=services.open_alert_count())
+                           open_alerts=services.open_alert_count(),
+                           on_order=services.incoming_by_level((r.id for r in page.items), wid))
 
 
 @bp.route("/products/<int:product_id>")
@@ -151,8 +152,10 @@ def product(product_id: int):
         ExpectedReceipt.product_id == item.id, ExpectedReceipt.status == "open")
         .order_by(ExpectedReceipt.expected_date, ExpectedReceipt.id)).all()
     orders = _order_numbers(m.order_id for m in page.items)
+    on_order = services.incoming_by_product([item.id]) or {}
     return render_template("inventory/product.html", product=item, levels=levels, rule=rule, form=form, page=page,
-                           names=names, incoming=incoming, orders=orders, warehouse_id=wid)
+                           names=names, incoming=incoming, orders=orders, warehouse_id=wid,
+                           on_order=on_order.get(item.id), atp=services.available_to_promise(item.id, incoming=on_order))
 
 
 def _order_numbers(order_ids) -> dict[int, str]:
@@ -415,7 +418,8 @@ def replenishment():
             rows.append((product_, rule, on_hand, reserved, incoming_,
                          services.suggest(on_hand, reserved, incoming_, rule.low_threshold, rule.reorder_quantity)))
     return render_template("inventory/replenishment.html", page=page, rows=rows, warehouse_id=wid,
-                           warehouses=services.warehouses())
+                           warehouses=services.warehouses(),
+                           on_order=services.incoming_by_product((r[0].id for r in rows), wid))
 
 
 @bp.route("/alerts")
@@ -431,7 +435,8 @@ def alerts():
         stmt = stmt.where(LowStockAlert.warehouse_id == wid)
     page = paginate_rows(stmt.order_by(LowStockAlert.id.desc()))
     return render_template("inventory/alerts.html", page=page, show=show, warehouse_id=wid,
-                           warehouses=services.warehouses(False), names=_warehouse_names())
+                           warehouses=services.warehouses(False), names=_warehouse_names(),
+                           on_order=services.incoming_by_level((r[0].product_id for r in page.items), wid))
 
 
 def low_stock_widget_context() -> dict:

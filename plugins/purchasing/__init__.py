@@ -91,6 +91,18 @@ def erp_product_list_columns(products):
 
 
 @hookimpl
+def erp_inventory_incoming(product_ids, warehouse_id):
+    from . import services
+
+    return services.incoming_stock(product_ids, warehouse_id)
+
+
+@hookimpl
+def erp_finance_reports():
+    return [NavItem(_l("Payables"), "purchasing.payables", "purchasing.view", icon="cash-coin", order=50)]
+
+
+@hookimpl
 def erp_demo_data(ctx):
     from .demo import load
 

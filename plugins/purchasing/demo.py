@@ -1,5 +1,5 @@
 """Demo data of purchasing: four suppliers with the products they sell, a few purchase orders in
-different states (one partly received, one late), their suppliers' bills (one partly paid, one
+different states (one partly received with the rest due next week, one late), their suppliers' bills (one partly paid, one
 overdue) and the drafts the replenishment page suggests."""
 
 from __future__ import annotations
@@ -49,15 +49,18 @@ def _suppliers(rng) -> list:
 
 
 def _orders(suppliers, warehouse, rng) -> int:
-    """A sent order half received (the first supplier), a sent one overdue, a draft."""
+    """A sent order half received (the first supplier, the rest due next week), a sent one overdue,
+    a draft."""
     made = 0
     for index, supplier in enumerate(suppliers[:3]):
         terms = [t for t, _p in services.terms_of_supplier(supplier)][:3]
         if not terms:
             continue
         past = (utcnow() - timedelta(days=rng.randint(2, 10))).date().isoformat()
-        po = services.create_po(supplier, warehouse.id,
-                                [services.LineInput(t.product_id, rng.choice((20, 40, 60)), "", past) for t in terms])
+        # the half-received order's rest is due next week: stock pages show it on order, due then
+        soon = (utcnow() + timedelta(days=rng.randint(5, 9))).date().isoformat()
+        po = services.create_po(supplier, warehouse.id, [services.LineInput(
+            t.product_id, rng.choice((20, 40, 60)), "", soon if index == 0 else past) for t in terms])
         made += 1
         if index < 2:
             services.move(po, states.SENT)  # marked sent: no mail from the demo

@@ -1,5 +1,5 @@
 """Browser: a product drops below its reorder point, the replenishment suggestion becomes a
-purchase order, the order is e-mailed to the supplier, half the goods arrive, then the rest; the
+purchase order, the order is e-mailed to the supplier (the stock page shows it on order), half the goods arrive, then the rest; the
 stock goes up each time and the low-stock alert closes.
 
 Uses the shared e2e fixtures (tests/e2e/conftest.py: ``browser``, ``LiveServer``, ``sign_in``)
@@ -91,6 +91,17 @@ def test_from_low_stock_to_a_received_purchase_order(page, shop, shot):
     expect(page.get_by_text(re.compile(r"was e-mailed to tea@supplier.example"))).to_be_visible()
     expect(page.get_by_test_id("po-status")).to_have_text("Sent")
     assert len(smtp.messages) == 1 and "Purchase order PO-" in smtp.messages[0]["Subject"]
+
+    # 3b. the stock page shows the 18 on order, with a link to the purchase order
+    po_url = page.url
+    page.goto(server.url("/inventory/"))
+    expect(page.locator("[data-testid=stock-table] th", has_text="On order")).to_be_visible()
+    cell = page.locator("[data-testid=stock-table] tr[data-sku='TEA-1'] [data-col=on-order]")
+    expect(cell).to_contain_text("18")
+    shot(page, "stock-on-order")
+    cell.get_by_role("link", name=re.compile(r"PO-\d{4}-000001")).click()
+    expect(page.get_by_test_id("po-status")).to_have_text("Sent")
+    page.goto(po_url)
 
     # 4. half arrives
     qty = page.locator("input[name^=line-]")

@@ -6,7 +6,7 @@ from plugins.inventory import services
 from tests.helpers import assert_layered_package
 
 # The order of services/__init__.py: a module may import only from those before it.
-ORDER = ["_common", "warehousing", "low_stock", "ledger", "reservations", "documents", "replenishment", "product_stock"]
+ORDER = ["_common", "warehousing", "low_stock", "ledger", "reservations", "documents", "replenishment", "on_order", "product_stock"]
 
 
 def test_every_public_name_is_importable_from_the_package():

@@ -16,6 +16,7 @@ The rules live in one module per part; this package re-exports their public name
 - :mod:`.reservations`  stock for orders: reserve/release, ship, return, change of warehouse
 - :mod:`.documents`     receipts, stocktakes, transfers and the parsing of their lines
 - :mod:`.replenishment` expected receipts (incoming) and order suggestions
+- :mod:`.on_order`      goods on order (asked through ``erp_inventory_incoming``), available to promise
 - :mod:`.product_stock` the stock panel of the product page and the product list's column
 
 Modules import only from the ones above them in this list (no cycles).
@@ -50,6 +51,16 @@ from .low_stock import (
     open_alert_count,
     set_rule,
     sync_low_flags,
+)
+from .on_order import (
+    AvailableToPromise,
+    IncomingStock,
+    OnOrder,
+    atp_by_product,
+    available_to_promise,
+    incoming_answered,
+    incoming_by_level,
+    incoming_by_product,
 )
 from .product_stock import RECENT_MOVES, available_by_product, product_panel
 from .replenishment import (
@@ -86,6 +97,14 @@ from .warehousing import (
 )
 
 __all__ = [
+    "AvailableToPromise",
+    "IncomingStock",
+    "OnOrder",
+    "atp_by_product",
+    "available_to_promise",
+    "incoming_answered",
+    "incoming_by_level",
+    "incoming_by_product",
     "RECENT_MOVES",
     "available_by_product",
     "product_panel",

@@ -9,6 +9,7 @@ from erp_core.extensions import db
 from plugins.orders.public import Order
 
 from ..models import Level, Move, StockRule, Warehouse
+from .on_order import available_to_promise, incoming_by_product
 
 RECENT_MOVES = 10
 
@@ -16,7 +17,8 @@ RECENT_MOVES = 10
 def product_panel(product) -> dict:
     """The context of the stock panel on the product page: ``levels`` as (warehouse name,
     level) pairs, ``rule`` (or None), the last :data:`RECENT_MOVES` ``moves``, warehouse
-    ``names`` and ``orders`` (order id -> number) for the moves' references."""
+    ``names`` and ``orders`` (order id -> number) for the moves' references, ``on_order`` (an
+    :class:`~.on_order.OnOrder` or None) and ``atp`` (available to promise)."""
     levels = db.session.execute(select(Warehouse.name, Level).join(Warehouse, Warehouse.id == Level.warehouse_id)
                                 .where(Level.product_id == product.id).order_by(Warehouse.name)).all()
     moves = list(db.session.scalars(select(Move).where(Move.product_id == product.id)
@@ -24,7 +26,9 @@ def product_panel(product) -> dict:
     ids = {m.order_id for m in moves if m.order_id}
     orders = dict(db.session.execute(select(Order.id, Order.number).where(Order.id.in_(ids))).all()) if ids else {}
     names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)).all())
-    return {"product": product, "levels": levels, "rule": db.session.get(StockRule, product.id),
+    incoming = incoming_by_product([product.id]) or {}
+    return {"on_order": incoming.get(product.id), "atp": available_to_promise(product.id, incoming=incoming),
+            "product": product, "levels": levels, "rule": db.session.get(StockRule, product.id),
             "moves": moves, "names": names, "orders": orders,
             "totals": (sum(lv.on_hand for _n, lv in levels), sum(lv.reserved for _n, lv in levels))}
 

@@ -8,6 +8,7 @@ message; the caller commits or rolls back. Modules (each imports only the ones a
 - :mod:`.suppliers`       suppliers, the terms on which they sell products
 - :mod:`.csv_import`      suppliers from a CSV file, all or nothing
 - :mod:`.purchase_orders` numbering, draft lines, the state table's moves, sending, closing
+- :mod:`.incoming`        goods on order for inventory's stock pages (``erp_inventory_incoming``)
 - :mod:`.receiving`       receiving in parts into inventory (conditional UPDATE per line)
 - :mod:`.replenishment`   reorder rules, suggestions, draft orders from suggestions
 - :mod:`.bills`           supplier bills and payments against them (conditional UPDATE)
@@ -29,6 +30,7 @@ from .bills import (
     record_bill,
 )
 from .csv_import import COLUMNS, ImportRefused, import_suppliers
+from .incoming import incoming_stock
 from .payables import (
     BUCKETS,
     DUE_SOON,
@@ -84,7 +86,7 @@ from .suppliers import (
 __all__ = [
     "BILL_BADGES", "BILL_LABELS", "BILL_STATUSES", "METHODS", "bills_of", "company_today", "get_bill", "pay_bill",
     "payments_of", "record_bill", "BUCKETS", "DUE_SOON", "DUE_SOON_OR_OVERDUE", "LATER", "OVERDUE", "bucket_of",
-    "csv_text", "payables_query", "payables_rows", "payables_totals",
+    "csv_text", "incoming_stock", "payables_query", "payables_rows", "payables_totals",
     "COLUMNS", "ImportRefused", "LANGUAGES", "LineInput", "OverReceipt", "Suggestion", "SupplierInput",
     "active_suppliers", "cancel_po", "close_po", "create_from_suggestions", "create_po", "find_product", "get_po",
     "get_supplier", "import_suppliers", "late_query", "lock_po", "move", "next_po_number", "on_order_by_product",

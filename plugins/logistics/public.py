@@ -1,8 +1,9 @@
 """What code outside logistics may use of it: a carrier plugin's own tests and set-up code
-configure a carrier and sign pushes the way the site does; finance reads what a shipment carried
-to invoice it (:func:`shipped_goods`, :func:`order_shipped_goods`). Other plugins talk to logistics
-through its hooks (``erp_replacement_shipment_requested``, ``erp_shipment_status_changed``,
-``erp_shipment_panels``) and carrier adapters through :mod:`plugins.logistics.adapters`.
+configure a carrier and sign pushes the way the site does; what a shipment carried of its order
+(:func:`shipped_goods`, :func:`order_shipped_goods`), also answered through the hook
+``erp_shipped_goods`` for plugins that do not require logistics (finance invoices shipments with
+it). Other plugins talk to logistics through its hooks (``erp_replacement_shipment_requested``,
+``erp_shipment_status_changed``, ``erp_shipped_goods``, ``erp_shipment_panels``) and carrier adapters through :mod:`plugins.logistics.adapters`.
 
 These functions work in the caller's transaction (commit yourself) and need an application
 context.

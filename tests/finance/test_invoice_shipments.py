@@ -246,3 +246,26 @@ def test_invoicing_a_shipment_needs_the_issue_permission(ship_app):
     assert response.status_code == 403
     with ship_app.app_context():
         assert db.session.query(Invoice).count() == 0
+
+
+def test_hook_erp_shipped_goods(ship_app):
+    """Logistics answers what each dispatched shipment of an order carried; nobody answers when it is off."""
+    from erp_core.plugins import switch_plugin
+
+    with ship_app.test_request_context(method="POST"):
+        order = make_order(("10", 3, "0"), ("5", 2, "0"))
+        other = make_order(("10", 1, "0"))
+        first, second = ship(order, 1, 2), ship(order, 2)
+        ship(order, 0, 1, status="pending")
+        ship(order, 1, kind="exchange")
+        manager = ship_app.extensions["erp_plugins"]
+        everything = manager.collect("erp_shipped_goods", order_id=order.id, shipment_id=None)
+        assert [(g.number, [(x.order_line_id, x.quantity) for x in g.lines]) for g in everything] == [
+            (first.number, [(order.lines[0].id, 1), (order.lines[1].id, 2)]),
+            (second.number, [(order.lines[0].id, 2)])]
+        (one,) = manager.collect("erp_shipped_goods", order_id=order.id, shipment_id=second.id)
+        assert (one.id, one.order_id, one.status) == (second.id, order.id, "in_transit")
+        assert manager.collect("erp_shipped_goods", order_id=other.id, shipment_id=second.id) == []
+        switch_plugin("logistics", False)
+        db.session.commit()
+        assert manager.collect("erp_shipped_goods", order_id=order.id, shipment_id=None) == []

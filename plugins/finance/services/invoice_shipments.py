@@ -2,8 +2,10 @@
 
 Rules kept here:
 
-* a shipment is learnt through logistics' public surface only (:mod:`plugins.logistics.public`);
-  with logistics switched off nothing here is offered (:func:`per_shipment_available` is false);
+* a shipment is learnt through logistics' hook ``erp_shipped_goods`` (answered by
+  :mod:`plugins.logistics.public`; finance does not require logistics, so it never imports it):
+  with logistics switched off nobody answers and nothing here is offered
+  (:func:`per_shipment_available` is false);
 * a shipment is invoiced once (the order row is locked while issuing, and
   ``finance_invoice.shipment_id`` is unique), and an order is invoiced either whole or per
   shipment, never both;
@@ -46,16 +48,12 @@ class ShipmentToInvoice:
 
 
 def per_shipment_available() -> bool:
-    """Can invoices be issued per shipment (logistics is switched on)?"""
-    return current_manager().is_enabled("logistics")
+    """Can invoices be issued per shipment (a plugin, logistics, answers ``erp_shipped_goods``)?"""
+    return bool(current_manager().answerers("erp_shipped_goods"))
 
 
-def _logistics():
-    if not per_shipment_available():
-        raise InvoiceRefused(_("Shipments are not available: the logistics module is switched off."))
-    from plugins.logistics import public
-
-    return public
+def _shipped_goods(order_id: int, shipment_id: int | None = None) -> list:
+    return current_manager().collect("erp_shipped_goods", order_id=order_id, shipment_id=shipment_id)
 
 
 def order_shipments(order: Order) -> list[ShipmentToInvoice]:
@@ -63,9 +61,7 @@ def order_shipments(order: Order) -> list[ShipmentToInvoice]:
     (empty with logistics off)."""
     if not per_shipment_available():
         return []
-    from plugins.logistics import public
-
-    goods = public.order_shipped_goods(order.id)
+    goods = _shipped_goods(order.id)
     invoices = {i.shipment_id: i for i in db.session.scalars(
         select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == INVOICE, Invoice.shipment_id.is_not(None)))}
     return [ShipmentToInvoice(g.id, g.number, invoices.get(g.id)) for g in goods]
@@ -120,11 +116,13 @@ def issue_shipment_invoice(order: Order, shipment_id: int, invoice_type: str | N
     pro rata (see the module's docstring). Refused with logistics off, for a shipment of another
     order or one not dispatched, a shipment invoiced already, an order with a whole-order invoice,
     or when every unit the shipment carried is invoiced already."""
-    public = _logistics()
+    if not per_shipment_available():
+        raise InvoiceRefused(_("Shipments are not available: the logistics module is switched off."))
     order = lock_order(order.id, with_lines=True)
-    goods = public.shipped_goods(shipment_id)
-    if goods is None or goods.order_id != order.id:
+    found = _shipped_goods(order.id, shipment_id)
+    if not found:
         raise NotFound(_("No such shipment of this order (or it is not dispatched)."))
+    goods = found[0]
     if order.status in NOT_INVOICEABLE:
         raise InvoiceRefused(_("Only a confirmed order can be invoiced."))
     whole = order_invoice(order.id)

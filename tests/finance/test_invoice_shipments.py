@@ -269,3 +269,25 @@ def test_hook_erp_shipped_goods(ship_app):
         switch_plugin("logistics", False)
         db.session.commit()
         assert manager.collect("erp_shipped_goods", order_id=order.id, shipment_id=None) == []
+
+
+def test_demo_invoices_some_shipped_orders_per_shipment(ship_app):
+    import random
+
+    from erp_core.contrib import DemoContext
+    from plugins.finance import demo
+
+    with ship_app.test_request_context(method="POST"):
+        orders = [make_order((f"{10 + i}", 2, "0")) for i in range(30)]
+        for order in orders:
+            ship(order, 1)
+            ship(order, 1)
+        ctx = DemoContext(rng=random.Random(5), data={"orders": orders}, log=lambda _text: None)
+        demo.load(ctx)
+        db.session.commit()
+        invoices = db.session.query(Invoice).filter_by(kind="invoice").all()
+        assert len(invoices) == ctx.data["finance_invoices"]
+        per_shipment = [i for i in invoices if i.shipment_id]
+        assert per_shipment and any(not i.shipment_id for i in invoices)
+        for order_id in {i.order_id for i in per_shipment}:
+            assert sum(i.gross_minor for i in inv.order_invoices(order_id)) == db.session.get(Order, order_id).total_minor

@@ -60,7 +60,8 @@ def refund_credit_context(payment, refunds) -> dict:
         return {}
     notes = [n for invoice in invoices for n in service.credit_notes_of(invoice)]
     by_refund = {r.id: [n for n in notes if n.refund_id == r.id] for r in refunds}
-    return {"invoice": invoices[0], "creditable": sum(i.creditable_minor for i in invoices), "by_refund": by_refund,
+    return {"invoice": invoices[0], "invoice_numbers": ", ".join(i.number for i in invoices),
+            "creditable": sum(i.creditable_minor for i in invoices), "by_refund": by_refund,
             "form": CreditForm(formdata=None),
             "can_issue": has_permission("finance.invoices.issue")}
 

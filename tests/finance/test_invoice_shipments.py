@@ -291,3 +291,17 @@ def test_demo_invoices_some_shipped_orders_per_shipment(ship_app):
         assert per_shipment and any(not i.shipment_id for i in invoices)
         for order_id in {i.order_id for i in per_shipment}:
             assert sum(i.gross_minor for i in inv.order_invoices(order_id)) == db.session.get(Order, order_id).total_minor
+
+
+def test_the_payment_page_names_every_invoice_a_refund_is_credited_against(ship_app):
+    with ship_app.test_request_context(method="POST"):
+        order, payment = make_paid_order(lines=((2, "50.00"),))
+        numbers = [per.issue_shipment_invoice(order, ship(order, 1).id).number for _ in range(2)]
+        db.session.commit()
+        refund = services.request_refund(payment, "60.00", "Broken")
+        services.approve_refund(refund)
+        db.session.commit()
+        payment_id = payment.id
+    client = _client(ship_app, "finance.view", "finance.invoices.view", "finance.invoices.issue")
+    html = client.get(f"/finance/payments/{payment_id}").get_data(as_text=True)
+    assert ", ".join(numbers) in html and html.count('data-testid="credit-note-link"') == 2

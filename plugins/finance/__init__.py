@@ -138,11 +138,11 @@ def erp_payment_adapters():
 def erp_order_invoicing_locked(order):
     from flask_babel import gettext as _
 
-    from .services.invoices import order_invoice
+    from .services.invoices import order_invoices
 
-    invoice = order_invoice(order.id)
-    if invoice is not None:
-        return [_("It was invoiced as %(number)s.", number=invoice.number)]
+    invoices = order_invoices(order.id)
+    if invoices:
+        return [_("It was invoiced as %(number)s.", number=", ".join(i.number for i in invoices))]
     return None
 
 

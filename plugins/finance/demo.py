@@ -121,22 +121,36 @@ def _approve(refund, payment, invoiced: list) -> None:
 def _invoice(payment, invoice_type):
     from .services import invoices
 
-    invoice = invoices.issue_invoice(payment.order, invoice_type)
+    return _dated(payment, invoices.issue_invoice(payment.order, invoice_type))
+
+
+def _dated(payment, invoice):
     if payment.paid_at and payment.paid_at.year == invoice.issued_at.year:
         invoice.issued_at = payment.paid_at  # demo history: issued when paid
         _backdate(payment.paid_at)
     return invoice
 
 
+def _invoice_shipments(payment, invoice_type) -> list:
+    """An invoice per dispatched shipment of the order (none with logistics off or unshipped)."""
+    from .services import invoice_shipments
+
+    return [_dated(payment, invoice_shipments.issue_shipment_invoice(payment.order, s.id, invoice_type))
+            for s in invoice_shipments.order_shipments(payment.order)]
+
+
 def _invoice_some(payments, rng) -> list:
-    """Invoices for about half of the paid orders (the fapiao asked for: the buyer's, or an ordinary or special one); the seller's details
-    are filled in first where the site has none."""
+    """Invoices for about half of the paid orders (the fapiao asked for: the buyer's, or an ordinary or special one),
+    shipped ones sometimes invoiced per shipment; the seller's details are filled in first where the site has none."""
     settings.set_many({k: v for k, v in DEMO_SELLER.items() if not settings.get(k)})
     made = []
     for payment in payments:
-        if rng.random() < 0.5:
+        roll = rng.random()
+        if roll < 0.5:
             try:
-                made.append(_invoice(payment, rng.choice((None, None, "ordinary", "special"))))
+                invoice_type = rng.choice((None, None, "ordinary", "special"))
+                per_shipment = _invoice_shipments(payment, invoice_type) if roll < 0.2 else []
+                made.extend(per_shipment or [_invoice(payment, invoice_type)])
             except DomainError as exc:
                 log.debug("demo: no invoice for order %s: %s", payment.order.number, exc)
     return made

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 from sqlalchemy import select
 
 from erp_core.contrib import AuditVocabulary, HistoryField
@@ -73,6 +74,7 @@ def _invoices(ids: list[str]) -> dict:
 def _invoice_vocabulary() -> AuditVocabulary:
     fields = {
         "number": _l("Number"), "order": _l("Order"), "invoice": _l("Corrects invoice"),
+        "shipment": _pl("finance", "Shipment"),
         "amount": HistoryField(_l("Amount"), "money", currency_field="currency"),
         "tax": HistoryField(_l("Tax"), "money", currency_field="currency"),
         "currency": HistoryField(_l("Currency"), hidden=True),

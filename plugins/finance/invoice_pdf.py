@@ -99,6 +99,9 @@ def _header(pdf, invoice) -> None:
         pdf.cell(0, 5, _("Corrects invoice %(number)s", number=invoice.invoice.number), align="R",
                  new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 5, _("Order %(number)s", number=invoice.order.number), align="R", new_x="LMARGIN", new_y="NEXT")
+    if invoice.shipment_number:
+        pdf.cell(0, 5, _("Shipment %(number)s", number=invoice.shipment_number), align="R",
+                 new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
 

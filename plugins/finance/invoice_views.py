@@ -23,7 +23,7 @@ from .fapiao import adapter_label, fapiao_adapters
 from .forms import ReportFilterForm
 from .invoice_forms import INVOICE_TYPE_LABELS, CreditForm, FapiaoForm, IssueForm, LogoForm
 from .models import Invoice, Refund
-from .services import clean_text, get_refund
+from .services import clean_text, get_refund, invoice_shipments
 from .services import invoices as service
 
 invoices_bp = Blueprint("finance_invoices", __name__, url_prefix="/finance/invoices", template_folder="templates")
@@ -37,13 +37,16 @@ def status_labels() -> dict:
 
 
 def order_invoice_context(order: Order) -> dict:
-    """What finance's order panel shows of invoicing: the invoice (and its credit notes) or the issue form."""
+    """What finance's order panel shows of invoicing: the whole-order invoice, or the issue form
+    and the shipments with their invoices (each with "Invoice this shipment" until it has one)."""
     invoice = service.order_invoice(order.id)
     form = None
     if invoice is None and has_permission("finance.invoices.issue"):
         form = IssueForm(prefix="invoice", formdata=None)
         form.invoice_type.data = service.buyer_details(order).get("invoice_type") or "none"
-    return {"invoice": invoice, "issue_form": form,
+    shipments = invoice_shipments.order_shipments(order) if invoice is None else []
+    return {"invoice": invoice, "issue_form": form, "shipments": shipments,
+            "per_shipment": any(s.invoice for s in shipments),
             "can_view_invoices": has_permission("finance.invoices.view"),
             "invoiceable": order.status not in service.NOT_INVOICEABLE and order.total_minor > 0}
 
@@ -52,12 +55,14 @@ def refund_credit_context(payment, refunds) -> dict:
     """What the payment page shows of credit notes: the order's invoice and each refund's credit notes."""
     if not has_permission("finance.invoices.view"):
         return {}
-    invoice = service.order_invoice(payment.order_id)
-    if invoice is None:
+    invoices = service.order_invoices(payment.order_id)
+    if not invoices:
         return {}
-    notes = service.credit_notes_of(invoice)
+    notes = [n for invoice in invoices for n in service.credit_notes_of(invoice)]
     by_refund = {r.id: [n for n in notes if n.refund_id == r.id] for r in refunds}
-    return {"invoice": invoice, "by_refund": by_refund, "form": CreditForm(formdata=None),
+    return {"invoice": invoices[0], "invoice_numbers": ", ".join(i.number for i in invoices),
+            "creditable": sum(i.creditable_minor for i in invoices), "by_refund": by_refund,
+            "form": CreditForm(formdata=None),
             "can_issue": has_permission("finance.invoices.issue")}
 
 
@@ -177,6 +182,23 @@ def issue(order_id: int):
     return redirect(url_for("finance_invoices.invoice", invoice_id=issued.id))
 
 
+@invoices_bp.route("/orders/<int:order_id>/shipments/<int:shipment_id>", methods=["POST"])
+@requires("finance.invoices.issue")
+def issue_shipment(order_id: int, shipment_id: int):
+    order = get_order(order_id)
+    form = IssueForm(prefix="invoice")
+    back = safe_next(form.next.data, url_for("finance.order_payments", order_id=order.id))
+    if not form.validate_on_submit():
+        flash(_("Nothing was issued: please choose the fapiao requested."), "danger")
+        return redirect(back)
+    with attempt() as outcome:
+        issued = invoice_shipments.issue_shipment_invoice(order, shipment_id, form.invoice_type.data)
+    if not outcome.ok:
+        return redirect(back)
+    flash(_("Invoice %(number)s issued.", number=issued.number), "success")
+    return redirect(url_for("finance_invoices.invoice", invoice_id=issued.id))
+
+
 @invoices_bp.route("/refunds/<int:refund_id>/credit-note", methods=["POST"])
 @requires("finance.invoices.issue")
 def credit(refund_id: int):
@@ -187,14 +209,14 @@ def credit(refund_id: int):
         flash(_("The form had expired. Please try again."), "danger")
         return redirect(back)
     with attempt() as outcome:
-        note = service.credit_refund(refund)
+        notes = service.credit_refund(refund)
     if not outcome.ok:
         return redirect(back)
-    if note is None:
+    if not notes:
         flash(_("Nothing to credit: the order has no invoice, or the refund is credited already."), "warning")
         return redirect(back)
-    flash(_("Credit note %(number)s issued.", number=note.number), "success")
-    return redirect(url_for("finance_invoices.invoice", invoice_id=note.id))
+    flash(_("Credit note %(number)s issued.", number=", ".join(n.number for n in notes)), "success")
+    return redirect(url_for("finance_invoices.invoice", invoice_id=notes[0].id))
 
 
 @invoices_bp.route("/<int:invoice_id>/fapiao", methods=["POST"])

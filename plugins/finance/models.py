@@ -137,6 +137,7 @@ class Invoice(db.Model):
         Index("ix_finance_invoice_buyer", "buyer_name"),
         Index("ix_finance_invoice_refund", "refund_id"),
         Index("ix_finance_invoice_parent", "invoice_id"),
+        UniqueConstraint("shipment_id", name="uq_finance_invoice_shipment"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -145,6 +146,10 @@ class Invoice(db.Model):
     # A credit note: the invoice it corrects and the refund it comes from.
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("finance_invoice.id"))
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("finance_refund.id"))
+    # An invoice of one shipment (logistics'; no foreign key: finance works with logistics off):
+    # its id (unique: a shipment is invoiced once) and number as issued. NULL: the whole order.
+    shipment_id: Mapped[int | None] = mapped_column(Integer)
+    shipment_number: Mapped[str | None] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     net_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -185,6 +190,8 @@ class InvoiceLine(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("finance_invoice.id", ondelete="CASCADE"), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The order line it invoices (a shipment's invoice: its pro-rata share; NULL on credit notes).
+    order_line_id: Mapped[int | None] = mapped_column(Integer)
     sku: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)

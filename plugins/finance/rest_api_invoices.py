@@ -33,6 +33,7 @@ from plugins.orders.public import Order, get_order, percent_text
 
 from .models import Invoice
 from .rest_api import _day_range
+from .services import invoice_shipments
 from .services import invoices as service
 
 bp = Blueprint("finance_invoices_api", __name__, url_prefix="/api/v1/finance/invoices",
@@ -77,6 +78,10 @@ class InvoiceSchema(ma.Schema):
     order_number = ma.fields.String(attribute="order.number", required=True)
     invoice_id = WholeNumber(allow_none=True, required=True, metadata={"description": "Credit note: the invoice it corrects"})
     refund_id = WholeNumber(allow_none=True, required=True, metadata={"description": "Credit note: its refund"})
+    shipment_id = WholeNumber(allow_none=True, required=True,
+                              metadata={"description": "An invoice of one shipment: the shipment's id (null: whole order)"})
+    shipment_number = ma.fields.String(allow_none=True, required=True,
+                                       metadata={"description": "An invoice of one shipment: its number (SH-...)"})
     status = ma.fields.Function(lambda i: service.invoice_status(i), required=True,
                                 metadata={"type": "string", "enum": ["issued", "partly_credited", "credited"]})
     currency = ma.fields.String(required=True)
@@ -111,6 +116,8 @@ class InvoiceFilterSchema(PageQuerySchema):
 
 class IssueInSchema(ApiSchema):
     order_id = id_field(required=True)
+    shipment_id = id_field(metadata={"description": "Invoice only this shipment of the order (needs logistics); "
+                                                    "omitted: the whole order"})
     invoice_type = choice_field(service.INVOICE_TYPES, load_default=None, metadata={
         "description": "The fapiao the buyer wants; defaults to the buyer's own choice"})
 
@@ -144,12 +151,19 @@ class Invoices(MethodView):
     @bp.response(201, InvoiceDetailSchema)
     @bp.alt_response(404, response="DEFAULT_ERROR", description="No such order")
     def post(self, data):
-        """Issue the invoice of a whole order (confirmed or later, not invoiced yet).
+        """Issue the invoice of a whole order (confirmed or later, not invoiced yet), or with
+        ``shipment_id`` of one dispatched shipment of it (its lines, amounts pro rata).
 
         Refused with 422 ``invoice_refused`` (the message says why) for a draft or cancelled
-        order, an order invoiced already, or while the company's invoicing details are missing.
+        order, an order invoiced already (whole, or per shipment when asking for the whole), a
+        shipment invoiced already, or while the company's invoicing details are missing; 404 for
+        a shipment not of this order or not dispatched.
         """
-        invoice = service.issue_invoice(get_order(data["order_id"]), data.get("invoice_type"))
+        order = get_order(data["order_id"])
+        if data.get("shipment_id"):
+            invoice = invoice_shipments.issue_shipment_invoice(order, data["shipment_id"], data.get("invoice_type"))
+        else:
+            invoice = service.issue_invoice(order, data.get("invoice_type"))
         db.session.commit()
         return _get(invoice.id), 201, {"Location": url_for("finance_invoices_api.Invoice", invoice_id=invoice.id)}
 

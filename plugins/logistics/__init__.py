@@ -114,6 +114,16 @@ def erp_order_public_panels(order):
 
 
 @hookimpl
+def erp_shipped_goods(order_id, shipment_id):
+    from . import public
+
+    if shipment_id is None:
+        return public.order_shipped_goods(order_id)
+    goods = public.shipped_goods(shipment_id)
+    return [goods] if goods is not None and goods.order_id == order_id else []
+
+
+@hookimpl
 def erp_replacement_shipment_requested(order, quantities, reason, source_type, source_id):
     from flask import url_for
 

@@ -91,3 +91,26 @@ def erp_shipment_panels(shipment: Shipment, user: User) -> list[Panel]:
             return [Panel(_l("Loyalty"), "loyalty/_shipment_panel.html",
                           lambda: {"bonus": services.delivery_bonus(shipment.order_id)}, permission="loyalty.view")]
     """
+
+
+@hookspec
+def erp_shipped_goods(order_id: int, shipment_id: int | None) -> list[Any]:
+    """What the dispatched shipments of an order carried of its goods (finance invoices shipments
+    with it, without importing logistics: with logistics off nobody answers).
+
+    Called by other plugins whenever they need it (logistics answers it itself). With
+    ``shipment_id`` only that shipment (when it belongs to ``order_id``), else every shipment of
+    the order that carries its goods, oldest first; a shipment pending, cancelled, an exchange or
+    released (re-shipped, restocked) carries none and is left out.
+
+    Returns: a list of :class:`plugins.logistics.public.ShippedGoods`: ``id``, ``number``
+    (SH-...), ``order_id``, ``status`` and ``lines``, each with ``order_line_id`` and
+    ``quantity``.
+
+    Example::
+
+        from erp_core.plugins import current_manager
+
+        goods = current_manager().collect("erp_shipped_goods", order_id=order.id, shipment_id=None)
+        carried = {line.order_line_id: line.quantity for g in goods for line in g.lines}
+    """

@@ -183,7 +183,7 @@ def test_a_refund_issues_a_credit_note_against_the_invoice(inv_app):
         assert db.session.get(Invoice, invoice.id).credited_minor == 3000
         assert inv.invoice_status(invoice) == "partly_credited"
         # Asking again for the same refund issues nothing more.
-        assert inv.credit_refund(refund) is None
+        assert inv.credit_refund(refund) == []
         rest = services.request_refund(payment, "70", "Everything back")
         services.approve_refund(rest)
         db.session.commit()

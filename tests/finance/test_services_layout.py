@@ -6,7 +6,7 @@ from plugins.finance import services
 from tests.helpers import assert_layered_package
 
 # The order of services/__init__.py: a module may import only from those before it.
-ORDER = ["_common", "methods", "queries", "credit", "invoices", "payments", "refunds", "callbacks", "settle"]
+ORDER = ["_common", "methods", "queries", "credit", "invoices", "invoice_shipments", "payments", "refunds", "callbacks", "settle"]
 
 
 def test_every_public_name_is_importable_from_the_package():

@@ -28,6 +28,9 @@ those above it); every public name stays importable from here:
 - ``credit``: the order lock and the rule that an excess is taken only as customer credit;
 - ``invoices``: invoices and credit notes (numbers without gaps, snapshots, credits split by rate),
   fapiao records; used as ``services.invoices``;
+- ``invoice_shipments``: invoices of one shipment (pro-rata amounts, the last shipment takes the
+  remainder; shipments learnt through the hook ``erp_shipped_goods``); used as
+  ``services.invoice_shipments``;
 - ``payments``: manual payments, online payments started, payments given up;
 - ``callbacks``: provider callbacks, verified and recorded once;
 - ``settle``: pending online payments whose notification never came, asked of the provider

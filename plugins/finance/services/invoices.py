@@ -10,11 +10,13 @@ Rules kept here:
   issue gives its number back;
 * an invoice is a snapshot: its lines (sku, name, quantity, unit price, rate, net, tax, gross), the
   seller (company settings) and the buyer are copied when it is issued and never change; an order
-  is invoiced once (the order row is locked while issuing, so two clicks give one invoice);
+  is invoiced once, either whole or per shipment (:mod:`.invoice_shipments`), never both (the
+  order row is locked while issuing, so two clicks give one invoice);
 * corrections are credit notes from refunds: a refunded amount ``A`` credited against an invoice is
   split over the invoice's tax rates in proportion to each rate's gross (:func:`split_by_rate`), so
   the credit note's net + tax always equal ``A`` to the cent and never more than the invoice is
-  credited (a conditional UPDATE of ``credited_minor``).
+  credited (a conditional UPDATE of ``credited_minor``); an order invoiced per shipment has its
+  refunds credited against its invoices oldest first, each up to what it has left to credit.
 """
 
 from __future__ import annotations
@@ -98,9 +100,16 @@ def buyer_details(order: Order) -> dict:
 
 
 def order_invoice(order_id: int) -> Invoice | None:
-    """The invoice of an order, if it has one."""
-    return db.session.scalar(select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == INVOICE)
+    """The whole-order invoice of an order, if it has one (not its shipments' invoices)."""
+    return db.session.scalar(select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == INVOICE,
+                                                   Invoice.shipment_id.is_(None))
                              .order_by(Invoice.id).limit(1))
+
+
+def order_invoices(order_id: int) -> list[Invoice]:
+    """Every invoice of an order (its whole-order invoice, or its shipments' invoices), oldest first."""
+    return list(db.session.scalars(select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == INVOICE)
+                                   .order_by(Invoice.id)))
 
 
 def issue_invoice(order: Order, invoice_type: str | None = None) -> Invoice:
@@ -110,8 +119,27 @@ def issue_invoice(order: Order, invoice_type: str | None = None) -> Invoice:
     order = lock_order(order.id, with_lines=True)
     if order.status in NOT_INVOICEABLE:
         raise InvoiceRefused(_("Only a confirmed order can be invoiced."))
-    if order_invoice(order.id) is not None:
+    invoiced = order_invoices(order.id)
+    if any(i.shipment_id is not None for i in invoiced):
+        raise InvoiceRefused(_("Order %(number)s is invoiced per shipment: invoice its other shipments one by one.",
+                               number=order.number))
+    if invoiced:
         raise InvoiceRefused(_("Order %(number)s is invoiced already.", number=order.number))
+    buyer, invoice_type = check_issuable(order, invoice_type)
+    lines = [InvoiceLine(position=i, sku=line.sku, name=line.name, quantity=line.quantity,
+                         unit_price_minor=line.unit_price_minor, tax_rate_percent=line.tax_rate_percent,
+                         tax_exempt=bool(line.tax_exempt), net_minor=line.net_minor, tax_minor=line.tax_minor,
+                         gross_minor=line.gross_minor)
+             for i, line in enumerate(order.lines, 1)]
+    invoice = new_invoice(INVOICE, order, lines, buyer, invoice_type)
+    audit.record("invoice", invoice.id, "issued", after=audit_facts(invoice))
+    return invoice
+
+
+def check_issuable(order: Order, invoice_type: str | None) -> tuple[dict, str]:
+    """Refuse to invoice (part of) a locked ``order`` with nothing to pay or while the company's
+    invoicing details are missing; else the buyer block and the fapiao type (``invoice_type``, by
+    default the buyer's own choice)."""
     if order.total_minor <= 0:
         raise InvoiceRefused(_("An order with nothing to pay cannot be invoiced."))
     missing = missing_seller_details()
@@ -122,17 +150,10 @@ def issue_invoice(order: Order, invoice_type: str | None = None) -> Invoice:
     invoice_type = invoice_type or buyer.get("invoice_type") or "none"
     if invoice_type not in INVOICE_TYPES:
         raise InvoiceRefused(_("Choose the kind of fapiao."), field="invoice_type")
-    lines = [InvoiceLine(position=i, sku=line.sku, name=line.name, quantity=line.quantity,
-                         unit_price_minor=line.unit_price_minor, tax_rate_percent=line.tax_rate_percent,
-                         tax_exempt=bool(line.tax_exempt), net_minor=line.net_minor, tax_minor=line.tax_minor,
-                         gross_minor=line.gross_minor)
-             for i, line in enumerate(order.lines, 1)]
-    invoice = _new(INVOICE, order, lines, buyer, invoice_type)
-    audit.record("invoice", invoice.id, "issued", after=_audit_facts(invoice))
-    return invoice
+    return buyer, invoice_type
 
 
-def _new(kind: str, order: Order, lines: list[InvoiceLine], buyer: dict, invoice_type: str, **links) -> Invoice:
+def new_invoice(kind: str, order: Order, lines: list[InvoiceLine], buyer: dict, invoice_type: str, **links) -> Invoice:
     now = utcnow()
     _actor_id, actor_name = audit.current_actor()
     invoice = Invoice(kind=kind, number=next_number(kind, now), order_id=order.id, currency=order.currency,
@@ -145,12 +166,16 @@ def _new(kind: str, order: Order, lines: list[InvoiceLine], buyer: dict, invoice
     return invoice
 
 
-def _audit_facts(invoice: Invoice) -> dict:
+def audit_facts(invoice: Invoice) -> dict:
+    """The facts an invoice's audit row keeps (number, order, amounts; a credit note's invoice,
+    a shipment's number)."""
     facts = {"number": invoice.number, "order": invoice.order.number,
              "amount": format_plain(invoice.gross_minor, invoice.currency),
              "tax": format_plain(invoice.tax_minor, invoice.currency), "currency": invoice.currency}
     if invoice.invoice is not None:
         facts["invoice"] = invoice.invoice.number
+    if invoice.shipment_number:
+        facts["shipment"] = invoice.shipment_number
     return facts
 
 
@@ -196,19 +221,26 @@ def credited_for_refund(refund_id: int) -> int:
                                  .where(Invoice.refund_id == refund_id, Invoice.kind == CREDIT_NOTE)))
 
 
-def credit_refund(refund: Refund) -> Invoice | None:
-    """Issue the credit note of a refunded ``refund`` against its order's invoice: the refunded
-    amount not credited yet, at most what the invoice still has to credit. None when the order has
-    no invoice or nothing is left to credit; refused for a refund not paid out."""
+def credit_refund(refund: Refund) -> list[Invoice]:
+    """Issue the credit notes of a refunded ``refund`` against its order's invoices: the refunded
+    amount not credited yet, taken from the invoices oldest first, each up to what it still has to
+    credit (one invoice for a whole-order invoice; several for an order invoiced per shipment).
+    Empty when the order has no invoice or nothing is left to credit; refused for a refund not
+    paid out."""
     if refund.status != states.REFUNDED:
         raise InvoiceRefused(_("Only a refund paid out gets a credit note."))
     order = lock_order(refund.order_id)
-    invoice = order_invoice(order.id)
-    if invoice is None:
-        return None
-    wanted = min(refund.amount_minor - credited_for_refund(refund.id), invoice.gross_minor - invoice.credited_minor)
-    if wanted <= 0:
-        return None
+    left = refund.amount_minor - credited_for_refund(refund.id)
+    notes = []
+    for invoice in order_invoices(order.id):
+        wanted = min(left, invoice.gross_minor - invoice.credited_minor)
+        if wanted > 0:
+            notes.append(_credit(order, refund, invoice, wanted))
+            left -= wanted
+    return notes
+
+
+def _credit(order: Order, refund: Refund, invoice: Invoice, wanted: int) -> Invoice:
     taken = db.session.execute(
         update(Invoice).where(Invoice.id == invoice.id, Invoice.gross_minor - Invoice.credited_minor >= wanted)
         .values(credited_minor=Invoice.credited_minor + wanted)
@@ -220,9 +252,9 @@ def credit_refund(refund: Refund) -> Invoice | None:
                          unit_price_minor=share.gross, tax_rate_percent=share.percent, tax_exempt=share.exempt,
                          net_minor=share.net, tax_minor=share.tax, gross_minor=share.gross)
              for i, share in enumerate(split_by_rate(wanted, rate_totals(invoice)), 1)]
-    note = _new(CREDIT_NOTE, order, lines, dict(invoice.buyer), invoice.invoice_type, invoice_id=invoice.id,
-                refund_id=refund.id)
-    audit.record("invoice", note.id, "credited", after=_audit_facts(note))
+    note = new_invoice(CREDIT_NOTE, order, lines, dict(invoice.buyer), invoice.invoice_type, invoice_id=invoice.id,
+                       refund_id=refund.id)
+    audit.record("invoice", note.id, "credited", after=audit_facts(note))
     return note
 
 

@@ -17,7 +17,7 @@ class LineForm(FlaskForm):
     product = StringField(_l("Product code"), validators=[Optional(), Length(max=64)])
     quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=12)])
     unit_price = StringField(_l("Unit price"), validators=[Optional(), Length(max=24)])
-    discount = StringField(_l("Discount %"), validators=[Optional(), Length(max=8)])
+    discount = StringField(_l("Discount (%)"), validators=[Optional(), Length(max=8)])
 
 
 class QuotationForm(FlaskForm):

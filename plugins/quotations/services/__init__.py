@@ -7,10 +7,12 @@ from .decisions import (
     decline,
     expire_due,
     find_by_token,
+    link_of,
     send_quotation,
     token_of,
 )
 from .quotations import (
+    HEADER,
     LineInput,
     QuoteInput,
     create_quotation,
@@ -25,7 +27,7 @@ from .quotations import (
 from .report import ReportRow, conversion_report, report_csv
 
 __all__ = [
-    "LineInput", "QuoteInput", "ReportRow", "accept", "cancel", "conversion_report", "create_quotation", "decline",
-    "default_valid_until", "expire_due", "find_by_token", "get_quotation", "list_query", "move", "next_number",
+    "HEADER", "LineInput", "QuoteInput", "ReportRow", "accept", "cancel", "conversion_report", "create_quotation", "decline",
+    "default_valid_until", "expire_due", "find_by_token", "get_quotation", "link_of", "list_query", "move", "next_number",
     "report_csv", "send_quotation", "today", "token_of", "update_draft",
 ]

@@ -1,7 +1,7 @@
 """quotations tables
 
 Revision ID: quotations_0001
-Revises: 
+Revises:
 Create Date: 2026-12-07 23:26:49.525627
 """
 

@@ -27,7 +27,7 @@ def audit_vocabulary() -> list[AuditVocabulary]:
         "created": _l("Created"), "changed": _l("Changed"), "status_changed": _l("Status changed"),
         "mailed": _l("E-mailed to the customer"), "converted": _l("Became an order"),
         "declined_by_customer": _l("Declined by the customer")},
-        {"number": _l("Number"), "customer": HistoryField(_l("Customer"), "number"),
+        {"number": _l("Number"), "customer": _l("Customer"),
          "total": HistoryField(_l("Total"), "money", currency_field="currency"), "currency": _l("Currency"),
          "status": HistoryField(_l("Status"), "code", choices=states.LABELS), "email": _l("E-mail"),
          "language": _l("Language"), "order": _l("Order"), "reason": _l("Reason"),

@@ -221,7 +221,7 @@ def create_quotation(data: QuoteInput) -> Quotation:
     db.session.add(quotation)
     db.session.flush()
     audit.record("quotation", quotation.id, "created",
-                 after={"number": quotation.number, "customer": customer.id, "total": quotation.total_minor,
+                 after={"number": quotation.number, "customer": customer.name, "total": quotation.total_minor,
                         "currency": currency})
     webhooks.emit("quotation.created", quotation)
     return quotation

@@ -25,3 +25,4 @@ def load(ctx) -> None:
     services.send_quotation(made[2], mail=False)
     services.accept(made[2])
     db.session.flush()
+    ctx.log(f"  {len(made)} quotations")

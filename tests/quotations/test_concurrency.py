@@ -2,7 +2,6 @@
 instant (the customer's link and a staff member) make exactly one order; numbers stay gap-free."""
 
 import re
-import threading
 
 import pytest
 
@@ -11,6 +10,7 @@ from erp_core.extensions import db
 from plugins.orders.public import Order
 from plugins.quotations import services, states
 from plugins.quotations.models import Quotation
+from tests.helpers import in_threads
 from tests.quotations.common import PLUGINS, make_quotation, quote_input, setup_data
 
 THREADS = 6
@@ -19,31 +19,6 @@ THREADS = 6
 @pytest.fixture
 def app(make_app):
     return make_app(plugins=PLUGINS)
-
-
-def _in_threads(app, count, work):
-    barrier = threading.Barrier(count)
-    results: dict[int, object] = {}
-
-    def worker(i):
-        with app.test_request_context(method="POST"):  # a writing request: BEGIN IMMEDIATE on SQLite
-            barrier.wait()
-            try:
-                results[i] = work(i)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - the assertions name it
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def test_simultaneous_acceptances_make_exactly_one_order(app):
@@ -57,7 +32,7 @@ def test_simultaneous_acceptances_make_exactly_one_order(app):
             return services.accept(services.find_by_token(quotation_id, token), by_customer=True).number
         return services.accept(services.get_quotation(quotation_id)).number  # staff
 
-    results = _in_threads(app, THREADS, accept)
+    results = in_threads(app, THREADS, accept)
     made = [r for r in results.values() if isinstance(r, str)]
     refused = [r for r in results.values() if isinstance(r, Conflict)]
     assert len(made) == 1 and len(refused) == THREADS - 1, results
@@ -71,6 +46,6 @@ def test_concurrent_quotations_get_distinct_consecutive_numbers(app):
     with app.test_request_context():
         data = setup_data()
 
-    results = _in_threads(app, THREADS, lambda _i: services.create_quotation(quote_input(data)).number)
+    results = in_threads(app, THREADS, lambda _i: services.create_quotation(quote_input(data)).number)
     numbers = sorted(results.values())
     assert [int(re.fullmatch(r"QUO-\d{4}-(\d{6})", n).group(1)) for n in numbers] == list(range(1, THREADS + 1))

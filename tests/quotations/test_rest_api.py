@@ -3,12 +3,10 @@ permissions (403); refusals as problem+json; conformance to its OpenAPI document
 
 import pytest
 
-from erp_core.api.tokens import create_token
-from erp_core.auth.models import User
 from erp_core.extensions import db
 from plugins.orders.public import Order
 from tests.core.test_api_conformance import run_conformance
-from tests.helpers import make_user
+from tests.helpers import api_token, bearer
 from tests.quotations.common import PLUGINS, setup_data
 
 API = "/api/v1"
@@ -16,11 +14,7 @@ PERMS = ["quotations.view", "quotations.manage"]
 
 
 def token_for(app, perms=()) -> dict:
-    user_id = make_user(app, perms=list(perms))
-    with app.app_context():
-        _row, clear = create_token(db.session.get(User, user_id), "test")
-        db.session.commit()
-    return {"Authorization": f"Bearer {clear}"}
+    return bearer(api_token(app, perms=list(perms)))
 
 
 @pytest.fixture
@@ -76,10 +70,6 @@ def test_refusals_and_permissions(app, data):
 
 
 def test_the_api_conforms_to_its_openapi_document(app, data):
-    user_id = make_user(app, perms=PERMS)
-    with app.app_context():
-        _row, token = create_token(db.session.get(User, user_id), "schemathesis")
-        db.session.commit()
-    assert run_conformance(app, token, max_examples=10) == []
+    assert run_conformance(app, api_token(app, perms=PERMS), max_examples=10) == []
     spec = app.test_client().get(f"{API}/openapi.json").json
     assert "/api/v1/quotations" in spec["paths"] and "/api/v1/quotations/{quotation_id}/send" in spec["paths"]

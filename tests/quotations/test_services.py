@@ -153,3 +153,9 @@ def test_report_counts_months_and_conversion(ctx):
     assert str(row.rate) == "50.0" and row.accepted_value == accepted.total_minor
     text = services.report_csv([row], ["m", "c", "s", "a", "d", "e", "r", "sv", "av"])
     assert text.splitlines()[1].startswith(f"{row.month},CNY,2,1,1,0,50.0,")
+
+
+def test_the_services_package_is_layered():
+    from tests.helpers import assert_layered_package
+
+    assert_layered_package(services, ["quotations", "decisions", "report"])

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-BUILTIN_PLUGINS = ("orders", "inventory", "logistics", "finance", "support", "purchasing")
+BUILTIN_PLUGINS = ("orders", "inventory", "logistics", "finance", "support", "purchasing", "quotations")
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "production",

@@ -68,6 +68,12 @@ def _public_paths(endpoint: str, ids: walk.Ids) -> list[str] | None:
                                    .limit(1)).all()
         found += [db.session.get(Survey, i) for i in ids.candidates("survey_id", 1)]
         return [url_for(endpoint, survey_id=s.id, token=surveys.token(s)) for s in found]
+    if endpoint == "quotations_public.view":
+        from plugins.quotations import services as quotations
+        from plugins.quotations.models import Quotation
+
+        found = db.session.scalars(select(Quotation).where(Quotation.nonce.is_not(None)).order_by(Quotation.id)).all()
+        return [url_for(endpoint, quotation_id=q.id, token=quotations.token_of(q)) for q in found[:3]]
     return None
 
 

@@ -276,6 +276,16 @@ def tracking_link(crawl: Crawl) -> str:
     return urlparse(crawl.page.get_by_test_id("tracking-link").input_value()).path
 
 
+def quotation_link(server) -> str:
+    """A sent quotation's link, as the site writes it into the customer's e-mail."""
+    from plugins.quotations import services as quotations
+    from plugins.quotations.models import Quotation
+
+    with server.app.test_request_context():
+        quotation = db.session.scalar(select(Quotation).where(Quotation.status == "sent").order_by(Quotation.id))
+        return f"/q/{quotation.id}/{quotations.token_of(quotation)}"
+
+
 def public_pages(crawl: Crawl, locale: str, tracking: str, survey: str) -> None:
     """Home, contact, the tracking page and its return page, a survey: what a customer opens."""
     crawl.visit("/", locale)
@@ -295,7 +305,7 @@ def test_every_page_speaks_the_readers_language(browser, demo_server, catalogs):
     crawl = Crawl(page, demo_server, catalogs)
     try:
         sign_in(page, demo_server)
-        tracking, survey = tracking_link(crawl), survey_link(demo_server)
+        tracking, survey, quotation = tracking_link(crawl), survey_link(demo_server), quotation_link(demo_server)
         for locale in ("zh_CN", "en"):
             switch_language(page, locale)
             staff_pages(crawl, locale)
@@ -304,6 +314,7 @@ def test_every_page_speaks_the_readers_language(browser, demo_server, catalogs):
             page.goto(demo_server.url("/"))
             switch_language(page, locale)
             public_pages(crawl, locale, tracking, survey)
+            crawl.visit(quotation, locale)
     finally:
         context.close()
     print(f"{len(crawl.visited)} pages in {time.monotonic() - started:.1f} s")

@@ -100,6 +100,8 @@ class Product(db.Model):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # EAN-13, UPC-A or EAN-8 digits (check digit verified by plugins.orders.barcode); unique when set.
+    barcode: Mapped[str | None] = mapped_column(String(14), unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     name_key: Mapped[str] = mapped_column(String(200), nullable=False)
     spec: Mapped[str] = mapped_column(String(300), nullable=False, default="")

@@ -73,3 +73,54 @@ def run_search(query: str, user, limit: int = DEFAULT_LIMIT) -> list[SearchGroup
         if len(group.results) < limit:
             group.results.append(result)
     return sorted(groups.values(), key=lambda g: (g.order, g.kind))
+
+
+# ----------------------------------------------------------------------------- migrations
+
+SEARCH_INDEX_SUFFIX = "_search"
+
+
+def create_search_indexes(op, table: str, *, prefix_columns=(), substring_columns=()) -> None:
+    """In a migration: the PostgreSQL indexes that serve :func:`prefix` (``varchar_pattern_ops``
+    btree) and :func:`contains` (``gin_trgm_ops`` GIN, when the pg_trgm extension exists or can
+    be created; without it the substring search scans). Nothing on SQLite, whose ordinary
+    indexes serve the prefix ranges. The indexes are named ``<table>_<column>_search`` and are
+    not part of the models (the migration check leaves them out)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    for column in prefix_columns:
+        op.execute(f'CREATE INDEX IF NOT EXISTS {table}_{column}{SEARCH_INDEX_SUFFIX} '
+                   f'ON {table} ({column} varchar_pattern_ops)')
+    if substring_columns and _trigram_available(bind):
+        for column in substring_columns:
+            op.execute(f'CREATE INDEX IF NOT EXISTS {table}_{column}_trgm{SEARCH_INDEX_SUFFIX} '
+                       f'ON {table} USING gin ({column} gin_trgm_ops)')
+
+
+def drop_search_indexes(op, table: str, *, prefix_columns=(), substring_columns=()) -> None:
+    """Undo :func:`create_search_indexes` (the extension stays)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for column in prefix_columns:
+        op.execute(f"DROP INDEX IF EXISTS {table}_{column}{SEARCH_INDEX_SUFFIX}")
+    for column in substring_columns:
+        op.execute(f"DROP INDEX IF EXISTS {table}_{column}_trgm{SEARCH_INDEX_SUFFIX}")
+
+
+def _trigram_available(bind) -> bool:
+    """Whether pg_trgm is installed, installing it when the role may (in a savepoint, so a
+    refusal leaves the migration's transaction usable)."""
+    from sqlalchemy import text
+
+    if bind.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).scalar():
+        return True
+    savepoint = bind.begin_nested()
+    try:
+        bind.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except Exception:  # noqa: BLE001  (no right to create it, or not shipped: search still works)
+        savepoint.rollback()
+        log.warning("pg_trgm could not be created; name search will scan")
+        return False
+    savepoint.commit()
+    return True

@@ -58,7 +58,7 @@ def test_product_form_barcode(orders_app):
 
 def test_product_barcode_in_chinese(orders_app):
     client = client_with(orders_app, perms=["orders.products.view", "orders.products.edit"])
-    client.post("/language", data={"language": "zh_CN"})
+    client.post("/language", data={"lang": "zh_CN"})
     response = client.post("/orders/products/new", data={"sku": "T", "name": "茶", "price": "1", "currency": "CNY",
                                                          "barcode": "6901234567890"})
     assert "条码" in response.get_data(as_text=True) and "校验位" in response.get_data(as_text=True)

@@ -302,6 +302,12 @@ def find_by_barcode(code: str) -> Product | None:
     return db.session.scalar(select(Product).where(Product.barcode == text))
 
 
+def find_by_sku(code: str) -> Product | None:
+    """The product with this code (SKU, case-insensitive), or None. One indexed lookup."""
+    text = str(code or "").strip().upper()
+    return db.session.scalar(select(Product).where(Product.sku == text)) if text else None
+
+
 def _product_values(sku, name, price, currency, spec, unit) -> dict:
     """The checked column values of a product as typed."""
     sku = _clean(sku, 64).upper()

@@ -17,6 +17,7 @@ from erp_core.security import requires
 from . import queries, services, tax
 from .invoicing_details import order_invoicing_details  # noqa: F401  (see the docstring)
 from .models import Customer
+from .public import product_by_code
 from .views import bp
 
 
@@ -76,7 +77,7 @@ def api_product_scan():
     """The product a scanner read: ``code`` is a barcode (or else a product code, SKU).
     404 with a ``message`` in the reader's language when no product has it."""
     code = (request.args.get("code") or "").strip()[:64]
-    product = services.find_by_barcode(code) or (services.find_by_sku(code) if code else None)
+    product = product_by_code(code) if code else None
     if product is None:
         return jsonify({"message": _("No product has the barcode or code %(code)s.", code=code)}), 404
     return jsonify({"product": _product_json(product, tax.rates_for_products([product]))})

@@ -70,7 +70,7 @@ def test_import_products_with_barcodes(orders_app):
     data = {"file": (io.BytesIO(text.encode()), "data.csv")}
     assert client.post("/orders/products/import", data=data, content_type="multipart/form-data").status_code == 302
     with orders_app.app_context():
-        assert dict(db.session.execute(select(Product.sku, Product.barcode))) == {"A-1": EAN13, "B-1": EAN8}
+        assert dict(db.session.execute(select(Product.sku, Product.barcode)).tuples().all()) == {"A-1": EAN13, "B-1": EAN8}
     bad = {"file": (io.BytesIO(b"sku,name,price,barcode\nC-1,Three,1,123\n"), "data.csv")}
     response = client.post("/orders/products/import", data=bad, content_type="multipart/form-data")
     assert "EAN-13" in response.get_data(as_text=True)

@@ -79,7 +79,7 @@ def test_search_box_in_header_and_chinese(orders_app):
     client.post("/language", data={"lang": "zh_CN"})
     page = client.get("/search", query_string={"q": number}).get_data(as_text=True)
     assert "搜索" in page and "订单" in page
-    assert "找不到" in client.get("/search?q=zzzz").get_data(as_text=True)
+    assert "没有找到" in client.get("/search?q=zzzz").get_data(as_text=True)
 
 
 def test_search_runs_a_fixed_number_of_statements(orders_app):

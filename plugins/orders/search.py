@@ -1,7 +1,7 @@
 """Orders' answers to the header search (``erp_search``): orders, customers and products.
 
-Every query is indexed: numbers, codes and phone digits by prefix (:func:`erp_core.search.prefix`
-on the btree indexes), barcodes and e-mails by equality, names by the maintained lower-cased
+Every query is indexed: numbers, codes, barcodes and phone digits by prefix (:func:`erp_core.search.prefix`
+on the btree indexes), e-mails by equality, names by the maintained lower-cased
 ``name_key`` columns (:func:`erp_core.search.contains`, a pg_trgm GIN index on PostgreSQL)."""
 
 from __future__ import annotations
@@ -65,11 +65,11 @@ def find_customers(query: str, limit: int) -> list[Customer]:
 
 
 def find_products(query: str, limit: int) -> list[Product]:
-    """Products by barcode (equality), code (prefix) or name (substring), the active ones first."""
+    """Products by barcode or code (prefix) or name (substring), the active ones first."""
     conditions = [prefix(Product.sku, query.upper()), contains(Product.name_key, query)]
     code = query.replace(" ", "").replace("-", "")
     if code.isdigit():
-        conditions.append(Product.barcode == code)
+        conditions.append(prefix(Product.barcode, code))
     stmt = select(Product).where(or_(*conditions)).order_by(Product.active.desc(), Product.sku).limit(limit)
     return list(db.session.scalars(stmt))
 

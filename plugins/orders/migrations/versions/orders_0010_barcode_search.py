@@ -5,7 +5,7 @@ Revises: orders_0005_invoicing_details
 Create Date: 2026-12-07 23:30:00
 
 A nullable, unique ``barcode`` on products; existing products get none. On PostgreSQL the
-header search's indexes (erp_core.search): prefixes of order numbers, phone digits and codes,
+header search's indexes (erp_core.search): prefixes of order numbers, phone digits, codes and barcodes,
 trigram indexes (pg_trgm, when available) on the customers' and products' lower-cased names.
 """
 
@@ -17,7 +17,7 @@ from erp_core.search import create_search_indexes, drop_search_indexes
 SEARCH = {
     "orders_order": {"prefix_columns": ("number", "contact_phone_key")},
     "orders_customer": {"prefix_columns": ("phone_key",), "substring_columns": ("name_key",)},
-    "orders_product": {"prefix_columns": ("sku",), "substring_columns": ("name_key",)},
+    "orders_product": {"prefix_columns": ("sku", "barcode"), "substring_columns": ("name_key",)},
 }
 
 revision = 'orders_0010_barcode_search'

@@ -27,9 +27,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('orders_product', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('barcode', sa.String(length=14), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_orders_product_barcode'), ['barcode'])
+    # A unique index (not a constraint): SQLite adds and drops it without copying the table.
+    op.add_column('orders_product', sa.Column('barcode', sa.String(length=14), nullable=True))
+    op.create_index('ix_orders_product_barcode', 'orders_product', ['barcode'], unique=True)
     for table, columns in SEARCH.items():
         create_search_indexes(op, table, **columns)
 
@@ -37,6 +37,5 @@ def upgrade():
 def downgrade():
     for table, columns in SEARCH.items():
         drop_search_indexes(op, table, **columns)
-    with op.batch_alter_table('orders_product', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_orders_product_barcode'), type_='unique')
-        batch_op.drop_column('barcode')
+    op.drop_index('ix_orders_product_barcode', table_name='orders_product')
+    op.drop_column('orders_product', 'barcode')  # SQLite 3.35+ drops it in place

@@ -46,6 +46,7 @@ import click
 from sqlalchemy import func, select, text
 
 from bench.common import TIMEZONE, build_app, fresh_database, is_sqlite, line_tax
+from plugins.orders.barcode import check_digit
 
 DAY = 86400
 HOUR = 3600
@@ -93,7 +94,7 @@ COLUMNS = {
     "orders_customer": "id, name, name_key, phone, phone_key, email, notes, active, created_at, updated_at",
     "orders_address": "id, customer_id, label, recipient, phone, line1, line2, city, region, postcode, country, "
                       "is_default",
-    "orders_product": "id, sku, name, name_key, spec, unit, price_minor, currency, active, created_at, updated_at",
+    "orders_product": "id, sku, barcode, name, name_key, spec, unit, price_minor, currency, active, created_at, updated_at",
     "inventory_stock_rule": "product_id, low_threshold, reorder_quantity, updated_at",
     "inventory_document": "id, number, kind, warehouse_id, to_warehouse_id, supplier, note, form_token, actor_id, "
                           "actor_name, created_at",
@@ -336,7 +337,10 @@ class Generator:
             spec = spec_t.format(a=rng.randint(2, 20), b=rng.choice((20, 25, 32, 40, 50, 63, 80, 100)))
             price = int(10 ** rng.uniform(2, 5.3))  # 1.00 to 2,000.00 CNY
             sku = f"BK-{pid:06d}"
-            w.add("orders_product", (pid, sku, name, name.lower(), spec, unit, price, "CNY", True, created, created))
+            body = f"690{pid:09d}"  # an EAN-13 with China's prefix and its check digit
+            barcode = body + str(check_digit(body))
+            w.add("orders_product", (pid, sku, barcode, name, name.lower(), spec, unit, price, "CNY", True, created,
+                                     created))
             low, reorder = rng.choice(((0, 0), (10, 100), (20, 200), (50, 500)))
             w.add("inventory_stock_rule", (pid, low, reorder, created))
             site.thresholds[pid] = (low, reorder)

@@ -191,3 +191,19 @@ class AuditVocabulary:
     actions: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)
     resolve: Callable[[list[str]], dict] | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One record found by the header search (``erp_search``): its ``kind`` (a stable code such
+    as ``"order"``), the group heading ``kind_label`` (a lazy translation), the record's
+    ``title`` (its number or name) and ``url``, an optional ``detail`` line (customer, status...)
+    and ``order`` (groups with lower values come first). Titles and details are plain text: pages
+    escape them."""
+
+    kind: str
+    kind_label: Any
+    title: str
+    url: str
+    detail: str = ""
+    order: int = 100

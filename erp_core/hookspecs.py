@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         Permission,
         Schedule,
         ScriptUrl,
+        SearchResult,
         SettingField,
         SetupItem,
         Widget,
@@ -427,4 +428,26 @@ def erp_system_texts() -> dict[str, Any]:
             return {"loyalty.points_expired": _l("%(points)s points expired on %(date)s.")}
 
         note = system_text("loyalty.points_expired", points=40, date={"date": day.isoformat()})
+    """
+
+
+@hookspec
+def erp_search(query: str, user: User, limit: int) -> list[SearchResult]:
+    """Called by the header search (the ``/search`` page) with the text typed (trimmed, 1 to 100
+    characters), the signed-in user and the most results wanted per kind of record. Answer for the
+    plugin's own records only, and only those ``user`` may see (check ``user.can(...)``: a user
+    without the permission to view a kind of record gets none of it). Use indexed queries: an
+    equality or prefix on a number, code, phone or barcode, and the plugin's maintained search
+    columns for names.
+
+    Returns: a list of :class:`erp_core.contrib.SearchResult`, at most ``limit`` per ``kind``.
+
+    Example::
+
+        @hookimpl
+        def erp_search(query, user, limit):
+            if not user.can("loyalty.view"):
+                return []
+            return [SearchResult("card", _l("Loyalty cards"), c.number, url_for("loyalty.card", id=c.id))
+                    for c in services.cards_starting_with(query, limit)]
     """

@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from .extensions import db
+from .search import SEARCH_INDEX_SUFFIX
 
 CORE_ROOT = Path(__file__).resolve().parent
 
@@ -51,9 +52,12 @@ def owner_of_table(table_name: str) -> str:
 
 
 def include_object_for(only_plugin: str | None, loaded: list[str] | None):
-    """Alembic filter: only tables of ``only_plugin`` (autogenerate) or of loaded plugins."""
+    """Alembic filter: only tables of ``only_plugin`` (autogenerate) or of loaded plugins, without
+    the search indexes the migrations add on PostgreSQL only (names ending in ``_search``)."""
 
     def include(obj, name, type_, reflected, compare_to):
+        if type_ == "index" and reflected and (name or "").endswith(SEARCH_INDEX_SUFFIX):
+            return False  # PostgreSQL-only search indexes (erp_core.search), not in the models
         table = obj if type_ == "table" else getattr(obj, "table", None)
         table_name = name if type_ == "table" else (table.name if table is not None else None)
         if table_name is None:

@@ -30,7 +30,8 @@ HEADER = ("<!-- Generated from the code's docstrings and type hints by `python -
 # The core's modules plugins call, and the names of each a plugin author needs.
 CORE_SURFACE: list[tuple[str, list[str]]] = [
     ("erp_core.contrib", ["Permission", "NavItem", "Widget", "Panel", "SettingField", "Schedule", "ScriptUrl",
-                          "DemoContext"]),
+                          "DemoContext", "SearchResult"]),
+    ("erp_core.search", ["prefix", "contains", "create_search_indexes", "drop_search_indexes"]),
     ("erp_core.errors", ["DomainError", "NotFound", "Conflict", "ValidationProblems"]),
     ("erp_core.security", ["requires", "login_only", "public", "has_permission", "safe_next"]),
     ("erp_core.forms", ["attempt", "Outcome", "show_domain_error"]),

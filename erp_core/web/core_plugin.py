@@ -18,10 +18,11 @@ def erp_blueprints():
     from .admin import bp as admin_bp
     from .jobs_views import bp as jobs_bp
     from .mail_views import bp as mail_bp
+    from .search_views import bp as search_bp
     from .views import bp as web_bp
     from .webhook_views import bp as webhooks_bp
 
-    return [web_bp, auth_bp, accounts_bp, admin_bp, webhooks_bp, mail_bp, jobs_bp]
+    return [web_bp, auth_bp, accounts_bp, admin_bp, webhooks_bp, mail_bp, jobs_bp, search_bp]
 
 
 @hookimpl

@@ -6,7 +6,7 @@ Thin: parse the form, call a service, commit or roll back with a message, redire
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_sqlalchemy.pagination import SelectPagination
@@ -19,7 +19,7 @@ from erp_core.extensions import db
 from erp_core.forms import attempt, choices, show_domain_error
 from erp_core.security import requires, safe_next
 from erp_core.ui import MAX_PER_PAGE, apply_sort, page_args, paginate
-from plugins.orders.public import Order, Product
+from plugins.orders.public import Order, Product, scan_answer
 
 from . import services
 from .forms import ExpectedForm, ReceiptForm, ReceiveExpectedForm, RuleForm, StocktakeForm, TransferForm, WarehouseForm
@@ -267,6 +267,14 @@ def receipt():
         if done is not None:
             return done
     return render_template("inventory/receipt.html", form=form, skus=_sku_options())
+
+
+@bp.route("/receipts/scan")
+@requires("inventory.receive")
+def receipt_scan():
+    """The product a scanner read on the receipt page (JSON; 404 with a message when unknown)."""
+    body, status = scan_answer(request.args.get("code", ""))
+    return jsonify(body), status
 
 
 @bp.route("/transfers/new", methods=["GET", "POST"])

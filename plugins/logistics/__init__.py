@@ -233,3 +233,10 @@ def erp_source_labels(sources):
     from . import services
 
     return services.source_labels(sources)
+
+
+@hookimpl
+def erp_search(query, user, limit):
+    from .search import search
+
+    return search(query, user, limit)

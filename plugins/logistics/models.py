@@ -58,6 +58,9 @@ class Shipment(db.Model):
         Index("ix_logistics_shipment_status_synced", "status", "last_synced_at"),
         Index("ix_logistics_shipment_created", "created_at"),
         Index("ix_logistics_shipment_ship_date", "ship_date"),
+        # The header search's prefix of a tracking number (a pattern index on PostgreSQL).
+        Index("ix_logistics_shipment_tracking_number", "tracking_number",
+              postgresql_ops={"tracking_number": "varchar_pattern_ops"}),
         CheckConstraint("packages IS NULL OR packages > 0", name="packages_positive"),
         CheckConstraint("weight_grams IS NULL OR weight_grams > 0", name="weight_positive"),
     )

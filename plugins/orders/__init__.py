@@ -123,3 +123,10 @@ def erp_audit_vocabulary():
     from .display import audit_vocabulary
 
     return audit_vocabulary() + invoicing_details.audit_vocabulary()
+
+
+@hookimpl
+def erp_search(query, user, limit):
+    from .search import search
+
+    return search(query, user, limit)

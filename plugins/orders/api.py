@@ -6,6 +6,7 @@ plugins import it from :mod:`plugins.orders.public`, the orders plugin's declare
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -16,6 +17,7 @@ from erp_core.security import requires
 from . import queries, services, tax
 from .invoicing_details import order_invoicing_details  # noqa: F401  (see the docstring)
 from .models import Customer
+from .public import product_by_code
 from .views import bp
 
 
@@ -53,14 +55,29 @@ def api_duplicates():
     return jsonify({"matches": [_customer_json(c) for c in matches]})
 
 
+def _product_json(p, rates) -> dict:
+    return {"id": p.id, "sku": p.sku, "name": p.name, "spec": p.spec, "unit": p.unit, "currency": p.currency,
+            "price": format_plain(p.price_minor, p.currency), "price_minor": p.price_minor,
+            "decimals": currency_exponent(p.currency), "tax_rate": tax.rate_percent_text(rates[p.id]),
+            "barcode": p.barcode or "", "active": p.active}
+
+
 @bp.route("/api/products")
 @requires("orders.products.view")
 def api_products():
     q = (request.args.get("q") or "").strip()[:100]
     found = queries.search_products(q, limit=15) if q else []
     rates = tax.rates_for_products(found)
-    return jsonify({"results": [
-        {"id": p.id, "sku": p.sku, "name": p.name, "spec": p.spec, "unit": p.unit, "currency": p.currency,
-         "price": format_plain(p.price_minor, p.currency), "price_minor": p.price_minor,
-         "decimals": currency_exponent(p.currency), "tax_rate": tax.rate_percent_text(rates[p.id])}
-        for p in found]})
+    return jsonify({"results": [_product_json(p, rates) for p in found]})
+
+
+@bp.route("/api/products/scan")
+@requires("orders.products.view")
+def api_product_scan():
+    """The product a scanner read: ``code`` is a barcode (or else a product code, SKU).
+    404 with a ``message`` in the reader's language when no product has it."""
+    code = (request.args.get("code") or "").strip()[:64]
+    product = product_by_code(code) if code else None
+    if product is None:
+        return jsonify({"message": _("No product has the barcode or code %(code)s.", code=code)}), 404
+    return jsonify({"product": _product_json(product, tax.rates_for_products([product]))})

@@ -53,6 +53,7 @@ COLUMNS = {
         Column("tax_rate", False, _l("VAT rate in percent (13, 9, 6...) or exempt; the default rate when empty."),
                "13"),
         Column("cost", False, _l("Cost price in major units (for margin reports); may stay empty."), "80.00"),
+        Column("barcode", False, _l("EAN-13, UPC-A or EAN-8 barcode; may stay empty."), "6901234567892"),
     ],
     "orders": [
         Column("order_ref", True, _l("Your reference of the order: rows with the same reference are the lines of one order."), "A-1001"),
@@ -242,8 +243,9 @@ def import_products(text: str) -> ImportResult:
 
 
 def _product_tax_fields(row: dict, product: Product | None) -> dict:
-    """``tax_rate_id`` and ``cost`` of an imported product row: an empty rate is the default
-    rate for a new product and leaves an existing one's as it is; so does an empty cost."""
+    """``tax_rate_id``, ``cost`` and ``barcode`` of an imported product row: an empty rate is the
+    default rate for a new product and leaves an existing one's as it is; so does an empty cost
+    or barcode."""
     fields = {}
     raw = (row.get("tax_rate") or "").strip()
     if raw:
@@ -253,6 +255,8 @@ def _product_tax_fields(row: dict, product: Product | None) -> dict:
         fields["tax_rate_id"] = rate.id
     if (row.get("cost") or "").strip() or product is None:
         fields["cost"] = (row.get("cost") or "").strip() or None
+    if (row.get("barcode") or "").strip() or product is None:
+        fields["barcode"] = (row.get("barcode") or "").strip() or None
     return fields
 
 

@@ -30,6 +30,7 @@ from erp_core.money import format_plain, round_half_up
 from erp_core.timeutil import utcnow
 
 from . import services, states, tax
+from .barcode import check_digit
 from .demo_invoicing import add_invoicing_details
 from .models import Order
 from .services import LineInput, OrderInput
@@ -129,12 +130,15 @@ def load(ctx) -> None:
     now = utcnow()
     products = []
     tax.seed_rates()  # a database made without the migrations has none yet
-    for sku, name, spec, unit, price in PRODUCTS:
+    for index, (sku, name, spec, unit, price) in enumerate(PRODUCTS):
         rate = tax.find_rate(DEMO_RATES[sku]) if sku in DEMO_RATES else None
+        body = f"6901234{index + 1:05d}"  # an EAN-13 on every demo product, for the scanner
+        barcode = body + str(check_digit(body))
         cost = None if sku.startswith("CRD-") else format_plain(round_half_up(Decimal(price) * 55), "CNY")
         product = services.create_product(sku, name, price, "CNY", spec=spec, unit=unit,
                                           active=not sku.startswith("TEA-OLD"),
-                                          tax_rate_id=rate.id if rate is not None else None, cost=cost)
+                                          tax_rate_id=rate.id if rate is not None else None, cost=cost,
+                                          barcode=barcode)
         products.append(product)
     _backdate(now - timedelta(days=130))
     ctx.data["products"] = products

@@ -136,6 +136,7 @@ def audit_vocabulary() -> list[AuditVocabulary]:
         "active": HistoryField(_l("Sold (active)"), "boolean"),
         "tax": HistoryField(_l("Tax"), "money", currency_field="currency"),
         "cost": HistoryField(_l("Cost price"), "money", currency_field="currency"),
+        "barcode": HistoryField(_l("Barcode")),
         "tax_rate": HistoryField(_l("Tax rate"), "custom", format=_tax_rate),
         "prices_include_tax": HistoryField(_l("Prices include tax"), "boolean"),
         "percent": HistoryField(_l("Percent"), "custom", format=lambda v, _vals: f"{v}%"),

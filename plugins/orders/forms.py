@@ -82,6 +82,8 @@ class NewCustomerForm(CustomerForm, AddressForm):
 
 class ProductForm(FlaskForm):
     sku = StringField(_l("Code (SKU)"), validators=[DataRequired(), Length(max=64)])
+    barcode = StringField(_l("Barcode"), validators=[Optional(), Length(max=20)],
+                          description=_l("EAN-13, UPC-A or EAN-8, as printed under the bars (optional)."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     spec = StringField(_l("Specification"), validators=[Optional(), Length(max=300)],
                        description=_l("Size, colour, model... shown on the order and the packing slip."))

@@ -97,9 +97,12 @@ class Product(db.Model):
     __table_args__ = (
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
         Index("ix_orders_product_name_key", "name_key"),
+        Index("ix_orders_product_barcode", "barcode", unique=True),  # many NULLs, one product per code
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # EAN-13, UPC-A or EAN-8 digits (check digit verified by plugins.orders.barcode); unique when set.
+    barcode: Mapped[str | None] = mapped_column(String(14))
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     name_key: Mapped[str] = mapped_column(String(200), nullable=False)
     spec: Mapped[str] = mapped_column(String(300), nullable=False, default="")

@@ -72,8 +72,8 @@ __all__ = [
     "rates_for_products", "tax_by_rate",
     "advance_demo_order", "advance_order", "create_customer", "create_order", "create_product",
     "customer_language",
-    "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned", "parse_discount", "parse_quantity",
-    "prices_include_tax",
+    "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned",
+    "parse_discount", "parse_quantity", "prices_include_tax", "product_by_code", "scan_answer",
     "phone_key",
     "quantities_by_product", "set_order_warehouse", "ship_everything", "source_labels", "states", "transition",
     "update_order",
@@ -123,3 +123,25 @@ def source_labels(sources) -> dict[tuple[str, str], tuple[str, str | None]]:
             if key in wanted and key not in found:
                 found[key] = value
     return found
+
+
+def product_by_code(code: str) -> Product | None:
+    """The product a scanner read: ``code`` as a barcode (EAN-13, UPC-A, EAN-8), else as a
+    product code (SKU, case-insensitive); None when no product has it. At most two indexed
+    lookups."""
+    from .services import find_by_barcode, find_by_sku
+
+    return find_by_barcode(code) or find_by_sku(code)
+
+
+def scan_answer(code: str) -> tuple[dict, int]:
+    """The JSON body and status of a scan lookup endpoint (goods receipt pages): ``({"product":
+    {"id", "sku", "name", "unit"}}, 200)``, or ``({"message": ...}, 404)`` with a message in the
+    reader's language naming the code. Check the page's own permission before calling it."""
+    from flask_babel import gettext as _
+
+    code = str(code or "").strip()[:64]
+    product = product_by_code(code) if code else None
+    if product is None:
+        return {"message": _("No product has the barcode or code %(code)s.", code=code)}, 404
+    return {"product": {"id": product.id, "sku": product.sku, "name": product.name, "unit": product.unit}}, 200

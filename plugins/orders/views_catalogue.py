@@ -245,11 +245,13 @@ def _product_page(product: Product | None):
             if product is None:
                 product = services.create_product(form.sku.data, form.name.data, form.price.data, form.currency.data,
                                                   spec=form.spec.data, unit=form.unit.data, active=form.active.data,
-                                                  tax_rate_id=form.tax_rate.data, cost=form.cost.data)
+                                                  tax_rate_id=form.tax_rate.data, cost=form.cost.data,
+                                                  barcode=form.barcode.data)
             else:
                 services.update_product(product, form.sku.data, form.name.data, form.price.data, form.currency.data,
                                         spec=form.spec.data, unit=form.unit.data, active=form.active.data,
-                                        tax_rate_id=form.tax_rate.data, cost=form.cost.data)
+                                        tax_rate_id=form.tax_rate.data, cost=form.cost.data,
+                                        barcode=form.barcode.data)
         if outcome.ok:
             flash(_("Product %(sku)s saved.", sku=product.sku), "success")
             return redirect(url_for("orders_products.detail", product_id=product.id))

@@ -6,7 +6,7 @@ Thin: parse the form, call a service, commit or roll back with a message, redire
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ from erp_core.security import has_permission, requires
 from erp_core.timeutil import utcnow
 from erp_core.ui import apply_sort, paginate
 from plugins.inventory import services as inventory
-from plugins.orders.public import Product
+from plugins.orders.public import Product, scan_answer
 
 from . import services, states
 from .blueprint import bp, int_arg, show_error, sku_options, warehouse_choices
@@ -158,6 +158,15 @@ def order_send(po_id: int):
             else:
                 flash(_("Purchase order %(number)s is marked sent.", number=po.number), "success")
     return redirect(url_for("purchasing.order", po_id=po.id))
+
+
+@bp.route("/receive/scan")
+@requires("purchasing.receive")
+def receive_scan():
+    """The product a scanner read on a purchase order's receive form (JSON; 404 with a message
+    when unknown; the page tells a product that is not on the order)."""
+    body, status = scan_answer(request.args.get("code", ""))
+    return jsonify(body), status
 
 
 @bp.route("/orders/<int:po_id>/receive", methods=["POST"])

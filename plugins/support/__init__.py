@@ -291,3 +291,10 @@ def erp_source_labels(sources):
     from . import returns
 
     return returns.source_labels(sources)
+
+
+@hookimpl
+def erp_search(query, user, limit):
+    from .search import search
+
+    return search(query, user, limit)

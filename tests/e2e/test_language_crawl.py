@@ -246,7 +246,7 @@ def staff_pages(crawl: Crawl, locale: str) -> None:
     menu = crawl.links("[data-testid=main-nav] a, [data-testid=admin-nav] a")
     assert len(menu) >= 15, menu
     shapes = set()
-    for path in ["/dashboard", "/profile", *menu]:
+    for path in ["/dashboard", "/profile", "/search?q=SO", "/search?q=6901234", *menu]:
         crawl.visit(path, locale)
         for link in crawl.links("main a"):
             shape = NUMBER.sub("N", link)

@@ -93,3 +93,67 @@ window.addEventListener("resize", erpScrollHints);
 document.addEventListener("scroll", function (event) {
   if (event.target.classList && event.target.classList.contains("table-responsive")) { erpScrollHints(); }
 }, true);
+
+// A barcode scanner's field: <input data-scan data-scan-url="..." data-scan-rows="#tbody-id">.
+// The scanner types a code and Enter; the code is looked up at data-scan-url?code=... (JSON
+// {product: {sku, name}} or, when unknown, 404 {message}). In the rows of data-scan-rows:
+//   rows with data-sku (a fixed list, e.g. a purchase order's lines): the first scan empties
+//     every quantity (input[data-scan-quantity]), each scan counts the product's row up;
+//   otherwise lines of "<prefix>-<n>-sku" / "-quantity" fields: the product's line counts up,
+//     else the first empty line (or a new one, through the [data-add-row] button) gets it.
+// Messages: data-msg-added ("{name}"), data-msg-not-here ("{sku}"), data-msg-failed.
+function erpScanLine(body, sku) {
+  var fixed = body.querySelectorAll("tr[data-sku]");
+  if (fixed.length) {
+    var match = Array.prototype.filter.call(fixed, function (row) { return row.getAttribute("data-sku") === sku; })[0];
+    return match ? match.querySelector("input[data-scan-quantity]") : null;
+  }
+  var rows = Array.prototype.slice.call(body.querySelectorAll("tr"));
+  function field(row, name) { return row.querySelector('input[name$="-' + name + '"]'); }
+  var row = rows.filter(function (r) { return field(r, "sku") && field(r, "sku").value.trim().toUpperCase() === sku; })[0] ||
+            rows.filter(function (r) { return field(r, "sku") && !field(r, "sku").value.trim(); })[0];
+  if (!row) {
+    var add = document.querySelector('[data-add-row="#' + body.id + '"]');
+    if (!add) { return null; }
+    erpAddRow(add);
+    row = body.lastElementChild;
+  }
+  if (!field(row, "sku").value.trim()) { field(row, "sku").value = sku; field(row, "quantity").value = ""; }
+  return field(row, "quantity");
+}
+
+function erpScan(input) {
+  var code = input.value.trim();
+  var message = document.querySelector(input.getAttribute("data-scan-message"));
+  var body = document.querySelector(input.getAttribute("data-scan-rows"));
+  input.value = "";
+  if (!code || !body) { return; }
+  function say(text, ok) {
+    if (!message) { return; }
+    message.className = "small mt-1 " + (ok ? "text-success" : "text-danger");
+    message.textContent = text;
+  }
+  fetch(input.getAttribute("data-scan-url") + "?code=" + encodeURIComponent(code), { headers: { Accept: "application/json" } })
+    .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+    .then(function (answer) {
+      if (!answer.ok) { say(answer.data.message || input.getAttribute("data-msg-failed"), false); return; }
+      var p = answer.data.product;
+      if (body.querySelector("tr[data-sku]") && !input.hasAttribute("data-scan-started")) {
+        input.setAttribute("data-scan-started", "1");
+        body.querySelectorAll("input[data-scan-quantity]").forEach(function (q) { q.value = ""; });
+      }
+      var quantity = erpScanLine(body, p.sku);
+      if (!quantity) { say(input.getAttribute("data-msg-not-here").replace("{sku}", p.sku), false); return; }
+      quantity.value = String((parseInt(quantity.value, 10) || 0) + 1);
+      say(input.getAttribute("data-msg-added").replace("{name}", p.sku + " — " + p.name), true);
+    })
+    .catch(function () { say(input.getAttribute("data-msg-failed"), false); })
+    .then(function () { input.focus(); });
+}
+
+document.addEventListener("keydown", function (event) {
+  var input = event.target;
+  if (event.key !== "Enter" || !input.hasAttribute || !input.hasAttribute("data-scan")) { return; }
+  event.preventDefault();
+  erpScan(input);
+});

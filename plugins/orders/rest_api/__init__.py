@@ -258,7 +258,7 @@ class Products(MethodView):
     @idempotent
     @bp.arguments(ProductCreateSchema)
     @bp.response(201, ProductSchema)
-    @bp.alt_response(409, response="DEFAULT_ERROR", description="The code is used by another product")
+    @bp.alt_response(409, response="DEFAULT_ERROR", description="The code or barcode is used by another product")
     def post(self, data):
         """Add a product to the catalogue."""
         currency = data.get("currency") or settings.company_currency()
@@ -281,7 +281,7 @@ class ProductItem(MethodView):
     @requires("orders.products.edit")
     @bp.arguments(ProductPatchSchema)
     @bp.response(200, ProductSchema)
-    @bp.alt_response(409, response="DEFAULT_ERROR", description="The code is used by another product")
+    @bp.alt_response(409, response="DEFAULT_ERROR", description="The code or barcode is used by another product")
     def patch(self, data, product_id):
         """Change a product (fields left out stay). Orders keep their own copy of code, name and price."""
         product = services.get_product(existing_id(product_id))
@@ -297,8 +297,9 @@ class ProductItem(MethodView):
 
 
 def _tax_fields(data: dict, currency: str) -> dict:
-    """``tax_rate_id`` and ``cost`` for the product services from the API's ``tax_rate`` (a
-    percent naming an active rate, "exempt", or null) and ``cost_minor``; fields left out are
+    """``tax_rate_id``, ``cost`` and ``barcode`` for the product services from the API's
+    ``tax_rate`` (a percent naming an active rate, "exempt", or null), ``cost_minor`` and
+    ``barcode``; fields left out are
     left out (a change keeps them)."""
     fields = {}
     if "tax_rate" in data:
@@ -309,6 +310,8 @@ def _tax_fields(data: dict, currency: str) -> dict:
         fields["tax_rate_id"] = rate.id if rate is not None else None
     if "cost_minor" in data:
         fields["cost"] = format_plain(data["cost_minor"], currency) if data["cost_minor"] is not None else None
+    if "barcode" in data:
+        fields["barcode"] = data["barcode"]
     return fields
 
 

@@ -144,6 +144,8 @@ class ProductSchema(ma.Schema):
                        "company's default rate"})
     cost_minor = WholeNumber(required=True, allow_none=True,
                              metadata={"description": "Cost price in minor units (for margins); null: not known"})
+    barcode = ma.fields.String(required=True, allow_none=True, metadata={
+        "description": "EAN-13, UPC-A or EAN-8 digits; null: none", "example": "6901234567892"})
     active = ma.fields.Boolean(required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
@@ -170,6 +172,9 @@ class ProductCreateSchema(ApiSchema):
                        "left out: the company's default rate"})
     cost_minor = WholeNumber(allow_none=True, validate=in_range(0, MAX_MINOR - 1),
                              metadata={"description": "Cost price in minor units; null: not known"})
+    barcode = _text(20, allow_none=True, metadata={
+        "description": "EAN-13, UPC-A or EAN-8 (check digit verified, unique); null or empty: none",
+        "example": "6901234567892"})
     active = ma.fields.Boolean(load_default=True)
 
 

@@ -17,6 +17,7 @@ from erp_core.extensions import db
 from erp_core.i18n import company_locale, languages
 from erp_core.money import MoneyError, format_plain, is_currency, parse_amount
 
+from ..barcode import clean_barcode
 from ..models import Address, Customer, Product, TaxRate
 from ..tax import percent_text
 from ._common import _clean, _money_reason, check_phone, normalise_email, phone_key
@@ -224,7 +225,7 @@ _KEEP = object()  # update_product: leave the tax rate or cost as it is
 
 def create_product(sku: str, name: str, price: str, currency: str | None = None, spec: str = "",
                    unit: str = "pcs", active: bool = True, *, tax_rate_id: int | str | None = None,
-                   cost: str | int | None = None) -> Product:
+                   cost: str | int | None = None, barcode: str | None = None) -> Product:
     """Add a product to the catalogue. The SKU is unique (case-insensitively).
 
     ``sku`` is upper-cased (letters, digits and ``. _ / -``); ``price`` is text as typed
@@ -232,11 +233,13 @@ def create_product(sku: str, name: str, price: str, currency: str | None = None,
     ``currency`` is an ISO 4217 code (default: the company's currency); ``spec`` a free text
     (size, colour), ``unit`` the selling unit (``"pcs"``, ``"box"``); ``tax_rate_id`` an active
     tax rate (None: the company's default rate); ``cost`` the cost price as typed, like
-    ``price`` (None or "": not known). Bad values raise ``DomainError`` naming the ``field``; a
-    taken SKU raises ``Conflict``.
+    ``price`` (None or "": not known); ``barcode`` an EAN-13, UPC-A or EAN-8 code (check digit
+    verified; None or "": none). Bad values raise ``DomainError`` naming the ``field``; a
+    taken SKU or barcode raises ``Conflict``.
     """
     values = _product_values(sku, name, price, currency, spec, unit)
     values.update(_tax_values(tax_rate_id, cost, values["currency"], None))
+    values["barcode"] = _free_barcode(barcode, None)
     if db.session.scalar(select(Product.id).where(Product.sku == values["sku"])):
         raise Conflict(_("The code %(sku)s is already used by another product.", sku=values["sku"]), field="sku")
     product = Product(name_key=values["name"].lower()[:200], active=active, **values)
@@ -250,14 +253,15 @@ def create_product(sku: str, name: str, price: str, currency: str | None = None,
 
 def update_product(product: Product, sku: str, name: str, price: str, currency: str | None = None,
                    spec: str = "", unit: str = "pcs", active: bool = True, *, tax_rate_id=_KEEP,
-                   cost=_KEEP) -> dict:
+                   cost=_KEEP, barcode=_KEEP) -> dict:
     """Change a catalogue entry (audited). Orders keep their own copy of code, name, price and
-    tax rate. ``tax_rate_id`` and ``cost`` as for :func:`create_product`; left out, they stay
-    as they are (a product keeps a rate deactivated since it was chosen)."""
+    tax rate. ``tax_rate_id``, ``cost`` and ``barcode`` as for :func:`create_product`; left
+    out, they stay as they are (a product keeps a rate deactivated since it was chosen)."""
     values = _product_values(sku, name, price, currency or product.currency, spec, unit)
     values.update(_tax_values(product.tax_rate_id if tax_rate_id is _KEEP else tax_rate_id,
                               _cost_text(product) if cost is _KEEP else cost, values["currency"],
                               product.tax_rate_id))
+    values["barcode"] = product.barcode if barcode is _KEEP else _free_barcode(barcode, product.id)
     if values["sku"] != product.sku and db.session.scalar(
             select(Product.id).where(Product.sku == values["sku"], Product.id != product.id)):
         raise Conflict(_("The code %(sku)s is already used by another product.", sku=values["sku"]), field="sku")
@@ -275,6 +279,33 @@ def update_product(product: Product, sku: str, name: str, price: str, currency: 
     if a:
         audit.record("product", product.id, "changed", before=b, after=a)
     return a
+
+
+def _free_barcode(value, product_id: int | None) -> str | None:
+    """The checked barcode, refused with ``Conflict`` when another product has it."""
+    code = clean_barcode(value)
+    if code is not None:
+        stmt = select(Product.id).where(Product.barcode == code)
+        if product_id is not None:
+            stmt = stmt.where(Product.id != product_id)
+        if db.session.scalar(stmt):
+            raise Conflict(_("The barcode %(code)s is already used by another product.", code=code),
+                           field="barcode")
+    return code
+
+
+def find_by_barcode(code: str) -> Product | None:
+    """The product with this barcode (spaces and dashes ignored), or None. One indexed lookup."""
+    text = "".join(str(code or "").split()).replace("-", "")
+    if not text.isdigit():
+        return None
+    return db.session.scalar(select(Product).where(Product.barcode == text))
+
+
+def find_by_sku(code: str) -> Product | None:
+    """The product with this code (SKU, case-insensitive), or None. One indexed lookup."""
+    text = str(code or "").strip().upper()
+    return db.session.scalar(select(Product).where(Product.sku == text)) if text else None
 
 
 def _product_values(sku, name, price, currency, spec, unit) -> dict:
@@ -327,7 +358,7 @@ def _tax_audit(product: Product) -> dict:
     ``"exempt"``, or ``""`` for the default rate; shown in words by the audit vocabulary)."""
     rate = db.session.get(TaxRate, product.tax_rate_id) if product.tax_rate_id is not None else None
     return {"tax_rate": ("exempt" if rate.exempt else percent_text(rate.percent)) if rate is not None else "",
-            "cost": _cost_text(product)}
+            "cost": _cost_text(product), "barcode": product.barcode or ""}
 
 
 def get_product(product_id) -> Product:

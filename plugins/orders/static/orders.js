@@ -307,6 +307,51 @@
   }
   linesBox.querySelectorAll("[data-line]").forEach(setupLine);
 
+  // ------------------------------------------------------------------ barcode scanner
+  // A scanner types the code and Enter: the product's line gets one more, or a new line.
+
+  var scan = role(form, "scan");
+  var scanMessage = role(form, "scan-message");
+
+  function scanned(p) {
+    var rows = Array.prototype.slice.call(linesBox.querySelectorAll("[data-line]"));
+    var same = rows.filter(function (r) { return role(r, "product-id").value === String(p.id); })[0];
+    if (same) {
+      var quantity = role(same, "quantity");
+      quantity.value = String((parseInt(quantity.value, 10) || 0) + 1);
+      recompute();
+    } else {
+      var empty = rows.filter(function (r) {
+        return !role(r, "product-id").value && !role(r, "product-search").value.trim();
+      })[0];
+      pickProduct(empty || addLine(), p);
+    }
+    scanMessage.className = "small mt-1 text-success";
+    scanMessage.textContent = form.dataset.msgScanAdded.replace("{name}", p.sku + " — " + p.name);
+  }
+
+  function scanFailed(message) {
+    scanMessage.className = "small mt-1 text-danger";
+    scanMessage.textContent = message || form.dataset.msgScanFailed;
+  }
+
+  if (scan) {
+    scan.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") { return; }
+      event.preventDefault();
+      var code = scan.value.trim();
+      scan.value = "";
+      if (!code) { return; }
+      fetch(form.dataset.scanUrl + "?code=" + encodeURIComponent(code), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+        .then(function (answer) {
+          if (answer.ok) { scanned(answer.data.product); } else { scanFailed(answer.data.message); }
+          scan.focus();
+        })
+        .catch(function () { scanFailed(""); scan.focus(); });
+    });
+  }
+
   // ------------------------------------------------------------------ customer
 
   var customerId = form.querySelector('[data-role="customer-id"]');

@@ -30,7 +30,7 @@ from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
 
-from . import csvio, queries, services, states, tax
+from . import channels, csvio, queries, services, states, tax
 from .forms import ActionForm, ImportForm, OrderForm, currency_choices, currency_decimals, parse_lines, to_line_input
 from .models import Customer, Order
 
@@ -48,8 +48,11 @@ def index():
     filters = queries.OrderFilter.from_args(request.args)
     stmt, sort, desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
     page = paginate(stmt, count=queries.order_count(filters))
+    from .views_channels import list_context
+
     return render_template("orders/list.html", page=page, filters=filters, sort=sort, desc=desc,
-                           statuses=states.STATUSES, labels=states.LABELS, badges=states.BADGES)
+                           statuses=states.STATUSES, labels=states.LABELS, badges=states.BADGES,
+                           **list_context(page))
 
 
 @bp.route("/export.csv")
@@ -82,7 +85,8 @@ def _form_context(form: OrderForm, rows: list[dict], errors: dict, order: Order 
     return {"form": form, "rows": rows, "line_errors": line_errors, "lines_error": general, "order": order,
             "decimals": currency_decimals(codes),
             "prices_include_tax": order.prices_include_tax if order is not None else tax.prices_include_tax(),
-            "duplicate_error": (errors or {}).get("new_customer-duplicate", [])}
+            "duplicate_error": (errors or {}).get("new_customer-duplicate", []),
+            **channels.form_context(form)}
 
 
 def _show_order_errors(form: OrderForm, errors: dict) -> None:
@@ -104,7 +108,8 @@ def _show_order_errors(form: OrderForm, errors: dict) -> None:
 def _order_input(form: OrderForm, rows: list[dict]) -> services.OrderInput:
     return services.OrderInput(customer_id=form.customer_id.data, new_customer=form.new_customer(),
                                currency=form.currency.data or "", lines=[to_line_input(r) for r in rows],
-                               entry_key=form.entry_key.data, **form.header_values())
+                               entry_key=form.entry_key.data, channel=form.channel.data or "",
+                               external_ref=form.external_ref.data or "", **form.header_values())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -129,6 +134,10 @@ def new():
                 db.session.rollback()
                 errors, status = exc.errors, STATUS_CODE_INVALID
                 _show_order_errors(form, errors)
+            except services.DuplicateExternalRef as exc:
+                db.session.rollback()
+                form.external_ref.errors = [str(exc)]
+                form.duplicate_of, status = exc.order_id, exc.status
             except Conflict as exc:
                 db.session.rollback()
                 if exc.code == "already_saved":

@@ -142,6 +142,7 @@ def erp_demo_data(ctx):
 
 @hookimpl
 def erp_audit_vocabulary():
+    from . import channels
     from .display import audit_vocabulary
 
-    return audit_vocabulary() + invoicing_details.audit_vocabulary()
+    return audit_vocabulary() + invoicing_details.audit_vocabulary() + channels.audit_vocabulary()

@@ -107,3 +107,14 @@ def form_context(form) -> dict:
     if not form.channel.data:
         form.channel.data = check_channel("")
     return {"channel_label": lambda code: label(code, offered), "duplicate_of": getattr(form, "duplicate_of", None)}
+
+
+def audit_vocabulary() -> list:
+    """How tags, re-orders, channels and external references read in an order's history."""
+    from erp_core.contrib import AuditVocabulary, HistoryField
+
+    fields = {"tag": _l("Tag"), "from": _l("Copied from"),
+              "channel": HistoryField(_l("Channel"), "custom", format=lambda v, _vals: label(v)),
+              "external_ref": _l("External reference")}
+    actions = {"tag_added": _l("Tag added"), "tag_removed": _l("Tag removed"), "duplicated": _l("Created as a re-order")}
+    return [AuditVocabulary("order", _l("Order"), actions, fields)]

@@ -4,7 +4,7 @@ sales-by-channel report. Thin: the rules are in :mod:`.services.bulk` and :mod:`
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -84,7 +84,7 @@ def bulk():
 
 def _export(orders: list[Order]) -> Response:
     stmt = queries.order_select(queries.OrderFilter()).where(Order.id.in_([o.id for o in orders])).order_by(Order.id)
-    response = Response(csvio.export_orders(stmt), mimetype="text/csv")
+    response = Response(stream_with_context(csvio.export_orders(stmt)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{csvio.export_filename()}"'
     response.headers["Cache-Control"] = "no-store"
     return response

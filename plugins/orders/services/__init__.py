@@ -29,6 +29,18 @@ from ._common import (
                         parse_quantity,
                         phone_key,
 )
+from .bulk import (
+                        BULK_ACTIONS,
+                        MAX_SELECTION,
+                        Outcome,
+                        add_tag,
+                        check_tag,
+                        duplicate_order,
+                        remove_tag,
+                        run_bulk,
+                        selected_orders,
+                        tags_of,
+)
 from .catalogue import (
                         ADDRESS_FIELDS,
                         PossibleDuplicate,
@@ -47,18 +59,6 @@ from .catalogue import (
                         update_address,
                         update_customer,
                         update_product,
-)
-from .bulk import (
-                        BULK_ACTIONS,
-                        MAX_SELECTION,
-                        Outcome,
-                        add_tag,
-                        check_tag,
-                        duplicate_order,
-                        remove_tag,
-                        run_bulk,
-                        selected_orders,
-                        tags_of,
 )
 from .editing import update_order
 from .entry import (

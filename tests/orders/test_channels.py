@@ -170,3 +170,12 @@ def test_sales_by_channel_report_and_csv(orders_app, catalogue):
     assert viewer.get("/orders/reports/channels").status_code == 200
     assert viewer.get("/orders/reports/channels?format=csv").status_code == 403
     assert client_with(orders_app, perms=[]).get("/orders/reports/channels").status_code == 403
+
+
+def test_edit_page_shows_the_channel_without_changing_it(orders_app, catalogue, staff):
+    with orders_app.test_request_context():
+        order = _order(catalogue, channel="jd", ref="JD-5")
+        db.session.commit()
+        order_id = order.id
+    page = staff.get(f"/orders/{order_id}/edit").get_data(as_text=True)
+    assert "JD.com" in page and "JD-5" in page and 'name="external_ref"' not in page

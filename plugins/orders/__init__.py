@@ -127,7 +127,7 @@ def erp_order_panels(order, user):
 def erp_order_actions(order, user):
     from flask import url_for
 
-    if not user.can("orders.create"):
+    if user is None or not user.can("orders.create"):
         return []
     return [{"label": _l("Re-order"), "url": url_for("orders.reorder", order_id=order.id), "icon": "copy",
              "style": "outline-secondary", "method": "post"}]

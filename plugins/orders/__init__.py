@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from erp_core import hookimpl
-from erp_core.contrib import NavItem, Panel, Permission, SettingField, Widget
+from erp_core.contrib import NavItem, Permission, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
 from . import invoicing_details, models, models_channels  # noqa: F401  (registers the tables)
@@ -114,23 +114,6 @@ def erp_dashboard_widgets(user):
                lambda: {"today": queries.today_summary(), "chart": display.daily_chart(queries.daily_counts(14))},
                permission="orders.view", order=11, width=6),
     ]
-
-
-@hookimpl
-def erp_order_panels(order, user):
-    from .views_channels import tag_panel
-
-    return [Panel(_l("Channel and tags"), "orders/_channel_panel.html", lambda: tag_panel(order), order=5)]
-
-
-@hookimpl
-def erp_order_actions(order, user):
-    from flask import url_for
-
-    if user is None or not user.can("orders.create"):
-        return []
-    return [{"label": _l("Re-order"), "url": url_for("orders.reorder", order_id=order.id), "icon": "copy",
-             "style": "outline-secondary", "method": "post"}]
 
 
 @hookimpl

@@ -28,7 +28,7 @@ from erp_core.forms import attempt
 from erp_core.money import format_plain
 from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
-from erp_core.web.templating import record_panels
+from erp_core.web.templating import record_panels, render_contributions
 
 from . import channels, csvio, queries, services, states, tax
 from .forms import ActionForm, ImportForm, OrderForm, currency_choices, currency_decimals, parse_lines, to_line_input
@@ -261,9 +261,20 @@ def _order_page(order: Order, cancel_form: ActionForm | None = None, status: int
     cancel_form.version.data = str(order.version)
     return render_template(
         "orders/detail.html", order=order, actions=actions, plugin_actions=plugin_actions,
-        panels=record_panels("erp_order_panels", user, order=order), timeline=audit.timeline("order", order.id),
+        panels=channel_panel(order) + record_panels("erp_order_panels", user, order=order), timeline=audit.timeline("order", order.id),
         labels=states.LABELS, badges=states.BADGES, cancel_form=cancel_form,
         can_edit=order.status in states.EDITABLE and user.can("orders.edit")), status
+
+
+def channel_panel(order: Order) -> list:
+    """Orders' own panel of the order page: channel, external reference and tags."""
+    from flask_babel import lazy_gettext as _l
+
+    from erp_core.contrib import Panel
+
+    from .views_channels import tag_panel
+
+    return render_contributions([Panel(_l("Channel and tags"), "orders/_channel_panel.html", lambda: tag_panel(order))])
 
 
 @bp.route("/<int:order_id>")

@@ -6,7 +6,7 @@ from erp_core import hookimpl
 from erp_core.contrib import NavItem, Permission, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
-from . import invoicing_details, models  # noqa: F401  (registers the tables)
+from . import invoicing_details, models, models_channels  # noqa: F401  (registers the tables)
 
 meta = PluginMeta(
     name="orders",
@@ -66,9 +66,13 @@ def erp_permissions():
 
 @hookimpl
 def erp_settings_fields():
-    from . import tax
+    from . import channels, tax
 
     return [
+        SettingField(channels.SETTING, _l("Sales channels"), "text", channels.DEFAULT_LIST, _l("Orders"),
+                     help=_l("One channel a line: a code (shop, phone, wechat, taobao, jd, website, api, import have "
+                             "their own labels) or code = label. Orders keep their channel when it leaves the list."),
+                     validate=channels.check_setting),
         SettingField("orders.prices_include_tax", _l("Prices include tax"), "boolean", True, _l("Orders"),
                      help=_l("Yes: the prices of products and order lines are tax-inclusive (as Chinese retail "
                              "prices are). No: tax is added to them."), page="orders_tax.index"),
@@ -80,7 +84,7 @@ def erp_settings_fields():
 
 @hookimpl
 def erp_blueprints():
-    from . import api, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
+    from . import api, views_channels, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
     from .views_tax import tax_bp
@@ -94,6 +98,7 @@ def erp_nav_items():
         NavItem(_l("Orders"), "orders.index", "orders.view", icon="receipt", order=10),
         NavItem(_l("Customers"), "orders_customers.index", "orders.customers.view", icon="people", order=12),
         NavItem(_l("Products"), "orders_products.index", "orders.products.view", icon="tags", order=14),
+        NavItem(_l("Sales by channel"), "orders.channel_report", "orders.view", icon="diagram-3", order=16),
         NavItem(_l("Tax rates"), "orders_tax.index", "orders.tax.manage", icon="percent", order=820, group="admin"),
     ]
 
@@ -120,9 +125,10 @@ def erp_demo_data(ctx):
 
 @hookimpl
 def erp_audit_vocabulary():
+    from . import channels
     from .display import audit_vocabulary
 
-    return audit_vocabulary() + invoicing_details.audit_vocabulary()
+    return audit_vocabulary() + invoicing_details.audit_vocabulary() + channels.audit_vocabulary()
 
 
 @hookimpl

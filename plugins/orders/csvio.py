@@ -26,7 +26,7 @@ from erp_core.inputs import text_problem
 from erp_core.money import format_plain
 from erp_core.timeutil import to_zone, utcnow
 
-from . import services, states, tax
+from . import channels, services, states, tax
 from .models import Order, Product
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -56,7 +56,8 @@ COLUMNS = {
         Column("barcode", False, _l("EAN-13, UPC-A or EAN-8 barcode; may stay empty."), "6901234567892"),
     ],
     "orders": [
-        Column("order_ref", True, _l("Your reference of the order: rows with the same reference are the lines of one order."), "A-1001"),
+        Column("order_ref", True, _l("Your reference of the order: rows with the same reference are the lines of one order. "
+                                     "Kept as its external reference: a reference already entered in the channel is refused."), "A-1001"),
         Column("customer_name", True, _l("Customer name. An existing customer with the same phone or e-mail is used."), "Li Lei"),
         Column("customer_phone", False, _l("Customer phone."), "138 0013 8000"),
         Column("customer_email", False, _l("Customer e-mail."), "lilei@example.com"),
@@ -72,6 +73,7 @@ COLUMNS = {
         Column("ship_country", False, _l("Two-letter country code; CN when empty."), "CN"),
         Column("currency", False, _l("ISO currency code of the order; the company currency when empty."), "CNY"),
         Column("notes", False, _l("Notes on the order."), ""),
+        Column("channel", False, _l("Sales channel code (shop, phone, taobao...); import when empty."), "taobao"),
         Column("sku", True, _l("Product code of this line."), "TEA-001"),
         Column("quantity", True, _l("Whole number, more than zero."), "2"),
         Column("unit_price", False, _l("Unit price in the order's currency; the catalogue price when empty."), ""),
@@ -98,6 +100,7 @@ class Problem:
     row: int
     column: str
     message: str
+    order_id: int | None = None  # the existing order a refused row duplicates
 
 
 @dataclass
@@ -264,8 +267,8 @@ def _product_tax_fields(row: dict, product: Product | None) -> dict:
 
 HEADER_COLUMNS = ("customer_name", "customer_phone", "customer_email", "contact_name", "contact_phone",
                   "contact_email", "ship_recipient", "ship_line1", "ship_line2", "ship_city", "ship_region",
-                  "ship_postcode", "ship_country", "currency", "notes")
-_ERROR_COLUMN = {"customer_id": "customer_name", "new_customer-name": "customer_name",
+                  "ship_postcode", "ship_country", "currency", "notes", "channel")
+_ERROR_COLUMN = {"external_ref": "order_ref", "customer_id": "customer_name", "new_customer-name": "customer_name",
                  "new_customer-phone": "customer_phone", "new_customer-email": "customer_email",
                  "new_customer-duplicate": "customer_phone", "lines": "sku"}
 _LINE_COLUMN = {"product_id": "sku", "quantity": "quantity", "unit_price": "unit_price", "discount": "discount"}
@@ -304,6 +307,8 @@ def import_orders(text: str) -> ImportResult:
                 result.created += 1
         except services.OrderInvalid as exc:
             problems.extend(_order_problems(exc.errors, group))
+        except services.DuplicateExternalRef as exc:
+            problems.append(Problem(first_number, "order_ref", str(exc), exc.order_id))
         except DomainError as exc:
             problems.append(Problem(first_number, exc.field or "order_ref", str(exc)))
     if problems:
@@ -330,7 +335,14 @@ def _order_input(first: dict, group) -> services.OrderInput:
                                 unit_price=row.get("unit_price", ""), discount=row.get("discount", ""))
              for _number, row in group]
     return services.OrderInput(customer_id=customer_id, new_customer=new_customer,
-                               currency=first.get("currency", ""), lines=lines, **header)
+                               currency=first.get("currency", ""), lines=lines,
+                               channel=first.get("channel", "") or _import_channel(),
+                               external_ref=first.get("order_ref", ""), **header)
+
+
+def _import_channel() -> str:
+    """The channel of imported rows that name none: "import" while it is offered."""
+    return "import" if "import" in channels.channels() else ""
 
 
 def _order_problems(errors: dict, group) -> list[Problem]:

@@ -29,7 +29,7 @@ from erp_core.models import AuditLog
 from erp_core.money import format_plain, round_half_up
 from erp_core.timeutil import utcnow
 
-from . import services, states, tax
+from . import demo_channels, services, states, tax
 from .barcode import check_digit
 from .demo_invoicing import add_invoicing_details
 from .models import Order
@@ -164,7 +164,8 @@ def load(ctx) -> None:
     count = 300 * ctx.scale
     ages = sorted((rng.uniform(0, 120) for _ in range(count)), reverse=True)
     orders, targets = [], []
-    for age in ages:
+    origins = demo_channels.origins(len(ages))
+    for age, (channel, external_ref) in zip(ages, origins):
         customer = rng.choice(customers)
         address = rng.choice(customer.addresses)
         picked = rng.sample(sold, rng.choice([1, 1, 2, 2, 3, 3, 4, 5, 6]))
@@ -175,13 +176,14 @@ def load(ctx) -> None:
             contact_email=customer.email or "", ship_recipient=address.recipient, ship_line1=address.line1,
             ship_line2=address.line2, ship_city=address.city, ship_region=address.region,
             ship_postcode=address.postcode, ship_country=address.country, currency="CNY",
-            notes=rng.choice(NOTES), lines=lines))
+            notes=rng.choice(NOTES), lines=lines, channel=channel, external_ref=external_ref))
         created = now - timedelta(days=age)
         order.created_at = order.updated_at = created
         _backdate(created)
         orders.append(order)
         targets.append((order.id, _target(rng, age)))
     db.session.flush()
+    demo_channels.tag_some(orders)
     ctx.data["orders"] = orders
     ctx.data["order_targets"] = targets
 

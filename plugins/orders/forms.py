@@ -119,6 +119,8 @@ class OrderForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     version = HiddenField()
     entry_key = HiddenField()
+    channel = SelectField(_l("Channel"), validate_choice=False)  # checked by the service
+    external_ref = StringField(_l("External reference"), validators=[Optional(), Length(max=100)])
 
     HEADER = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
               "ship_city", "ship_region", "ship_postcode", "ship_country", "notes")

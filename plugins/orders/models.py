@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.db import UTCDateTime
@@ -126,6 +126,10 @@ class Order(db.Model):
         Index("ix_orders_order_status_created", "status", "created_at"),
         Index("ix_orders_order_created", "created_at"),
         Index("ix_orders_order_contact_phone_key", "contact_phone_key"),
+        Index("ix_orders_order_channel_created", "channel", "created_at"),
+        # An order of a channel is entered once: the marketplace's order number is unique in it.
+        Index("uq_orders_order_channel_external_ref", "channel", "external_ref", unique=True,
+              sqlite_where=text("external_ref IS NOT NULL"), postgresql_where=text("external_ref IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
@@ -168,6 +172,9 @@ class Order(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # A random key the entry form carries, so that a double-posted form creates one order only.
     entry_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Where the order came from (a code of plugins.orders.channels) and its number there.
+    channel: Mapped[str] = mapped_column(String(24), nullable=False, default="shop", server_default="shop")
+    external_ref: Mapped[str | None] = mapped_column(String(100))
     # "unnested": under an outer join (a ticket's optional order) the customer is outer-joined too,
     # not nested as "LEFT JOIN (orders JOIN customers)", which SQLite can only materialise whole.
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin="unnested")

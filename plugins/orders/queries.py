@@ -42,6 +42,7 @@ class OrderFilter:
     date_from: date | None = None
     date_to: date | None = None
     customer_id: int | None = None
+    channel: str = ""  # a channel code
     errors: dict = field(default_factory=dict)
 
     @classmethod
@@ -66,11 +67,12 @@ class OrderFilter:
         raw_customer = (args.get("customer") or "").strip()
         if raw_customer.isdigit():
             result.customer_id = int(raw_customer)
+        result.channel = (args.get("channel") or "").strip().lower()[:24]
         return result
 
     def as_args(self) -> dict:
         """The filters as query arguments (for links that keep them, e.g. the export)."""
-        args = {"q": self.q, "status": self.status, "customer": self.customer_id,
+        args = {"q": self.q, "status": self.status, "customer": self.customer_id, "channel": self.channel,
                 "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None}
         return {k: v for k, v in args.items() if v}
@@ -110,6 +112,8 @@ def _filtered(stmt: Select, f: OrderFilter) -> Select:
         stmt = stmt.where(Order.status == f.status)
     if f.customer_id:
         stmt = stmt.where(Order.customer_id == f.customer_id)
+    if f.channel:
+        stmt = stmt.where(Order.channel == f.channel)
     zone = settings.company_timezone()
     if f.date_from:
         stmt = stmt.where(Order.created_at >= local_day_bounds(f.date_from, zone)[0])

@@ -28,9 +28,9 @@ from erp_core.forms import attempt
 from erp_core.money import format_plain
 from erp_core.security import require_permission, requires
 from erp_core.ui import apply_sort, paginate
-from erp_core.web.templating import record_panels
+from erp_core.web.templating import record_panels, render_contributions
 
-from . import csvio, queries, services, states, tax
+from . import channels, csvio, queries, services, states, tax
 from .forms import ActionForm, ImportForm, OrderForm, currency_choices, currency_decimals, parse_lines, to_line_input
 from .models import Customer, Order
 
@@ -48,8 +48,11 @@ def index():
     filters = queries.OrderFilter.from_args(request.args)
     stmt, sort, desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
     page = paginate(stmt, count=queries.order_count(filters))
+    from .views_channels import list_context
+
     return render_template("orders/list.html", page=page, filters=filters, sort=sort, desc=desc,
-                           statuses=states.STATUSES, labels=states.LABELS, badges=states.BADGES)
+                           statuses=states.STATUSES, labels=states.LABELS, badges=states.BADGES,
+                           **list_context(page))
 
 
 @bp.route("/export.csv")
@@ -82,7 +85,8 @@ def _form_context(form: OrderForm, rows: list[dict], errors: dict, order: Order 
     return {"form": form, "rows": rows, "line_errors": line_errors, "lines_error": general, "order": order,
             "decimals": currency_decimals(codes),
             "prices_include_tax": order.prices_include_tax if order is not None else tax.prices_include_tax(),
-            "duplicate_error": (errors or {}).get("new_customer-duplicate", [])}
+            "duplicate_error": (errors or {}).get("new_customer-duplicate", []),
+            **channels.form_context(form)}
 
 
 def _show_order_errors(form: OrderForm, errors: dict) -> None:
@@ -104,7 +108,8 @@ def _show_order_errors(form: OrderForm, errors: dict) -> None:
 def _order_input(form: OrderForm, rows: list[dict]) -> services.OrderInput:
     return services.OrderInput(customer_id=form.customer_id.data, new_customer=form.new_customer(),
                                currency=form.currency.data or "", lines=[to_line_input(r) for r in rows],
-                               entry_key=form.entry_key.data, **form.header_values())
+                               entry_key=form.entry_key.data, channel=form.channel.data or "",
+                               external_ref=form.external_ref.data or "", **form.header_values())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -129,6 +134,10 @@ def new():
                 db.session.rollback()
                 errors, status = exc.errors, STATUS_CODE_INVALID
                 _show_order_errors(form, errors)
+            except services.DuplicateExternalRef as exc:
+                db.session.rollback()
+                form.external_ref.errors = [str(exc)]
+                form.duplicate_of, status = exc.order_id, exc.status
             except Conflict as exc:
                 db.session.rollback()
                 if exc.code == "already_saved":
@@ -252,9 +261,20 @@ def _order_page(order: Order, cancel_form: ActionForm | None = None, status: int
     cancel_form.version.data = str(order.version)
     return render_template(
         "orders/detail.html", order=order, actions=actions, plugin_actions=plugin_actions,
-        panels=record_panels("erp_order_panels", user, order=order), timeline=audit.timeline("order", order.id),
+        panels=channel_panel(order) + record_panels("erp_order_panels", user, order=order), timeline=audit.timeline("order", order.id),
         labels=states.LABELS, badges=states.BADGES, cancel_form=cancel_form,
         can_edit=order.status in states.EDITABLE and user.can("orders.edit")), status
+
+
+def channel_panel(order: Order) -> list:
+    """Orders' own panel of the order page: channel, external reference and tags."""
+    from flask_babel import lazy_gettext as _l
+
+    from erp_core.contrib import Panel
+
+    from .views_channels import tag_panel
+
+    return render_contributions([Panel(_l("Channel and tags"), "orders/_channel_panel.html", lambda: tag_panel(order))])
 
 
 @bp.route("/<int:order_id>")

@@ -328,7 +328,8 @@ class Orders(MethodView):
         filters = queries.OrderFilter(q=args.get("q", "").strip(), status=args.get("status", ""),
                                       date_from=clamp_date(args.get("date_from")),
                                       date_to=clamp_date(args.get("date_to")),
-                                      customer_id=args.get("customer_id"))
+                                      customer_id=args.get("customer_id"),
+                                      channel=(args.get("channel") or "").strip().lower())
         stmt, _sort, _desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
         body, headers = paginate(stmt, args)
         return body, 200, headers
@@ -337,17 +338,23 @@ class Orders(MethodView):
     @idempotent
     @bp.arguments(OrderCreateSchema)
     @bp.response(201, OrderSchema)
+    @bp.alt_response(409, response="DEFAULT_ERROR", description=(
+        "duplicate_external_ref: an order of this channel has this external_ref; existing_order_id names it"))
     def post(self, data):
         """Enter a draft order. Line prices default to the catalogue's; send an Idempotency-Key to retry safely."""
         services.get_customer(data["customer_id"])
         _require_products(data["lines"])
         lines = [_line_input(item) for item in data["lines"]]
         order_input = _order_input(data, lines, customer_id=data["customer_id"],
-                                   currency=data.get("currency") or settings.company_currency())
+                                   currency=data.get("currency") or settings.company_currency(),
+                                   channel=data.get("channel") or "", external_ref=data.get("external_ref") or "")
         try:
             order = services.create_order(order_input)
         except services.OrderInvalid as exc:
             raise _rename_line_errors(exc) from None
+        except services.DuplicateExternalRef as exc:
+            db.session.rollback()
+            return duplicate_answer(exc)
         return _commit_with_response(order, 201, {"Location": url_for("orders_api.order", order_id=order.id)})
 
 
@@ -408,4 +415,5 @@ class Transitions(MethodView):
         return _commit_with_response(order)
 
 
-from . import invoicing  # noqa: E402, F401  (its routes join this blueprint)
+from . import channels, invoicing  # noqa: E402, F401  (their routes join this blueprint)
+from .channels import duplicate_answer  # noqa: E402

@@ -248,6 +248,9 @@ class OrderSummarySchema(ma.Schema):
     ship_country = ma.fields.String(required=True)
     notes = ma.fields.String(required=True)
     warehouse_id = WholeNumber(required=True, allow_none=True)
+    channel = ma.fields.String(required=True, metadata={"description": "Sales channel code (setting orders.channels)"})
+    external_ref = ma.fields.String(required=True, allow_none=True,
+                                    metadata={"description": "The order's number in its channel (unique per channel)"})
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
     confirmed_at = ma.fields.DateTime(required=True, allow_none=True)
@@ -260,6 +263,10 @@ class OrderSchema(OrderSummarySchema):
         "type": "array", "items": {"type": "string"},
         "description": "Actions (transitions) the token's user may take now"})
     invoicing = ma.fields.Method("_invoicing", required=True, metadata=INVOICING_OBJECT)
+    tags = ma.fields.Method("_tags", required=True, metadata={"type": "array", "items": {"type": "string"}})
+
+    def _tags(self, order) -> list[str]:
+        return services.tags_of([order.id]).get(order.id, [])
 
     def _actions(self, order) -> list[str]:
         return [a.name for a in services.available_actions(order, current_user)]
@@ -295,6 +302,9 @@ OrderCreateSchema = type("OrderCreateSchema", (ApiSchema,), {
                                  metadata={"description": "ISO code; default the company currency"}),
     "lines": ma.fields.List(ma.fields.Nested(LineInputSchema), required=True,
                             validate=count(1, services.MAX_LINES)),
+    "channel": _text(24, metadata={"description": "Sales channel code; default the first of the setting (shop)"}),
+    "external_ref": _text(100, metadata={"description": "The order's number in its channel; an order already "
+                                                        "entered with it answers 409 duplicate_external_ref"}),
     **_contact_fields(required_line1=True),
 })
 
@@ -321,6 +331,7 @@ class OrderListArgs(PageQuerySchema):
     date_from = ma.fields.Date(data_key="from", metadata={"description": "Entered on or after (company calendar)"})
     date_to = ma.fields.Date(data_key="to", metadata={"description": "Entered on or before (company calendar)"})
     customer_id = id_field()
+    channel = _text(24, metadata={"description": "Only orders of this sales channel"})
     sort = ma.fields.String(validate=one_of(sort_choices(queries.ORDER_SORTS)), load_default="-created")
 
 

@@ -13,6 +13,8 @@ The package is split by job; import from the package, which re-exports every pub
 - :mod:`.catalogue`: customers, their addresses, products;
 - :mod:`.entry`: what the forms submit (``OrderInput``, ``LineInput``), its checks, ``create_order``;
 - :mod:`.editing`: ``update_order`` (changing an order that has not shipped);
+- :mod:`.origin`: sales channel and external reference of an order (one order per reference);
+- :mod:`.bulk`: tags, re-ordering (``duplicate_order``) and the order list's bulk actions;
 - :mod:`.invoicing`: buyers' invoicing details (开票信息) of customers and their copy on orders;
 - :mod:`.transitions`: the status machine, the order page's actions, shipping in full, and the
   announcements that goods came back (``goods_came_back``) or money was returned (``money_returned``).
@@ -26,6 +28,18 @@ from ._common import (
                         parse_discount,
                         parse_quantity,
                         phone_key,
+)
+from .bulk import (
+                        BULK_ACTIONS,
+                        MAX_SELECTION,
+                        Outcome,
+                        add_tag,
+                        check_tag,
+                        duplicate_order,
+                        remove_tag,
+                        run_bulk,
+                        selected_orders,
+                        tags_of,
 )
 from .catalogue import (
                         ADDRESS_FIELDS,
@@ -65,6 +79,7 @@ from .invoicing import (
                         set_customer_invoicing,
                         set_order_invoicing,
 )
+from .origin import DuplicateExternalRef, find_by_ref
 from .transitions import (
                         PATHS,
                         advance_order,
@@ -91,4 +106,6 @@ __all__ = [
     "update_product",
     "InvoicingInvalid", "check_invoicing", "copy_customer_invoicing", "invoicing_locked_reasons",
     "set_customer_invoicing", "set_order_invoicing",
+    "BULK_ACTIONS", "MAX_SELECTION", "DuplicateExternalRef", "Outcome", "add_tag", "check_tag", "duplicate_order",
+    "find_by_ref", "remove_tag", "run_bulk", "selected_orders", "tags_of",
 ]

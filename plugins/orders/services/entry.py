@@ -40,6 +40,7 @@ from ._common import (
 )
 from .catalogue import PossibleDuplicate, create_customer, find_duplicates
 from .invoicing import copy_customer_invoicing
+from .origin import check_origin, refuse_known_ref
 
 
 class OrderInvalid(DomainError):
@@ -99,6 +100,8 @@ class OrderInput:
     notes: str = ""
     lines: list[LineInput] = field(default_factory=list)  # at least one (blank rows are ignored)
     entry_key: str | None = None  # random key of the entry form: a second post of it is refused
+    channel: str = ""  # a code of plugins.orders.channels; empty: the default channel
+    external_ref: str = ""  # the order's number in its channel (unique per channel); may stay empty
 
 
 HEADER_FIELDS = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
@@ -337,6 +340,7 @@ def create_order(data: OrderInput) -> Order:
     if not is_currency(currency):
         errors.setdefault("currency", []).append(_("Unknown currency %(code)s.", code=currency))
     header = _check_header(data, errors)
+    header.update(check_origin(data.channel, data.external_ref, errors))
     include_tax = tax.prices_include_tax()
     lines = _check_lines(data, currency, errors, include_tax) if "currency" not in errors else []
     with db.session.no_autoflush:
@@ -359,10 +363,12 @@ def create_order(data: OrderInput) -> Order:
                   discount_minor=totals.discount, tax_minor=totals.tax, total_minor=total,
                   prices_include_tax=include_tax, created_at=now, updated_at=now,
                   created_by_id=user_id, version=1, entry_key=entry_key, **header)
-    db.session.add(order)
     try:
-        db.session.flush()
-    except IntegrityError:  # the same form posted twice at the same moment
+        with db.session.begin_nested():
+            db.session.add(order)
+            db.session.flush()
+    except IntegrityError:  # the same form, or the same channel's order, posted twice at the same moment
+        refuse_known_ref(header["channel"], header["external_ref"])
         raise Conflict(_("This form was already sent; nothing more was saved."), code="already_saved") from None
     _insert_lines(order, [_line_row(order, position, item) for position, item in enumerate(lines, start=1)])
     copy_customer_invoicing(order, customer)

@@ -21,7 +21,7 @@ SEARCH = {
 }
 
 revision = 'orders_0010_barcode_search'
-down_revision = 'orders_0005_invoicing_details'
+down_revision = 'orders_0006_channels'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """products' barcodes
 
 Revision ID: orders_0010_barcode_search
-Revises: orders_0005_invoicing_details
+Revises: orders_0006_channels
 Create Date: 2026-12-07 23:30:00
 
 A nullable, unique ``barcode`` on products; existing products get none. On PostgreSQL the

@@ -17,6 +17,7 @@ from erp_core import settings
 from erp_core.forms import CountryField, choices
 from erp_core.money import currency_exponent, is_currency
 
+from .models_customers import ADDRESS_KIND_LABELS
 from .services import LineInput
 
 # Offered in the currency menus; any other ISO code can still be imported or typed in the catalogue.
@@ -67,10 +68,12 @@ class AddressForm(FlaskForm):
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
     country = CountryField(_l("Country"), default="CN", validators=[Optional(), Length(max=2)])
     is_default = BooleanField(_l("Default address"))
+    kind = SelectField(_l("Used for"), default="both", choices=[(k, v) for k, v in ADDRESS_KIND_LABELS.items()],
+                       description=_l("Orders are billed to the billing address and shipped to a shipping one."))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data or "" for name in
-                ("label", "recipient", "phone", "line1", "line2", "city", "region", "postcode", "country")}
+                ("label", "recipient", "phone", "line1", "line2", "city", "region", "postcode", "country", "kind")}
 
 
 class NewCustomerForm(CustomerForm, AddressForm):

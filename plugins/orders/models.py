@@ -33,7 +33,8 @@ class Customer(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # Sales terms (see models_customers.py): the salesperson who owns the customer, the credit
     # limit in the company's currency (None: no limit) and the payment terms.
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+    # (users are deactivated, never deleted)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
     credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     payment_terms: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     payment_days: Mapped[int | None] = mapped_column(Integer)

@@ -11,6 +11,8 @@ The package is split by job; import from the package, which re-exports every pub
 - :mod:`._common`: parsing of typed values (phone, e-mail, quantity, discount) and the order's
   version lock, shared by the modules below;
 - :mod:`.catalogue`: customers, their addresses, products;
+- :mod:`.customers`: contacts, tags, owner and the "own customers only" scope, credit limit and
+  payment terms, billing addresses;
 - :mod:`.entry`: what the forms submit (``OrderInput``, ``LineInput``), its checks, ``create_order``;
 - :mod:`.editing`: ``update_order`` (changing an order that has not shipped);
 - :mod:`.invoicing`: buyers' invoicing details (开票信息) of customers and their copy on orders;
@@ -45,6 +47,23 @@ from .catalogue import (
                         update_address,
                         update_customer,
                         update_product,
+)
+from .customers import (
+                        CREDIT_OVERRIDE,
+                        SCOPE_OWN,
+                        CreditLimitExceeded,
+                        add_contact,
+                        check_credit,
+                        customer_scope,
+                        delete_contact,
+                        get_contact,
+                        open_balance,
+                        order_scope,
+                        scope_owner_id,
+                        set_owner,
+                        set_tags,
+                        set_terms,
+                        update_contact,
 )
 from .editing import update_order
 from .entry import (
@@ -89,4 +108,7 @@ __all__ = [
     "update_product",
     "InvoicingInvalid", "check_invoicing", "copy_customer_invoicing", "invoicing_locked_reasons",
     "set_customer_invoicing", "set_order_invoicing",
+    "CREDIT_OVERRIDE", "SCOPE_OWN", "CreditLimitExceeded", "add_contact", "check_credit", "customer_scope",
+    "delete_contact", "get_contact", "open_balance", "order_scope", "scope_owner_id", "set_owner", "set_tags",
+    "set_terms", "update_contact",
 ]

@@ -19,20 +19,21 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('orders_customer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('owner_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('credit_limit_minor', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('payment_terms', sa.String(length=20), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('payment_days', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_orders_customer_owner_id'), ['owner_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_orders_customer_owner_id_core_user'), 'core_user',
-                                    ['owner_id'], ['id'], ondelete='SET NULL')
-    with op.batch_alter_table('orders_customer', schema=None) as batch_op:
-        batch_op.alter_column('payment_terms', server_default=None)
-    with op.batch_alter_table('orders_address', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.String(length=10), nullable=False, server_default='both'))
-    with op.batch_alter_table('orders_address', schema=None) as batch_op:
-        batch_op.alter_column('kind', server_default=None)
+    # Plain ALTER TABLE ... ADD COLUMN on SQLite too: rebuilding a table that orders and
+    # addresses refer to would fail their foreign keys (or cascade) once customers exist.
+    fk_name = 'fk_orders_customer_owner_id_core_user'
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE orders_customer ADD COLUMN owner_id INTEGER CONSTRAINT {fk_name} '
+                   'REFERENCES core_user (id)')
+    else:
+        op.add_column('orders_customer', sa.Column('owner_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f(fk_name), 'orders_customer', 'core_user', ['owner_id'], ['id'])
+    op.create_index(op.f('ix_orders_customer_owner_id'), 'orders_customer', ['owner_id'], unique=False)
+    op.add_column('orders_customer', sa.Column('credit_limit_minor', sa.BigInteger(), nullable=True))
+    op.add_column('orders_customer', sa.Column('payment_terms', sa.String(length=20), nullable=False,
+                                               server_default=''))
+    op.add_column('orders_customer', sa.Column('payment_days', sa.Integer(), nullable=True))
+    op.add_column('orders_address', sa.Column('kind', sa.String(length=10), nullable=False, server_default='both'))
     op.create_table('orders_customer_contact',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -79,12 +80,9 @@ def downgrade():
     with op.batch_alter_table('orders_customer_contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_customer_contact_customer_id'))
     op.drop_table('orders_customer_contact')
-    with op.batch_alter_table('orders_address', schema=None) as batch_op:
-        batch_op.drop_column('kind')
-    with op.batch_alter_table('orders_customer', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_orders_customer_owner_id_core_user'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_orders_customer_owner_id'))
-        batch_op.drop_column('payment_days')
-        batch_op.drop_column('payment_terms')
-        batch_op.drop_column('credit_limit_minor')
-        batch_op.drop_column('owner_id')
+    op.drop_column('orders_address', 'kind')
+    op.drop_index(op.f('ix_orders_customer_owner_id'), table_name='orders_customer')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(op.f('fk_orders_customer_owner_id_core_user'), 'orders_customer', type_='foreignkey')
+    for column in ('payment_days', 'payment_terms', 'credit_limit_minor', 'owner_id'):
+        op.drop_column('orders_customer', column)

@@ -68,7 +68,7 @@ class AddressForm(FlaskForm):
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
     country = CountryField(_l("Country"), default="CN", validators=[Optional(), Length(max=2)])
     is_default = BooleanField(_l("Default address"))
-    kind = SelectField(_l("Used for"), default="both", choices=[(k, v) for k, v in ADDRESS_KIND_LABELS.items()],
+    kind = SelectField(_l("Used for"), default="both", choices=lambda: choices(ADDRESS_KIND_LABELS.items()),
                        description=_l("Orders are billed to the billing address and shipped to a shipping one."))
 
     def values(self) -> dict:
@@ -101,6 +101,7 @@ class OrderForm(FlaskForm):
     """The header of the order entry and edit forms."""
 
     customer_id = HiddenField()
+    contact_id = HiddenField()  # a contact person of the customer picked in the browser
     customer_label = StringField(_l("Customer"), validators=[Optional(), Length(max=200)])
     new_customer_name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     new_customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from erp_core.forms import choices
+
 from .models_customers import PAYMENT_TERM_LABELS
 
 
@@ -27,7 +29,7 @@ class SalesForm(FlaskForm):
     credit_limit = StringField(_l("Credit limit"), validators=[Optional(), Length(max=30)],
                                description=_l("Empty: no limit. Confirming an order that takes the unpaid "
                                               "balance over it needs special permission."))
-    payment_terms = SelectField(_l("Payment terms"), choices=[(k, v) for k, v in PAYMENT_TERM_LABELS.items()],
+    payment_terms = SelectField(_l("Payment terms"), choices=lambda: choices(PAYMENT_TERM_LABELS.items()),
                                 validate_choice=False)
     payment_days = StringField(_l("Net days"), validators=[Optional(), Length(max=3)],
                                description=_l("For net terms: days to pay after the invoice."))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp_core import settings
-from erp_core.forms import attempt
+from erp_core.forms import attempt, choices
 from erp_core.money import format_plain
 from erp_core.security import requires
 
@@ -92,7 +92,7 @@ def sales_terms(customer_id: int):
     customer = services.get_customer(customer_id)
     form = SalesForm()
     may_reassign = current_user.can(MANAGE)
-    form.owner_id.choices = customer_rules.owner_choices()
+    form.owner_id.choices = choices(customer_rules.owner_choices())
     if not form.is_submitted():
         form.tags.data = ", ".join(t.label for t in customer.tags)
         limit = customer.credit_limit_minor

@@ -14,7 +14,7 @@ from .models_customers import PAYMENT_TERM_LABELS
 
 class ContactForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    role = StringField(_l("Role"), validators=[Optional(), Length(max=100)],
+    role = StringField(_l("Job title"), validators=[Optional(), Length(max=100)],
                        description=_l("For example Buyer, Accountant, Warehouse."))
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])

@@ -30,6 +30,7 @@ from erp_core.money import format_plain, round_half_up
 from erp_core.timeutil import utcnow
 
 from . import services, states, tax
+from .demo_customers import add_sales_details
 from .demo_invoicing import add_invoicing_details
 from .models import Order
 from .services import LineInput, OrderInput
@@ -153,6 +154,7 @@ def load(ctx) -> None:
             services.add_address(customer, _address(rng, person, phone, ["办公室", "仓库", "父母家"][extra]))
         customers.append(customer)
     add_invoicing_details(rng, customers, companies=len(COMPANIES))
+    add_sales_details(ctx, customers, companies=len(COMPANIES))
     db.session.flush()
     _backdate(now - timedelta(days=125))
     ctx.data["customers"] = customers

@@ -321,3 +321,25 @@ def test_new_customers_of_a_scoped_user_are_theirs(orders_app, scoped):
 def test_an_all_permissions_role_is_never_scoped(orders_app, catalogue, scoped):
     admin = client_with(orders_app, [], roles=["admin"])
     assert "Li Lei" in admin.get("/orders/customers/").get_data(as_text=True)
+
+
+def test_the_api_shows_and_changes_sales_terms(orders_app, catalogue):
+    from tests.helpers import make_user
+
+    client, cid = orders_app.test_client(), catalogue.customer_id
+    headers = token_for(orders_app, ALL_ORDER_PERMS)
+    response = client.patch(f"/api/v1/customers/{cid}", headers=headers,
+                            json={"tags": ["VIP", XSS], "credit_limit": "800", "payment_terms": "month_end"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["tags"] == ["VIP", XSS] or sorted(body["tags"]) == sorted(["VIP", XSS])
+    assert (body["credit_limit_minor"], body["payment_terms"]) == (80000, "month_end")
+    assert client.patch(f"/api/v1/customers/{cid}", headers=headers,
+                        json={"payment_terms": "weekly"}).status_code == 422
+    seller = make_user(orders_app, perms=[])
+    assert client.patch(f"/api/v1/customers/{cid}", headers=headers, json={"owner_id": seller}).status_code == 403
+    manager = token_for(orders_app, ALL_ORDER_PERMS + ["orders.customers.manage"])
+    assert client.patch(f"/api/v1/customers/{cid}", headers=manager, json={"owner_id": seller}).status_code == 200
+    assert client.get("/api/v1/customers?tag=vip", headers=headers).get_json()["items"][0]["owner_id"] == seller
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "credit_limit_minor" in spec["components"]["schemas"]["Customer"]["properties"]

@@ -343,3 +343,14 @@ def test_the_api_shows_and_changes_sales_terms(orders_app, catalogue):
     assert client.get("/api/v1/customers?tag=vip", headers=headers).get_json()["items"][0]["owner_id"] == seller
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "credit_limit_minor" in spec["components"]["schemas"]["Customer"]["properties"]
+
+
+def test_the_customer_page_shows_what_each_address_is_for(orders_app, catalogue, staff):
+    cid = catalogue.customer_id
+    response = staff.post(f"/orders/customers/{cid}/addresses/new",
+                          data={"line1": "9 Finance St", "country": "CN", "kind": "billing"})
+    assert response.status_code == 302
+    assert staff.post(f"/orders/customers/{cid}/addresses/new",
+                      data={"line1": "x", "country": "CN", "kind": "elsewhere"}).status_code == 422
+    page = staff.get(f"/orders/customers/{cid}").get_data(as_text=True)
+    assert "Billing only" in page and "9 Finance St" in page

@@ -125,4 +125,4 @@ def erp_demo_data(ctx):
 def erp_audit_vocabulary():
     from .display import audit_vocabulary
 
-    return audit_vocabulary() + invoicing_details.audit_vocabulary()
+    return audit_vocabulary() + invoicing_details.audit_vocabulary() + models_customers.audit_vocabulary()

@@ -86,3 +86,17 @@ class OrderBilling(db.Model):
         """The address on one line, the country by name in the reader's language."""
         parts = [self.line1, self.line2, self.city, self.region, self.postcode, country_name(self.country)]
         return ", ".join(p for p in parts if p)
+
+
+def audit_vocabulary() -> list:
+    """How changes of contacts, tags and sales terms read in a customer's history (added to the
+    orders plugin's own vocabulary of customers)."""
+    from erp_core.contrib import AuditVocabulary, HistoryField
+
+    fields = {"contact": _l("Contact"), "role": _l("Job title"), "tags": _l("Tags"),
+              "credit_limit": _l("Credit limit"), "payment_days": _l("Net days"), "owner": _l("Owner (salesperson)"),
+              "payment_terms": HistoryField(_l("Payment terms"), "code", choices=PAYMENT_TERM_LABELS)}
+    actions = {"contact_added": _l("Contact added"), "contact_changed": _l("Contact changed"),
+               "contact_removed": _l("Contact removed"), "tags_changed": _l("Tags changed"),
+               "terms_changed": _l("Sales terms changed"), "owner_changed": _l("Owner changed")}
+    return [AuditVocabulary("customer", _l("Customer"), actions, fields)]

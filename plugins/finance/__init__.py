@@ -194,6 +194,21 @@ def erp_order_validate_transition(order, old_status, new_status):
 
 
 @hookimpl
+def erp_orders_amount_paid(order_ids):
+    from sqlalchemy import func, select
+
+    from erp_core.extensions import db
+
+    from .models import Payment
+    from .states import PAID
+
+    rows = db.session.execute(select(Payment.order_id, func.sum(Payment.amount_minor))
+                              .where(Payment.order_id.in_(order_ids), Payment.status == PAID)
+                              .group_by(Payment.order_id))
+    return {order_id: int(amount or 0) for order_id, amount in rows}
+
+
+@hookimpl
 def erp_refund_requested(order, amount_minor, currency, reason, source_type, source_id):
     from flask import url_for
 

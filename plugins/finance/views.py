@@ -20,7 +20,7 @@ from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
-from plugins.orders.public import Order, get_order, source_labels
+from plugins.orders.public import Order, get_order, order_scope, source_labels
 
 from . import exports, qr, reports, review, services, states
 from .forms import DecisionForm, FailForm, OnlinePaymentForm, PaymentForm, RefundForm, ReportFilterForm, ReviewForm
@@ -186,7 +186,8 @@ def receipt(order_id: int):
 @bp.route("/payments")
 @requires("finance.view")
 def payments():
-    stmt = select(Payment).join(Order, Order.id == Payment.order_id).options(contains_eager(Payment.order))
+    stmt = (select(Payment).join(Order, Order.id == Payment.order_id).options(contains_eager(Payment.order))
+            .where(order_scope(Payment.order_id)))  # a salesperson: own customers' only
     args = request.args
     q = services.clean_text(args.get("q"), 100)
     if q:

@@ -30,7 +30,7 @@ from erp_core.forms import attempt, choices, show_domain_error
 from erp_core.security import public, requires
 from erp_core.ui import apply_sort, paginate
 from erp_core.web.templating import record_panels
-from plugins.orders.public import Order
+from plugins.orders.public import Order, order_scope
 
 from . import adapters as a
 from . import services, states
@@ -90,7 +90,7 @@ def _date_filter(stmt, column, args):
 @requires("logistics.view")
 def index():
     args = request.args
-    stmt = select(Shipment)
+    stmt = select(Shipment).where(order_scope(Shipment.order_id))  # a salesperson: own customers' only
     if args.get("status") in states.STATUS_LABELS:
         stmt = stmt.where(Shipment.status == args["status"])
     if (args.get("carrier") or "").isdigit():

@@ -6,7 +6,7 @@ from erp_core import hookimpl
 from erp_core.contrib import NavItem, Permission, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
-from . import invoicing_details, models, models_channels  # noqa: F401  (registers the tables)
+from . import invoicing_details, models, models_channels, models_customers  # noqa: F401  (registers the tables)
 
 meta = PluginMeta(
     name="orders",
@@ -60,6 +60,9 @@ def erp_permissions():
         Permission("orders.customers.edit", _l("Add and change customers"), CS),
         Permission("orders.products.view", _l("See the product catalogue"), CS_WH_FIN),
         Permission("orders.products.edit", _l("Change the product catalogue"), ("warehouse",)),
+        Permission("orders.customers.manage", _l("Reassign customers to another owner"), ()),
+        Permission("orders.credit.override", _l("Confirm orders over the customer's credit limit"), ()),
+        Permission("orders.scope.own", _l("See only own customers and their orders (a restriction)"), ()),
         Permission("orders.tax.manage", _l("Manage tax rates and tax settings"), ("finance",)),
     ]
 
@@ -84,7 +87,7 @@ def erp_settings_fields():
 
 @hookimpl
 def erp_blueprints():
-    from . import api, views_channels, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
+    from . import api, views_channels, views_customers, views_invoicing  # noqa: F401  (their routes join the orders blueprints)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
     from .views_tax import tax_bp
@@ -128,7 +131,8 @@ def erp_audit_vocabulary():
     from . import channels
     from .display import audit_vocabulary
 
-    return audit_vocabulary() + invoicing_details.audit_vocabulary() + channels.audit_vocabulary()
+    return (audit_vocabulary() + invoicing_details.audit_vocabulary() + channels.audit_vocabulary()
+            + models_customers.audit_vocabulary())
 
 
 @hookimpl

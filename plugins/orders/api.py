@@ -31,7 +31,9 @@ def _address_json(address) -> dict:
 def _customer_json(customer) -> dict:
     data = {"id": customer.id, "name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
             "url": url_for("orders_customers.detail", customer_id=customer.id),
-            "addresses": [_address_json(a) for a in customer.addresses]}
+            "addresses": [_address_json(a) for a in customer.addresses if a.kind != "billing"],
+            "contacts": [{"id": c.id, "name": c.name, "role": c.role, "phone": c.phone, "email": c.email}
+                         for c in customer.contacts]}
     return data
 
 

@@ -31,6 +31,7 @@ from erp_core.timeutil import utcnow
 
 from . import demo_channels, services, states, tax
 from .barcode import check_digit
+from .demo_customers import add_sales_details
 from .demo_invoicing import add_invoicing_details
 from .models import Order
 from .services import LineInput, OrderInput
@@ -157,6 +158,7 @@ def load(ctx) -> None:
             services.add_address(customer, _address(rng, person, phone, ["办公室", "仓库", "父母家"][extra]))
         customers.append(customer)
     add_invoicing_details(rng, customers, companies=len(COMPANIES))
+    add_sales_details(ctx, customers, companies=len(COMPANIES))
     db.session.flush()
     _backdate(now - timedelta(days=125))
     ctx.data["customers"] = customers

@@ -17,6 +17,7 @@ from erp_core import settings
 from erp_core.forms import CountryField, choices
 from erp_core.money import currency_exponent, is_currency
 
+from .models_customers import ADDRESS_KIND_LABELS
 from .services import LineInput
 
 # Offered in the currency menus; any other ISO code can still be imported or typed in the catalogue.
@@ -67,10 +68,12 @@ class AddressForm(FlaskForm):
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
     country = CountryField(_l("Country"), default="CN", validators=[Optional(), Length(max=2)])
     is_default = BooleanField(_l("Default address"))
+    kind = SelectField(_l("Used for"), default="both", choices=lambda: choices(ADDRESS_KIND_LABELS.items()),
+                       description=_l("Orders are billed to the billing address and shipped to a shipping one."))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data or "" for name in
-                ("label", "recipient", "phone", "line1", "line2", "city", "region", "postcode", "country")}
+                ("label", "recipient", "phone", "line1", "line2", "city", "region", "postcode", "country", "kind")}
 
 
 class NewCustomerForm(CustomerForm, AddressForm):
@@ -100,6 +103,7 @@ class OrderForm(FlaskForm):
     """The header of the order entry and edit forms."""
 
     customer_id = HiddenField()
+    contact_id = HiddenField()  # a contact person of the customer picked in the browser
     customer_label = StringField(_l("Customer"), validators=[Optional(), Length(max=200)])
     new_customer_name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     new_customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])

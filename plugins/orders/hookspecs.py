@@ -354,3 +354,26 @@ def erp_source_labels(sources: list[tuple[str, str]]) -> dict[tuple[str, str], t
             return {("loyalty_claim", str(i)): (_("Claim %(n)s", n=n), url_for("loyalty.claim", claim_id=i))
                     for i, n in rows}
     """
+
+
+@hookspec
+def erp_orders_amount_paid(order_ids: list[int]) -> dict[int, int]:
+    """How much the customer has paid on each of the orders ``order_ids``, for the credit limit.
+
+    Called (once per check, with every confirmed but unfinished order of one customer) when an
+    order is confirmed for a customer with a credit limit: the open balance is the orders'
+    totals less what was paid. A plugin that records payments (finance) answers for the orders
+    it knows, in one query; without an answer an order counts as unpaid. Amounts are minor units
+    of the order's currency.
+
+    Returns: a dict ``{order_id: amount paid}``, orders without payments may be left out.
+
+    Example::
+
+        @hookimpl
+        def erp_orders_amount_paid(order_ids):
+            rows = db.session.execute(select(Payment.order_id, func.sum(Payment.amount_minor))
+                                      .where(Payment.order_id.in_(order_ids), Payment.status == "paid")
+                                      .group_by(Payment.order_id))
+            return dict(rows.all())
+    """

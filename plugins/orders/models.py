@@ -31,6 +31,13 @@ class Customer(db.Model):
     # Preferred language of messages to the customer ("zh_CN", "en"); None: the company's language.
     language: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Sales terms (see models_customers.py): the salesperson who owns the customer, the credit
+    # limit in the company's currency (None: no limit) and the payment terms.
+    # (users are deactivated, never deleted)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
+    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    payment_terms: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    payment_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     addresses: Mapped[list[Address]] = relationship(
@@ -62,6 +69,8 @@ class Address(db.Model):
     postcode: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="CN")
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # "both", "shipping" or "billing" (models_customers.ADDRESS_KINDS)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="both")
     customer: Mapped[Customer] = relationship(back_populates="addresses")
 
     def one_line(self, country_names: bool = True) -> str:

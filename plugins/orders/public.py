@@ -11,6 +11,11 @@ Other plugins never write an order's columns themselves: they lock it with :func
 and change its warehouse with :func:`set_order_warehouse`, so the order's version moves and a
 form drawn before the change is refused.
 
+Salespeople who see their own customers only (permission ``orders.scope.own``): a plugin listing
+orders, or records of orders, narrows its query with :func:`order_scope` (``.where(
+order_scope(Shipment.order_id))``) and checks one record with :func:`customer_visible`; both
+are ``true`` for everybody else. ``get_order`` already answers NotFound out of scope.
+
 Tax: every order line stores ``net_minor``, ``tax_minor`` and ``gross_minor`` (and its rate,
 ``tax_rate_percent`` and ``tax_exempt``), computed once by :func:`line_amounts`; an order stores
 ``tax_minor`` and ``total_minor`` (the lines' gross: what the customer pays). Invoices and reports
@@ -32,6 +37,7 @@ from .invoicing_details import InvoicingDetails, customer_invoicing_details, ord
 from .models import Address, Customer, Order, OrderLine, Product, TaxRate
 from .services import (
     MAX_QUANTITY,
+    CreditLimitExceeded,
     LineInput,
     OrderInput,
     OrderInvalid,
@@ -40,11 +46,14 @@ from .services import (
     create_order,
     create_product,
     customer_language,
+    customer_scope,
     find_duplicates,
     get_order,
     get_product,
     goods_came_back,
     money_returned,
+    open_balance,
+    order_scope,
     parse_discount,
     parse_quantity,
     phone_key,
@@ -53,6 +62,7 @@ from .services import (
     transition,
     update_order,
 )
+from .services.customers import customer_visible
 from .tax import (
     LineAmounts,
     RateTotal,
@@ -78,6 +88,7 @@ __all__ = [
     "quantities_by_product", "set_order_warehouse", "ship_everything", "source_labels", "states", "transition",
     "update_order",
     "InvoicingDetails", "check_taxpayer_id", "customer_invoicing_details", "order_invoicing_details",
+    "CreditLimitExceeded", "customer_scope", "customer_visible", "open_balance", "order_scope",
 ]
 
 

@@ -17,7 +17,8 @@ from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 
 from . import states
 from .models import Customer, Order, OrderLine, Product
-from .services import phone_key
+from .services import customer_scope, order_scope, phone_key
+from .services.customers import tag_filter
 
 
 def like(text: str) -> str:
@@ -106,6 +107,7 @@ def order_count(f: OrderFilter) -> Select:
 
 
 def _filtered(stmt: Select, f: OrderFilter) -> Select:
+    stmt = stmt.where(order_scope())  # a salesperson seeing own customers only sees their orders
     if f.status == "open":
         stmt = stmt.where(Order.status.in_(sorted(states.OPEN)))
     elif f.status:
@@ -161,10 +163,14 @@ def customer_search_clause(q: str):
     return or_(*conditions)
 
 
-def customer_select(q: str = "") -> Select:
-    stmt = select(Customer)
+def customer_select(q: str = "", tag: str = "") -> Select:
+    """Customers the user may see (:func:`~.services.customer_scope`) matching ``q`` and
+    carrying ``tag``."""
+    stmt = select(Customer).where(customer_scope())
     if q:
         stmt = stmt.where(customer_search_clause(q))
+    if tag:
+        stmt = stmt.where(tag_filter(tag))
     return stmt
 
 
@@ -217,9 +223,10 @@ def today_bounds():
 
 def awaiting_confirmation(limit: int = 6) -> dict:
     """Drafts waiting to be confirmed: how many, and the oldest few."""
-    count = db.session.scalar(select(func.count()).select_from(Order).where(Order.status == states.DRAFT))
+    count = db.session.scalar(select(func.count()).select_from(Order).where(Order.status == states.DRAFT,
+                                                                            order_scope()))
     oldest = list(db.session.scalars(
-        select(Order).where(Order.status == states.DRAFT).order_by(Order.created_at, Order.id).limit(limit)))
+        select(Order).where(Order.status == states.DRAFT, order_scope()).order_by(Order.created_at, Order.id).limit(limit)))
     return {"count": count or 0, "orders": oldest}
 
 

@@ -109,7 +109,8 @@ def _order_input(form: OrderForm, rows: list[dict]) -> services.OrderInput:
     return services.OrderInput(customer_id=form.customer_id.data, new_customer=form.new_customer(),
                                currency=form.currency.data or "", lines=[to_line_input(r) for r in rows],
                                entry_key=form.entry_key.data, channel=form.channel.data or "",
-                               external_ref=form.external_ref.data or "", **form.header_values())
+                               external_ref=form.external_ref.data or "", contact_id=form.contact_id.data or None,
+                               **form.header_values())
 
 
 @bp.route("/new", methods=["GET", "POST"])

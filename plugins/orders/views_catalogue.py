@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from erp_core import audit, settings
 from erp_core.errors import DomainError
@@ -20,7 +21,8 @@ from . import queries, services, states, tax
 from .forms import AddressForm, CustomerForm, NewCustomerForm, ProductForm, currency_choices, language_choices
 from .forms_invoicing import customer_invoicing_form
 from .invoicing_details import customer_invoicing_details
-from .models import Order, Product
+from .models import Customer, Order, Product
+from .services.customers import all_tags, owner_names
 from .views import STATUS_CODE_INVALID, _import_page, _template_response
 
 # Own blueprints, so that the menu marks Customers or Products (not Orders) as the current entry.
@@ -34,10 +36,13 @@ products_bp = Blueprint("orders_products", __name__, url_prefix="/orders/product
 @requires("orders.customers.view")
 def customer_list():
     q = (request.args.get("q") or "").strip()[:100]
-    stmt, sort, desc = apply_sort(queries.customer_select(q), queries.CUSTOMER_SORTS, "name")
+    tag = (request.args.get("tag") or "").strip()[:40]
+    stmt, sort, desc = apply_sort(queries.customer_select(q, tag).options(selectinload(Customer.tags)),
+                                  queries.CUSTOMER_SORTS, "name")
     page = paginate(stmt)
     stats = queries.customer_order_stats([c.id for c in page.items])
-    return render_template("orders/customers.html", page=page, q=q, sort=sort, desc=desc, stats=stats)
+    return render_template("orders/customers.html", page=page, q=q, sort=sort, desc=desc, stats=stats, tag=tag,
+                           tags=all_tags(), owners=owner_names(page.items))
 
 
 @customers_bp.route("/new", methods=["GET", "POST"], endpoint="new")
@@ -76,6 +81,12 @@ def new_customer():
                            invoicing_form=invoicing_form), status
 
 
+def sales_context(record):
+    from .views_customers import sales_context as context
+
+    return context(record)
+
+
 @customers_bp.route("/<int:customer_id>", endpoint="detail")
 @requires("orders.customers.view")
 def customer_page(customer_id: int):
@@ -87,7 +98,8 @@ def customer_page(customer_id: int):
     return render_template("orders/customer.html", customer=record, recent=recent, order_count=stats[0],
                            language_name=language_name,
                            timeline=audit.timeline("customer", record.id), labels=states.LABELS,
-                           badges=states.BADGES, panels=record_panels("erp_customer_panels", customer=record))
+                           badges=states.BADGES, panels=record_panels("erp_customer_panels", customer=record),
+                           sales=sales_context(record))
 
 
 @customers_bp.route("/<int:customer_id>/edit", methods=["GET", "POST"], endpoint="edit")

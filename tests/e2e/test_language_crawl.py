@@ -254,6 +254,17 @@ def staff_pages(crawl: Crawl, locale: str) -> None:
                 continue
             shapes.add(shape)
             crawl.visit(link, locale)
+    for path in customer_subpages(crawl):  # reached from a customer's page, not from a list
+        crawl.visit(path, locale)
+
+
+def customer_subpages(crawl: Crawl) -> list[str]:
+    """A company customer's sales terms and new-contact pages."""
+    from plugins.orders.models_customers import CustomerContact
+
+    with crawl.server.app.app_context():
+        customer_id = db.session.scalar(select(CustomerContact.customer_id).order_by(CustomerContact.id).limit(1))
+    return [f"/orders/customers/{customer_id}/sales", f"/orders/customers/{customer_id}/contacts/new"]
 
 
 def survey_link(server) -> str:

@@ -72,3 +72,9 @@ def erp_blueprints():
     from flask import Blueprint
 
     return [Blueprint("spy", __name__, template_folder="templates")]
+
+
+@hookimpl
+def erp_orders_amount_paid(order_ids):
+    CALLS.append(("erp_orders_amount_paid", list(order_ids)))
+    return _act("erp_orders_amount_paid", order_ids)

@@ -138,10 +138,10 @@ class Customers(MethodView):
     @bp.response(200, page_schema(CustomerSchema, "CustomerPage"))
     def get(self, args):
         """List customers (search with q), with their addresses."""
-        stmt, _sort, _desc = apply_sort(queries.customer_select(args.get("q", "").strip()), queries.CUSTOMER_SORTS,
-                                        "name")
-        body, headers = paginate(stmt.options(selectinload(Customer.addresses), selectinload(Customer.invoicing)),
-                                 args)
+        stmt, _sort, _desc = apply_sort(queries.customer_select(args.get("q", "").strip(), args.get("tag", "")),
+                                        queries.CUSTOMER_SORTS, "name")
+        body, headers = paginate(stmt.options(selectinload(Customer.addresses), selectinload(Customer.invoicing),
+                                              selectinload(Customer.contacts), selectinload(Customer.tags)), args)
         body["items"] = [customer_json(c) for c in body["items"]]
         return body, 200, headers
 
@@ -180,8 +180,25 @@ class CustomerItem(MethodView):
         services.update_customer(customer, merged["name"], merged["phone"], merged["email"], merged["notes"],
                                  language=data.get("language"))
         _set_invoicing(customer, data.get("invoicing"), partial=True)
+        _set_sales_terms(customer, data)
         db.session.commit()
         return customer_json(customer)
+
+
+def _set_sales_terms(customer: Customer, data: dict) -> None:
+    """Tags, credit limit, payment terms and owner of a PATCH (those sent); reassigning the owner
+    needs ``orders.customers.manage``."""
+    if "tags" in data:
+        services.set_tags(customer, data["tags"])
+    if {"credit_limit", "payment_terms", "payment_days"} & set(data):
+        limit = customer.credit_limit_minor
+        current = format_plain(limit, settings.company_currency()) if limit is not None else ""
+        services.set_terms(customer, data.get("credit_limit", current),
+                           data.get("payment_terms", customer.payment_terms or ""),
+                           data.get("payment_days", customer.payment_days))
+    if "owner_id" in data:
+        require_permission("orders.customers.manage")
+        services.set_owner(customer, data["owner_id"])
 
 
 @bp.route("/customers/<int:customer_id>/addresses", endpoint="addresses")

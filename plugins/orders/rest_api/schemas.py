@@ -56,6 +56,16 @@ class AddressSchema(ma.Schema):
     postcode = ma.fields.String(required=True)
     country = ma.fields.String(required=True)
     is_default = ma.fields.Boolean(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": ["both", "shipping", "billing"],
+                                                     "description": "What the address is used for"})
+
+
+class ContactSchema(ma.Schema):
+    id = WholeNumber(required=True)
+    name = ma.fields.String(required=True)
+    role = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
 
 
 class AddressInputSchema(ApiSchema):
@@ -69,6 +79,8 @@ class AddressInputSchema(ApiSchema):
     postcode = _text(20)
     country = _text(2, COUNTRY, metadata={"description": "Two-letter code, default CN"})
     is_default = ma.fields.Boolean(load_default=False)
+    kind = ma.fields.String(validate=one_of(["both", "shipping", "billing"]), metadata={
+        "description": "What the address is used for (default both)"})
 
 
 class AddressPatchSchema(AddressInputSchema):
@@ -87,6 +99,13 @@ class CustomerSchema(ma.Schema):
     created_at = ma.fields.DateTime(required=True)
     addresses = ma.fields.List(ma.fields.Nested(AddressSchema), required=True)
     invoicing = ma.fields.Nested(InvoicingSchema, required=True)
+    contacts = ma.fields.List(ma.fields.Nested(ContactSchema), required=True)
+    tags = ma.fields.List(ma.fields.String(), required=True)
+    owner_id = WholeNumber(allow_none=True, required=True, metadata={"description": "The owning salesperson (a user)"})
+    credit_limit_minor = ma.fields.Integer(allow_none=True, required=True, metadata={
+        "description": "Credit limit in minor units of the company's currency; null: no limit"})
+    payment_terms = ma.fields.String(required=True, metadata={"enum": ["", "prepaid", "cod", "net", "month_end"]})
+    payment_days = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "Days of net terms"})
 
 
 class CustomerCreateSchema(ApiSchema):
@@ -112,10 +131,17 @@ class CustomerPatchSchema(ApiSchema):
         "description": "Language of messages to the customer"})
     invoicing = ma.fields.Nested(InvoicingInputSchema, metadata={
         "description": "Invoicing details (开票信息); fields left out stay as they are"})
+    tags = ma.fields.List(_text(40), metadata={"description": "Replaces the customer's tags"})
+    credit_limit = _text(30, metadata={"description": "In the company's currency, as typed; empty: no limit"})
+    payment_terms = ma.fields.String(validate=one_of(["", "prepaid", "cod", "net", "month_end"]))
+    payment_days = ma.fields.Integer(allow_none=True, metadata={"description": "Days of net terms (1 to 365)"})
+    owner_id = WholeNumber(allow_none=True, metadata={
+        "description": "The owning salesperson; needs orders.customers.manage"})
 
 
 class CustomerListArgs(PageQuerySchema):
     q = _text(100, metadata={"description": "Name, e-mail or phone digits"})
+    tag = _text(40, metadata={"description": "Only customers carrying this tag"})
     sort = ma.fields.String(validate=one_of(sort_choices(queries.CUSTOMER_SORTS)), load_default="name")
 
 
@@ -123,7 +149,10 @@ def customer_json(customer: Customer) -> dict:
     return {"id": customer.id, "name": customer.name, "phone": customer.phone or "", "email": customer.email or "",
             "notes": customer.notes or "", "language": services.customer_language(customer),
             "created_at": customer.created_at, "addresses": customer.addresses,
-            "invoicing": customer_invoicing_details(customer).as_dict()}
+            "invoicing": customer_invoicing_details(customer).as_dict(), "contacts": customer.contacts,
+            "tags": [t.label for t in customer.tags], "owner_id": customer.owner_id,
+            "credit_limit_minor": customer.credit_limit_minor, "payment_terms": customer.payment_terms or "",
+            "payment_days": customer.payment_days}
 
 
 # ----------------------------------------------------------------------------- schemas: products

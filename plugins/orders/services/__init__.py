@@ -11,6 +11,8 @@ The package is split by job; import from the package, which re-exports every pub
 - :mod:`._common`: parsing of typed values (phone, e-mail, quantity, discount) and the order's
   version lock, shared by the modules below;
 - :mod:`.catalogue`: customers, their addresses, products;
+- :mod:`.customers`: contacts, tags, owner and the "own customers only" scope, credit limit and
+  payment terms, billing addresses;
 - :mod:`.entry`: what the forms submit (``OrderInput``, ``LineInput``), its checks, ``create_order``;
 - :mod:`.editing`: ``update_order`` (changing an order that has not shipped);
 - :mod:`.origin`: sales channel and external reference of an order (one order per reference);
@@ -62,6 +64,23 @@ from .catalogue import (
                         update_customer,
                         update_product,
 )
+from .customers import (
+                        CREDIT_OVERRIDE,
+                        SCOPE_OWN,
+                        CreditLimitExceeded,
+                        add_contact,
+                        check_credit,
+                        customer_scope,
+                        delete_contact,
+                        get_contact,
+                        open_balance,
+                        order_scope,
+                        scope_owner_id,
+                        set_owner,
+                        set_tags,
+                        set_terms,
+                        update_contact,
+)
 from .editing import update_order
 from .entry import (
                         HEADER_FIELDS,
@@ -108,4 +127,7 @@ __all__ = [
     "set_customer_invoicing", "set_order_invoicing",
     "BULK_ACTIONS", "MAX_SELECTION", "DuplicateExternalRef", "Outcome", "add_tag", "check_tag", "duplicate_order",
     "find_by_ref", "remove_tag", "run_bulk", "selected_orders", "tags_of",
+    "CREDIT_OVERRIDE", "SCOPE_OWN", "CreditLimitExceeded", "add_contact", "check_credit", "customer_scope",
+    "delete_contact", "get_contact", "open_balance", "order_scope", "scope_owner_id", "set_owner", "set_tags",
+    "set_terms", "update_contact",
 ]

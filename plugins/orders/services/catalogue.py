@@ -21,6 +21,7 @@ from ..barcode import clean_barcode
 from ..models import Address, Customer, Product, TaxRate
 from ..tax import percent_text
 from ._common import _clean, _money_reason, check_phone, normalise_email, phone_key
+from .customers import check_address_kind, require_visible, scope_owner_id
 
 # ----------------------------------------------------------------------------- customers
 
@@ -95,7 +96,8 @@ def create_customer(name: str, phone: str = "", email: str = "", notes: str = ""
             raise PossibleDuplicate(matches)
     customer = Customer(name=name, name_key=name.lower()[:200], phone=phone or None,
                         phone_key=phone_key(phone) or None, email=email or None,
-                        notes=(notes or "").strip() or None, language=language)
+                        notes=(notes or "").strip() or None, language=language,
+                        owner_id=scope_owner_id())  # a salesperson seeing own customers only owns the new one
     db.session.add(customer)
     if address and (address.get("line1") or "").strip():
         add_address(customer, address, make_default=True)
@@ -146,6 +148,8 @@ def _address_values(data: dict) -> dict:
             values["phone"] = check_phone(values["phone"])
         except DomainError as exc:
             raise DomainError(str(exc), field="phone") from None
+    if "kind" in data:
+        values["kind"] = check_address_kind(data.get("kind"))
     return values
 
 
@@ -213,7 +217,7 @@ def get_customer(customer_id) -> Customer:
     customer = db.session.get(Customer, customer_id) if str(customer_id).isdigit() else None
     if customer is None:
         raise NotFound(_("No such customer."), field="customer_id")
-    return customer
+    return require_visible(customer)  # out of the user's scope: as if there were none
 
 
 

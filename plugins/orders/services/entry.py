@@ -39,6 +39,7 @@ from ._common import (
     phone_key,
 )
 from .catalogue import PossibleDuplicate, create_customer, find_duplicates
+from .customers import copy_billing, customer_visible, fill_from_contact
 from .invoicing import copy_customer_invoicing
 from .origin import check_origin, refuse_known_ref
 
@@ -102,6 +103,7 @@ class OrderInput:
     entry_key: str | None = None  # random key of the entry form: a second post of it is refused
     channel: str = ""  # a code of plugins.orders.channels; empty: the default channel
     external_ref: str = ""  # the order's number in its channel (unique per channel); may stay empty
+    contact_id: int | str | None = None  # a contact person of the customer: fills the blank contact fields
 
 
 HEADER_FIELDS = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
@@ -315,6 +317,8 @@ def _resolve_customer(data: OrderInput, errors: dict, create: bool = True) -> Cu
             return None
     raw = str(data.customer_id or "").strip()
     customer = db.session.get(Customer, int(raw)) if raw.isdigit() else None
+    if customer is not None and not customer_visible(customer):
+        customer = None
     if customer is None:
         errors.setdefault("customer_id", []).append(
             _("Choose a customer or enter a new one.") if not raw else _("Unknown customer."))
@@ -348,6 +352,11 @@ def create_order(data: OrderInput) -> Order:
         customer = _resolve_customer(data, errors, create=not errors)
     if errors:
         raise OrderInvalid(errors)
+    if str(data.contact_id or "").strip():
+        try:
+            fill_from_contact(header, customer, data.contact_id)
+        except DomainError as exc:
+            raise OrderInvalid({"contact_id": [str(exc)]}) from None
     if not header["contact_name"]:
         header["contact_name"] = customer.name
     if not header["contact_phone"]:
@@ -372,6 +381,7 @@ def create_order(data: OrderInput) -> Order:
         raise Conflict(_("This form was already sent; nothing more was saved."), code="already_saved") from None
     _insert_lines(order, [_line_row(order, position, item) for position, item in enumerate(lines, start=1)])
     copy_customer_invoicing(order, customer)
+    copy_billing(order, customer)
     hooks().erp_order_created(order=order)
     webhooks.emit("order.created", order)
     audit.record("order", order.id, "created", after={"number": order.number, "customer": customer.name,

@@ -22,6 +22,7 @@ from erp_core.timeutil import utcnow
 from .. import states
 from ..models import Order
 from ._common import _bump_version, _stale
+from .customers import check_credit, customer_visible
 
 
 def transition(order: Order, new_status: str, note: str | None = None, expected_version: int | None = None) -> None:
@@ -39,6 +40,8 @@ def transition(order: Order, new_status: str, note: str | None = None, expected_
                        code="transition_refused")
     if new_status == states.CANCELLED and not note:
         raise DomainError(_("Give a reason to cancel the order."), field="note", code="reason_required", status=422)
+    if new_status == states.CONFIRMED:
+        check_credit(order)
     problems = current_manager().collect("erp_order_validate_transition", order=order, old_status=old,
                                          new_status=new_status)
     if problems:
@@ -152,7 +155,7 @@ def advance_order(order: Order, target: str, note: str | None = None) -> list[st
 def get_order(order_id) -> Order:
     """The order with id ``order_id`` (an int or digits), or ``NotFound``."""
     order = db.session.get(Order, order_id) if str(order_id).isdigit() else None
-    if order is None:
+    if order is None or not customer_visible(order.customer):  # out of the user's scope: as if none
         raise NotFound(_("No such order."))
     return order
 

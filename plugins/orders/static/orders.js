@@ -375,6 +375,33 @@
     if (address.phone && !form.elements.contact_phone.value) { setField("contact_phone", address.phone); }
   }
 
+  function fillContacts(c) {
+    var contactChoice = role(form, "contact-choice");
+    var contactId = role(form, "contact-id");
+    if (!contactChoice || !contactId) { return; }
+    var contacts = c.contacts || [];
+    contactChoice.innerHTML = "";
+    contactId.value = "";
+    var none = document.createElement("option");
+    none.value = "";
+    none.textContent = c.name;
+    contactChoice.appendChild(none);
+    contacts.forEach(function (p) {
+      var option = document.createElement("option");
+      option.value = p.id;
+      option.textContent = p.name + (p.role ? " (" + p.role + ")" : "");
+      contactChoice.appendChild(option);
+    });
+    contactChoice.hidden = contacts.length === 0;
+    contactChoice.onchange = function () {
+      var picked = contacts.filter(function (p) { return String(p.id) === contactChoice.value; })[0];
+      contactId.value = picked ? picked.id : "";
+      setField("contact_name", picked ? picked.name : c.name);
+      setField("contact_phone", picked ? picked.phone : c.phone);
+      setField("contact_email", picked ? picked.email : c.email);
+    };
+  }
+
   function pickCustomer(c) {
     customerId.value = c.id;
     if (customerSearch) { customerSearch.value = c.name; customerSearch.classList.remove("is-invalid"); }
@@ -393,6 +420,7 @@
       addressChoice.appendChild(option);
     });
     addressChoice.hidden = addresses.length < 2;
+    fillContacts(c);
     addressChoice.onchange = function () {
       var picked = addresses.filter(function (a) { return String(a.id) === addressChoice.value; })[0];
       if (picked) { fillAddress(c, picked); }

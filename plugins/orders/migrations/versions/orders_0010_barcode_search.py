@@ -1,7 +1,7 @@
 """products' barcodes
 
 Revision ID: orders_0010_barcode_search
-Revises: orders_0006_channels
+Revises: orders_0009_customers
 Create Date: 2026-12-07 23:30:00
 
 A nullable, unique ``barcode`` on products; existing products get none. On PostgreSQL the
@@ -21,7 +21,7 @@ SEARCH = {
 }
 
 revision = 'orders_0010_barcode_search'
-down_revision = 'orders_0006_channels'
+down_revision = 'orders_0009_customers'
 branch_labels = None
 depends_on = None
 

@@ -162,3 +162,36 @@ def test_report_page_and_csv(app, data):
     client = _client(app)
     assert "text/csv" in client.get("/quotations/report?format=csv").content_type
     assert client.get("/quotations/report?format=csv").get_data(as_text=True).startswith("Month,Currency,Sent")
+
+
+def test_the_customer_links_posts_are_throttled(make_app):
+    app = make_app(plugins=PLUGINS, QUOTATION_LINK_LIMITS={"address_link": "2 per 10 minutes",
+                                                           "address": "4 per 10 minutes"})
+    with app.test_request_context():
+        data = setup_data()
+        sent = make_quotation(data)
+        url = f"/q/{sent.id}/{services.token_of(sent)}"
+    client = app.test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    for _ in range(2):  # refused declines (reason too long) change nothing but count
+        assert client.post(url + "/decline", data={"csrf_token": token, "reason": "x" * 1001}).status_code == 302
+    refused = client.post(url + "/accept", data={"csrf_token": token})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Please wait 10 minutes" in refused.get_data(as_text=True)
+    zh = client.post(url + "/decline", data={"csrf_token": token}, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 429 and "分钟后再试" in zh.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Quotation, sent.id).status == states.SENT
+        assert db.session.query(Order).count() == 0
+    # guessing other links from the same address runs into the per-address limit
+    assert client.post(f"/q/{sent.id + 100}/guess/accept", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/q/{sent.id + 101}/guess/accept", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/q/{sent.id + 102}/guess/accept", data={"csrf_token": token}).status_code == 429
+    # the customer, from another address, still accepts
+    other = app.test_client()
+    other_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                            other.get(url).get_data(as_text=True)).group(1)
+    assert other.post(url + "/accept", data={"csrf_token": other_token},
+                      environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Quotation, sent.id).status == states.ACCEPTED

@@ -30,6 +30,7 @@ from . import states
 from .demo import advance as advance_demo_order
 from .invoicing_details import InvoicingDetails, customer_invoicing_details, order_invoicing_details
 from .models import Address, Customer, Order, OrderLine, Product, TaxRate
+from .queries import search_customers  # the order entry form's customer search (name, phone, e-mail)
 from .services import (
     MAX_QUANTITY,
     LineInput,
@@ -78,6 +79,7 @@ __all__ = [
     "quantities_by_product", "set_order_warehouse", "ship_everything", "source_labels", "states", "transition",
     "update_order",
     "InvoicingDetails", "check_taxpayer_id", "customer_invoicing_details", "order_invoicing_details",
+    "search_customers",
 ]
 
 

@@ -195,3 +195,38 @@ def test_the_customer_links_posts_are_throttled(make_app):
                       environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 302
     with app.app_context():
         assert db.session.get(Quotation, sent.id).status == states.ACCEPTED
+
+
+def test_the_form_finds_any_customer_by_search_not_a_capped_list(app, data):
+    from plugins.orders import services as orders
+
+    with app.test_request_context():
+        zhao = orders.create_customer("赵 " + XSS, "139 1111 2222", "zhao@example.com",
+                                      address={"line1": "8 Jing'an Road", "city": "Shanghai", "country": "CN"})
+        db.session.commit()
+        zhao_id, engine = zhao.id, db.engine
+    client = _client(app)
+    page = client.get("/quotations/new").get_data(as_text=True)
+    assert "<option" not in page.split('id="quotation-lines"')[0]  # no list of customers to choose from
+    assert 'data-role="customer-search"' in page and "quotations.js" in page
+    found = client.get("/quotations/customers.json?q=1391111").get_json()["results"]
+    assert [c["id"] for c in found] == [zhao_id]
+    assert found[0]["address"]["line1"] == "8 Jing'an Road" and found[0]["email"] == "zhao@example.com"
+    client.get("/quotations/customers.json?q=example.com")
+    with QueryCounter(engine) as counter:  # the customers and their addresses in one statement more
+        assert len(client.get("/quotations/customers.json?q=example.com").get_json()["results"]) == 2
+    with QueryCounter(engine) as single:
+        client.get("/quotations/customers.json?q=zhao")
+    assert counter.count == single.count
+    assert client.get("/quotations/customers.json?q=").get_json() == {"results": []}
+    assert client.get("/quotations/customers.json?q=" + "x" * 500).status_code == 200
+    # the chosen customer is shown by name when the form comes back with an error, escaped
+    token = _token(client, "/quotations/new")
+    again = client.post("/quotations/new", data={"csrf_token": token, "customer_id": str(zhao_id), "ship_line1": ""})
+    body = again.get_data(as_text=True)
+    assert again.status_code == 422 and "&lt;script&gt;" in body and XSS not in body
+    none = client.post("/quotations/new", data={"csrf_token": token, "customer_id": "", "ship_line1": "9 Road",
+                                                 "lines-0-product": "P-001", "lines-0-quantity": "1"})
+    assert none.status_code == 422 and "Choose a customer." in none.get_data(as_text=True)
+    for perms in (("quotations.view",), ("orders.customers.view",)):
+        assert _client(app, perms=perms).get("/quotations/customers.json?q=zhao").status_code == 403

@@ -13,7 +13,8 @@ Failures are counted under several keys at once, each with its own limits:
 
 An attacker therefore locks only themselves out: the owner, from another address, still signs in,
 and failures refused with 429 are not counted again. Every limit is a Flask-Limiter string and
-a site may override it (``LOGIN_LIMITS``, ``LOOKUP_LIMITS``).
+a site may override it (``LOGIN_LIMITS``, ``LOOKUP_LIMITS``). A plugin throttles a public form of
+its own by :func:`register`-ing a kind with its limits.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ LOOKUP_LIMITS = {
     "address_order": "5 per 10 minutes; 20 per day",
     "address": "10 per 10 minutes; 100 per day",
 }
+
+KINDS: dict[str, tuple[str, dict[str, str]]] = {
+    "login": ("LOGIN_LIMITS", LOGIN_LIMITS),
+    "lookup": ("LOOKUP_LIMITS", LOOKUP_LIMITS),
+}
+
+
+def register(kind: str, config_name: str, defaults: dict[str, str]) -> None:
+    """Add a kind of attempt (a plugin's public form): ``defaults`` maps scopes (part names joined
+    by ``_``, e.g. ``address_link``) to Flask-Limiter strings; a site overrides them in the
+    ``config_name`` setting. Registering a kind again replaces its limits."""
+    KINDS[kind] = (config_name, dict(defaults))
 
 
 @dataclass
@@ -78,7 +91,7 @@ def _limits(config_name: str, defaults: dict[str, str], scope: str):
 def _keys(kind: str, parts: dict[str, str]) -> list[tuple[str, str]]:
     """``(scope, identifier)`` pairs; a key missing one of its parts is left out."""
     found = []
-    for scope in (LOGIN_LIMITS if kind == "login" else LOOKUP_LIMITS):
+    for scope in _config_name(kind)[1]:
         names = scope.split("_")
         if all(parts.get(n) for n in names):
             found.append((scope, "|".join(parts[n] for n in names)))
@@ -86,14 +99,16 @@ def _keys(kind: str, parts: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _config_name(kind: str) -> tuple[str, dict[str, str]]:
-    return ("LOGIN_LIMITS", LOGIN_LIMITS) if kind == "login" else ("LOOKUP_LIMITS", LOOKUP_LIMITS)
+    return KINDS[kind]
 
 
 def check(kind: str, **parts: str | None) -> Refusal | None:
-    """The refusal when any key of ``kind`` ("login" or "lookup") is at its limit, else None.
+    """The refusal when any key of ``kind`` ("login", "lookup" or a registered kind) is at its
+    limit, else None.
 
-    ``parts`` are ``account``, ``address`` and ``order`` as they apply. A storage failure (Redis
-    down) is logged and lets the attempt through: the form must not break with the cache.
+    ``parts`` are ``account``, ``address`` and ``order`` (or a registered kind's parts) as they
+    apply. A storage failure (Redis down) is logged and lets the attempt through: the form must
+    not break with the cache.
     """
     config_name, defaults = _config_name(kind)
     worst = None

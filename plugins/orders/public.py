@@ -35,6 +35,7 @@ from . import states
 from .demo import advance as advance_demo_order
 from .invoicing_details import InvoicingDetails, customer_invoicing_details, order_invoicing_details
 from .models import Address, Customer, Order, OrderLine, Product, TaxRate
+from .queries import search_customers  # the order entry form's customer search (name, phone, e-mail)
 from .services import (
     MAX_QUANTITY,
     CreditLimitExceeded,
@@ -89,6 +90,7 @@ __all__ = [
     "update_order",
     "InvoicingDetails", "check_taxpayer_id", "customer_invoicing_details", "order_invoicing_details",
     "CreditLimitExceeded", "customer_scope", "customer_visible", "open_balance", "order_scope",
+    "search_customers",
 ]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, FormField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, FieldList, FormField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
 
 
 class LineForm(FlaskForm):
@@ -23,7 +23,7 @@ class LineForm(FlaskForm):
 class QuotationForm(FlaskForm):
     """A draft quotation: customer, contact, address, currency, validity, notes, lines."""
 
-    customer_id = SelectField(_l("Customer"), validators=[DataRequired()], validate_choice=False)
+    customer_id = HiddenField(_l("Customer"), validators=[Optional(), Length(max=12)])  # set by the search
     currency = StringField(_l("Currency"), validators=[Optional(), Length(max=3)])
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])

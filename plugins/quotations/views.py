@@ -6,25 +6,26 @@ redirect.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from erp_core import audit
 from erp_core.extensions import db
-from erp_core.forms import attempt, choices, show_domain_error
+from erp_core.forms import attempt, show_domain_error
 from erp_core.money import format_plain
 from erp_core.security import requires
 from erp_core.ui import paginate
-from plugins.orders.public import Customer, Product
+from plugins.orders.public import Customer, Product, search_customers
 
 from . import services, states
 from .display import quotation_context
 from .forms import ActionForm, QuotationForm, ReasonForm
 from .models import Quotation
 
-bp = Blueprint("quotations", __name__, url_prefix="/quotations", template_folder="templates")
+bp = Blueprint("quotations", __name__, url_prefix="/quotations", template_folder="templates",
+               static_folder="static")
 
 STATUS_INVALID = 422
 LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
@@ -41,8 +42,33 @@ def _customers() -> list[tuple[str, str]]:
     return [(str(r.id), r.name) for r in rows]
 
 
-def _customer_choices() -> list:
-    return choices([("", _("Choose..."))] + _customers())
+def _customer_label(customer_id) -> str:
+    """The name shown in the form's customer search for the chosen id (empty: none or unknown)."""
+    text = str(customer_id or "").strip()
+    customer = db.session.get(Customer, int(text)) if text.isdigit() and len(text) < 10 else None
+    return customer.name if customer is not None else ""
+
+
+@bp.route("/customers.json")
+@requires("quotations.manage")
+def customers_json():
+    """The form's customer search (the order entry form's search): up to 10 customers by name,
+    phone or e-mail, with the default (else first) address to fill the delivery fields."""
+    q = (request.args.get("q") or "").strip()[:100]
+    results = []
+    for customer in search_customers(q, limit=10) if q else []:
+        addresses = sorted(customer.addresses, key=lambda a: (not a.is_default, a.id))
+        address = addresses[0] if addresses else None
+        results.append({"id": customer.id, "name": customer.name, "phone": customer.phone or "",
+                        "email": customer.email or "", "address": _address(address)})
+    return jsonify({"results": results})
+
+
+def _address(address) -> dict | None:
+    if address is None:
+        return None
+    names = ("recipient", "line1", "line2", "city", "region", "postcode", "country")
+    return {"text": address.one_line(), **{name: getattr(address, name) or "" for name in names}}
 
 
 def _names(customer_ids) -> dict[int, str]:
@@ -110,7 +136,6 @@ def form(quotation_id: int | None = None):
         flash(_("Only a draft quotation can be changed."), "warning")
         return redirect(url_for(".detail", quotation_id=quotation.id))
     form = QuotationForm()
-    form.customer_id.choices = _customer_choices()
     if request.method == "GET":
         _fill(form, quotation)
     status = 200
@@ -128,7 +153,8 @@ def form(quotation_id: int | None = None):
         status = STATUS_INVALID
     skus = db.session.execute(select(Product.sku, Product.name).where(Product.active.is_(True))
                               .order_by(Product.sku).limit(MAX_CHOICES)).all()
-    return render_template("quotations/form.html", form=form, quotation=quotation, skus=skus), status
+    return render_template("quotations/form.html", form=form, quotation=quotation, skus=skus,
+                           customer_label=_customer_label(form.customer_id.data)), status
 
 
 @bp.route("/<int:quotation_id>")

@@ -122,3 +122,17 @@ def test_with_redis_every_worker_shares_the_counters(make_app):
     assert _login(second.test_client(), PASSWORD, OWNER).status_code == 302
     with first.test_request_context():
         throttle.reset()
+
+
+def test_a_plugin_registers_its_own_kind_with_overridable_limits(make_app):
+    throttle.register("test_kind", "TEST_KIND_LIMITS", {"address_thing": "1 per minute", "address": "5 per minute"})
+    app = make_app(plugins=[], TEST_KIND_LIMITS={"address": "2 per minute"})
+    with app.test_request_context():
+        throttle.hit("test_kind", address="203.0.113.9", thing="a")
+        refusal = throttle.check("test_kind", address="203.0.113.9", thing="a")
+        assert refusal is not None and refusal.scope == "address_thing" and refusal.minutes == 1
+        assert throttle.check("test_kind", address="203.0.113.9", thing="b") is None
+        throttle.hit("test_kind", address="203.0.113.9", thing="b")
+        assert throttle.check("test_kind", address="203.0.113.9", thing="c").scope == "address"
+        assert throttle.check("test_kind", address="198.51.100.1", thing="a") is None
+    throttle.KINDS.pop("test_kind")

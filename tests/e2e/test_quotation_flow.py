@@ -44,7 +44,11 @@ def test_a_quotation_is_sent_accepted_by_the_customer_and_becomes_the_order(brow
     sign_in(page, server)
     page.goto(server.url("/quotations/"))
     page.get_by_test_id("new-quotation").click()
-    page.locator("select[name=customer_id]").select_option(str(customer_id))
+    page.get_by_test_id("customer-search").fill("0013 8000")  # the customer search, by phone
+    page.get_by_test_id("customer-result").filter(has_text="王小明").click()
+    expect(page.get_by_test_id("customer-search")).to_have_value("王小明")
+    assert page.locator("input[name=customer_id]").input_value() == str(customer_id)
+    expect(page.get_by_label("Contact e-mail")).to_have_value("wang@example.com")
     page.get_by_label("Street and number").fill("1 Nanjing Road")
     page.get_by_label("Product code").first.fill("TEA-1")
     page.get_by_label("Quantity").first.fill("5")

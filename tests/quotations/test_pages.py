@@ -162,3 +162,71 @@ def test_report_page_and_csv(app, data):
     client = _client(app)
     assert "text/csv" in client.get("/quotations/report?format=csv").content_type
     assert client.get("/quotations/report?format=csv").get_data(as_text=True).startswith("Month,Currency,Sent")
+
+
+def test_the_customer_links_posts_are_throttled(make_app):
+    app = make_app(plugins=PLUGINS, QUOTATION_LINK_LIMITS={"address_link": "2 per 10 minutes",
+                                                           "address": "4 per 10 minutes"})
+    with app.test_request_context():
+        data = setup_data()
+        sent = make_quotation(data)
+        url = f"/q/{sent.id}/{services.token_of(sent)}"
+    client = app.test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    for _ in range(2):  # refused declines (reason too long) change nothing but count
+        assert client.post(url + "/decline", data={"csrf_token": token, "reason": "x" * 1001}).status_code == 302
+    refused = client.post(url + "/accept", data={"csrf_token": token})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Please wait 10 minutes" in refused.get_data(as_text=True)
+    zh = client.post(url + "/decline", data={"csrf_token": token}, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 429 and "分钟后再试" in zh.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Quotation, sent.id).status == states.SENT
+        assert db.session.query(Order).count() == 0
+    # guessing other links from the same address runs into the per-address limit
+    assert client.post(f"/q/{sent.id + 100}/guess/accept", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/q/{sent.id + 101}/guess/accept", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/q/{sent.id + 102}/guess/accept", data={"csrf_token": token}).status_code == 429
+    # the customer, from another address, still accepts
+    other = app.test_client()
+    other_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                            other.get(url).get_data(as_text=True)).group(1)
+    assert other.post(url + "/accept", data={"csrf_token": other_token},
+                      environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Quotation, sent.id).status == states.ACCEPTED
+
+
+def test_the_form_finds_any_customer_by_search_not_a_capped_list(app, data):
+    from plugins.orders import services as orders
+
+    with app.test_request_context():
+        zhao = orders.create_customer("赵 " + XSS, "139 1111 2222", "zhao@example.com",
+                                      address={"line1": "8 Jing'an Road", "city": "Shanghai", "country": "CN"})
+        db.session.commit()
+        zhao_id, engine = zhao.id, db.engine
+    client = _client(app)
+    page = client.get("/quotations/new").get_data(as_text=True)
+    assert "<option" not in page.split('id="quotation-lines"')[0]  # no list of customers to choose from
+    assert 'data-role="customer-search"' in page and "quotations.js" in page
+    found = client.get("/quotations/customers.json?q=1391111").get_json()["results"]
+    assert [c["id"] for c in found] == [zhao_id]
+    assert found[0]["address"]["line1"] == "8 Jing'an Road" and found[0]["email"] == "zhao@example.com"
+    client.get("/quotations/customers.json?q=example.com")
+    with QueryCounter(engine) as counter:  # the customers and their addresses in one statement more
+        assert len(client.get("/quotations/customers.json?q=example.com").get_json()["results"]) == 2
+    with QueryCounter(engine) as single:
+        client.get("/quotations/customers.json?q=zhao")
+    assert counter.count == single.count
+    assert client.get("/quotations/customers.json?q=").get_json() == {"results": []}
+    assert client.get("/quotations/customers.json?q=" + "x" * 500).status_code == 200
+    # the chosen customer is shown by name when the form comes back with an error, escaped
+    token = _token(client, "/quotations/new")
+    again = client.post("/quotations/new", data={"csrf_token": token, "customer_id": str(zhao_id), "ship_line1": ""})
+    body = again.get_data(as_text=True)
+    assert again.status_code == 422 and "&lt;script&gt;" in body and XSS not in body
+    none = client.post("/quotations/new", data={"csrf_token": token, "customer_id": "", "ship_line1": "9 Road",
+                                                 "lines-0-product": "P-001", "lines-0-quantity": "1"})
+    assert none.status_code == 422 and "Choose a customer." in none.get_data(as_text=True)
+    for perms in (("quotations.view",), ("orders.customers.view",)):
+        assert _client(app, perms=perms).get("/quotations/customers.json?q=zhao").status_code == 403

@@ -2,13 +2,14 @@
 order at the quoted prices, declining, expiry, the link token, refusals changing nothing."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
 from erp_core.mail.models import MailMessage
-from plugins.orders.public import Order, Product, line_amounts
+from plugins.orders.public import Order, Product, TaxRate, line_amounts
 from plugins.quotations import services, states
 from plugins.quotations.models import Quotation
 from tests.quotations.common import PLUGINS, make_quotation, quote_input, setup_data
@@ -159,3 +160,22 @@ def test_the_services_package_is_layered():
     from tests.helpers import assert_layered_package
 
     assert_layered_package(services, ["quotations", "decisions", "report"])
+
+
+def test_accepting_keeps_the_quoted_tax_rate_after_the_products_rate_changed(ctx):
+    quotation = make_quotation(ctx)
+    quoted = [(line.tax_rate_percent, line.tax_exempt) for line in quotation.lines]
+    higher = TaxRate(name="Raised", percent=Decimal("21"), exempt=False)
+    db.session.add(higher)
+    db.session.flush()
+    for product_id in ctx["products"]:
+        db.session.get(Product, product_id).tax_rate_id = higher.id
+    db.session.commit()
+    assert all(percent != Decimal("21") for percent, _exempt in quoted)
+    order = services.accept(quotation)
+    db.session.commit()
+    order = db.session.get(Order, order.id)
+    assert [(line.tax_rate_percent, line.tax_exempt) for line in order.lines] == quoted
+    assert [(line.tax_minor, line.gross_minor) for line in order.lines] == \
+        [(line.tax_minor, line.gross_minor) for line in quotation.lines]
+    assert (order.tax_minor, order.total_minor) == (quotation.tax_minor, quotation.total_minor)

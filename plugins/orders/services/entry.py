@@ -74,6 +74,7 @@ class LineInput:
     discount: str | None = None  # percent
     line_id: int | None = None  # an existing line being edited
     sku: str | None = None  # the product's code, used when no product_id is given (imports)
+    tax_rate: tuple[Decimal, bool] | None = None  # (percent, exempt) kept from a quotation; None: product's rate
 
     def is_blank(self) -> bool:
         """True for an untouched row of the entry form (no product, quantity or price)."""
@@ -170,7 +171,10 @@ class _Pricing:
 
     def rate_of(self, line: LineInput, product: Product) -> tuple[Decimal, bool]:
         """``(percent, exempt)`` of a line: an existing line of the same product keeps its
-        stored rate; any other takes the product's rate (none: 0 %)."""
+        stored rate; a line given its own ``tax_rate`` keeps it; any other takes the product's
+        rate (none: 0 %)."""
+        if line.tax_rate is not None and line.line_id is None:
+            return Decimal(line.tax_rate[0]), bool(line.tax_rate[1])
         if line.line_id is not None:
             kept = self.kept.get(int(line.line_id))
             if kept is not None and kept[0] == product.id:

@@ -99,8 +99,8 @@ def _mail(quotation: Quotation) -> bool:
 
 def accept(quotation: Quotation, *, note: str = "", by_customer: bool = False):
     """Accept a sent, still valid quotation and make it an order with the same lines, prices and
-    discounts (the quoted prices are passed as typed prices, so a later catalogue change does not
-    alter them). Returns the order. Raises Conflict when it was decided meanwhile or expired."""
+    discounts (the quoted prices are passed as typed prices and the quoted tax rates as the lines'
+    fixed rates, so a later catalogue or rate change does not alter them). Returns the order. Raises Conflict when it was decided meanwhile or expired."""
     note = _text(note, 1000, "reason")
     if quotation.status == states.SENT and quotation.valid_until < today():
         raise Conflict(_("This quotation has expired and can no longer be accepted."))
@@ -115,7 +115,8 @@ def accept(quotation: Quotation, *, note: str = "", by_customer: bool = False):
         notes=_("From quotation %(number)s", number=quotation.number) + (f"\n{quotation.notes}" if quotation.notes else ""),
         lines=[LineInput(product_id=line.product_id, quantity=line.quantity,
                          unit_price=format_plain(line.unit_price_minor, quotation.currency),
-                         discount=str(line.discount_percent)) for line in quotation.lines]))
+                         discount=str(line.discount_percent),
+                         tax_rate=(line.tax_rate_percent, line.tax_exempt)) for line in quotation.lines]))
     quotation.order_id = order.id
     db.session.flush()
     audit.record("quotation", quotation.id, "converted", after={"order": order.number, "by_customer": by_customer})

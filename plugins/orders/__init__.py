@@ -6,7 +6,7 @@ from erp_core import hookimpl
 from erp_core.contrib import NavItem, Permission, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
-from . import invoicing_details, models  # noqa: F401  (registers the tables)
+from . import invoicing_details, models, models_pricing  # noqa: F401  (registers the tables)
 
 meta = PluginMeta(
     name="orders",

@@ -97,21 +97,29 @@ def upgrade():
                                                  server_default='0'))
 
 
+def _drop_column(table: str, column: str) -> None:
+    # Plain ALTER TABLE ... DROP COLUMN on SQLite too (3.35+): rebuilding these tables would
+    # cascade to, or break the foreign keys of, the rows that refer to them.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
+    else:
+        op.drop_column(table, column)
+
+
 def downgrade():
-    with op.batch_alter_table('orders_order_line', schema=None) as batch_op:
-        batch_op.drop_column('order_discount_minor')
-        batch_op.drop_column('line_discount_minor')
-    with op.batch_alter_table('orders_order', schema=None) as batch_op:
-        batch_op.drop_column('order_discount_amount_minor')
-        batch_op.drop_column('order_discount_percent')
-    with op.batch_alter_table('orders_customer', schema=None) as batch_op:
-        batch_op.drop_index(op.f('ix_orders_customer_price_list_id'))
-        batch_op.drop_index(op.f('ix_orders_customer_group_id'))
-        if op.get_bind().dialect.name != 'sqlite':
-            batch_op.drop_constraint(op.f('fk_orders_customer_price_list_id_orders_price_list'), type_='foreignkey')
-            batch_op.drop_constraint(op.f('fk_orders_customer_group_id_orders_customer_group'), type_='foreignkey')
-        batch_op.drop_column('price_list_id')
-        batch_op.drop_column('group_id')
+    for column in ('order_discount_minor', 'line_discount_minor'):
+        _drop_column('orders_order_line', column)
+    for column in ('order_discount_amount_minor', 'order_discount_percent'):
+        _drop_column('orders_order', column)
+    op.drop_index(op.f('ix_orders_customer_price_list_id'), table_name='orders_customer')
+    op.drop_index(op.f('ix_orders_customer_group_id'), table_name='orders_customer')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(op.f('fk_orders_customer_price_list_id_orders_price_list'), 'orders_customer',
+                           type_='foreignkey')
+        op.drop_constraint(op.f('fk_orders_customer_group_id_orders_customer_group'), 'orders_customer',
+                           type_='foreignkey')
+    _drop_column('orders_customer', 'price_list_id')
+    _drop_column('orders_customer', 'group_id')
     op.drop_table('orders_role_discount_limit')
     op.drop_table('orders_customer_group')
     op.drop_index(op.f('ix_orders_price_list_item_product_id'), table_name='orders_price_list_item')

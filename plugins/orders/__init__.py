@@ -61,6 +61,8 @@ def erp_permissions():
         Permission("orders.products.view", _l("See the product catalogue"), CS_WH_FIN),
         Permission("orders.products.edit", _l("Change the product catalogue"), ("warehouse",)),
         Permission("orders.tax.manage", _l("Manage tax rates and tax settings"), ("finance",)),
+        Permission("orders.price.override", _l("Change prices away from the price list"), CS),
+        Permission("orders.pricelists.manage", _l("Manage price lists, customer groups and discount limits"), ()),
     ]
 
 

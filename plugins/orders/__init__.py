@@ -85,9 +85,10 @@ def erp_blueprints():
     from . import api, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
+    from .views_pricing import pricing_bp
     from .views_tax import tax_bp
 
-    return [bp, customers_bp, products_bp, tax_bp]
+    return [bp, customers_bp, products_bp, tax_bp, pricing_bp]
 
 
 @hookimpl
@@ -97,6 +98,12 @@ def erp_nav_items():
         NavItem(_l("Customers"), "orders_customers.index", "orders.customers.view", icon="people", order=12),
         NavItem(_l("Products"), "orders_products.index", "orders.products.view", icon="tags", order=14),
         NavItem(_l("Tax rates"), "orders_tax.index", "orders.tax.manage", icon="percent", order=820, group="admin"),
+        NavItem(_l("Price lists"), "orders_pricing.lists", "orders.pricelists.manage", icon="cash-stack", order=822,
+                group="admin"),
+        NavItem(_l("Customer groups"), "orders_pricing.groups", "orders.pricelists.manage", icon="people",
+                order=824, group="admin"),
+        NavItem(_l("Discount limits"), "orders_pricing.limits", "orders.pricelists.manage", icon="percent",
+                order=826, group="admin"),
     ]
 
 

@@ -301,7 +301,8 @@ def _line_price(line: LineInput, product: Product, currency: str, pricing: _Pric
             raise _LineProblem("unit_price", _("Price: %(reason)s", reason=_money_reason(exc, currency))) from None
         kept = pricing.kept_prices.get(int(line.line_id)) if line.line_id is not None else None
         try:
-            price_rules.check_price(typed, price_rules.reference_price(pricing.book, product, quantity, currency), kept)
+            price_rules.check_price(typed, price_rules.reference_price(pricing.book, product, quantity, currency), kept,
+                                    product.price_minor if product.currency == currency else None)
         except DomainError as exc:
             raise _LineProblem("unit_price", str(exc)) from None
         return typed

@@ -128,10 +128,10 @@ def may_override(user=None) -> bool:
     return user is None or user.can(OVERRIDE_PERMISSION)
 
 
-def check_price(typed: int, reference: int | None, kept: int | None = None, user=None) -> None:
-    """Refuse (DomainError) a typed price other than ``reference`` (or a kept line's stored
-    price ``kept``) when the user may not override prices."""
-    if reference is None or typed in (reference, kept) or may_override(user):
+def check_price(typed: int, reference: int | None, *allowed: int | None, user=None) -> None:
+    """Refuse (DomainError) a typed price other than ``reference`` and the ``allowed`` ones (the
+    catalogue price, a kept line's stored price) when the user may not override prices."""
+    if reference is None or typed == reference or typed in allowed or may_override(user):
         return
     raise DomainError(_("You may not change the price (the price list or catalogue price applies); "
                         "leave the price empty or ask someone who may override prices."), field="unit_price")

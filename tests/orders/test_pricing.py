@@ -179,3 +179,23 @@ def test_api_patch_keeps_order_discount(orders_app, catalogue):
 def _count(app) -> int:
     with app.app_context():
         return len(db.session.scalars(select(Order.id)).all())
+
+
+def test_csv_import_fixed_discount_and_export_order_discount(orders_app, catalogue, wholesale):
+    from plugins.orders import csvio
+
+    with orders_app.test_request_context():
+        text = ("order_ref,customer_name,customer_phone,ship_line1,sku,quantity,unit_price,discount,discount_amount\n"
+                "A-1,Li Lei,138 0013 8000,1 Road,INK-1,10,,,3\n")
+        result = csvio.import_orders(text)
+        db.session.commit()
+        order = db.session.scalars(select(Order)).one()
+        assert not getattr(result, "errors", None)
+        assert order.lines[0].unit_price_minor == 900  # the group's list, from 10 up
+        assert order.lines[0].line_discount_minor == 300
+        _order(catalogue, LineInput(catalogue.ink_id, 1), discount_percent="10")
+        db.session.commit()
+        exported = "".join(csvio.export_orders(select(Order).order_by(Order.id)))
+        header, first, second = exported.lstrip("\ufeff").strip().splitlines()
+        assert header.endswith(",order_discount")
+        assert first.endswith(",0.00") and second.endswith(",1.00")

@@ -12,9 +12,8 @@ from erp_core.auth.models import Role
 from erp_core.extensions import db
 from plugins.orders import services, tax
 from plugins.orders.models import Customer, Order
-from plugins.orders.services import LineInput, OrderInput
+from plugins.orders.services import LineInput, OrderInput, pricing
 from plugins.orders.services import pricelists as pl
-from plugins.orders.services import pricing
 from tests.orders.conftest import ALL_ORDER_PERMS
 from tests.orders.test_rest_api import API, order_body, token_for
 

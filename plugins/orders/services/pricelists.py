@@ -83,7 +83,8 @@ def set_item(price_list: PriceList, sku: str, min_quantity, unit_price: str) -> 
     item.unit_price_minor = price
     db.session.flush()
     audit.record("price_list", price_list.id, "price_set", after={
-        "sku": product.sku, "min_quantity": quantity, "price": format_plain(price, price_list.currency)})
+        "sku": product.sku, "min_quantity": quantity, "price": format_plain(price, price_list.currency),
+        "currency": price_list.currency})
     return item
 
 

@@ -31,6 +31,7 @@ from erp_core.timeutil import utcnow
 
 from . import services, states, tax
 from .demo_invoicing import add_invoicing_details
+from .demo_pricing import add_pricing
 from .models import Order
 from .services import LineInput, OrderInput
 
@@ -153,6 +154,7 @@ def load(ctx) -> None:
             services.add_address(customer, _address(rng, person, phone, ["办公室", "仓库", "父母家"][extra]))
         customers.append(customer)
     add_invoicing_details(rng, customers, companies=len(COMPANIES))
+    add_pricing(products, customers, companies=len(COMPANIES))
     db.session.flush()
     _backdate(now - timedelta(days=125))
     ctx.data["customers"] = customers
@@ -171,7 +173,8 @@ def load(ctx) -> None:
             contact_email=customer.email or "", ship_recipient=address.recipient, ship_line1=address.line1,
             ship_line2=address.line2, ship_city=address.city, ship_region=address.region,
             ship_postcode=address.postcode, ship_country=address.country, currency="CNY",
-            notes=rng.choice(NOTES), lines=lines))
+            notes=rng.choice(NOTES), lines=lines,
+            discount_percent="2" if len(orders) % 9 == 4 else ""))
         created = now - timedelta(days=age)
         order.created_at = order.updated_at = created
         _backdate(created)

@@ -6,7 +6,7 @@ from erp_core import hookimpl
 from erp_core.contrib import NavItem, Permission, SettingField, Widget
 from erp_core.plugins import PluginMeta
 
-from . import invoicing_details, models, models_channels, models_customers  # noqa: F401  (registers the tables)
+from . import invoicing_details, models, models_channels, models_customers, models_pricing  # noqa: F401  (registers the tables)
 
 meta = PluginMeta(
     name="orders",
@@ -64,6 +64,8 @@ def erp_permissions():
         Permission("orders.credit.override", _l("Confirm orders over the customer's credit limit"), ()),
         Permission("orders.scope.own", _l("See only own customers and their orders (a restriction)"), ()),
         Permission("orders.tax.manage", _l("Manage tax rates and tax settings"), ("finance",)),
+        Permission("orders.price.override", _l("Change prices away from the price list"), CS),
+        Permission("orders.pricelists.manage", _l("Manage price lists, customer groups and discount limits"), ()),
     ]
 
 
@@ -90,9 +92,10 @@ def erp_blueprints():
     from . import api, views_channels, views_customers, views_invoicing  # noqa: F401  (their routes join the orders blueprints)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
+    from .views_pricing import pricing_bp
     from .views_tax import tax_bp
 
-    return [bp, customers_bp, products_bp, tax_bp]
+    return [bp, customers_bp, products_bp, tax_bp, pricing_bp]
 
 
 @hookimpl
@@ -103,6 +106,12 @@ def erp_nav_items():
         NavItem(_l("Products"), "orders_products.index", "orders.products.view", icon="tags", order=14),
         NavItem(_l("Sales by channel"), "orders.channel_report", "orders.view", icon="diagram-3", order=16),
         NavItem(_l("Tax rates"), "orders_tax.index", "orders.tax.manage", icon="percent", order=820, group="admin"),
+        NavItem(_l("Price lists"), "orders_pricing.lists", "orders.pricelists.manage", icon="cash-stack", order=822,
+                group="admin"),
+        NavItem(_l("Customer groups"), "orders_pricing.groups", "orders.pricelists.manage", icon="people",
+                order=824, group="admin"),
+        NavItem(_l("Discount limits"), "orders_pricing.limits", "orders.pricelists.manage", icon="percent",
+                order=826, group="admin"),
     ]
 
 

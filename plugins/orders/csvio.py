@@ -78,6 +78,7 @@ COLUMNS = {
         Column("quantity", True, _l("Whole number, more than zero."), "2"),
         Column("unit_price", False, _l("Unit price in the order's currency; the catalogue price when empty."), ""),
         Column("discount", False, _l("Discount of this line in percent (0 to 100)."), "5"),
+        Column("discount_amount", False, _l("A fixed discount of this line, as an amount (after the percent)."), ""),
     ],
 }
 
@@ -271,7 +272,8 @@ HEADER_COLUMNS = ("customer_name", "customer_phone", "customer_email", "contact_
 _ERROR_COLUMN = {"external_ref": "order_ref", "customer_id": "customer_name", "new_customer-name": "customer_name",
                  "new_customer-phone": "customer_phone", "new_customer-email": "customer_email",
                  "new_customer-duplicate": "customer_phone", "lines": "sku"}
-_LINE_COLUMN = {"product_id": "sku", "quantity": "quantity", "unit_price": "unit_price", "discount": "discount"}
+_LINE_COLUMN = {"product_id": "sku", "quantity": "quantity", "unit_price": "unit_price", "discount": "discount",
+                "discount_amount": "discount_amount"}
 
 
 def import_orders(text: str) -> ImportResult:
@@ -332,7 +334,8 @@ def _order_input(first: dict, group) -> services.OrderInput:
     if not header["contact_phone"]:
         header["contact_phone"] = first.get("customer_phone", "")
     lines = [services.LineInput(product_id=None, sku=row.get("sku", ""), quantity=row.get("quantity", ""),
-                                unit_price=row.get("unit_price", ""), discount=row.get("discount", ""))
+                                unit_price=row.get("unit_price", ""), discount=row.get("discount", ""),
+                                discount_amount=row.get("discount_amount", ""))
              for _number, row in group]
     return services.OrderInput(customer_id=customer_id, new_customer=new_customer,
                                currency=first.get("currency", ""), lines=lines,
@@ -379,7 +382,7 @@ def template(kind: str) -> str:
 
 EXPORT_COLUMNS = ("number", "status", "status_label", "created_at", "customer", "contact_name", "contact_phone",
                   "contact_email", "ship_recipient", "ship_address", "currency", "subtotal", "discount", "tax", "total",
-                  "lines", "items", "notes")
+                  "lines", "items", "notes", "order_discount")
 
 
 # Headings for people (the export in the reader's language); the codes above stay the
@@ -390,6 +393,7 @@ EXPORT_HEADINGS = {
     "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"), "ship_recipient": _l("Recipient"),
     "ship_address": _l("Shipping address"), "currency": _l("Currency"), "subtotal": _l("Subtotal"),
     "discount": _l("Discount"), "tax": _l("Tax"), "total": _l("Total"), "lines": _l("Lines"), "items": _l("Items"), "notes": _l("Notes"),
+    "order_discount": _l("Order discount"),
 }
 
 
@@ -432,5 +436,6 @@ def export_orders(stmt, batch: int = 500, localized: bool = False):
                 format_plain(order.subtotal_minor, order.currency), format_plain(order.discount_minor, order.currency),
                 format_plain(order.tax_minor, order.currency), format_plain(order.total_minor, order.currency), len(order.lines),
                 _cell("; ".join(f"{line.sku} x {line.quantity}" for line in order.lines)), _cell(order.notes),
+                format_plain(sum(line.order_discount_minor for line in order.lines), order.currency),
             ])
         yield out.getvalue()

@@ -33,6 +33,7 @@ from . import demo_channels, services, states, tax
 from .barcode import check_digit
 from .demo_customers import add_sales_details
 from .demo_invoicing import add_invoicing_details
+from .demo_pricing import add_pricing
 from .models import Order
 from .services import LineInput, OrderInput
 
@@ -126,6 +127,12 @@ def _target(rng, age_days: float) -> str:
     return rng.choice([states.DELIVERED, states.COMPLETED, states.COMPLETED, states.COMPLETED])
 
 
+def _order_discount(index: int) -> str:
+    """Every ninth demo order has a 2 % order discount (no draw of the generator, so the rest
+    of the demo stays as it was)."""
+    return "2" if index % 9 == 4 else ""
+
+
 def load(ctx) -> None:
     rng = ctx.rng
     now = utcnow()
@@ -159,6 +166,7 @@ def load(ctx) -> None:
         customers.append(customer)
     add_invoicing_details(rng, customers, companies=len(COMPANIES))
     add_sales_details(ctx, customers, companies=len(COMPANIES))
+    add_pricing(products, customers, companies=len(COMPANIES))
     db.session.flush()
     _backdate(now - timedelta(days=125))
     ctx.data["customers"] = customers
@@ -178,7 +186,8 @@ def load(ctx) -> None:
             contact_email=customer.email or "", ship_recipient=address.recipient, ship_line1=address.line1,
             ship_line2=address.line2, ship_city=address.city, ship_region=address.region,
             ship_postcode=address.postcode, ship_country=address.country, currency="CNY",
-            notes=rng.choice(NOTES), lines=lines, channel=channel, external_ref=external_ref))
+            notes=rng.choice(NOTES), lines=lines, channel=channel, external_ref=external_ref,
+            discount_percent=_order_discount(len(orders))))
         created = now - timedelta(days=age)
         order.created_at = order.updated_at = created
         _backdate(created)

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "address_added": _l("Address added"),
     "address_changed": _l("Address changed"),
     "address_removed": _l("Address removed"),
+    "pricing_changed": _l("Pricing changed"),
 }
 
 
@@ -141,6 +142,7 @@ def audit_vocabulary() -> list[AuditVocabulary]:
         "prices_include_tax": HistoryField(_l("Prices include tax"), "boolean"),
         "percent": HistoryField(_l("Percent"), "custom", format=lambda v, _vals: f"{v}%"),
         "exempt": HistoryField(_l("Exempt"), "boolean"),
+        **_pricing_fields(),
     })
     return [
         AuditVocabulary("order", _l("Order"), ACTION_LABELS, fields, resolve=_orders),
@@ -148,6 +150,43 @@ def audit_vocabulary() -> list[AuditVocabulary]:
         AuditVocabulary("product", _l("Product"), ACTION_LABELS, fields, resolve=_products),
         AuditVocabulary("tax_rate", _l("Tax rate"), {**ACTION_LABELS, "deactivated": _l("Deactivated"),
                                                      "deleted": _l("Deleted")}, fields, resolve=_tax_rates),
+        *_pricing_vocabulary(fields),
+    ]
+
+
+def _pricing_fields() -> dict:
+    """History fields of pricing: the order's discount, a customer's group and list, a price."""
+    from .models_pricing import CustomerGroup, PriceList
+
+    def named(model):
+        def _format(value, _values) -> str:
+            row = db.session.get(model, int(value)) if str(value or "").isdigit() else None
+            return row.name if row is not None else "—"
+        return _format
+
+    def amount(value, values) -> str:
+        currency = values.get("currency") or settings.company_currency()
+        return format_money(int(value or 0), currency)
+
+    return {
+        "order_discount_percent": HistoryField(_l("Order discount (%)"), "custom",
+                                               format=lambda v, _vals: f"{v}%"),
+        "order_discount_amount_minor": HistoryField(_l("Order discount"), "custom", format=amount),
+        "group": HistoryField(_l("Customer group"), "custom", format=named(CustomerGroup)),
+        "price_list": HistoryField(_l("Price list"), "custom", format=named(PriceList)),
+        "min_quantity": HistoryField(_l("From quantity")),
+        "max": HistoryField(_l("Largest discount"), "custom", format=lambda v, _vals: f"{v}%"),
+        "discount_minor": HistoryField(_l("Amount off"), hidden=True),
+    }
+
+
+def _pricing_vocabulary(fields: dict) -> list[AuditVocabulary]:
+    actions = {**ACTION_LABELS, "price_set": _l("Price set"), "price_removed": _l("Price removed"),
+               "saved": _l("Saved"), "deleted": _l("Deleted"), "set": _l("Set"), "cleared": _l("Cleared")}
+    return [
+        AuditVocabulary("price_list", _l("Price list"), actions, fields),
+        AuditVocabulary("customer_group", _l("Customer group"), actions, fields),
+        AuditVocabulary("role_discount_limit", _l("Discount limit"), actions, fields),
     ]
 
 

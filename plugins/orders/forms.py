@@ -146,7 +146,7 @@ class ActionForm(FlaskForm):
     version = HiddenField()
 
 
-_LINE_KEY = re.compile(r"^lines-(\d{1,5})-(product_id|sku|quantity|unit_price|discount|line_id|label|tax_rate)$")
+_LINE_KEY = re.compile(r"^lines-(\d{1,5})-(product_id|sku|quantity|unit_price|discount|discount_amount|line_id|label|tax_rate)$")
 
 
 def parse_lines(form_data) -> list[dict]:
@@ -175,4 +175,5 @@ def to_line_input(row: dict) -> LineInput:
         sku = row["label"].split()[0]
     return LineInput(product_id=row.get("product_id") or None, quantity=row.get("quantity") or "",
                      unit_price=row.get("unit_price") or "", discount=row.get("discount") or "",
+                     discount_amount=row.get("discount_amount") or "",
                      line_id=int(raw_line_id) if raw_line_id.isdigit() else None, sku=sku)

@@ -38,6 +38,9 @@ class Customer(db.Model):
     credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     payment_terms: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     payment_days: Mapped[int | None] = mapped_column(Integer)
+    # Pricing (see models_pricing): the customer's group and own price list (which wins).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("orders_customer_group.id"), index=True)
+    price_list_id: Mapped[int | None] = mapped_column(ForeignKey("orders_price_list.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     addresses: Mapped[list[Address]] = relationship(
@@ -164,6 +167,9 @@ class Order(db.Model):
     discount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     tax_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # The order-level discount as typed (a percent or an amount, spread over the lines before tax).
+    order_discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
+    order_discount_amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     # Whether its unit prices include tax: the company setting when the order was entered, kept
     # so that changing a line later computes it the same way.
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
@@ -232,6 +238,9 @@ class OrderLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
+    # A fixed discount of the line (after the percent), and its share of the order's discount.
+    line_discount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    order_discount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     line_total_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
     tax_exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

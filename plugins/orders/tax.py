@@ -62,11 +62,13 @@ class RateTotal(NamedTuple):
 
 
 def line_amounts(quantity: int | Decimal, unit_price_minor: int, discount_percent: Decimal | int | str,
-                 percent: Decimal | int | str, prices_include_tax: bool) -> LineAmounts:
+                 percent: Decimal | int | str, prices_include_tax: bool, discount_minor: int = 0) -> LineAmounts:
     """Net, tax and gross of one line, the only place tax is computed.
 
-    The line's amount is ``round_half_up(quantity x unit price x (100 - discount) / 100)`` (the
-    discount applies before tax). With prices including tax, that amount is the gross and
+    The line's amount is ``round_half_up(quantity x unit price x (100 - discount) / 100)`` less
+    ``discount_minor`` (fixed discounts: the line's own plus its share of the order's discount,
+    see :func:`spread`); every discount applies before tax. Raises ``MoneyError`` when the fixed
+    discounts exceed the amount. With prices including tax, that amount is the gross and
     ``tax = round_half_up(gross x p / (100 + p))``, ``net = gross - tax``; with prices excluding
     tax it is the net and ``tax = round_half_up(net x p / 100)``, ``gross = net + tax``. An
     exempt line is computed at ``percent`` 0. Raises ``MoneyError`` for a negative rate.
@@ -79,12 +81,34 @@ def line_amounts(quantity: int | Decimal, unit_price_minor: int, discount_percen
     rate = Decimal(str(percent))
     if not rate.is_finite() or rate < 0:
         raise MoneyError("tax rate must not be negative")
-    amount = line_total(unit_price_minor, quantity, discount_percent)
+    amount = line_total(unit_price_minor, quantity, discount_percent) - int(discount_minor)
+    if discount_minor < 0 or amount < 0:
+        raise MoneyError("the fixed discount must not be negative nor exceed the line's amount")
     if prices_include_tax:
         tax = round_half_up(Decimal(amount) * rate / (HUNDRED + rate))
         return LineAmounts(net=amount - tax, tax=tax, gross=amount)
     tax = round_half_up(Decimal(amount) * rate / HUNDRED)
     return LineAmounts(net=amount, tax=tax, gross=amount + tax)
+
+
+def spread(amount: int, weights: list[int]) -> list[int]:
+    """``amount`` (minor units) divided over ``weights`` in proportion, by largest remainder: the
+    shares sum to ``amount`` exactly and none exceeds its weight when ``amount <= sum(weights)``.
+    Ties go to the earlier weight. How an order-level discount is spread over the lines.
+
+    >>> spread(100, [1, 1, 1])
+    [34, 33, 33]
+    >>> spread(0, [500, 200])
+    [0, 0]
+    """
+    total = sum(weights)
+    if amount == 0 or total <= 0:
+        return [0] * len(weights)
+    shares = [amount * w // total for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % total), i))
+    for i in remainders[:amount - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def tax_by_rate(order) -> list[RateTotal]:

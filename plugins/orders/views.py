@@ -86,7 +86,22 @@ def _form_context(form: OrderForm, rows: list[dict], errors: dict, order: Order 
             "decimals": currency_decimals(codes),
             "prices_include_tax": order.prices_include_tax if order is not None else tax.prices_include_tax(),
             "duplicate_error": (errors or {}).get("new_customer-duplicate", []),
-            **channels.form_context(form)}
+            **channels.form_context(form), **_order_discount_context(errors, order)}
+
+
+def _order_discount_context(errors: dict, order: Order | None) -> dict:
+    """The order-discount fields of the form: as posted, else the order's; and their errors."""
+    if request.method == "POST":
+        values = {key: request.form.get(key, "")[:20] for key in ("discount_percent", "discount_amount")}
+    elif order is not None:
+        values = {"discount_percent": tax.percent_text(order.order_discount_percent)
+                  if order.order_discount_percent else "",
+                  "discount_amount": format_plain(order.order_discount_amount_minor, order.currency)
+                  if order.order_discount_amount_minor else ""}
+    else:
+        values = {}
+    return {"order_discount": values, "order_discount_errors": {
+        key: messages for key, messages in (errors or {}).items() if key in ("discount_percent", "discount_amount")}}
 
 
 def _show_order_errors(form: OrderForm, errors: dict) -> None:
@@ -95,7 +110,7 @@ def _show_order_errors(form: OrderForm, errors: dict) -> None:
             continue
         name = {"customer_id": "customer_label", "new_customer-name": "new_customer_name",
                 "new_customer-phone": "new_customer_phone", "new_customer-email": "new_customer_email",
-                "new_customer-duplicate": None}.get(key, key)
+                "new_customer-duplicate": None, "discount_percent": None, "discount_amount": None}.get(key, key)
         if name is None:
             continue
         field = getattr(form, name, None)
@@ -110,7 +125,9 @@ def _order_input(form: OrderForm, rows: list[dict]) -> services.OrderInput:
                                currency=form.currency.data or "", lines=[to_line_input(r) for r in rows],
                                entry_key=form.entry_key.data, channel=form.channel.data or "",
                                external_ref=form.external_ref.data or "", contact_id=form.contact_id.data or None,
-                               **form.header_values())
+                               **form.header_values(),
+                               **{key: (request.form.get(key) or "").strip()[:20]
+                                  for key in ("discount_percent", "discount_amount")})
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -193,6 +210,7 @@ def _rows_of(order: Order) -> list[dict]:
              "label": f"{line.sku} — {line.name}", "unit": line.unit, "quantity": str(line.quantity),
              "unit_price": format_plain(line.unit_price_minor, order.currency),
              "discount": "" if not line.discount_percent else f"{line.discount_percent.normalize():f}",
+             "discount_amount": format_plain(line.line_discount_minor, order.currency) if line.line_discount_minor else "",
              "tax_rate": "0" if line.tax_exempt else tax.percent_text(line.tax_rate_percent)}
             for line in order.lines]
 

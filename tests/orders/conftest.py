@@ -13,7 +13,7 @@ from tests.helpers import login, make_user
 
 ALL_ORDER_PERMS = ["orders.view", "orders.create", "orders.edit", "orders.confirm", "orders.cancel", "orders.ship",
                    "orders.export", "orders.import", "orders.customers.view", "orders.customers.edit",
-                   "orders.products.view", "orders.products.edit"]
+                   "orders.products.view", "orders.products.edit", "orders.price.override", "orders.pricelists.manage"]
 
 
 @dataclass

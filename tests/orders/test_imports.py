@@ -23,7 +23,7 @@ def _count(app, model):
 
 @pytest.fixture
 def importer(orders_app):
-    return client_with(orders_app, perms=["orders.import", "orders.view", "orders.products.view"])
+    return client_with(orders_app, perms=["orders.import", "orders.view", "orders.products.view", "orders.price.override"])
 
 
 # ----------------------------------------------------------------------------- products

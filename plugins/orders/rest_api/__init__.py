@@ -75,14 +75,28 @@ def _order_input(data: dict, lines: list[services.LineInput], **extra) -> servic
 
 
 def _line_input(item: dict, existing=None, currency: str = "") -> services.LineInput:
-    unit_price, discount = item.get("unit_price"), item.get("discount")
+    unit_price, discount, fixed = item.get("unit_price"), item.get("discount"), item.get("discount_minor")
     if existing is not None:  # a kept line keeps what the client did not send
         if unit_price is None:
             unit_price = format_plain(existing.unit_price_minor, currency)
         if discount is None:
             discount = str(existing.discount_percent)
+        if fixed is None:
+            fixed = existing.line_discount_minor
     return services.LineInput(product_id=item["product_id"], quantity=item["quantity"], unit_price=unit_price,
-                              discount=discount, line_id=item.get("id"))
+                              discount=discount, line_id=item.get("id"),
+                              discount_amount=format_plain(fixed, currency) if fixed else "")
+
+
+def _order_discount(data: dict, currency: str, order=None) -> dict:
+    """The order's discount fields of ``OrderInput`` from the body (a PATCH without them keeps
+    the order's)."""
+    if order is not None and data.get("discount_percent") is None and data.get("discount_minor") is None:
+        percent, amount = order.order_discount_percent, order.order_discount_amount_minor
+    else:
+        percent, amount = data.get("discount_percent") or "", data.get("discount_minor") or 0
+    return {"discount_percent": str(percent) if percent else "",
+            "discount_amount": format_plain(amount, currency) if amount else ""}
 
 
 def _require_products(lines: list[dict]) -> None:
@@ -361,10 +375,11 @@ class Orders(MethodView):
         """Enter a draft order. Line prices default to the catalogue's; send an Idempotency-Key to retry safely."""
         services.get_customer(data["customer_id"])
         _require_products(data["lines"])
-        lines = [_line_input(item) for item in data["lines"]]
-        order_input = _order_input(data, lines, customer_id=data["customer_id"],
-                                   currency=data.get("currency") or settings.company_currency(),
-                                   channel=data.get("channel") or "", external_ref=data.get("external_ref") or "")
+        currency = data.get("currency") or settings.company_currency()
+        lines = [_line_input(item, currency=currency) for item in data["lines"]]
+        order_input = _order_input(data, lines, customer_id=data["customer_id"], currency=currency,
+                                   channel=data.get("channel") or "", external_ref=data.get("external_ref") or "",
+                                   **_order_discount(data, currency))
         try:
             order = services.create_order(order_input)
         except services.OrderInvalid as exc:
@@ -406,7 +421,7 @@ class OrderItem(MethodView):
         current = {name: getattr(order, name) for name in HEADER}
         merged = {**current, **{k: v for k, v in data.items() if k in HEADER}}
         order_input = _order_input(merged, lines, customer_id=data.get("customer_id") or order.customer_id,
-                                   currency=order.currency)
+                                   currency=order.currency, **_order_discount(data, order.currency, order))
         try:
             services.update_order(order, order_input, data["version"])
         except services.OrderInvalid as exc:

@@ -236,6 +236,10 @@ class OrderLineSchema(ma.Schema):
     tax_rate = ma.fields.Method("_tax_rate", required=True, metadata={
         "type": "string", "example": "13",
         "description": "The line's VAT rate when entered: a percent as a decimal string, or \"exempt\""})
+    discount_minor = WholeNumber(required=True, attribute="line_discount_minor", metadata={
+        "description": "The line's fixed discount (after its percent), before tax"})
+    order_discount_minor = WholeNumber(required=True, metadata={
+        "description": "The line's share of the order's discount (spread in proportion, before tax)"})
     net_minor = WholeNumber(required=True, metadata={"description": "Amount without tax"})
     tax_minor = WholeNumber(required=True, metadata={"description": "Tax of the line (rounded half-up per line)"})
     gross_minor = WholeNumber(required=True, metadata={"description": "Amount with tax: what the customer pays"})
@@ -261,7 +265,12 @@ class OrderSummarySchema(ma.Schema):
     customer_name = ma.fields.Function(lambda o: o.customer.name, required=True, metadata={"type": "string"})
     currency = ma.fields.String(required=True)
     subtotal_minor = WholeNumber(required=True, metadata={"description": "Price x quantity of the lines, before discounts"})
-    discount_minor = WholeNumber(required=True)
+    discount_minor = WholeNumber(required=True, metadata={
+        "description": "Every discount of the order: subtotal less what the lines come to (before tax)"})
+    discount_percent = ma.fields.Method("_order_discount", required=True, metadata={
+        "type": "string", "example": "5.00", "description": "The order-level discount as a percent (0: none)"})
+    order_discount_amount_minor = WholeNumber(required=True, metadata={
+        "description": "The order-level discount as a fixed amount, as sent in discount_minor (0: none)"})
     tax_minor = WholeNumber(required=True, metadata={"description": "Tax of the lines, summed"})
     total_minor = WholeNumber(required=True, metadata={"description": "What the customer pays, tax included"})
     prices_include_tax = ma.fields.Boolean(required=True, metadata={"description": "The unit prices include tax"})
@@ -285,6 +294,9 @@ class OrderSummarySchema(ma.Schema):
     confirmed_at = ma.fields.DateTime(required=True, allow_none=True)
     cancelled_at = ma.fields.DateTime(required=True, allow_none=True)
 
+    def _order_discount(self, order) -> str:
+        return str(Decimal(order.order_discount_percent or 0).quantize(Decimal("0.01")))
+
 
 class OrderSchema(OrderSummarySchema):
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
@@ -306,6 +318,10 @@ class OrderSchema(OrderSummarySchema):
 
 def _contact_fields(required_line1: bool = False) -> dict:
     return {
+        "discount_percent": _text(6, PERCENT, metadata={
+            "description": "The order's discount in percent, spread over the lines before tax"}),
+        "discount_minor": WholeNumber(validate=in_range(0, MAX_MINOR - 1), metadata={
+            "description": "The order's discount as a fixed amount in minor units (instead of a percent)"}),
         "contact_name": _text(200), "contact_phone": _text(40), "contact_email": _text(200, EMAIL),
         "ship_recipient": _text(200), "ship_line1": _text(300, NON_BLANK, required=required_line1),
         "ship_line2": _text(300), "ship_city": _text(120), "ship_region": _text(120), "ship_postcode": _text(20),
@@ -319,6 +335,8 @@ class LineInputSchema(ApiSchema):
     quantity = WholeNumber(required=True, validate=in_range(1, services.MAX_QUANTITY))
     unit_price = _text(16, DECIMAL, metadata={"description": "Decimal string, e.g. 12.50; default the catalogue price"})
     discount = _text(6, PERCENT, metadata={"description": "Percent, 0-100, two decimals at most, e.g. 5"})
+    discount_minor = WholeNumber(validate=in_range(0, MAX_MINOR - 1), metadata={
+        "description": "A fixed discount of the line in minor units, after the percent"})
 
 
 class LinePatchSchema(LineInputSchema):

@@ -22,6 +22,7 @@ from erp_core.timeutil import utcnow
 
 from .. import states
 from ..models import Customer, Order, OrderLine
+from . import pricing as price_rules
 from ._common import _bump_version, phone_key
 from .entry import (
     OrderInput,
@@ -40,7 +41,8 @@ from .invoicing import copy_customer_invoicing
 def _line_snapshot(line: OrderLine) -> dict:
     """The fields of a line that the change log shows."""
     return {"sku": line.sku, "quantity": line.quantity, "price": line.unit_price_minor,
-            "discount": str(Decimal(line.discount_percent).quantize(Decimal("0.01")))}
+            "discount": str(Decimal(line.discount_percent).quantize(Decimal("0.01"))),
+            "discount_minor": line.line_discount_minor}
 
 
 @dataclass
@@ -94,7 +96,9 @@ def _check_update(order: Order, data: OrderInput) -> tuple[dict, list[_CheckedLi
     errors: dict[str, list[str]] = {}
     header = _check_header(data, errors)
     existing = {line.id: line for line in order.lines}
-    lines = _check_lines(data, order.currency, errors, order.prices_include_tax, existing)
+    lines = _check_lines(data, order.currency, errors, order.prices_include_tax, existing,
+                         customer_id=data.customer_id or order.customer_id)
+    header.update(price_rules.apply_order_discount(data, lines, order.currency, errors).header())
     for index, line in enumerate(data.lines):
         if line.line_id is not None and int(line.line_id) not in existing:
             errors.setdefault(f"lines-{index}-product_id", []).append(
@@ -141,7 +145,7 @@ def _apply_lines(order: Order, lines: list[_CheckedLine], existing: dict[int, Or
             result.new_rows.append(_line_row(order, position, item))
             result.delta[item.product.id] += item.quantity
             result.added.append({"sku": item.product.sku, "quantity": item.quantity, "price": item.unit_price_minor,
-                                 "discount": str(item.discount)})
+                                 "discount": str(item.discount), "discount_minor": item.line_discount})
         else:
             kept_ids.add(line.id)
             _change_line(line, item, position, result)
@@ -164,6 +168,7 @@ def _change_line(line: OrderLine, item: _CheckedLine, position: int, result: _Li
         result.delta[line.product_id] += item.quantity - line.quantity
     line.quantity, line.unit_price_minor = item.quantity, item.unit_price_minor
     line.discount_percent, line.line_total_minor = item.discount, item.total
+    line.line_discount_minor, line.order_discount_minor = item.line_discount, item.order_share
     line.tax_rate_percent, line.tax_exempt = item.tax_percent, item.tax_exempt
     line.net_minor, line.tax_minor, line.gross_minor = item.amounts.net, item.amounts.tax, item.amounts.gross
     line.position = position

@@ -29,6 +29,7 @@ from erp_core.timeutil import to_zone, utcnow
 
 from .. import states, tax
 from ..models import Customer, Order, OrderLine, Product
+from . import pricing as price_rules
 from ._common import (
     MAX_LINES,
     _money_reason,
@@ -72,6 +73,7 @@ class LineInput:
     quantity: int | str  # a whole number from 1 to MAX_QUANTITY
     unit_price: str | None = None  # empty: the catalogue price
     discount: str | None = None  # percent
+    discount_amount: str | None = None  # a fixed discount of the line, as an amount ("5.00")
     line_id: int | None = None  # an existing line being edited
     sku: str | None = None  # the product's code, used when no product_id is given (imports)
     tax_rate: tuple[Decimal, bool] | None = None  # (percent, exempt) kept from a quotation; None: product's rate
@@ -79,7 +81,7 @@ class LineInput:
     def is_blank(self) -> bool:
         """True for an untouched row of the entry form (no product, quantity or price)."""
         return not any(str(v or "").strip() for v in (self.product_id, self.sku, self.quantity, self.unit_price,
-                                                     self.discount, self.line_id))
+                                                     self.discount, self.discount_amount, self.line_id))
 
 
 @dataclass
@@ -101,6 +103,8 @@ class OrderInput:
     currency: str = ""  # ISO 4217; empty: the company's currency; every line is priced in it
     notes: str = ""
     lines: list[LineInput] = field(default_factory=list)  # at least one (blank rows are ignored)
+    discount_percent: str = ""  # the order's discount: a percent, or
+    discount_amount: str = ""  # an amount ("20.00"), spread over the lines before tax
     entry_key: str | None = None  # random key of the entry form: a second post of it is refused
     channel: str = ""  # a code of plugins.orders.channels; empty: the default channel
     external_ref: str = ""  # the order's number in its channel (unique per channel); may stay empty
@@ -125,6 +129,19 @@ class _CheckedLine:
     tax_exempt: bool
     amounts: tax.LineAmounts  # net, tax and gross (gross is what the customer pays)
     include_tax: bool  # the unit price includes tax
+    line_discount: int = 0  # the line's fixed discount (minor units)
+    order_share: int = 0  # its share of the order's discount
+
+    @property
+    def amount_before_order_discount(self) -> int:
+        """The line's amount after its own discounts, before the order's."""
+        return self.amount + self.order_share
+
+    def reprice(self, order_share: int) -> None:
+        """Take ``order_share`` of the order's discount and compute the amounts again."""
+        self.order_share = order_share
+        self.amounts = tax.line_amounts(self.quantity, self.unit_price_minor, self.discount, self.tax_percent,
+                                        self.include_tax, self.line_discount + order_share)
 
     @property
     def total(self) -> int:
@@ -168,6 +185,9 @@ class _Pricing:
     include_tax: bool
     rates: dict[int, object] = field(default_factory=dict)
     kept: dict[int, tuple[int, Decimal, bool]] = field(default_factory=dict)
+    book: price_rules.PriceBook = field(default_factory=price_rules.PriceBook)  # the customer's list prices
+    kept_prices: dict[int, int] = field(default_factory=dict)  # {line id: its stored unit price}
+    discount_limit: Decimal | None = None  # the largest discount percent the user may give
 
     def rate_of(self, line: LineInput, product: Product) -> tuple[Decimal, bool]:
         """``(percent, exempt)`` of a line: an existing line of the same product keeps its
@@ -186,7 +206,7 @@ class _Pricing:
 
 
 def _check_lines(data: OrderInput, currency: str, errors: dict, include_tax: bool,
-                 existing: dict[int, OrderLine] | None = None) -> list[_CheckedLine]:
+                 existing: dict[int, OrderLine] | None = None, customer_id=None) -> list[_CheckedLine]:
     """The lines of ``data`` checked against the catalogue, priced in ``currency`` and taxed
     (prices including tax or not); lines of ``existing`` (by id) keep their stored rate.
 
@@ -202,7 +222,10 @@ def _check_lines(data: OrderInput, currency: str, errors: dict, include_tax: boo
     products, by_sku = _products_of(data.lines)
     pricing = _Pricing(include_tax, tax.rates_for_products(products.values()),
                        {line.id: (line.product_id, Decimal(line.tax_rate_percent), bool(line.tax_exempt))
-                        for line in (existing or {}).values()})
+                        for line in (existing or {}).values()},
+                       price_rules.price_book(customer_id or data.customer_id, currency, products),
+                       {line.id: line.unit_price_minor for line in (existing or {}).values()},
+                       price_rules.max_discount())
     checked = []
     for index, line in enumerate(data.lines):
         try:
@@ -234,17 +257,28 @@ def _check_line(line: LineInput, products: dict[int, Product], by_sku: dict[str,
         quantity = parse_quantity(line.quantity)
     except DomainError as exc:
         raise _LineProblem("quantity", str(exc)) from None
-    price = _line_price(line, product, currency)
+    price = _line_price(line, product, currency, pricing, quantity)
     try:
         discount = parse_discount(line.discount)
     except DomainError as exc:
         raise _LineProblem("discount", str(exc)) from None
+    try:
+        fixed = price_rules.parse_fixed(line.discount_amount, currency)
+    except DomainError as exc:
+        raise _LineProblem("discount_amount", str(exc)) from None
+    try:
+        price_rules.check_line_discount(quantity, price, discount, fixed, pricing.discount_limit)
+    except DomainError as exc:
+        raise _LineProblem("discount", str(exc)) from None
     percent, exempt = pricing.rate_of(line, product)
-    amounts = tax.line_amounts(quantity, price, discount, percent, pricing.include_tax)
+    try:
+        amounts = tax.line_amounts(quantity, price, discount, percent, pricing.include_tax, fixed)
+    except MoneyError:
+        raise _LineProblem("discount_amount", _("The discount exceeds the amount of the line.")) from None
     if amounts.gross >= MAX_MINOR:
         raise _LineProblem("quantity", _("The amount of this line is too large."))
     return _CheckedLine(line.line_id, product, quantity, price, discount, percent, exempt, amounts,
-                        pricing.include_tax)
+                        pricing.include_tax, fixed)
 
 
 def _line_product(line: LineInput, products: dict[int, Product], by_sku: dict[str, Product]) -> Product:
@@ -264,16 +298,28 @@ def _line_product(line: LineInput, products: dict[int, Product], by_sku: dict[st
     raise _LineProblem("product_id", _("Choose a product from the catalogue."))
 
 
-def _line_price(line: LineInput, product: Product, currency: str) -> int:
-    """The line's unit price in minor units: as typed, or else the catalogue's (which needs the
-    product on sale, or the line already on the order, and priced in the order's currency)."""
+def _line_price(line: LineInput, product: Product, currency: str, pricing: _Pricing, quantity: int) -> int:
+    """The line's unit price in minor units: as typed (a change from the list or catalogue price
+    needs the right to override prices), or else the customer's price list's, or else the
+    catalogue's (which needs the product on sale, or the line already on the order, and priced in
+    the order's currency)."""
     if (line.unit_price or "").strip():
         try:
-            return parse_amount(line.unit_price, currency)
+            typed = parse_amount(line.unit_price, currency)
         except MoneyError as exc:
             raise _LineProblem("unit_price", _("Price: %(reason)s", reason=_money_reason(exc, currency))) from None
+        kept = pricing.kept_prices.get(int(line.line_id)) if line.line_id is not None else None
+        try:
+            price_rules.check_price(typed, price_rules.reference_price(pricing.book, product, quantity, currency), kept,
+                                    product.price_minor if product.currency == currency else None)
+        except DomainError as exc:
+            raise _LineProblem("unit_price", str(exc)) from None
+        return typed
     if not product.active and line.line_id is None:
         raise _LineProblem("product_id", _("%(sku)s is no longer sold.", sku=product.sku))
+    listed = pricing.book.price(product.id, quantity)
+    if listed is not None:
+        return listed
     if product.currency != currency:
         raise _LineProblem("unit_price", _(
             "%(sku)s is priced in %(theirs)s but the order is in %(ours)s; type the price in %(ours)s.",
@@ -351,6 +397,7 @@ def create_order(data: OrderInput) -> Order:
     header.update(check_origin(data.channel, data.external_ref, errors))
     include_tax = tax.prices_include_tax()
     lines = _check_lines(data, currency, errors, include_tax) if "currency" not in errors else []
+    discount = price_rules.apply_order_discount(data, lines, currency, errors)
     with db.session.no_autoflush:
         # A new customer is created only when everything else is right.
         customer = _resolve_customer(data, errors, create=not errors)
@@ -375,7 +422,8 @@ def create_order(data: OrderInput) -> Order:
                   contact_phone_key=phone_key(header["contact_phone"]), subtotal_minor=totals.subtotal,
                   discount_minor=totals.discount, tax_minor=totals.tax, total_minor=total,
                   prices_include_tax=include_tax, created_at=now, updated_at=now,
-                  created_by_id=user_id, version=1, entry_key=entry_key, **header)
+                  created_by_id=user_id, version=1, entry_key=entry_key, **header,
+                  **discount.header())
     try:
         with db.session.begin_nested():
             db.session.add(order)
@@ -398,6 +446,7 @@ def _line_row(order: Order, position: int, item: _CheckedLine) -> dict:
     return {"order_id": order.id, "position": position, "product_id": item.product.id, "sku": item.product.sku,
             "name": item.product.name, "spec": item.product.spec, "unit": item.product.unit,
             "quantity": item.quantity, "unit_price_minor": item.unit_price_minor, "discount_percent": item.discount,
+            "line_discount_minor": item.line_discount, "order_discount_minor": item.order_share,
             "line_total_minor": item.total, "tax_rate_percent": item.tax_percent, "tax_exempt": item.tax_exempt,
             "net_minor": item.amounts.net, "tax_minor": item.amounts.tax, "gross_minor": item.amounts.gross}
 

@@ -262,6 +262,30 @@
     quantity.focus();
     quantity.select();
     recompute();
+    refreshListPrice(row);
+  }
+
+  // The customer's price-list price (quantity breaks) of a line whose price was not typed.
+  function refreshListPrice(row) {
+    var url = form.dataset.quoteUrl;
+    var price = role(row, "price");
+    var productId = role(row, "product-id").value;
+    if (!url || !productId || (price.value && price.dataset.autofilled !== "1")) { return; }
+    var customer = form.querySelector('[data-role="customer-id"]');
+    var params = new URLSearchParams({customer_id: customer ? customer.value : "", currency: currency(),
+                                      product_id: productId, quantity: role(row, "quantity").value || "1"});
+    fetch(url + "?" + params.toString(), {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (q) {
+        if (!q || q.price_minor === null || (price.value && price.dataset.autofilled !== "1")) { return; }
+        price.value = q.unit_price;
+        price.dataset.autofilled = "1";
+        price.title = q.source || "";
+        row.dataset.priceMinor = q.price_minor;
+        row.dataset.priceCurrency = currency();
+        recompute();
+      })
+      .catch(function () { /* the server prices the line anyway */ });
   }
 
   function addLine() {
@@ -294,6 +318,7 @@
   });
   linesBox.addEventListener("input", function (event) {
     if (event.target.dataset.role === "price") { event.target.dataset.autofilled = ""; }
+    if (event.target.dataset.role === "quantity") { refreshListPrice(event.target.closest("[data-line]")); }
     recompute();
   });
   if (currencyInput) {

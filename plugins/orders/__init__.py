@@ -35,6 +35,7 @@ def erp_webhook_events():
         "order.status_changed": _l("Order status changed"),
         "order.goods_back": _l("Goods of an order came back"),
         "order.money_returned": _l("Money of an order returned"),
+        "order.rest_closed": _l("Rest of an order closed"),
     }
 
 
@@ -80,7 +81,7 @@ def erp_settings_fields():
 
 @hookimpl
 def erp_blueprints():
-    from . import api, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
+    from . import api, views_backorders, views_invoicing  # noqa: F401  (their routes join the orders blueprint)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
     from .views_tax import tax_bp
@@ -120,6 +121,6 @@ def erp_demo_data(ctx):
 
 @hookimpl
 def erp_audit_vocabulary():
-    from .display import audit_vocabulary
+    from .display import audit_vocabulary, backorder_vocabulary
 
-    return audit_vocabulary() + invoicing_details.audit_vocabulary()
+    return audit_vocabulary() + invoicing_details.audit_vocabulary() + backorder_vocabulary()

@@ -354,3 +354,19 @@ def erp_source_labels(sources: list[tuple[str, str]]) -> dict[tuple[str, str], t
             return {("loyalty_claim", str(i)): (_("Claim %(n)s", n=n), url_for("loyalty.claim", claim_id=i))
                     for i, n in rows}
     """
+
+
+@hookspec
+def erp_order_shipped_quantities(order: Order) -> dict[int, int] | None:
+    """How much of each line of ``order`` is shipped or given to a shipment, as
+    ``{order_line_id: quantity}``. Asked when the order page is drawn and when the rest of a
+    partly shipped order is closed or its lines are changed: those quantities can be neither
+    cancelled nor taken off the order. Logistics answers from its shipments; return ``None``
+    when the plugin does not ship the order. Answers of several plugins are added up.
+
+    Example::
+
+        @hookimpl
+        def erp_order_shipped_quantities(order):
+            return {line_id: qty for line_id, qty in my_shipped_lines(order.id)}
+    """

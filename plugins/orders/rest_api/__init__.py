@@ -405,4 +405,4 @@ class Transitions(MethodView):
         return _commit_with_response(order)
 
 
-from . import invoicing  # noqa: E402, F401  (its routes join this blueprint)
+from . import backorders, invoicing  # noqa: E402, F401  (their routes join this blueprint)

@@ -15,7 +15,7 @@ from plugins.orders import states
 from plugins.orders.models import Order
 from plugins.orders.services import backorders
 from tests.helpers import api_token, bearer, login, make_user
-from tests.inventory.common import catalogue, level, make_order, receive
+from tests.inventory.common import catalogue, make_order, receive
 from tests.logistics.conftest import make_carriers, ship
 
 PLUGINS = ["orders", "inventory", "logistics"]
@@ -146,7 +146,8 @@ def test_close_rest_page_and_permissions(app):
 def test_close_rest_page_in_chinese(app):
     ids = _partly_shipped(app)
     staff = app.test_client()
-    login(staff, app, make_user(app, perms=["orders.view", "orders.cancel"], language="zh_CN"))
+    login(staff, app, make_user(app, perms=["orders.view", "orders.cancel"]))
+    staff.post("/language", data={"lang": "zh_CN"})
     page = staff.get(f"/orders/{ids[0]}").get_data(as_text=True)
     assert "Close the rest" not in page and "Why is the rest not shipped?" not in page
 

@@ -170,4 +170,4 @@ def test_close_rest_api(app):
     again = client.post(url, json={"reason": "again"}, headers=bearer(token))
     assert again.status_code == 409
     spec = client.get("/api/v1/openapi.json").get_json()
-    assert "/orders/{order_id}/close-rest" in spec["paths"]
+    assert "/api/v1/orders/{order_id}/close-rest" in spec["paths"]

@@ -149,3 +149,38 @@ def _announce(order: Order, cancelled: list[dict], old_total: int, reason: str) 
     audit.record("order", order.id, "rest_closed", before={"total": old_total, "currency": order.currency},
                  after={"cancelled": [{"sku": c["sku"], "quantity": c["quantity"]} for c in cancelled],
                         "total": order.total_minor, "currency": order.currency}, note=reason)
+
+
+# ----------------------------------------------------------------------------- editing the rest
+
+
+def shipped_line_problems(order: Order, lines) -> dict[str, list[str]]:
+    """Problems of a change of ``order``'s lines (checked lines in form order, each with
+    ``line_id``, ``product`` and ``quantity``) against what is shipped or given to a shipment:
+    a line's quantity never goes below that (plus what was cancelled of it), its product stays,
+    and a line with shipped goods is not removed. Returns ``{field: [message]}`` (empty: fine)."""
+    shipped = {line_id: q for line_id, q in shipped_by_line(order).items() if q}
+    if not shipped:
+        return {}
+    errors: dict[str, list[str]] = {}
+    by_id = {line.id: line for line in order.lines}
+    kept = set()
+    for index, item in enumerate(lines):
+        line = by_id.get(int(item.line_id)) if item.line_id is not None else None
+        if line is None or line.id not in shipped:
+            continue
+        kept.add(line.id)
+        floor = shipped[line.id] + (line.cancelled_quantity or 0)
+        if item.product.id != line.product_id:
+            errors.setdefault(f"lines-{index}-product_id", []).append(
+                _("%(sku)s has shipped; its product cannot change.", sku=line.sku))
+        elif item.quantity < floor:
+            errors.setdefault(f"lines-{index}-quantity", []).append(
+                _("%(sku)s: %(shipped)s shipped already; the quantity cannot go below %(floor)s.",
+                  sku=line.sku, shipped=shipped[line.id], floor=floor))
+    for line_id in sorted(set(shipped) - kept):
+        line = by_id.get(line_id)
+        if line is not None:
+            errors.setdefault("lines", []).append(
+                _("%(sku)s has shipped; its line cannot be removed.", sku=line.sku))
+    return errors

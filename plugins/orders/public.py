@@ -11,6 +11,10 @@ Other plugins never write an order's columns themselves: they lock it with :func
 and change its warehouse with :func:`set_order_warehouse`, so the order's version moves and a
 form drawn before the change is refused.
 
+A partly shipped order's rest is cancelled with :func:`close_rest` (each line's
+``cancelled_quantity``; ``quantities_by_product`` leaves it out); plugins that ship orders answer
+``erp_order_shipped_quantities`` so that what shipped is never cancelled.
+
 Tax: every order line stores ``net_minor``, ``tax_minor`` and ``gross_minor`` (and its rate,
 ``tax_rate_percent`` and ``tax_exempt``), computed once by :func:`line_amounts`; an order stores
 ``tax_minor`` and ``total_minor`` (the lines' gross: what the customer pays). Invoices and reports
@@ -52,6 +56,7 @@ from .services import (
     transition,
     update_order,
 )
+from .services.backorders import close_rest
 from .tax import (
     LineAmounts,
     RateTotal,
@@ -68,7 +73,7 @@ __all__ = [
     "MAX_QUANTITY", "Address", "Customer", "LineAmounts", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine",
     "Product", "RateTotal", "TaxRate", "line_amounts", "percent_text", "rate_label", "rate_name",
     "rates_for_products", "tax_by_rate",
-    "advance_demo_order", "advance_order", "create_customer", "create_order", "create_product",
+    "advance_demo_order", "advance_order", "close_rest", "create_customer", "create_order", "create_product",
     "customer_language",
     "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned", "parse_quantity",
     "phone_key",

@@ -209,6 +209,16 @@ def erp_orders_amount_paid(order_ids):
 
 
 @hookimpl
+def erp_order_status_changed(order, old_status, new_status, note):
+    from plugins.orders.public import states as order_states
+
+    from . import services
+
+    if new_status == order_states.CANCELLED:
+        services.refund_cancelled_order(order, note)
+
+
+@hookimpl
 def erp_refund_requested(order, amount_minor, currency, reason, source_type, source_id):
     from flask import url_for
 

@@ -24,8 +24,10 @@ REFUND_LABELS = {REQUESTED: _pl("finance", "Requested"), REFUNDED: _pl("finance"
 REFUND_BADGES = {REQUESTED: "warning", REFUNDED: "info", REJECTED: "secondary"}
 
 # Where a refund comes from.
+ORDER_CANCELLED = "order_cancelled"  # the refund of what was paid on an order that was cancelled
 SOURCE_LABELS = {
     "manual": _l("Entered by finance"),
+    ORDER_CANCELLED: _l("Order cancelled"),
     "return": _pl("finance", "Return"),
     "shipment": _l("Delivery exception"),
 }

@@ -106,6 +106,13 @@ def erp_order_manual_shipping(order):
 
 
 @hookimpl
+def erp_order_shipped_quantities(order):
+    from . import services
+
+    return services.taken_by_line(order.id)
+
+
+@hookimpl
 def erp_order_public_panels(order):
     from . import services
 

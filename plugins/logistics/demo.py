@@ -23,7 +23,7 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.models import Counter
 from erp_core.timeutil import utcnow, wall_clock
-from plugins.orders.public import Order
+from plugins.orders.public import Order, close_rest
 from plugins.orders.public import states as order_states
 
 from . import adapters as a
@@ -33,7 +33,7 @@ from .builtin_adapters import DemoExpressAdapter, NamedManualAdapter, scenario_o
 log = logging.getLogger(__name__)
 
 # In this order, so that even a small demo (nine or ten confirmed orders) shows every state.
-NORMAL_PLANS = ("delivered", "partial", "lost_reship", "exchange", "manual", "damaged", "delivered")
+NORMAL_PLANS = ("delivered", "partial", "lost_reship", "exchange", "manual", "damaged", "delivered", "partial_closed")
 HISTORY_TARGETS = (order_states.SHIPPED, order_states.DELIVERED, order_states.COMPLETED)
 # Hours from the ship date's 10:00 (China) to delivery in the simulator's stories that end delivered.
 _DELIVERED_AFTER = {"normal": 30, "address_problem": 55, "delayed": 154}
@@ -154,6 +154,10 @@ class _Demo:
             self.ship(order, 3)
         elif plan == "partial":
             self.ship(order, 0, part=True)
+        elif plan == "partial_closed":  # part shipped, the rest will never come: closed
+            shipment = self.ship(order, 2, part=True)
+            with audit.recorded_at(self.later(shipment, 20)):
+                close_rest(order, "The supplier stopped making the rest; the customer agreed.")
         elif plan == "manual":
             shipment = self.ship(order, 1, carrier=self.manual_carrier)
             with audit.recorded_at(shipment.shipped_at):

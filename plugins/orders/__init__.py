@@ -35,6 +35,7 @@ def erp_webhook_events():
         "order.status_changed": _l("Order status changed"),
         "order.goods_back": _l("Goods of an order came back"),
         "order.money_returned": _l("Money of an order returned"),
+        "order.rest_closed": _l("Rest of an order closed"),
     }
 
 
@@ -89,7 +90,7 @@ def erp_settings_fields():
 
 @hookimpl
 def erp_blueprints():
-    from . import api, views_channels, views_customers, views_invoicing  # noqa: F401  (their routes join the orders blueprints)
+    from . import api, views_backorders, views_channels, views_customers, views_invoicing  # noqa: F401  (their routes join the orders blueprints)
     from .views import bp
     from .views_catalogue import customers_bp, products_bp
     from .views_pricing import pricing_bp
@@ -138,10 +139,10 @@ def erp_demo_data(ctx):
 @hookimpl
 def erp_audit_vocabulary():
     from . import channels
-    from .display import audit_vocabulary
+    from .display import audit_vocabulary, backorder_vocabulary
 
     return (audit_vocabulary() + invoicing_details.audit_vocabulary() + channels.audit_vocabulary()
-            + models_customers.audit_vocabulary())
+            + models_customers.audit_vocabulary() + backorder_vocabulary())
 
 
 @hookimpl

@@ -190,6 +190,19 @@ def _pricing_vocabulary(fields: dict) -> list[AuditVocabulary]:
     ]
 
 
+def _cancelled(value, values: dict) -> str:
+    """The lines cancelled by "close the rest": ``SKU × quantity``, comma-separated."""
+    return ", ".join(f"{item.get('sku')} × {item.get('quantity')}" for item in value or [] if isinstance(item, dict))
+
+
+def backorder_vocabulary() -> list[AuditVocabulary]:
+    """How "close the rest" of an order reads in its history."""
+    fields = {"cancelled": HistoryField(_l("Cancelled, not shipped"), "custom", format=_cancelled),
+              "total": HistoryField(_l("Total"), "money", currency_field="currency"),
+              "currency": HistoryField(_l("Currency"), hidden=True)}
+    return [AuditVocabulary("order", _l("Order"), {"rest_closed": _l("Rest of the order closed")}, fields)]
+
+
 def daily_chart(days) -> dict:
     """``[(date, count)]`` as the labels and values of the dashboard's bar chart."""
     locale = get_locale() or "en"

@@ -377,3 +377,19 @@ def erp_orders_amount_paid(order_ids: list[int]) -> dict[int, int]:
                                       .group_by(Payment.order_id))
             return dict(rows.all())
     """
+
+
+@hookspec
+def erp_order_shipped_quantities(order: Order) -> dict[int, int] | None:
+    """How much of each line of ``order`` is shipped or given to a shipment, as
+    ``{order_line_id: quantity}``. Asked when the order page is drawn and when the rest of a
+    partly shipped order is closed or its lines are changed: those quantities can be neither
+    cancelled nor taken off the order. Logistics answers from its shipments; return ``None``
+    when the plugin does not ship the order. Answers of several plugins are added up.
+
+    Example::
+
+        @hookimpl
+        def erp_order_shipped_quantities(order):
+            return {line_id: qty for line_id, qty in my_shipped_lines(order.id)}
+    """

@@ -236,6 +236,9 @@ class OrderLine(db.Model):
     spec: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     unit: Mapped[str] = mapped_column(String(20), nullable=False, default="pcs")
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Of ``quantity``, what will never ship ("close the rest" of a partly shipped order); the
+    # line's amounts are those of ``quantity - cancelled_quantity``.
+    cancelled_quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     unit_price_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
     # A fixed discount of the line (after the percent), and its share of the order's discount.

@@ -16,6 +16,10 @@ orders, or records of orders, narrows its query with :func:`order_scope` (``.whe
 order_scope(Shipment.order_id))``) and checks one record with :func:`customer_visible`; both
 are ``true`` for everybody else. ``get_order`` already answers NotFound out of scope.
 
+A partly shipped order's rest is cancelled with :func:`close_rest` (each line's
+``cancelled_quantity``; ``quantities_by_product`` leaves it out); plugins that ship orders answer
+``erp_order_shipped_quantities`` so that what shipped is never cancelled.
+
 Tax: every order line stores ``net_minor``, ``tax_minor`` and ``gross_minor`` (and its rate,
 ``tax_rate_percent`` and ``tax_exempt``), computed once by :func:`line_amounts`; an order stores
 ``tax_minor`` and ``total_minor`` (the lines' gross: what the customer pays). Invoices and reports
@@ -63,6 +67,7 @@ from .services import (
     transition,
     update_order,
 )
+from .services.backorders import close_rest
 from .services.customers import customer_visible
 from .tax import (
     LineAmounts,
@@ -81,7 +86,7 @@ __all__ = [
     "MAX_QUANTITY", "Address", "Customer", "LineAmounts", "LineInput", "Order", "OrderInput", "OrderInvalid", "OrderLine",
     "Product", "RateTotal", "TaxRate", "line_amounts", "percent_text", "rate_label", "rate_name",
     "rates_for_products", "tax_by_rate",
-    "advance_demo_order", "advance_order", "create_customer", "create_order", "create_product",
+    "advance_demo_order", "advance_order", "close_rest", "create_customer", "create_order", "create_product",
     "customer_language",
     "find_duplicates", "get_order", "get_product", "goods_came_back", "lock_order", "money_returned",
     "parse_discount", "parse_quantity", "prices_include_tax", "product_by_code", "scan_answer",

@@ -49,6 +49,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 # Lines, quantities, address and contact may change until the first shipment.
 EDITABLE = frozenset({DRAFT, CONFIRMED})
+# ... and the lines of a partly shipped order, never below what shipped (services.backorders).
+LINES_EDITABLE = EDITABLE | {PARTIALLY_SHIPPED}
 # States in which the order holds (or will hold) stock.
 OPEN = frozenset({DRAFT, CONFIRMED, PARTIALLY_SHIPPED})
 

@@ -219,7 +219,7 @@ def _rows_of(order: Order) -> list[dict]:
 @requires("orders.edit")
 def edit(order_id: int):
     order = services.get_order(order_id)
-    if order.status not in states.EDITABLE:
+    if order.status not in states.LINES_EDITABLE:
         flash(_("Order %(number)s can no longer be changed: it is %(status)s. Shipped goods come back through a return.",
                 number=order.number, status=states.LABELS[order.status]), "warning")
         return redirect(url_for("orders.detail", order_id=order.id))
@@ -282,7 +282,7 @@ def _order_page(order: Order, cancel_form: ActionForm | None = None, status: int
         "orders/detail.html", order=order, actions=actions, plugin_actions=plugin_actions,
         panels=channel_panel(order) + record_panels("erp_order_panels", user, order=order), timeline=audit.timeline("order", order.id),
         labels=states.LABELS, badges=states.BADGES, cancel_form=cancel_form,
-        can_edit=order.status in states.EDITABLE and user.can("orders.edit")), status
+        can_edit=order.status in states.LINES_EDITABLE and user.can("orders.edit")), status
 
 
 def channel_panel(order: Order) -> list:

@@ -130,7 +130,7 @@ def test_create_an_order_with_the_exact_contract(orders_app, catalogue, auth):
     assert body["discount_minor"] == 3150 - 2993
     pen, ink = body["lines"]
     assert pen == {"id": pen["id"], "product_id": catalogue.pen_id, "sku": "PEN-1", "name": "Pen", "spec": "blue",
-                   "unit": "box", "quantity": 2, "unit_price_minor": 34835, "discount_percent": "0.00",
+                   "unit": "box", "quantity": 2, "cancelled_quantity": 0, "unit_price_minor": 34835, "discount_percent": "0.00",
                    "line_total_minor": 69670, "tax_rate": "0", "net_minor": 69670, "tax_minor": 0,
                    "gross_minor": 69670, "discount_minor": 0, "order_discount_minor": 0}
     assert ink["unit_price_minor"] == 1050 and ink["discount_percent"] == "5.00"

@@ -273,3 +273,23 @@ def refund_order(order: Order, amount_minor: int, currency: str, reason: str, so
         if left == 0:
             break
     return refunds
+
+
+def refund_cancelled_order(order: Order, reason: str | None) -> list[Refund]:
+    """Ask for the refund of what was paid on ``order``, which was just cancelled: one refund
+    request (status requested) per received payment with something left to give back, for that
+    amount, linked to the cancellation (source ``order_cancelled``). Payments whose method cannot
+    refund here are left for finance to settle by hand (the order's panel says what was received).
+    Called by the ``erp_order_status_changed`` hook inside the cancelling transaction."""
+    payments = list(db.session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.status == states.PAID)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())))
+    reason = (reason or "").strip() or _("Order cancelled")
+    refunds = []
+    for payment in payments:
+        left = payment.amount_minor - payment.refunded_minor
+        if left <= 0 or not get_adapter(payment.method, must_be_enabled=False).refundable:
+            continue
+        refunds.append(request_refund(payment, left, reason, source_type=states.ORDER_CANCELLED,
+                                      source_id=f"{order.id}-{order.version}"))
+    return refunds

@@ -107,6 +107,7 @@ from .shipments import (
     next_shipment_number,
     order_shipments,
     remaining_by_line,
+    taken_by_line,
 )
 from .tracking import (
     add_staff_event,
@@ -161,6 +162,7 @@ __all__ = [
     "record_events",
     "registration_request",
     "remaining_by_line",
+    "taken_by_line",
     "replacement_links",
     "resolve_exception",
     "retry_registration",

@@ -28,16 +28,24 @@ def order_shipments(order_id: int) -> list[Shipment]:
     return list(db.session.scalars(stmt).unique())
 
 
-def remaining_by_line(order: Order, shipments: list[Shipment] | None = None) -> dict[int, int]:
-    """``{order_line_id: quantity}`` not yet given to a shipment that counts for the order."""
-    shipments = order_shipments(order.id) if shipments is None else shipments
+def taken_by_line(order_id: int, shipments: list[Shipment] | None = None) -> dict[int, int]:
+    """``{order_line_id: quantity}`` given to shipments that count for the order."""
+    shipments = order_shipments(order_id) if shipments is None else shipments
     taken: dict[int, int] = defaultdict(int)
     for shipment in shipments:
         if shipment.counts_for_order:
             for line in shipment.lines:
                 if line.order_line_id is not None:
                     taken[line.order_line_id] += line.quantity
-    return {line.id: max(line.quantity - taken[line.id], 0) for line in order.lines}
+    return dict(taken)
+
+
+def remaining_by_line(order: Order, shipments: list[Shipment] | None = None) -> dict[int, int]:
+    """``{order_line_id: quantity}`` not yet given to a shipment that counts for the order (what
+    was cancelled of a line, when the rest of the order was closed, is not left to ship)."""
+    taken = taken_by_line(order.id, shipments)
+    return {line.id: max(line.quantity - (line.cancelled_quantity or 0) - taken.get(line.id, 0), 0)
+            for line in order.lines}
 
 
 def _target_status(order: Order, shipments: list[Shipment]) -> str | None:

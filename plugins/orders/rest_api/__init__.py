@@ -447,5 +447,5 @@ class Transitions(MethodView):
         return _commit_with_response(order)
 
 
-from . import channels, invoicing  # noqa: E402, F401  (their routes join this blueprint)
+from . import backorders, channels, invoicing  # noqa: E402, F401  (their routes join this blueprint)
 from .channels import duplicate_answer  # noqa: E402

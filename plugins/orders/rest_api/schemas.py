@@ -231,6 +231,8 @@ class OrderLineSchema(ma.Schema):
     spec = ma.fields.String(required=True)
     unit = ma.fields.String(required=True)
     quantity = WholeNumber(required=True)
+    cancelled_quantity = WholeNumber(required=True, metadata={
+        "description": "Of quantity, what will never ship (the rest of the order was closed); the amounts are those of the rest"})
     unit_price_minor = WholeNumber(required=True)
     discount_percent = ma.fields.Method("_discount", required=True, metadata={"type": "string", "example": "5.00"})
     tax_rate = ma.fields.Method("_tax_rate", required=True, metadata={

@@ -24,6 +24,7 @@ from .. import states
 from ..models import Customer, Order, OrderLine
 from . import pricing as price_rules
 from ._common import _bump_version, phone_key
+from .backorders import shipped_line_problems
 from .entry import (
     OrderInput,
     OrderInvalid,
@@ -66,13 +67,14 @@ class _LineChanges:
 
 
 def update_order(order: Order, data: OrderInput, expected_version: int | None) -> dict:
-    """Change lines, quantities, address and contact of an order that has not shipped yet.
+    """Change lines, quantities, address and contact of an order that has not shipped yet, or
+    the lines of a partly shipped one (never below what shipped or is in a shipment).
 
     ``expected_version`` is the version the form was drawn from; a stale form is refused. The
     currency and (after confirmation) the customer stay as they are. Returns the changes, which
     are also given to ``erp_order_changed`` (inventory moves the reservation there).
     """
-    if order.status not in states.EDITABLE:
+    if order.status not in states.LINES_EDITABLE:
         raise Conflict(_("Order %(number)s can no longer be changed: it is %(status)s. Shipped goods come back through a return.",
                          number=order.number, status=states.LABELS[order.status]))
     _bump_version(order, expected_version)
@@ -104,6 +106,8 @@ def _check_update(order: Order, data: OrderInput) -> tuple[dict, list[_CheckedLi
             errors.setdefault(f"lines-{index}-product_id", []).append(
                 _("This line was removed from the order meanwhile; reload the page."))
     new_customer = _new_customer(order, data, errors)
+    if not errors:  # the lines line up with the form's: check them against what shipped
+        errors.update(shipped_line_problems(order, lines))
     if errors:
         raise OrderInvalid(errors)
     return header, lines, existing, new_customer

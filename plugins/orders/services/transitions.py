@@ -161,10 +161,11 @@ def get_order(order_id) -> Order:
 
 
 def quantities_by_product(order: Order) -> dict[int, int]:
-    """Total quantity ordered per product (several lines may hold the same product)."""
+    """Total quantity ordered per product (several lines may hold the same product), less what
+    was cancelled of it ("close the rest")."""
     totals: dict[int, int] = defaultdict(int)
     for line in order.lines:
-        totals[line.product_id] += line.quantity
+        totals[line.product_id] += line.quantity - (line.cancelled_quantity or 0)
     return dict(totals)
 
 

@@ -1,8 +1,8 @@
 """customers for real businesses: contacts, tags, owner, credit limit, payment terms, address
 kinds and each order's billing address
 
-Revises: orders_0007_pricing
-Revises: orders_0007_pricing
+Revision ID: orders_0009_customers
+Revises: orders_0008_backorders
 Create Date: 2026-12-07 23:30:00
 
 Existing customers get no owner, no limit and no terms; existing addresses serve both billing
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'orders_0009_customers'
-down_revision = 'orders_0007_pricing'
+down_revision = 'orders_0008_backorders'
 branch_labels = None
 depends_on = None
 

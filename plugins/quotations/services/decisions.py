@@ -28,7 +28,7 @@ from plugins.orders.public import Customer, LineInput, OrderInput, create_order,
 
 from .. import states
 from ..models import Quotation
-from .quotations import _text, default_valid_until, lock, move, today
+from .quotations import _text, as_id, default_valid_until, lock, move, today
 
 PURPOSE = "quotation"
 
@@ -50,7 +50,7 @@ def token_of(quotation: Quotation) -> str | None:
 def find_by_token(quotation_id, token: str | None) -> Quotation | None:
     """The quotation ``quotation_id`` when ``token`` is its link token (constant-time), else None.
     Drafts and cancelled quotations are not shown to customers."""
-    row = db.session.get(Quotation, int(quotation_id)) if str(quotation_id).isdigit() else None
+    row = db.session.get(Quotation, as_id(quotation_id)) if as_id(quotation_id) else None
     if row is None or row.status in (states.DRAFT, states.CANCELLED):
         return None
     expected = _derive(row.id, row.nonce)

@@ -15,7 +15,7 @@ from erp_core import audit
 from erp_core.extensions import db
 from erp_core.forms import attempt, choices, show_domain_error
 from erp_core.money import format_plain
-from erp_core.security import requires
+from erp_core.security import has_permission, requires
 from erp_core.ui import paginate
 from plugins.orders.public import Customer, Product, percent_text
 
@@ -136,7 +136,8 @@ def form(quotation_id: int | None = None):
 def detail(quotation_id: int):
     quotation = _get(quotation_id)
     return render_template("quotations/detail.html", action_form=ActionForm(), reason_form=ReasonForm(),
-                           states=states, link=services.link_of(quotation),
+                           states=states,
+                           link=services.link_of(quotation) if has_permission("quotations.manage") else None,
                            history=audit.timeline("quotation", quotation.id), **quotation_context(quotation))
 
 

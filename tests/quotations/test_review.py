@@ -68,3 +68,31 @@ def test_the_api_product_id_is_never_read_as_a_product_code(app, data):
     assert created.status_code == 201, created.json
     line = created.json["lines"][0]
     assert line["product_id"] == pen and line["sku"] == "P-001"
+
+
+def test_sending_again_a_quotation_past_its_validity_makes_it_valid_again(app, data):
+    from datetime import timedelta
+
+    with app.test_request_context():
+        quotation = db.session.get(Quotation, data["sent"])
+        quotation.valid_until = services.today() - timedelta(days=1)  # the expiry job has not run yet
+        db.session.commit()
+        services.send_quotation(quotation, mail=False)
+        db.session.commit()
+        assert quotation.valid_until >= services.today()
+        assert services.accept(quotation).number.startswith("SO-")
+
+
+def test_only_who_may_decide_sees_the_customer_link(app, data):
+    viewer = _client(app, perms=("quotations.view",))
+    body = viewer.get(f"/quotations/{data['sent']}").get_data(as_text=True)
+    assert data["token"] not in body and 'data-testid="customer-link"' not in body
+    api = app.test_client()
+    seen = api.get(f"/api/v1/quotations/{data['sent']}", headers=token_for(app, ["quotations.view"])).json
+    assert seen["customer_link"] is None
+    listed = api.get("/api/v1/quotations", headers=token_for(app, ["quotations.view"])).json
+    assert all(item["customer_link"] is None for item in listed["items"])
+    manager = _client(app, perms=("quotations.view", "quotations.manage"))
+    assert data["token"] in manager.get(f"/quotations/{data['sent']}").get_data(as_text=True)
+    managed = api.get(f"/api/v1/quotations/{data['sent']}", headers=token_for(app, PERMS)).json
+    assert data["token"] in managed["customer_link"]

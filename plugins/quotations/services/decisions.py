@@ -74,7 +74,7 @@ def send_quotation(quotation: Quotation, *, mail: bool = True) -> bool:
     status = lock(quotation)
     if status not in (states.DRAFT, states.EXPIRED, states.SENT):
         raise Conflict(_("Only a draft, sent or expired quotation can be sent."))
-    if status == states.EXPIRED or (status == states.DRAFT and quotation.valid_until < today()):
+    if status == states.EXPIRED or quotation.valid_until < today():  # (a sent one the expiry job has not reached)
         quotation.valid_until = default_valid_until()
     if not quotation.nonce:
         quotation.nonce = secrets.token_hex(16)

@@ -96,3 +96,14 @@ def test_only_who_may_decide_sees_the_customer_link(app, data):
     assert data["token"] in manager.get(f"/quotations/{data['sent']}").get_data(as_text=True)
     managed = api.get(f"/api/v1/quotations/{data['sent']}", headers=token_for(app, PERMS)).json
     assert data["token"] in managed["customer_link"]
+
+
+def test_a_quotation_whose_total_no_order_could_take_is_refused(app, data):
+    from erp_core.errors import DomainError
+    from tests.quotations.common import quote_input
+
+    price = "60000000"  # x 100,000 = 6e14 minor units a line: each line fits, the two do not
+    lines = [services.LineInput("P-001", "100000", price), services.LineInput("P-002", "100000", price)]
+    with app.test_request_context():
+        with pytest.raises(DomainError):
+            services.create_quotation(quote_input(data, lines=lines))

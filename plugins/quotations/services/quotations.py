@@ -195,6 +195,8 @@ def _lines(data: QuoteInput, currency: str) -> list[QuotationLine]:
     rates = rates_for_products(products)
     include_tax = prices_include_tax()
     made = [_line_of(i, line, currency, include_tax, rates) for i, line in rows]
+    if sum(line.gross_minor for line in made) >= MAX_MINOR:  # no order could take it on acceptance
+        raise DomainError(_("The quotation total is too large."), field="lines")
     for position, line in enumerate(made, start=1):
         line.position = position
     return made

@@ -7,25 +7,14 @@ from erp_core.extensions import db
 from plugins.orders import services as orders
 from plugins.quotations import services
 from plugins.quotations.models import Quotation
-from tests.quotations.common import PLUGINS, make_quotation, setup_data
+from tests.quotations import test_pages
 from tests.quotations.test_pages import _client, _token
 from tests.quotations.test_rest_api import PERMS, token_for
 
 BIG = "9" * 30
 
 
-@pytest.fixture
-def app(make_app):
-    return make_app(plugins=PLUGINS)
-
-
-@pytest.fixture
-def data(app):
-    with app.test_request_context():
-        data = setup_data()
-        sent, draft = make_quotation(data), make_quotation(data, send=False)
-        data.update(sent=sent.id, draft=draft.id, token=services.token_of(sent))
-        return data
+app, data = test_pages.app, test_pages.data  # the same fixtures as the pages' tests
 
 
 @pytest.mark.parametrize("url", [f"/q/{BIG}/abc", f"/quotations/{BIG}", f"/quotations/{BIG}/print",

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from erp_core import audit
+from erp_core.db import MAX_ID
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.forms import attempt, choices, show_domain_error
@@ -44,7 +45,8 @@ def paginate_rows(stmt):
 
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() else None
+    # ASCII digits within the id range only ("²" is a digit to Python; a larger id names nothing)
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID else None
 
 
 def _warehouse_names() -> dict[int, str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from erp_core.db import MAX_ID
 from erp_core.extensions import db
 
 from . import states
@@ -61,8 +62,9 @@ def _carries_goods(shipment: Shipment) -> bool:
 def shipped_goods(shipment_id: int) -> ShippedGoods | None:
     """What the shipment ``shipment_id`` carried of its order, or None when there is no such
     shipment or it carries none of the order's goods: not dispatched yet (pending), cancelled, an
-    exchange (support's replacement on top of the order), or released (re-shipped, restocked)."""
-    shipment = db.session.get(Shipment, shipment_id)
+    exchange (support's replacement on top of the order), or released (re-shipped, restocked).
+    An id out of the id range (a typed URL) is no such shipment."""
+    shipment = db.session.get(Shipment, shipment_id) if 1 <= int(shipment_id) <= MAX_ID else None
     if shipment is None or not _carries_goods(shipment):
         return None
     return _goods(shipment)

@@ -31,7 +31,7 @@ from erp_core.api.schemas import (
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.money import format_plain
-from erp_core.security import requires
+from erp_core.security import has_permission, requires
 from plugins.orders.public import MAX_QUANTITY, percent_text
 
 from . import services, states
@@ -79,7 +79,8 @@ class QuotationSchema(ma.Schema):
     decline_reason = ma.fields.String(required=True)
     order_id = WholeNumber(required=True, allow_none=True, metadata={"description": "The order it became"})
     customer_link = ma.fields.String(required=True, allow_none=True, metadata={
-        "description": "The customer's link to view, accept or decline (once sent)"})
+        "description": "The customer's link to view, accept or decline (once sent; null without "
+                       "quotations.manage)"})
     created_at = ma.fields.DateTime(required=True)
     sent_at = ma.fields.DateTime(required=True, allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(QuotationLineSchema), required=True)
@@ -125,6 +126,9 @@ class QuotationReasonSchema(ApiSchema):
 
 
 def _json(items: list[Quotation]) -> list[dict]:
+    # The link lets its holder accept (make an order) or decline: only for who may do that.
+    may_decide = has_permission("quotations.manage")
+
     def line(q, item):
         return {"id": item.id, "product_id": item.product_id, "sku": item.sku, "name": item.name,
                 "quantity": item.quantity, "unit_price": format_plain(item.unit_price_minor, q.currency),
@@ -135,7 +139,7 @@ def _json(items: list[Quotation]) -> list[dict]:
     return [{**{name: getattr(q, name) for name in (
         "id", "number", "customer_id", "status", "currency", "valid_until", "total_minor", "tax_minor",
         "notes", "decline_reason", "order_id", "created_at", "sent_at", *services.HEADER)},
-        "total": format_plain(q.total_minor, q.currency), "customer_link": services.link_of(q),
+        "total": format_plain(q.total_minor, q.currency), "customer_link": services.link_of(q) if may_decide else None,
         "lines": [line(q, item) for item in q.lines]} for q in items]
 
 

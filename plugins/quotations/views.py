@@ -15,9 +15,9 @@ from erp_core import audit
 from erp_core.extensions import db
 from erp_core.forms import attempt, show_domain_error
 from erp_core.money import format_plain
-from erp_core.security import requires
+from erp_core.security import has_permission, requires
 from erp_core.ui import paginate
-from plugins.orders.public import Customer, Product, search_customers
+from plugins.orders.public import Customer, Product, percent_text, search_customers
 
 from . import services, states
 from .display import quotation_context
@@ -33,7 +33,7 @@ MAX_CHOICES = 1000
 
 
 def _get(quotation_id: int) -> Quotation:
-    return db.session.get(Quotation, quotation_id) or abort(404)
+    return (db.session.get(Quotation, quotation_id) if services.as_id(quotation_id) else None) or abort(404)
 
 
 def _customers() -> list[tuple[str, str]]:
@@ -83,7 +83,7 @@ def _names(customer_ids) -> dict[int, str]:
 def index():
     customer = request.args.get("customer", "").strip()
     status = request.args.get("status", "")
-    page = paginate(services.list_query(status, int(customer) if customer.isdigit() else None,
+    page = paginate(services.list_query(status, services.as_id(customer) or (-1 if customer.isdigit() else None),
                                         request.args.get("q", "")))
     return render_template("quotations/list.html", page=page, names=_names(q.customer_id for q in page.items),
                            labels=states.LABELS, badges=states.BADGES, customers=_customers())
@@ -124,7 +124,7 @@ def _fill(form: QuotationForm, quotation: Quotation | None) -> None:
     for entry, line in zip(form.lines.entries, quotation.lines, strict=False):
         entry.form.product.data, entry.form.quantity.data = line.sku, str(line.quantity)
         entry.form.unit_price.data = format_plain(line.unit_price_minor, quotation.currency)
-        entry.form.discount.data = str(line.discount_percent.normalize()) if line.discount_percent else ""
+        entry.form.discount.data = percent_text(line.discount_percent) if line.discount_percent else ""
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -162,7 +162,8 @@ def form(quotation_id: int | None = None):
 def detail(quotation_id: int):
     quotation = _get(quotation_id)
     return render_template("quotations/detail.html", action_form=ActionForm(), reason_form=ReasonForm(),
-                           states=states, link=services.link_of(quotation),
+                           states=states,
+                           link=services.link_of(quotation) if has_permission("quotations.manage") else None,
                            history=audit.timeline("quotation", quotation.id), **quotation_context(quotation))
 
 

@@ -15,6 +15,7 @@ from .quotations import (
     HEADER,
     LineInput,
     QuoteInput,
+    as_id,
     create_quotation,
     default_valid_until,
     get_quotation,
@@ -27,7 +28,7 @@ from .quotations import (
 from .report import ReportRow, conversion_report, report_csv
 
 __all__ = [
-    "HEADER", "LineInput", "QuoteInput", "ReportRow", "accept", "cancel", "conversion_report", "create_quotation", "decline",
+    "HEADER", "LineInput", "QuoteInput", "ReportRow", "accept", "as_id", "cancel", "conversion_report", "create_quotation", "decline",
     "default_valid_until", "expire_due", "find_by_token", "get_quotation", "link_of", "list_query", "move", "next_number",
     "report_csv", "send_quotation", "today", "token_of", "update_draft",
 ]

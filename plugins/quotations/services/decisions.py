@@ -28,7 +28,7 @@ from plugins.orders.public import Customer, LineInput, OrderInput, create_order,
 
 from .. import states
 from ..models import Quotation
-from .quotations import _text, default_valid_until, lock, move, today
+from .quotations import _text, as_id, default_valid_until, lock, move, today
 
 PURPOSE = "quotation"
 
@@ -50,7 +50,7 @@ def token_of(quotation: Quotation) -> str | None:
 def find_by_token(quotation_id, token: str | None) -> Quotation | None:
     """The quotation ``quotation_id`` when ``token`` is its link token (constant-time), else None.
     Drafts and cancelled quotations are not shown to customers."""
-    row = db.session.get(Quotation, int(quotation_id)) if str(quotation_id).isdigit() else None
+    row = db.session.get(Quotation, as_id(quotation_id)) if as_id(quotation_id) else None
     if row is None or row.status in (states.DRAFT, states.CANCELLED):
         return None
     expected = _derive(row.id, row.nonce)
@@ -74,7 +74,7 @@ def send_quotation(quotation: Quotation, *, mail: bool = True) -> bool:
     status = lock(quotation)
     if status not in (states.DRAFT, states.EXPIRED, states.SENT):
         raise Conflict(_("Only a draft, sent or expired quotation can be sent."))
-    if status == states.EXPIRED or (status == states.DRAFT and quotation.valid_until < today()):
+    if status == states.EXPIRED or quotation.valid_until < today():  # (a sent one the expiry job has not reached)
         quotation.valid_until = default_valid_until()
     if not quotation.nonce:
         quotation.nonce = secrets.token_hex(16)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from erp_core import audit, settings, webhooks
-from erp_core.db import next_counter
+from erp_core.db import MAX_ID, next_counter
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.inputs import text_problem
@@ -91,6 +91,13 @@ def next_number() -> str:
     return f"QUO-{year}-{next_counter(db.session, f'quotations.number.{year}'):06d}"
 
 
+def as_id(raw) -> int | None:
+    """``raw`` as a database id (1 to MAX_ID), else None: a larger number names nothing."""
+    text = str(raw if raw is not None else "").strip()
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    return number if 1 <= number <= MAX_ID else None
+
+
 def _text(value, limit: int, name: str) -> str:
     text = str(value or "").strip()
     problem = text_problem(text)
@@ -126,7 +133,7 @@ def _valid_until(raw) -> date:
 
 def _customer(raw) -> Customer:
     text = str(raw or "").strip()
-    customer = db.session.get(Customer, int(text)) if text.isdigit() else None
+    customer = db.session.get(Customer, as_id(text)) if as_id(text) else None
     if customer is None:
         raise DomainError(_("Choose a customer.") if not text else _("Unknown customer."), field="customer_id")
     return customer
@@ -134,9 +141,12 @@ def _customer(raw) -> Customer:
 
 def _product(raw, index: int) -> Product:
     text = str(raw or "").strip()
-    product = db.session.scalar(select(Product).where(Product.sku == text.upper())) if text else None
-    if product is None and text.isdigit():
-        product = db.session.get(Product, int(text))
+    if isinstance(raw, int):  # the API names products by id, never by code
+        product = db.session.get(Product, as_id(raw)) if as_id(raw) else None
+    else:
+        product = db.session.scalar(select(Product).where(Product.sku == text.upper())) if text else None
+    if product is None and not isinstance(raw, int) and as_id(text):
+        product = db.session.get(Product, as_id(text))
     if product is None:
         raise DomainError(_("Line %(n)d: unknown product code %(sku)s.", n=index + 1, sku=text or "—"),
                           field=f"lines-{index}-product")
@@ -185,6 +195,8 @@ def _lines(data: QuoteInput, currency: str) -> list[QuotationLine]:
     rates = rates_for_products(products)
     include_tax = prices_include_tax()
     made = [_line_of(i, line, currency, include_tax, rates) for i, line in rows]
+    if sum(line.gross_minor for line in made) >= MAX_MINOR:  # no order could take it on acceptance
+        raise DomainError(_("The quotation total is too large."), field="lines")
     for position, line in enumerate(made, start=1):
         line.position = position
     return made
@@ -275,7 +287,7 @@ def move(quotation: Quotation, target: str, note: str = "", *, extra: dict | Non
 
 def get_quotation(quotation_id) -> Quotation:
     """The quotation with this id, or NotFound."""
-    quotation = db.session.get(Quotation, int(quotation_id)) if str(quotation_id).isdigit() else None
+    quotation = db.session.get(Quotation, as_id(quotation_id)) if as_id(quotation_id) else None
     if quotation is None:
         raise NotFound(_("Unknown quotation."))
     return quotation

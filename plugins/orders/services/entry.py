@@ -109,6 +109,9 @@ class OrderInput:
     channel: str = ""  # a code of plugins.orders.channels; empty: the default channel
     external_ref: str = ""  # the order's number in its channel (unique per channel); may stay empty
     contact_id: int | str | None = None  # a contact person of the customer: fills the blank contact fields
+    # The typed prices and discounts were agreed before and approved there (an accepted quotation):
+    # the price-override permission and the role's discount limit are not asked again.
+    agreed_prices: bool = False
 
 
 HEADER_FIELDS = ("contact_name", "contact_phone", "contact_email", "ship_recipient", "ship_line1", "ship_line2",
@@ -188,6 +191,7 @@ class _Pricing:
     book: price_rules.PriceBook = field(default_factory=price_rules.PriceBook)  # the customer's list prices
     kept_prices: dict[int, int] = field(default_factory=dict)  # {line id: its stored unit price}
     discount_limit: Decimal | None = None  # the largest discount percent the user may give
+    agreed: bool = False  # prices and discounts agreed before (an accepted quotation): not checked again
 
     def rate_of(self, line: LineInput, product: Product) -> tuple[Decimal, bool]:
         """``(percent, exempt)`` of a line: an existing line of the same product keeps its
@@ -225,7 +229,7 @@ def _check_lines(data: OrderInput, currency: str, errors: dict, include_tax: boo
                         for line in (existing or {}).values()},
                        price_rules.price_book(customer_id or data.customer_id, currency, products),
                        {line.id: line.unit_price_minor for line in (existing or {}).values()},
-                       price_rules.max_discount())
+                       None if data.agreed_prices else price_rules.max_discount(), data.agreed_prices)
     checked = []
     for index, line in enumerate(data.lines):
         try:
@@ -310,8 +314,9 @@ def _line_price(line: LineInput, product: Product, currency: str, pricing: _Pric
             raise _LineProblem("unit_price", _("Price: %(reason)s", reason=_money_reason(exc, currency))) from None
         kept = pricing.kept_prices.get(int(line.line_id)) if line.line_id is not None else None
         try:
-            price_rules.check_price(typed, price_rules.reference_price(pricing.book, product, quantity, currency), kept,
-                                    product.price_minor if product.currency == currency else None)
+            if not pricing.agreed:
+                price_rules.check_price(typed, price_rules.reference_price(pricing.book, product, quantity, currency),
+                                        kept, product.price_minor if product.currency == currency else None)
         except DomainError as exc:
             raise _LineProblem("unit_price", str(exc)) from None
         return typed

@@ -111,7 +111,7 @@ def accept(quotation: Quotation, *, note: str = "", by_customer: bool = False):
         contact_phone=quotation.contact_phone, contact_email=quotation.contact_email,
         ship_recipient=quotation.ship_recipient, ship_line1=quotation.ship_line1, ship_line2=quotation.ship_line2,
         ship_city=quotation.ship_city, ship_region=quotation.ship_region, ship_postcode=quotation.ship_postcode,
-        ship_country=quotation.ship_country, currency=quotation.currency,
+        ship_country=quotation.ship_country, currency=quotation.currency, agreed_prices=True,
         notes=_("From quotation %(number)s", number=quotation.number) + (f"\n{quotation.notes}" if quotation.notes else ""),
         lines=[LineInput(product_id=line.product_id, quantity=line.quantity,
                          unit_price=format_plain(line.unit_price_minor, quotation.currency),

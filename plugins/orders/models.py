@@ -137,6 +137,7 @@ class Order(db.Model):
     __table_args__ = (
         Index("ix_orders_order_status_created", "status", "created_at"),
         Index("ix_orders_order_created", "created_at"),
+        Index("ix_orders_order_confirmed", "confirmed_at"),  # the finance reports pick sales by confirmation time
         Index("ix_orders_order_contact_phone_key", "contact_phone_key"),
         Index("ix_orders_order_channel_created", "channel", "created_at"),
         # An order of a channel is entered once: the marketplace's order number is unique in it.

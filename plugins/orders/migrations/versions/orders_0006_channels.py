@@ -40,8 +40,12 @@ def downgrade():
     with op.batch_alter_table('orders_order_tag', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_order_tag_tag')
     op.drop_table('orders_order_tag')
-    with op.batch_alter_table('orders_order', schema=None) as batch_op:
-        batch_op.drop_index('uq_orders_order_channel_external_ref')
-        batch_op.drop_index('ix_orders_order_channel_created')
-        batch_op.drop_column('external_ref')
-        batch_op.drop_column('channel')
+    op.drop_index('uq_orders_order_channel_external_ref', table_name='orders_order')
+    op.drop_index('ix_orders_order_channel_created', table_name='orders_order')
+    # Plain ALTER TABLE ... DROP COLUMN on SQLite too (3.35+): rebuilding orders_order would
+    # cascade to the order lines that refer to it.
+    for column in ('external_ref', 'channel'):
+        if op.get_bind().dialect.name == 'sqlite':
+            op.execute(f'ALTER TABLE orders_order DROP COLUMN {column}')
+        else:
+            op.drop_column('orders_order', column)

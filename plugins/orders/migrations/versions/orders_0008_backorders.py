@@ -22,5 +22,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('orders_order_line', schema=None) as batch_op:
-        batch_op.drop_column('cancelled_quantity')
+    # Plain ALTER TABLE ... DROP COLUMN on SQLite too (3.35+), no table rebuild.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE orders_order_line DROP COLUMN cancelled_quantity')
+    else:
+        op.drop_column('orders_order_line', 'cancelled_quantity')

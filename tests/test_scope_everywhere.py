@@ -1,0 +1,78 @@
+"""The "own customers only" scope (``orders.scope.own``) beyond the orders pages: the header
+search (orders, customers, shipments, tickets), bulk actions and the other plugins' lists."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from erp_core.extensions import db
+from plugins.orders import services as orders
+from plugins.orders import states as order_states
+from plugins.orders.testing import make_order
+from tests.helpers import login, make_user
+
+SCOPED = ["orders.view", "orders.edit", "orders.customers.view", "logistics.view", "support.tickets.view",
+          "orders.scope.own"]
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(plugins=["orders", "logistics", "support"])
+
+
+@pytest.fixture
+def world(app):
+    """Seller owns "Mine Ltd" (an order, a shipment, a ticket); "Theirs Co" has the same."""
+    from plugins.logistics import services as logistics
+    from plugins.support.services.tickets import TicketInput, open_ticket
+    from tests.logistics.conftest import make_carriers, ship
+
+    seller = make_user(app, perms=SCOPED)
+    ids = {"seller": seller}
+    with app.test_request_context():
+        _demo, manual = make_carriers()
+        for key, name in (("mine", "Mine Ltd"), ("theirs", "Theirs Co")):
+            customer = orders.create_customer(name, "", "")
+            if key == "mine":
+                orders.set_owner(customer, seller)
+            order = make_order(customer=customer, status=order_states.CONFIRMED)
+            shipment = ship(order, manual)
+            ticket = open_ticket(TicketInput(subject=f"Help {name}", body="Where?", order_id=order.id,
+                                             customer_id=customer.id, contact_name=name))
+            db.session.commit()
+            ids[key] = {"customer": customer.id, "order": order.id, "number": order.number,
+                        "shipment": shipment.number, "ticket": ticket.number, "ticket_id": ticket.id,
+                        "links": {"number": url_for("orders.detail", order_id=order.id),
+                                  "shipment": url_for("logistics.shipment", shipment_id=shipment.id),
+                                  "ticket": url_for("support.ticket", ticket_id=ticket.id),
+                                  "customer": url_for("orders_customers.detail", customer_id=customer.id)}}
+        assert logistics  # imported for its models
+    return ids
+
+
+def _client(app, user_id):
+    client = app.test_client()
+    login(client, app, user_id)
+    return client
+
+
+def _search(client, query):
+    page = client.get("/search", query_string={"q": query})
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def test_the_header_search_shows_a_scoped_user_only_own_records(app, world):
+    client = _client(app, world["seller"])
+    other = _client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))
+    mine, theirs = world["mine"], world["theirs"]
+    for key in ("number", "shipment", "ticket"):
+        assert f'{mine["links"][key]}"' in _search(client, mine[key])
+        assert f'{theirs["links"][key]}"' not in _search(client, theirs[key])
+        assert f'{theirs["links"][key]}"' in _search(other, theirs[key])
+    assert f'{mine["links"]["customer"]}"' in _search(client, "Mine")
+    page = _search(client, "Theirs")
+    assert f'{theirs["links"]["customer"]}"' not in page and f'{theirs["links"]["number"]}"' not in page
+    page = _search(other, "Theirs")
+    assert f'{theirs["links"]["customer"]}"' in page and f'{theirs["links"]["number"]}"' in page

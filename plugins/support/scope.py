@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select
 
 from erp_core.extensions import db
-
 from plugins.orders.public import customer_scope, order_scope
 
 from .models import Ticket

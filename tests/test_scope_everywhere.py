@@ -12,7 +12,7 @@ from plugins.orders import states as order_states
 from plugins.orders.testing import make_order
 from tests.helpers import login, make_user
 
-SCOPED = ["orders.view", "orders.edit", "orders.customers.view", "logistics.view", "support.tickets.view",
+SCOPED = ["orders.view", "orders.edit", "orders.export", "orders.create", "orders.customers.view", "logistics.view", "support.tickets.view",
           "orders.scope.own"]
 
 
@@ -76,3 +76,35 @@ def test_the_header_search_shows_a_scoped_user_only_own_records(app, world):
     assert f'{theirs["links"]["customer"]}"' not in page and f'{theirs["links"]["number"]}"' not in page
     page = _search(other, "Theirs")
     assert f'{theirs["links"]["customer"]}"' in page and f'{theirs["links"]["number"]}"' in page
+
+
+def _tagged(app, order_id):
+    with app.app_context():
+        return orders.tags_of([order_id]).get(order_id, [])
+
+
+def test_bulk_actions_and_reorder_leave_others_orders_alone(app, world):
+    client = _client(app, world["seller"])
+    mine, theirs = world["mine"]["order"], world["theirs"]["order"]
+    ids = [str(mine), str(theirs)]
+    page = client.post("/orders/bulk", data={"action": "tag_add", "ids": ids, "tag": "vip"})
+    assert page.status_code == 200 and world["theirs"]["number"] not in page.get_data(as_text=True)
+    assert _tagged(app, mine) == ["vip"] and _tagged(app, theirs) == []
+    client.post("/orders/bulk", data={"action": "tag_add", "all": "1", "tag": "all"})
+    assert "all" in _tagged(app, mine) and _tagged(app, theirs) == []
+    export = client.post("/orders/bulk", data={"action": "export", "ids": ids}).get_data(as_text=True)
+    assert world["mine"]["number"] in export and world["theirs"]["number"] not in export
+    with app.test_request_context():
+        from erp_core.auth.models import User
+
+        user = db.session.get(User, world["seller"])
+        from plugins.orders.models import Order
+        from plugins.orders.services.bulk import may
+
+        assert not may(user, "orders.edit", db.session.get(Order, theirs))
+    assert client.post(f"/orders/{theirs}/reorder").status_code == 404
+    # An unscoped user still acts on both.
+    other = _client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))
+    other.post("/orders/bulk", data={"action": "tag_add", "ids": ids, "tag": "both"})
+    assert "both" in _tagged(app, theirs) and "both" in _tagged(app, mine)
+    assert other.post(f"/orders/{theirs}/reorder").status_code == 302

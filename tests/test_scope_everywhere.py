@@ -108,3 +108,13 @@ def test_bulk_actions_and_reorder_leave_others_orders_alone(app, world):
     other.post("/orders/bulk", data={"action": "tag_add", "ids": ids, "tag": "both"})
     assert "both" in _tagged(app, theirs) and "both" in _tagged(app, mine)
     assert other.post(f"/orders/{theirs}/reorder").status_code == 302
+
+
+def _report_orders(client) -> int:
+    text = client.get("/orders/reports/channels?format=csv").get_data(as_text=True)
+    return sum(int(line.split(",")[4]) for line in text.lstrip("\ufeff").splitlines()[1:])
+
+
+def test_sales_by_channel_counts_only_own_customers_orders(app, world):
+    assert _report_orders(_client(app, world["seller"])) == 1
+    assert _report_orders(_client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))) == 2

@@ -12,8 +12,8 @@ from plugins.orders import states as order_states
 from plugins.orders.testing import make_order
 from tests.helpers import login, make_user
 
-SCOPED = ["orders.view", "orders.edit", "orders.export", "orders.create", "orders.customers.view", "logistics.view", "support.tickets.view",
-          "orders.scope.own"]
+SCOPED = ["orders.view", "orders.edit", "orders.export", "orders.create", "orders.customers.view", "logistics.view",
+          "support.tickets.view", "support.returns.view", "orders.scope.own"]
 
 
 @pytest.fixture
@@ -25,6 +25,7 @@ def app(make_app):
 def world(app):
     """Seller owns "Mine Ltd" (an order, a shipment, a ticket); "Theirs Co" has the same."""
     from plugins.logistics import services as logistics
+    from plugins.support import returns
     from plugins.support.services.tickets import TicketInput, open_ticket
     from tests.logistics.conftest import make_carriers, ship
 
@@ -40,8 +41,10 @@ def world(app):
             shipment = ship(order, manual)
             ticket = open_ticket(TicketInput(subject=f"Help {name}", body="Where?", order_id=order.id,
                                              customer_id=customer.id, contact_name=name))
+            delivered = make_order(customer=customer, status=order_states.DELIVERED)
+            rma = returns.create_return(delivered, "refund", "damaged", "", {delivered.lines[0].id: 1})
             db.session.commit()
-            ids[key] = {"customer": customer.id, "order": order.id, "number": order.number,
+            ids[key] = {"return": rma.number, "return_id": rma.id,"customer": customer.id, "order": order.id, "number": order.number,
                         "shipment": shipment.number, "ticket": ticket.number, "ticket_id": ticket.id,
                         "links": {"number": url_for("orders.detail", order_id=order.id),
                                   "shipment": url_for("logistics.shipment", shipment_id=shipment.id),
@@ -116,5 +119,39 @@ def _report_orders(client) -> int:
 
 
 def test_sales_by_channel_counts_only_own_customers_orders(app, world):
-    assert _report_orders(_client(app, world["seller"])) == 1
-    assert _report_orders(_client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))) == 2
+    assert _report_orders(_client(app, world["seller"])) == 2  # two orders each
+    assert _report_orders(_client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))) == 4
+
+
+def _token(app, user_id) -> dict:
+    from erp_core.api.tokens import create_token
+    from erp_core.auth.models import User
+
+    with app.app_context():
+        _row, clear = create_token(db.session.get(User, user_id), "test")
+        db.session.commit()
+    return {"Authorization": f"Bearer {clear}"}
+
+
+def test_support_tickets_and_returns_of_others_customers_are_hidden(app, world):
+    client = _client(app, world["seller"])
+    other_id = make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"])
+    other = _client(app, other_id)
+    mine, theirs = world["mine"], world["theirs"]
+    for path, key in (("/support/?queue=all", "ticket"), ("/support/returns", "return")):
+        page = client.get(path).get_data(as_text=True)
+        assert mine[key] in page and theirs[key] not in page
+        assert theirs[key] in other.get(path).get_data(as_text=True)
+    for path in (f"/support/tickets/{theirs['ticket_id']}", f"/support/returns/{theirs['return_id']}"):
+        assert client.get(path).status_code == 404, path
+        assert other.get(path).status_code == 200, path
+    api, scoped_key, other_key = app.test_client(), _token(app, world["seller"]), _token(app, other_id)
+    for path in ("/api/v1/tickets", "/api/v1/returns"):
+        kind = "ticket_id" if "tickets" in path else "return_id"
+        listed = {item["id"] for item in api.get(path, headers=scoped_key).get_json()["items"]}
+        assert mine[kind] in listed and theirs[kind] not in listed
+        assert theirs[kind] in {item["id"] for item in api.get(path, headers=other_key).get_json()["items"]}
+        assert api.get(f"{path}/{theirs[kind]}", headers=scoped_key).status_code == 404
+        assert api.get(f"{path}/{theirs[kind]}", headers=other_key).status_code == 200
+    assert client.get(f"/support/tickets/{mine['ticket_id']}").status_code == 200
+    assert client.get(f"/support/returns/{mine['return_id']}").status_code == 200

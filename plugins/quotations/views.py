@@ -33,7 +33,7 @@ MAX_CHOICES = 1000
 
 
 def _get(quotation_id: int) -> Quotation:
-    return db.session.get(Quotation, quotation_id) or abort(404)
+    return services.visible(db.session.get(Quotation, quotation_id)) or abort(404)
 
 
 def _customers() -> list[tuple[str, str]]:

@@ -23,11 +23,12 @@ from .quotations import (
     next_number,
     today,
     update_draft,
+    visible,
 )
 from .report import ReportRow, conversion_report, report_csv
 
 __all__ = [
     "HEADER", "LineInput", "QuoteInput", "ReportRow", "accept", "cancel", "conversion_report", "create_quotation", "decline",
-    "default_valid_until", "expire_due", "find_by_token", "get_quotation", "link_of", "list_query", "move", "next_number",
+    "default_valid_until", "expire_due", "find_by_token", "get_quotation", "link_of", "visible", "list_query", "move", "next_number",
     "report_csv", "send_quotation", "today", "token_of", "update_draft",
 ]

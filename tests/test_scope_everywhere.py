@@ -155,3 +155,20 @@ def test_support_tickets_and_returns_of_others_customers_are_hidden(app, world):
         assert api.get(f"{path}/{theirs[kind]}", headers=other_key).status_code == 200
     assert client.get(f"/support/tickets/{mine['ticket_id']}").status_code == 200
     assert client.get(f"/support/returns/{mine['return_id']}").status_code == 200
+
+
+def test_dashboard_counts_only_own_customers_orders(app, world):
+    from flask_login import login_user
+
+    from erp_core.auth.models import User
+    from plugins.orders import queries
+
+    other = make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"])
+    for user_id, expected in ((world["seller"], 2), (other, 4)):
+        with app.test_request_context():
+            login_user(db.session.get(User, user_id))
+            assert queries.today_summary()["count"] == expected
+            assert sum(n for _day, n in queries.daily_counts(2)) == expected
+            assert sum(queries.status_counts().values()) == expected
+    page = _client(app, world["seller"]).get("/")
+    assert page.status_code == 200

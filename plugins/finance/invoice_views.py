@@ -16,7 +16,7 @@ from erp_core.forms import attempt
 from erp_core.security import has_permission, requires, safe_next
 from erp_core.timeutil import local_day_bounds
 from erp_core.ui import apply_sort, paginate
-from plugins.orders.public import Order, get_order
+from plugins.orders.public import Order, get_order, order_scope
 
 from . import invoice_logo, invoice_pdf
 from .fapiao import adapter_label, fapiao_adapters
@@ -98,7 +98,7 @@ def _status_condition(status):
 
 
 def _base():
-    return (select(Invoice).join(Order, Order.id == Invoice.order_id)
+    return (select(Invoice).join(Order, Order.id == Invoice.order_id).where(order_scope(Invoice.order_id))
             .options(contains_eager(Invoice.order), selectinload(Invoice.invoice)))
 
 
@@ -123,9 +123,9 @@ def fapiao_queue():
 
 
 def _get(invoice_id: int) -> Invoice:
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id, order_scope(Invoice.order_id))
                                 .options(selectinload(Invoice.lines), selectinload(Invoice.order)))
-    if invoice is None:
+    if invoice is None:  # or of an order the user may not see (own customers only)
         abort(404)
     return invoice
 

@@ -32,7 +32,7 @@ from sqlalchemy import Integer, bindparam, case, func, literal, literal_column, 
 from erp_core.db import UTCDateTime
 from erp_core.extensions import db
 from erp_core.timeutil import local_day_bounds
-from plugins.orders.public import Order
+from plugins.orders.public import Order, order_scope
 
 from . import states
 from .models import Payment
@@ -166,6 +166,7 @@ class Report:
 
 
 def _payment_filters(stmt, f: Filters, *, table=Payment):
+    stmt = stmt.where(order_scope(table.order_id))  # a salesperson: own customers' orders only
     if f.currency:
         stmt = stmt.where(table.currency == f.currency)
     if f.method:
@@ -185,12 +186,13 @@ def _materialized(stmt, name: str):
 
 def sale_orders(f: Filters, *, until_only: bool = False):
     """Confirmed, not cancelled orders of the range (or confirmed before its end) as a CTE:
-    ``id, currency, total, discount, confirmed_at, customer_id``."""
+    ``id, currency, total, discount, confirmed_at, customer_id``; of the orders the logged-in
+    user may see (``order_scope``)."""
     start, end = f.range_utc
     stmt = select(Order.id.label("id"), Order.currency.label("currency"), Order.total_minor.label("total"),
                   Order.discount_minor.label("discount"), Order.confirmed_at.label("confirmed_at"),
                   Order.customer_id.label("customer_id"), Order.number.label("number")
-                  ).where(Order.status.in_(states.SALE_STATUSES), Order.confirmed_at < end)
+                  ).where(Order.status.in_(states.SALE_STATUSES), Order.confirmed_at < end, order_scope())
     if not until_only:
         stmt = stmt.where(Order.confirmed_at >= start)
     if f.currency:

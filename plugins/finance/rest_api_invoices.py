@@ -29,7 +29,7 @@ from erp_core.api.schemas import (
 from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.ui import apply_sort
-from plugins.orders.public import Order, get_order, percent_text
+from plugins.orders.public import Order, get_order, order_scope, percent_text
 
 from .models import Invoice
 from .rest_api import _day_range
@@ -129,7 +129,8 @@ class Invoices(MethodView):
     @bp.response(200, page_schema(InvoiceSchema, "InvoicePage"))
     def get(self, args):
         """Invoices and credit notes, newest first, filtered by order, kind, text, fapiao state and day issued."""
-        stmt = select(Invoice).join(Order, Order.id == Invoice.order_id).options(contains_eager(Invoice.order))
+        stmt = (select(Invoice).join(Order, Order.id == Invoice.order_id).where(order_scope(Invoice.order_id))
+                .options(contains_eager(Invoice.order)))
         if args.get("order_id"):
             stmt = stmt.where(Invoice.order_id == args["order_id"])
         if args.get("kind"):
@@ -171,7 +172,7 @@ class Invoices(MethodView):
 def _get(invoice_id: int) -> Invoice:
     from flask import abort
 
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id, order_scope(Invoice.order_id))
                                 .options(selectinload(Invoice.lines), selectinload(Invoice.order)))
     if invoice is None:
         abort(404)

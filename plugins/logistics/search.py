@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from erp_core.contrib import SearchResult
 from erp_core.extensions import db
 from erp_core.search import prefix
+from plugins.orders.public import order_scope
 
 from . import states
 from .models import Shipment
@@ -18,10 +19,12 @@ SHIPMENTS = _l("Shipments")
 
 
 def find_shipments(query: str, limit: int) -> list[Shipment]:
-    """Shipments whose number or tracking number starts with ``query``, newest first."""
+    """Shipments whose number or tracking number starts with ``query``, newest first; of the orders
+    the logged-in user may see (``order_scope``)."""
     text = query.replace(" ", "")
     stmt = (select(Shipment).where(or_(prefix(Shipment.number, text.upper()), prefix(Shipment.tracking_number, text),
-                                       prefix(Shipment.tracking_number, text.upper())))
+                                       prefix(Shipment.tracking_number, text.upper())),
+                               order_scope(Shipment.order_id))
             .order_by(Shipment.id.desc()).limit(limit))
     return list(db.session.scalars(stmt))
 

@@ -232,14 +232,14 @@ def awaiting_confirmation(limit: int = 6) -> dict:
 
 def today_summary() -> dict:
     """Orders entered today (company calendar): count and value per currency, and how many
-    were confirmed today."""
+    were confirmed today; of the orders the logged-in user may see (as every dashboard count)."""
     start, end = today_bounds()
     rows = db.session.execute(
         select(Order.currency, func.count(Order.id), func.coalesce(func.sum(Order.total_minor), 0))
-        .where(Order.created_at >= start, Order.created_at < end, Order.status != states.CANCELLED)
+        .where(Order.created_at >= start, Order.created_at < end, Order.status != states.CANCELLED, order_scope())
         .group_by(Order.currency).order_by(func.count(Order.id).desc())).all()
     confirmed = db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.confirmed_at >= start, Order.confirmed_at < end))
+        Order.confirmed_at >= start, Order.confirmed_at < end, order_scope()))
     return {"count": sum(r[1] for r in rows), "totals": [(r[0], int(r[2])) for r in rows],
             "confirmed": confirmed or 0}
 
@@ -253,10 +253,10 @@ def daily_counts(days: int = 14) -> list[tuple[date, int]]:
     columns = [func.coalesce(func.sum(case((and_(Order.created_at >= s, Order.created_at < e), 1), else_=0)), 0)
                for s, e in bounds]
     row = db.session.execute(select(*columns).where(Order.created_at >= bounds[0][0],
-                                                     Order.created_at < bounds[-1][1])).one()
+                                                     Order.created_at < bounds[-1][1], order_scope())).one()
     return [(d, int(n)) for d, n in zip(day_list, row)]
 
 
 def status_counts() -> dict[str, int]:
-    rows = db.session.execute(select(Order.status, func.count(Order.id)).group_by(Order.status))
+    rows = db.session.execute(select(Order.status, func.count(Order.id)).where(order_scope()).group_by(Order.status))
     return {status: count for status, count in rows}

@@ -24,6 +24,7 @@ from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 
 from . import channels, states
 from .models import Order
+from .services import order_scope
 
 MAX_MONTHS = 36
 
@@ -85,7 +86,8 @@ class Row:
 
 
 def sales_by_channel(args: ReportArgs) -> list[Row]:
-    """The rows of the report, by month, then channel, then currency, in one statement."""
+    """The rows of the report, by month, then channel, then currency, in one statement; of the
+    orders the logged-in user may see (:func:`order_scope`)."""
     zone = settings.company_timezone()
     months = args.months()
     starts = [local_day_bounds(m, zone)[0] for m in months] + [local_day_bounds(_add_months(args.end, 1), zone)[0]]
@@ -94,7 +96,7 @@ def sales_by_channel(args: ReportArgs) -> list[Row]:
                    func.coalesce(func.sum(Order.total_minor - Order.tax_minor), 0),
                    func.coalesce(func.sum(Order.tax_minor), 0), func.coalesce(func.sum(Order.total_minor), 0))
             .where(Order.confirmed_at >= starts[0], Order.confirmed_at < starts[-1],
-                   Order.status != states.CANCELLED)
+                   Order.status != states.CANCELLED, order_scope())
             .group_by("m", Order.channel, Order.currency).order_by("m", Order.channel, Order.currency))
     offered = channels.channels()
     return [Row(months[m], channel, channels.label(channel, offered), currency, int(n), int(net), int(tax), int(gross))

@@ -16,7 +16,7 @@ from erp_core.search import contains, prefix
 
 from . import states
 from .models import Customer, Order, Product
-from .services import phone_key
+from .services import customer_scope, order_scope, phone_key
 
 ORDERS, CUSTOMERS, PRODUCTS = _l("Orders"), _l("Customers"), _l("Products")
 
@@ -30,7 +30,7 @@ def _phone_digits(query: str) -> str:
 
 
 def _customer_ids(query: str, limit: int) -> list[int]:
-    """Ids of customers whose name contains ``query``, whose phone starts with its digits or whose
+    """Ids of the customers the logged-in user may see (:func:`customer_scope`) whose name contains ``query``, whose phone starts with its digits or whose
     e-mail is ``query`` (newest first)."""
     conditions = [contains(Customer.name_key, query)]
     phone = _phone_digits(query)
@@ -38,12 +38,12 @@ def _customer_ids(query: str, limit: int) -> list[int]:
         conditions.append(prefix(Customer.phone_key, phone))
     if "@" in query:
         conditions.append(Customer.email == query.lower())
-    return list(db.session.scalars(select(Customer.id).where(or_(*conditions))
+    return list(db.session.scalars(select(Customer.id).where(or_(*conditions), customer_scope())
                                    .order_by(Customer.id.desc()).limit(limit)))
 
 
 def find_orders(query: str, limit: int) -> list[Order]:
-    """Orders whose number starts with ``query``, whose contact phone starts with its digits, or
+    """Orders the logged-in user may see (:func:`order_scope`) whose number starts with ``query``, whose contact phone starts with its digits, or
     whose customer matches (:func:`_customer_ids`), newest first. One query per condition, each
     on its own index (an OR of them would make the database walk every order by date)."""
     conditions = [prefix(Order.number, query.upper())]
@@ -55,7 +55,7 @@ def find_orders(query: str, limit: int) -> list[Order]:
         conditions.append(Order.customer_id.in_(customers))
     found: dict[int, Order] = {}
     for condition in conditions:
-        stmt = select(Order).where(condition).order_by(Order.id.desc()).limit(limit)
+        stmt = select(Order).where(condition, order_scope()).order_by(Order.id.desc()).limit(limit)
         for order in db.session.scalars(stmt).unique():
             found[order.id] = order
     return sorted(found.values(), key=lambda o: (o.created_at, o.id), reverse=True)[:limit]

@@ -144,8 +144,8 @@ def _json(items: list[Quotation]) -> list[dict]:
 
 
 def _get(quotation_id: int) -> Quotation:
-    quotation = db.session.get(Quotation, existing_id(quotation_id))
-    if quotation is None:
+    quotation = services.visible(db.session.get(Quotation, existing_id(quotation_id)))
+    if quotation is None:  # or of a customer the user may not see
         abort(404)
     return quotation
 

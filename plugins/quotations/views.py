@@ -33,7 +33,8 @@ MAX_CHOICES = 1000
 
 
 def _get(quotation_id: int) -> Quotation:
-    return (db.session.get(Quotation, quotation_id) if services.as_id(quotation_id) else None) or abort(404)
+    return (services.visible(db.session.get(Quotation, quotation_id)) if services.as_id(quotation_id) else None) \
+        or abort(404)
 
 
 def _customers() -> list[tuple[str, str]]:

@@ -13,13 +13,15 @@ from erp_core.search import prefix
 
 from . import states
 from .models import Ticket
+from .scope import ticket_scope
 
 TICKETS = _l("Support tickets")
 
 
 def find_tickets(query: str, limit: int) -> list[Ticket]:
-    """Tickets whose number starts with ``query``, newest first."""
-    stmt = (select(Ticket).where(prefix(Ticket.number, query.replace(" ", "").upper()))
+    """Tickets whose number starts with ``query``, newest first; those the logged-in user may see
+    (:func:`~.scope.ticket_scope`)."""
+    stmt = (select(Ticket).where(prefix(Ticket.number, query.replace(" ", "").upper()), ticket_scope())
             .order_by(Ticket.id.desc()).limit(limit))
     return list(db.session.scalars(stmt))
 

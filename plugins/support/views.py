@@ -41,6 +41,7 @@ from .forms import (
     TicketForm,
 )
 from .models import Attachment, CannedReply, ReturnRequest, Survey, Team, TeamMember, Ticket
+from .scope import require_visible, return_scope
 
 bp = Blueprint("support", __name__, url_prefix="/support", template_folder="templates", static_folder="static")
 
@@ -177,13 +178,13 @@ def _ticket_page(ticket: Ticket, message_form=None, status: int = 200):
 @bp.route("/tickets/<int:ticket_id>")
 @requires("support.tickets.view")
 def ticket(ticket_id: int):
-    return _ticket_page(services.get_ticket(ticket_id))
+    return _ticket_page(require_visible(services.get_ticket(ticket_id)))
 
 
 @bp.route("/tickets/<int:ticket_id>/messages", methods=["POST"])
 @requires("support.tickets.reply")
 def ticket_message(ticket_id: int):
-    ticket = services.get_ticket(ticket_id)
+    ticket = require_visible(services.get_ticket(ticket_id))
     form = MessageForm()
     if not form.validate_on_submit():
         return _ticket_page(ticket, form, UNPROCESSABLE)
@@ -191,7 +192,7 @@ def ticket_message(ticket_id: int):
         message = services.add_message(ticket, form.kind.data, form.body.data, attachments=form.attachments.data,
                                        then_status=form.then_status.data or None, expected_version=form.version.data)
     if not outcome.ok:
-        ticket = services.get_ticket(ticket_id)
+        ticket = require_visible(services.get_ticket(ticket_id))
         return _ticket_page(ticket, form, UNPROCESSABLE)
     if message.kind == "reply":
         flash(_("Reply sent to the customer by e-mail.") if message.emailed else
@@ -204,7 +205,7 @@ def ticket_message(ticket_id: int):
 @bp.route("/tickets/<int:ticket_id>/status", methods=["POST"])
 @requires("support.tickets.reply")
 def ticket_status(ticket_id: int):
-    ticket = services.get_ticket(ticket_id)
+    ticket = require_visible(services.get_ticket(ticket_id))
     form = StatusForm()
     if form.validate_on_submit():
         with attempt() as outcome:
@@ -224,7 +225,7 @@ def _may_assign(ticket: Ticket) -> bool:
 @bp.route("/tickets/<int:ticket_id>/assign", methods=["POST"])
 @requires("support.tickets.reply")
 def ticket_assign(ticket_id: int):
-    ticket = services.get_ticket(ticket_id)
+    ticket = require_visible(services.get_ticket(ticket_id))
     form = AssignForm(teams=_all_teams(), agents=_agents())
     if request.form.get("take"):
         team_id, assignee_id = str(ticket.team_id or ""), str(current_user.id)
@@ -245,7 +246,7 @@ def ticket_assign(ticket_id: int):
 @bp.route("/tickets/<int:ticket_id>/details", methods=["POST"])
 @requires("support.tickets.reply")
 def ticket_details(ticket_id: int):
-    ticket = services.get_ticket(ticket_id)
+    ticket = require_visible(services.get_ticket(ticket_id))
     form = DetailsForm()
     if form.validate_on_submit():
         with attempt() as outcome:
@@ -287,7 +288,7 @@ def attachment(attachment_id: int):
 @requires("support.returns.view")
 def returns_list():
     args = request.args
-    stmt = select(ReturnRequest)
+    stmt = select(ReturnRequest).where(return_scope())
     status = args.get("status", "")
     if status == "open":
         stmt = stmt.where(ReturnRequest.status.in_(states.RETURN_OPEN))
@@ -333,7 +334,7 @@ def return_new():
 @bp.route("/returns/<int:return_id>")
 @requires("support.returns.view")
 def return_detail(return_id: int):
-    request_ = returns.get_return(return_id)
+    request_ = require_visible(returns.get_return(return_id))
     photos = list(db.session.scalars(select(Attachment).where(Attachment.return_id == request_.id)
                                      .order_by(Attachment.id)))
     version = str(request_.version)
@@ -356,7 +357,7 @@ def return_photo(return_id: int, attachment_id: int):
 
 
 def _return_step(return_id: int, form_class, action, done_message):
-    request_ = returns.get_return(return_id)
+    request_ = require_visible(returns.get_return(return_id))
     form = form_class()
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "danger")

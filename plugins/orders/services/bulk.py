@@ -22,6 +22,7 @@ from erp_core.money import format_plain
 from .. import states
 from ..models import Order
 from ..models_channels import MAX_TAG, OrderTag
+from .customers import customer_visible, order_scope
 from .entry import LineInput, OrderInput, create_order
 from .transitions import perform_action
 
@@ -121,11 +122,12 @@ def duplicate_order(order: Order) -> Order:
 
 
 def selected_orders(ids: list[int]) -> list[Order]:
-    """The orders of ``ids`` (at most MAX_SELECTION), with their lines, in the order given."""
+    """The orders of ``ids`` (at most MAX_SELECTION) the logged-in user may see (:func:`order_scope`),
+    with their lines, in the order given."""
     wanted = list(dict.fromkeys(ids))[:MAX_SELECTION]
     if not wanted:
         return []
-    found = {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_(wanted))
+    found = {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_(wanted), order_scope())
                                                  .options(selectinload(Order.lines)))}
     return [found[i] for i in wanted if i in found]
 
@@ -170,5 +172,7 @@ def _one(order: Order, action: str, user, permission: str, reason: str, tag: str
 
 
 def may(user, permission: str, order: Order) -> bool:
-    """Whether ``user`` may take an action needing ``permission`` on ``order``."""
-    return bool(user.can(permission)) and order.status in states.STATUSES
+    """Whether ``user`` may take an action needing ``permission`` on ``order`` (one of the
+    customers they may see, when they see their own customers only)."""
+    return (bool(user.can(permission)) and order.status in states.STATUSES
+            and customer_visible(order.customer, user))

@@ -60,10 +60,15 @@ def scope_owner_id(user=None) -> int | None:
     return user.id
 
 
-def customer_scope(user=None):
-    """A SQL condition on customers: those ``user`` may see (``true()`` when not scoped)."""
+def customer_scope(user=None, customer_id_column=None):
+    """A SQL condition on customers: those ``user`` may see (``true()`` when not scoped). Other
+    plugins pass a column holding customer ids, e.g. ``customer_scope(customer_id_column=Ticket.customer_id)``."""
     owner = scope_owner_id(user)
-    return true() if owner is None else Customer.owner_id == owner
+    if owner is None:
+        return true()
+    if customer_id_column is None:
+        return Customer.owner_id == owner
+    return customer_id_column.in_(select(Customer.id).where(Customer.owner_id == owner))
 
 
 def order_scope(order_id_column=None, user=None):

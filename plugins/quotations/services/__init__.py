@@ -24,11 +24,13 @@ from .quotations import (
     next_number,
     today,
     update_draft,
+    visible,
 )
 from .report import ReportRow, conversion_report, report_csv
 
 __all__ = [
-    "HEADER", "LineInput", "QuoteInput", "ReportRow", "accept", "as_id", "cancel", "conversion_report", "create_quotation", "decline",
-    "default_valid_until", "expire_due", "find_by_token", "get_quotation", "link_of", "list_query", "move", "next_number",
+    "HEADER", "LineInput", "QuoteInput", "ReportRow", "accept", "as_id", "cancel", "conversion_report",
+    "create_quotation", "decline", "default_valid_until", "expire_due", "find_by_token", "get_quotation", "link_of",
+    "list_query", "move", "next_number", "visible",
     "report_csv", "send_quotation", "today", "token_of", "update_draft",
 ]

@@ -19,6 +19,8 @@ from erp_core.timeutil import to_zone, utcnow
 from plugins.orders.public import (
     Customer,
     Product,
+    customer_scope,
+    customer_visible,
     line_amounts,
     parse_discount,
     parse_quantity,
@@ -285,6 +287,14 @@ def move(quotation: Quotation, target: str, note: str = "", *, extra: dict | Non
     webhooks.emit(f"quotation.{target}", quotation, old_status=current)
 
 
+def visible(quotation: Quotation | None) -> Quotation | None:
+    """``quotation`` when the logged-in user may see its customer (own customers only), else None."""
+    if quotation is None:
+        return None
+    customer = db.session.get(Customer, quotation.customer_id)
+    return quotation if customer is not None and customer_visible(customer) else None
+
+
 def get_quotation(quotation_id) -> Quotation:
     """The quotation with this id, or NotFound."""
     quotation = db.session.get(Quotation, as_id(quotation_id)) if as_id(quotation_id) else None
@@ -294,8 +304,9 @@ def get_quotation(quotation_id) -> Quotation:
 
 
 def list_query(status: str = "", customer_id: int | None = None, q: str = ""):
-    """Quotations newest first, filtered by status, customer and a text (number, customer, contact)."""
-    stmt = select(Quotation).join(Customer, Customer.id == Quotation.customer_id)
+    """Quotations newest first, filtered by status, customer and a text (number, customer, contact);
+    of the customers the logged-in user may see (``customer_scope``, own customers only)."""
+    stmt = select(Quotation).join(Customer, Customer.id == Quotation.customer_id).where(customer_scope())
     if status in states.STATUSES:
         stmt = stmt.where(Quotation.status == status)
     if customer_id:

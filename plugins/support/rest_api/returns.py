@@ -31,6 +31,7 @@ from plugins.orders.public import Order
 from .. import returns, states
 from ..models import Attachment, ReturnRequest
 from ..returns_refunds import STATE_LABELS as REFUND_STATES
+from ..scope import require_visible, return_scope
 from ._common import AttachmentOut, With, refuse, unit_of_work, version_field
 
 returns_bp = Blueprint("support_returns_api", __name__, url_prefix="/api/v1/returns",
@@ -161,7 +162,7 @@ def _return_detail(request_: ReturnRequest) -> With:
 
 def _fresh_return(return_id: int) -> ReturnRequest:
     db.session.expire_all()
-    return returns.get_return(return_id)
+    return require_visible(returns.get_return(return_id))
 
 
 @returns_bp.route("")
@@ -171,7 +172,7 @@ class Returns(MethodView):
     @returns_bp.response(200, ReturnPage)
     def get(self, args):
         """List return requests, filtered by status, kind or order."""
-        stmt = select(ReturnRequest)
+        stmt = select(ReturnRequest).where(return_scope())
         status = args.get("status")
         if status == "open":
             stmt = stmt.where(ReturnRequest.status.in_(states.RETURN_OPEN))
@@ -216,11 +217,11 @@ class ReturnItem(MethodView):
     @returns_bp.response(200, ReturnDetailOut)
     def get(self, return_id):
         """One return request with its lines, the documents it caused and its photos' metadata."""
-        return _return_detail(returns.get_return(return_id))
+        return _return_detail(require_visible(returns.get_return(return_id)))
 
 
 def _return_step(return_id: int, action):
-    request_ = returns.get_return(return_id)
+    request_ = require_visible(returns.get_return(return_id))
     with unit_of_work():
         action(request_)
     return _return_detail(_fresh_return(return_id))

@@ -32,6 +32,7 @@ from plugins.orders.public import Order
 
 from .. import services, states
 from ..models import Attachment, Ticket
+from ..scope import require_visible
 from ._common import AttachmentOut, With, refuse, unit_of_work, version_field
 
 tickets_bp = Blueprint("support_tickets_api", __name__, url_prefix="/api/v1/tickets",
@@ -174,7 +175,7 @@ def _ticket_detail(ticket: Ticket) -> With:
 
 def _fresh_ticket(ticket_id: int) -> Ticket:
     db.session.expire_all()
-    return services.get_ticket(ticket_id)
+    return require_visible(services.get_ticket(ticket_id))
 
 
 @tickets_bp.route("")
@@ -226,14 +227,14 @@ class TicketItem(MethodView):
     def get(self, ticket_id):
         """One ticket with its thread: replies, the customer's messages and internal notes, and
         the attachments' metadata."""
-        return _ticket_detail(services.get_ticket(ticket_id))
+        return _ticket_detail(require_visible(services.get_ticket(ticket_id)))
 
     @requires("support.tickets.reply")
     @tickets_bp.arguments(TicketChangeIn)
     @tickets_bp.response(200, TicketDetailOut)
     def patch(self, data, ticket_id):
         """Change the subject, category or priority (a new priority sets new due times)."""
-        ticket = services.get_ticket(ticket_id)
+        ticket = require_visible(services.get_ticket(ticket_id))
         with unit_of_work():
             services.update_details(ticket, data.get("subject", ticket.subject), data.get("category", ticket.category),
                                     data.get("priority", ticket.priority), expected_version=data.get("version"))
@@ -248,7 +249,7 @@ class TicketStatus(MethodView):
     def post(self, data, ticket_id):
         """Move the ticket: open -> pending -> resolved -> closed; open again reopens a resolved or
         closed ticket. Other moves are refused with 409."""
-        ticket = services.get_ticket(ticket_id)
+        ticket = require_visible(services.get_ticket(ticket_id))
         with unit_of_work():
             services.change_status(ticket, data["status"], data["note"], expected_version=data.get("version"))
         return _ticket_detail(_fresh_ticket(ticket_id))
@@ -263,7 +264,7 @@ class TicketAssignment(MethodView):
         """Give the ticket to a team and an agent (null: none). Anyone answering tickets may take
         one (themselves, same team); other assignments need the assign permission or to lead the
         ticket's team or the new team, as on the ticket page."""
-        ticket = services.get_ticket(ticket_id)
+        ticket = require_visible(services.get_ticket(ticket_id))
         team_id, assignee_id = data["team_id"], data["assignee_id"]
         taking = assignee_id == current_user.id and team_id == ticket.team_id
         if not taking and not (has_permission("support.tickets.assign")
@@ -284,7 +285,7 @@ class TicketMessages(MethodView):
     def post(self, data, ticket_id):
         """Add a reply to the customer (queued as an e-mail when mail is set up and the customer
         has an address) or an internal note; optionally change the status in the same step."""
-        ticket = services.get_ticket(ticket_id)
+        ticket = require_visible(services.get_ticket(ticket_id))
         with unit_of_work():
             message = services.add_message(ticket, data["kind"], data["body"],
                                            then_status=data.get("then_status") or None,

@@ -14,6 +14,7 @@ from erp_core.timeutil import utcnow
 
 from .. import states
 from ..models import TeamMember, Ticket
+from ..scope import ticket_scope
 from .sla import overdue_condition
 
 QUEUES = ("mine", "team", "unassigned", "overdue", "all")
@@ -47,7 +48,7 @@ def ticket_query(filters: TicketFilters, user_id: int, now: datetime | None = No
     """The SELECT of a queue with filters (no ordering; the view sorts and paginates)."""
     now = now or utcnow()
     queue = filters.queue if filters.queue in QUEUES else "all"
-    stmt = _queue_clause(select(Ticket), queue, user_id, now)
+    stmt = _queue_clause(select(Ticket).where(ticket_scope()), queue, user_id, now)  # own customers only
     stmt = _status_clause(stmt, filters.status, queue)
     for name, column, choices in _CHOICE_FILTERS:
         if getattr(filters, name) in choices:

@@ -1,0 +1,174 @@
+"""The "own customers only" scope (``orders.scope.own``) beyond the orders pages: the header
+search (orders, customers, shipments, tickets), bulk actions and the other plugins' lists."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from erp_core.extensions import db
+from plugins.orders import services as orders
+from plugins.orders import states as order_states
+from plugins.orders.testing import make_order
+from tests.helpers import login, make_user
+
+SCOPED = ["orders.view", "orders.edit", "orders.export", "orders.create", "orders.customers.view", "logistics.view",
+          "support.tickets.view", "support.returns.view", "orders.scope.own"]
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(plugins=["orders", "logistics", "support"])
+
+
+@pytest.fixture
+def world(app):
+    """Seller owns "Mine Ltd" (an order, a shipment, a ticket); "Theirs Co" has the same."""
+    from plugins.logistics import services as logistics
+    from plugins.support import returns
+    from plugins.support.services.tickets import TicketInput, open_ticket
+    from tests.logistics.conftest import make_carriers, ship
+
+    seller = make_user(app, perms=SCOPED)
+    ids = {"seller": seller}
+    with app.test_request_context():
+        _demo, manual = make_carriers()
+        for key, name in (("mine", "Mine Ltd"), ("theirs", "Theirs Co")):
+            customer = orders.create_customer(name, "", "")
+            if key == "mine":
+                orders.set_owner(customer, seller)
+            order = make_order(customer=customer, status=order_states.CONFIRMED)
+            shipment = ship(order, manual)
+            ticket = open_ticket(TicketInput(subject=f"Help {name}", body="Where?", order_id=order.id,
+                                             customer_id=customer.id, contact_name=name))
+            delivered = make_order(customer=customer, status=order_states.DELIVERED)
+            rma = returns.create_return(delivered, "refund", "damaged", "", {delivered.lines[0].id: 1})
+            db.session.commit()
+            ids[key] = {"return": rma.number, "return_id": rma.id,"customer": customer.id, "order": order.id, "number": order.number,
+                        "shipment": shipment.number, "ticket": ticket.number, "ticket_id": ticket.id,
+                        "links": {"number": url_for("orders.detail", order_id=order.id),
+                                  "shipment": url_for("logistics.shipment", shipment_id=shipment.id),
+                                  "ticket": url_for("support.ticket", ticket_id=ticket.id),
+                                  "customer": url_for("orders_customers.detail", customer_id=customer.id)}}
+        assert logistics  # imported for its models
+    return ids
+
+
+def _client(app, user_id):
+    client = app.test_client()
+    login(client, app, user_id)
+    return client
+
+
+def _search(client, query):
+    page = client.get("/search", query_string={"q": query})
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def test_the_header_search_shows_a_scoped_user_only_own_records(app, world):
+    client = _client(app, world["seller"])
+    other = _client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))
+    mine, theirs = world["mine"], world["theirs"]
+    for key in ("number", "shipment", "ticket"):
+        assert f'{mine["links"][key]}"' in _search(client, mine[key])
+        assert f'{theirs["links"][key]}"' not in _search(client, theirs[key])
+        assert f'{theirs["links"][key]}"' in _search(other, theirs[key])
+    assert f'{mine["links"]["customer"]}"' in _search(client, "Mine")
+    page = _search(client, "Theirs")
+    assert f'{theirs["links"]["customer"]}"' not in page and f'{theirs["links"]["number"]}"' not in page
+    page = _search(other, "Theirs")
+    assert f'{theirs["links"]["customer"]}"' in page and f'{theirs["links"]["number"]}"' in page
+
+
+def _tagged(app, order_id):
+    with app.app_context():
+        return orders.tags_of([order_id]).get(order_id, [])
+
+
+def test_bulk_actions_and_reorder_leave_others_orders_alone(app, world):
+    client = _client(app, world["seller"])
+    mine, theirs = world["mine"]["order"], world["theirs"]["order"]
+    ids = [str(mine), str(theirs)]
+    page = client.post("/orders/bulk", data={"action": "tag_add", "ids": ids, "tag": "vip"})
+    assert page.status_code == 200 and world["theirs"]["number"] not in page.get_data(as_text=True)
+    assert _tagged(app, mine) == ["vip"] and _tagged(app, theirs) == []
+    client.post("/orders/bulk", data={"action": "tag_add", "all": "1", "tag": "all"})
+    assert "all" in _tagged(app, mine) and _tagged(app, theirs) == []
+    export = client.post("/orders/bulk", data={"action": "export", "ids": ids}).get_data(as_text=True)
+    assert world["mine"]["number"] in export and world["theirs"]["number"] not in export
+    with app.test_request_context():
+        from erp_core.auth.models import User
+
+        user = db.session.get(User, world["seller"])
+        from plugins.orders.models import Order
+        from plugins.orders.services.bulk import may
+
+        assert not may(user, "orders.edit", db.session.get(Order, theirs))
+    assert client.post(f"/orders/{theirs}/reorder").status_code == 404
+    # An unscoped user still acts on both.
+    other = _client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))
+    other.post("/orders/bulk", data={"action": "tag_add", "ids": ids, "tag": "both"})
+    assert "both" in _tagged(app, theirs) and "both" in _tagged(app, mine)
+    assert other.post(f"/orders/{theirs}/reorder").status_code == 302
+
+
+def _report_orders(client) -> int:
+    text = client.get("/orders/reports/channels?format=csv").get_data(as_text=True)
+    return sum(int(line.split(",")[4]) for line in text.lstrip("\ufeff").splitlines()[1:])
+
+
+def test_sales_by_channel_counts_only_own_customers_orders(app, world):
+    assert _report_orders(_client(app, world["seller"])) == 2  # two orders each
+    assert _report_orders(_client(app, make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"]))) == 4
+
+
+def _token(app, user_id) -> dict:
+    from erp_core.api.tokens import create_token
+    from erp_core.auth.models import User
+
+    with app.app_context():
+        _row, clear = create_token(db.session.get(User, user_id), "test")
+        db.session.commit()
+    return {"Authorization": f"Bearer {clear}"}
+
+
+def test_support_tickets_and_returns_of_others_customers_are_hidden(app, world):
+    client = _client(app, world["seller"])
+    other_id = make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"])
+    other = _client(app, other_id)
+    mine, theirs = world["mine"], world["theirs"]
+    for path, key in (("/support/?queue=all", "ticket"), ("/support/returns", "return")):
+        page = client.get(path).get_data(as_text=True)
+        assert mine[key] in page and theirs[key] not in page
+        assert theirs[key] in other.get(path).get_data(as_text=True)
+    for path in (f"/support/tickets/{theirs['ticket_id']}", f"/support/returns/{theirs['return_id']}"):
+        assert client.get(path).status_code == 404, path
+        assert other.get(path).status_code == 200, path
+    api, scoped_key, other_key = app.test_client(), _token(app, world["seller"]), _token(app, other_id)
+    for path in ("/api/v1/tickets", "/api/v1/returns"):
+        kind = "ticket_id" if "tickets" in path else "return_id"
+        listed = {item["id"] for item in api.get(path, headers=scoped_key).get_json()["items"]}
+        assert mine[kind] in listed and theirs[kind] not in listed
+        assert theirs[kind] in {item["id"] for item in api.get(path, headers=other_key).get_json()["items"]}
+        assert api.get(f"{path}/{theirs[kind]}", headers=scoped_key).status_code == 404
+        assert api.get(f"{path}/{theirs[kind]}", headers=other_key).status_code == 200
+    assert client.get(f"/support/tickets/{mine['ticket_id']}").status_code == 200
+    assert client.get(f"/support/returns/{mine['return_id']}").status_code == 200
+
+
+def test_dashboard_counts_only_own_customers_orders(app, world):
+    from flask_login import login_user
+
+    from erp_core.auth.models import User
+    from plugins.orders import queries
+
+    other = make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"])
+    for user_id, expected in ((world["seller"], 2), (other, 4)):
+        with app.test_request_context():
+            login_user(db.session.get(User, user_id))
+            assert queries.today_summary()["count"] == expected
+            assert sum(n for _day, n in queries.daily_counts(2)) == expected
+            assert sum(queries.status_counts().values()) == expected
+    page = _client(app, world["seller"]).get("/")
+    assert page.status_code == 200

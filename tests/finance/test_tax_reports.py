@@ -18,6 +18,7 @@ from plugins.finance.models import Invoice
 from plugins.finance.reports_margin import margin_percent
 from plugins.finance.reports_tax import check_account_code, rate_label
 from plugins.orders import services as orders
+from plugins.orders.channels import DEFAULT_LIST as DEFAULT_CHANNELS
 from plugins.orders.public import Product
 from tests.finance.conftest import make_order
 from tests.helpers import QueryCounter, login, make_user
@@ -207,7 +208,8 @@ def test_account_codes_on_the_settings_page(fin_app):
     assert "Accounting export" in page and 'value="22210102"' in page
     data = {"company__name": "ACME", "company__timezone": "Asia/Shanghai", "company__currency": "CNY",
             "company__locale": "", "finance__online_payment_expiry_minutes": "30", "finance__account__sales": "60 01",
-            "finance__account__tax": "2221", "finance__account__receipts": "1002", "finance__account__refunds": "1002"}
+            "finance__account__tax": "2221", "finance__account__receipts": "1002", "finance__account__refunds": "1002",
+            "orders__channels": DEFAULT_CHANNELS}
     response = admin.post("/admin/settings", data=data)
     assert response.status_code == 200
     assert "Type an account code" in response.get_data(as_text=True)

@@ -8,6 +8,7 @@ import pytest
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.web.templating import render_contributions
+from plugins.orders.channels import DEFAULT_LIST as DEFAULT_CHANNELS
 from plugins.support import returns, services, states
 from plugins.support.models import Attachment, CannedReply, ReturnRequest, Team, Ticket
 from plugins.support.services import TicketInput
@@ -329,7 +330,8 @@ def test_settings_validate_support_contacts(support_app):
     base = {"company__name": "Tea House", "company__timezone": "Asia/Shanghai", "company__currency": "CNY",
             "company__locale": "", "support__phones": "400-820-1234", "support__emails": "help@example.com",
             "support__hours_text__zh_CN": "9-18", "support__hours_text__en": "", "support__survey_valid_days": "14", "support__survey_low_score": "2",
-            "support__attachment_max_mb": "5", "support__public_url": ""}
+            "support__attachment_max_mb": "5", "support__public_url": "", "orders__channels": DEFAULT_CHANNELS,
+            "quotations__validity_days": "30"}
     for priority, (first, resolve) in services.SLA_DEFAULTS.items():
         base[f"support__sla__{priority}__first"] = str(first)
         base[f"support__sla__{priority}__resolve"] = str(resolve)

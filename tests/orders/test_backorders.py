@@ -171,3 +171,15 @@ def test_close_rest_api(app):
     assert again.status_code == 409
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/orders/{order_id}/close-rest" in spec["paths"]
+
+
+def test_close_rest_refuses_a_version_of_odd_digits(app):
+    """Review: a version of "²" (str.isdigit, not int) is an incomplete form, not a 500."""
+    ids = _partly_shipped(app)
+    staff = app.test_client()
+    login(staff, app, make_user(app, perms=["orders.view", "orders.cancel"]))
+    response = staff.post(f"/orders/{ids[0]}/close-rest", data={"version": "\u00b2", "reason": "late"},
+                          follow_redirects=True)
+    assert response.status_code == 200 and "The form is incomplete" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Order, ids[0]).status == states.PARTIALLY_SHIPPED

@@ -38,3 +38,15 @@ def test_payment_days_refuses_odd_digits(orders_app, catalogue):
         with pytest.raises(DomainError):
             customers.set_owner(customer, SUP)
         db.session.rollback()
+
+
+def test_order_form_with_odd_digit_product_is_refused(orders_app, catalogue, staff):
+    from tests.orders.conftest import order_form
+
+    data = order_form(catalogue, {"product_id": SUP, "quantity": "1"})
+    response = staff.post("/orders/new", data=data)
+    assert response.status_code == 422
+    data = order_form(catalogue, {"product_id": catalogue.ink_id, "quantity": SUP})
+    assert staff.post("/orders/new", data=data).status_code == 422
+    data = order_form(catalogue, {"product_id": catalogue.ink_id, "quantity": "1", "line_id": SUP})
+    assert staff.post("/orders/new", data=data).status_code in (302, 422)

@@ -53,7 +53,7 @@ def api_duplicates():
                                        exclude_id=int(exclude) if exclude.isdigit() else None)
     if matches:  # their addresses in one more statement, for "use this customer"
         db.session.scalars(select(Customer).where(Customer.id.in_([c.id for c in matches]))
-                           .options(selectinload(Customer.addresses))).all()
+                           .options(selectinload(Customer.addresses), selectinload(Customer.contacts))).all()
     return jsonify({"matches": [_customer_json(c) for c in matches]})
 
 

@@ -19,6 +19,7 @@ from erp_core.money import currency_exponent, is_currency
 
 from .models_customers import ADDRESS_KIND_LABELS
 from .services import LineInput
+from .services._common import as_id
 
 # Offered in the currency menus; any other ISO code can still be imported or typed in the catalogue.
 COMMON_CURRENCIES = ("CNY", "HKD", "TWD", "USD", "EUR", "GBP", "JPY", "KRW", "SGD", "AUD", "CAD", "CHF", "KWD",
@@ -176,4 +177,4 @@ def to_line_input(row: dict) -> LineInput:
     return LineInput(product_id=row.get("product_id") or None, quantity=row.get("quantity") or "",
                      unit_price=row.get("unit_price") or "", discount=row.get("discount") or "",
                      discount_amount=row.get("discount_amount") or "",
-                     line_id=int(raw_line_id) if raw_line_id.isdigit() else None, sku=sku)
+                     line_id=as_id(raw_line_id), sku=sku)

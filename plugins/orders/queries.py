@@ -176,7 +176,8 @@ def customer_select(q: str = "", tag: str = "") -> Select:
 
 def search_customers(q: str, limit: int = 10) -> list[Customer]:
     """Customers for the picker, with their addresses (two statements in all)."""
-    stmt = customer_select(q).options(selectinload(Customer.addresses)).order_by(Customer.name_key, Customer.id)
+    stmt = customer_select(q).options(selectinload(Customer.addresses),
+                                   selectinload(Customer.contacts)).order_by(Customer.name_key, Customer.id)
     return list(db.session.scalars(stmt.limit(limit)))
 
 

@@ -21,6 +21,7 @@ from erp_core.security import requires
 from . import services, states
 from .models import Order
 from .services import backorders
+from .services._common import as_id
 from .views import STATUS_CODE_INVALID, _order_page, bp
 
 
@@ -55,7 +56,7 @@ def close_rest_box(order: Order) -> CloseRestBox | None:
 def close_rest(order_id: int):
     order = services.get_order(order_id)
     form = CloseRestForm()
-    if not form.validate_on_submit() or not (form.version.data or "").isdigit():
+    if not form.validate_on_submit() or as_id(form.version.data) is None:
         flash(_("The form is incomplete; reload the page and try again."), "danger")
         return redirect(url_for("orders.detail", order_id=order.id))
     try:

@@ -17,6 +17,7 @@ from erp_core.ui import apply_sort
 from . import channels, csvio, queries, reports_channels, services, states
 from .forms import ActionForm
 from .models import Order
+from .services._common import as_id
 from .views import bp
 
 
@@ -42,7 +43,7 @@ def _selected_ids() -> list[int] | None:
         stmt, _sort, _desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
         ids = list(db.session.scalars(stmt.with_only_columns(Order.id).limit(services.MAX_SELECTION + 1)))
         return ids if len(ids) <= services.MAX_SELECTION else None
-    return [int(raw) for raw in request.form.getlist("ids") if raw.isdigit() and len(raw) < 12]
+    return [key for key in map(as_id, request.form.getlist("ids")) if key is not None]
 
 
 @bp.route("/bulk", methods=["POST"])

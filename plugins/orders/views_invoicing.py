@@ -24,6 +24,7 @@ from .invoicing_details import (
     order_invoicing_details,
 )
 from .models import Customer, Order
+from .services._common import as_id
 from .views import STATUS_CODE_INVALID, bp
 
 
@@ -65,7 +66,7 @@ def _show_error(form: OrderInvoicingForm, exc: DomainError) -> None:
 
 def _save(order: Order, form: OrderInvoicingForm) -> int | None:
     """Save the posted details; None when saved, else the status to draw the form again with."""
-    if not (form.version.data or "").isdigit():
+    if as_id(form.version.data) is None:
         flash(_("The form is incomplete; reload the page and try again."), "danger")
         return STATUS_CODE_INVALID
     if not form.validate_on_submit():

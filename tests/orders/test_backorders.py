@@ -171,3 +171,39 @@ def test_close_rest_api(app):
     assert again.status_code == 409
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/orders/{order_id}/close-rest" in spec["paths"]
+
+
+def test_close_rest_refuses_a_version_of_odd_digits(app):
+    """Review: a version of "²" (str.isdigit, not int) is an incomplete form, not a 500."""
+    ids = _partly_shipped(app)
+    staff = app.test_client()
+    login(staff, app, make_user(app, perms=["orders.view", "orders.cancel"]))
+    response = staff.post(f"/orders/{ids[0]}/close-rest", data={"version": "\u00b2", "reason": "late"},
+                          follow_redirects=True)
+    assert response.status_code == 200 and "The form is incomplete" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Order, ids[0]).status == states.PARTIALLY_SHIPPED
+
+
+def test_close_rest_keeps_fixed_discounts_in_proportion(app):
+    """Review: closing the rest kept the percent discount but dropped the line's fixed discount
+    (and its share of the order's), so the delivered part cost more than ordered."""
+    from plugins.orders.services import LineInput
+    from plugins.orders.testing import make_order as make_any_order
+
+    with app.test_request_context():
+        _demo, manual = make_carriers()
+        customer, (tea, _cup, _pot) = catalogue()  # 10.00 each
+        receive(inv.default_warehouse(), {tea: 10})
+        order = make_any_order([LineInput(tea.id, 4, discount_amount="4.00")], customer=customer)
+        orders.transition(order, states.CONFIRMED)
+        db.session.commit()
+        assert order.total_minor == 3600
+        ship(order, manual, {order.lines[0].id: 1})
+        order = db.session.get(Order, order.id)
+        backorders.close_rest(order, "out of stock")
+        db.session.commit()
+        line = order.lines[0]
+        # 1 of 4 delivered: 10.00 less a quarter of the 4.00 discount.
+        assert (line.line_discount_minor, line.gross_minor, order.total_minor) == (100, 900, 900)
+        assert order.subtotal_minor - order.discount_minor == order.total_minor

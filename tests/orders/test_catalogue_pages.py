@@ -123,7 +123,7 @@ def test_customer_picker_json(orders_app):
     assert len(data["results"]) == 10
     assert data["results"][0]["addresses"][0]["is_default"] is True
     mine = [st for st in counted.statements if "orders_" in st]
-    assert len(mine) == 2, mine  # the customers, then all their addresses: no query per customer  # session/user, then customers + their addresses: no N+1
+    assert len(mine) == 3, mine  # the customers, then all their addresses and all their contacts: no N+1
     assert client.get("/orders/api/customers?q=").get_json() == {"results": []}
     dup = client.get("/orders/api/customers/duplicates?phone=13900000003").get_json()
     assert [m["name"] for m in dup["matches"]] == ["Zhang 3"] and dup["matches"][0]["addresses"]

@@ -9,7 +9,8 @@ from erp_core.extensions import db
 from plugins.orders.models import Order
 from tests.orders.test_rest_api import API, order_body, token_for
 
-ORDERS_AND_CREATE = ["orders.view", "orders.create", "orders.customers.view", "orders.products.view"]
+ORDERS_AND_CREATE = ["orders.view", "orders.create", "orders.customers.view", "orders.products.view",
+                     "orders.price.override"]  # order_body types a price other than the catalogue's
 
 
 def test_api_creates_with_channel_and_answers_409_for_a_known_reference(orders_app, catalogue):

@@ -23,6 +23,18 @@ MAX_QUANTITY = 1_000_000
 MAX_LINES = 2_000
 
 
+def as_id(raw) -> int | None:
+    """``raw`` (text or int) as a database id, or None when it is not one: ASCII digits only
+    ("\u00b2" passes ``str.isdigit`` but not ``int``) and within an INTEGER column (1 to MAX_ID)."""
+    from erp_core.db import MAX_ID
+
+    text = str(raw if raw is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def phone_key(phone: str | None) -> str:
     """Digits of a phone number (with a leading + kept), for matching and search."""
     phone = (phone or "").strip()

@@ -12,13 +12,14 @@ partly shipped order becomes shipped (delivered later as its shipments arrive).
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
 from erp_core import audit, webhooks
 from erp_core.errors import Conflict, DomainError
 from erp_core.extensions import db
-from erp_core.money import format_plain
+from erp_core.money import format_plain, line_total, round_half_up
 from erp_core.plugins import current_manager, hooks
 from erp_core.timeutil import utcnow
 
@@ -107,6 +108,7 @@ def _cancel_lines(order: Order, rest: dict[int, int]) -> list[dict]:
     for line in order.lines:
         quantity = rest.get(line.id, 0)
         if quantity:
+            _scale_fixed_discounts(line, open_quantity(line) - quantity)
             line.cancelled_quantity = (line.cancelled_quantity or 0) + quantity
             cancelled.append({"line_id": line.id, "product_id": line.product_id, "sku": line.sku,
                               "quantity": quantity})
@@ -115,10 +117,24 @@ def _cancel_lines(order: Order, rest: dict[int, int]) -> list[dict]:
     return cancelled
 
 
+def _scale_fixed_discounts(line: OrderLine, kept: int) -> None:
+    """Keep of the line's fixed discount and of its share of the order's discount the part of
+    the ``kept`` quantity (of what was open), so the delivered part costs what was agreed."""
+    before = open_quantity(line)
+    if before <= 0:
+        return
+    line.line_discount_minor = round_half_up(Decimal(line.line_discount_minor or 0) * kept / before)
+    line.order_discount_minor = round_half_up(Decimal(line.order_discount_minor or 0) * kept / before)
+
+
 def _recompute_line(order: Order, line: OrderLine) -> None:
-    """The line's amounts for what is delivered of it (ordered less cancelled)."""
-    amounts = tax.line_amounts(open_quantity(line), line.unit_price_minor, line.discount_percent,
-                               line.tax_rate_percent, order.prices_include_tax)
+    """The line's amounts for what is delivered of it (ordered less cancelled), its fixed
+    discounts included (never more than the line's amount)."""
+    quantity = open_quantity(line)
+    fixed = (line.line_discount_minor or 0) + (line.order_discount_minor or 0)
+    fixed = min(fixed, line_total(line.unit_price_minor, quantity, line.discount_percent))
+    amounts = tax.line_amounts(quantity, line.unit_price_minor, line.discount_percent,
+                               line.tax_rate_percent, order.prices_include_tax, fixed)
     line.net_minor, line.tax_minor, line.gross_minor = amounts.net, amounts.tax, amounts.gross
     line.line_total_minor = amounts.gross
 

@@ -32,7 +32,7 @@ from ..models_customers import (
     CustomerTag,
     OrderBilling,
 )
-from ._common import _clean, _money_reason, check_phone, normalise_email
+from ._common import _clean, _money_reason, as_id, check_phone, normalise_email
 
 SCOPE_OWN = "orders.scope.own"
 CREDIT_OVERRIDE = "orders.credit.override"
@@ -216,7 +216,8 @@ def set_owner(customer: Customer, owner_id) -> None:
     raw = str(owner_id if owner_id is not None else "").strip()
     owner = None
     if raw:
-        owner = db.session.get(User, int(raw)) if raw.isdigit() else None
+        key = as_id(raw)
+        owner = db.session.get(User, key) if key is not None else None
         if owner is None or not owner.active:
             raise DomainError(_("Choose an active user."), field="owner_id")
     new_id = owner.id if owner else None
@@ -264,7 +265,7 @@ def set_terms(customer: Customer, credit_limit, payment_terms: str, payment_days
     days = None
     if terms == "net":
         text = str(payment_days if payment_days is not None else "").strip()
-        if not text.isdigit() or not 1 <= int(text) <= 365:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 365:
             raise DomainError(_("Net days is a whole number from 1 to 365."), field="payment_days")
         days = int(text)
     before = _terms_audit(customer)

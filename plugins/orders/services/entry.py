@@ -33,6 +33,7 @@ from . import pricing as price_rules
 from ._common import (
     MAX_LINES,
     _money_reason,
+    as_id,
     check_phone,
     normalise_email,
     parse_discount,
@@ -241,7 +242,7 @@ def _check_lines(data: OrderInput, currency: str, errors: dict, include_tax: boo
 
 def _products_of(lines: list[LineInput]) -> tuple[dict[int, Product], dict[str, Product]]:
     """The products the lines name, by id and by SKU, in one query whatever the number of lines."""
-    ids = {int(line.product_id) for line in lines if str(line.product_id or "").strip().isdigit()}
+    ids = {key for key in (as_id(line.product_id) for line in lines) if key is not None}
     skus = {(line.sku or "").strip().upper() for line in lines
             if not str(line.product_id or "").strip() and (line.sku or "").strip()}
     products, by_sku = {}, {}
@@ -290,7 +291,7 @@ def _line_product(line: LineInput, products: dict[int, Product], by_sku: dict[st
     raw_id = str(line.product_id or "").strip()
     raw_sku = (line.sku or "").strip().upper()
     if raw_id:
-        product = products.get(int(raw_id)) if raw_id.isdigit() else None
+        product = products.get(as_id(raw_id))
     else:
         product = by_sku.get(raw_sku) if raw_sku else None
     if product is not None:

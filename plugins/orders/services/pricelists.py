@@ -161,20 +161,35 @@ def discount_limits() -> dict[int, Decimal]:
     return dict(db.session.execute(select(RoleDiscountLimit.role_id, RoleDiscountLimit.max_percent)).all())
 
 
-def set_discount_limit(role_id: int, raw) -> None:
-    """Set (a percent 0-100) or clear ("" = no limit) the largest discount a role may give."""
+def _refuse_above_own(value: Decimal | None, user=None) -> None:
+    """Refuse (DomainError) a limit (None: no limit) above the acting user's own: nobody lets
+    others give more discount than they may give themselves."""
+    from .. import tax
+    from .pricing import max_discount
+
+    mine = max_discount(user)
+    if mine is not None and (value is None or value > mine):
+        raise DomainError(_("You may not allow more than the %(max)s%% you may give yourself.",
+                            max=tax.percent_text(mine)), field="max_percent")
+
+
+def set_discount_limit(role_id: int, raw, user=None) -> None:
+    """Set (a percent 0-100) or clear ("" = no limit) the largest discount a role may give. A
+    change may not allow more than the acting user (default: the logged-in one) may give."""
     text = str(raw if raw is not None else "").strip()
     row = db.session.get(RoleDiscountLimit, role_id)
     if not text:
         if row is not None:
+            _refuse_above_own(None, user)
             db.session.delete(row)
             audit.record("role_discount_limit", role_id, "cleared", before={"max": str(row.max_percent)})
         return
     value = parse_discount(text)
+    if row is not None and row.max_percent == value:
+        return
+    _refuse_above_own(value, user)
     if row is None:
         row = RoleDiscountLimit(role_id=role_id, max_percent=value)
         db.session.add(row)
-    elif row.max_percent == value:
-        return
     row.max_percent = value
     audit.record("role_discount_limit", role_id, "set", after={"max": str(value)})

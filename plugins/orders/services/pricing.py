@@ -33,7 +33,7 @@ from erp_core.timeutil import to_zone, utcnow
 from .. import tax
 from ..models import Customer, Product
 from ..models_pricing import CustomerGroup, PriceList, PriceListItem, RoleDiscountLimit
-from ._common import _money_reason, parse_discount
+from ._common import _money_reason, as_id, parse_discount
 
 OVERRIDE_PERMISSION = "orders.price.override"
 HUNDRED = Decimal(100)
@@ -87,8 +87,8 @@ def customer_lists(customer: Customer | None, currency: str) -> list[PriceList]:
 def price_book(customer_id, currency: str, product_ids) -> PriceBook:
     """The :class:`PriceBook` of a customer (id, or text of one) for ``product_ids``, in one
     query whatever the number of products. An unknown customer gets an empty book."""
-    raw = str(customer_id or "").strip()
-    customer = db.session.get(Customer, int(raw)) if raw.isdigit() else None
+    key = as_id(customer_id)
+    customer = db.session.get(Customer, key) if key is not None else None
     lists = customer_lists(customer, currency)
     book = PriceBook()
     ids = set(product_ids)
@@ -238,8 +238,8 @@ def quote(customer_id, currency: str, product_id, quantity) -> dict:
     the price list's name or "", "price_minor": int or None}``."""
     from erp_core.money import format_plain
 
-    raw = str(product_id or "").strip()
-    product = db.session.get(Product, int(raw)) if raw.isdigit() else None
+    key = as_id(product_id)
+    product = db.session.get(Product, key) if key is not None else None
     try:
         qty = max(1, int(str(quantity or "1").strip()))
     except ValueError:

@@ -37,7 +37,7 @@ FALLBACKS = ("Plain text", "xss1", "XSS1", "12.50", "CN", "+86 138 0013 8000", "
 BY_NAME = (("email", "xss@example.com"), ("url", "https://hooks.example.invalid/xss"), ("country", "CN"),
            ("currency", "CNY"), ("phone", "+86 138 0013 8000"), ("postcode", "200120"), ("sku", "XSS1"),
            ("code", "XSS1"), ("timezone", "Asia/Shanghai"), ("price", "12.50"), ("day", "09:00-18:00"),
-           ("taxpayer", "91350100M000100Y43"), ("font", ""), ("account", "6225888800001234"))
+           ("taxpayer", "91350100M000100Y43"), ("font", ""), ("account", "6225888800001234"), ("channel", "api"))
 
 
 def payload_for(max_length: int | None = None, pattern: str | None = None) -> str | None:

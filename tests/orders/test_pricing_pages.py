@@ -108,3 +108,13 @@ def test_customer_without_group_shows_dashes(orders_app, catalogue, staff):
     assert "None" not in html.split("customer-group")[1][:80]
     with orders_app.app_context():
         assert db.session.get(Customer, catalogue.customer_id).group_id is None
+
+
+def test_price_lists_page_shows_validity_dates(orders_app, staff):
+    response = staff.post("/orders/pricing/lists/new", data={"what": "list", "list-name": "Spring", "list-currency": "CNY",
+                                                           "list-valid_from": "2026-03-01",
+                                                           "list-valid_to": "2026-05-31", "list-active": "y"})
+    assert response.status_code == 302
+    page = staff.get("/orders/pricing/lists")
+    assert page.status_code == 200
+    assert "Mar 1, 2026" in page.get_data(as_text=True) and "May 31, 2026" in page.get_data(as_text=True)

@@ -63,10 +63,17 @@ bp = Blueprint("orders_api", __name__, url_prefix="/api/v1",
 
 
 def _rename_line_errors(exc: services.OrderInvalid) -> services.OrderInvalid:
-    """The services name line fields like the form (``lines-0-quantity``); the API says ``lines.0.quantity``."""
-    exc.errors = {key.replace("-", ".") if key.startswith("lines-") else key: value
-                  for key, value in exc.errors.items()}
+    """The services name fields like the form (``lines-0-quantity``, ``discount_amount``); the API
+    says ``lines.0.quantity`` and ``discount_minor``."""
+    exc.errors = {_api_field(key): value for key, value in exc.errors.items()}
     return exc
+
+
+def _api_field(key: str) -> str:
+    if key.startswith("lines-"):
+        key = key.replace("-", ".")
+    head, _dot, last = key.rpartition(".")
+    return f"{head}{_dot}discount_minor" if last == "discount_amount" else key
 
 
 def _order_input(data: dict, lines: list[services.LineInput], **extra) -> services.OrderInput:

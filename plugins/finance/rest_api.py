@@ -39,7 +39,7 @@ from erp_core.money import MAX_MINOR
 from erp_core.security import requires
 from erp_core.timeutil import local_day_bounds
 from erp_core.ui import apply_sort
-from plugins.orders.public import Order, get_order
+from plugins.orders.public import Order, get_order, order_scope
 
 from . import services, states
 from .models import Payment, Refund
@@ -210,6 +210,7 @@ class Payments(MethodView):
     def get(self, args):
         """Payments, newest first, filtered by order, method, status, currency and day recorded."""
         stmt = select(Payment).join(Order, Order.id == Payment.order_id).options(contains_eager(Payment.order))
+        stmt = stmt.where(order_scope())  # a salesperson: own customers' only
         if args.get("order_id"):
             stmt = stmt.where(Payment.order_id == args["order_id"])
         if args.get("method"):
@@ -274,6 +275,7 @@ class Refunds(MethodView):
     def get(self, args):
         """Refunds, newest first, filtered by order, payment, status, source and day requested."""
         stmt = select(Refund).join(Order, Order.id == Refund.order_id).options(contains_eager(Refund.order))
+        stmt = stmt.where(order_scope())  # a salesperson: own customers' only
         for name, column in (("order_id", Refund.order_id), ("payment_id", Refund.payment_id),
                              ("status", Refund.status), ("source", Refund.source_type)):
             if args.get(name):

@@ -306,6 +306,7 @@ def refund_payment(payment_id: int):
 @requires("finance.view")
 def refunds():
     stmt = select(Refund).join(Order, Order.id == Refund.order_id).options(contains_eager(Refund.order))
+    stmt = stmt.where(order_scope())  # a salesperson: own customers' only
     status = request.args.get("status", states.REQUESTED)
     if status in states.REFUND_STATUSES:
         stmt = stmt.where(Refund.status == status)

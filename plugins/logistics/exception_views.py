@@ -12,7 +12,7 @@ from erp_core.forms import attempt
 from erp_core.i18n import render_system_text
 from erp_core.security import requires
 from erp_core.ui import apply_sort, paginate
-from plugins.orders.public import Order
+from plugins.orders.public import Order, order_scope
 
 from . import services, states
 from .forms import ContactForm, ExceptionEditForm, ResolveForm
@@ -26,7 +26,7 @@ bp = Blueprint("logistics_exceptions", __name__, url_prefix="/logistics/exceptio
 def index():
     args = request.args
     status = args.get("status", states.OPEN)
-    stmt = select(DeliveryException)
+    stmt = select(DeliveryException).where(order_scope(DeliveryException.order_id))  # own customers' only
     if status in states.EXCEPTION_STATUS_LABELS:
         stmt = stmt.where(DeliveryException.status == status)
     if args.get("kind") in states.KIND_LABELS:

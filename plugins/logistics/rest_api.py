@@ -35,7 +35,7 @@ from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.security import requires
 from erp_core.ui import apply_sort
-from plugins.orders.public import Order
+from plugins.orders.public import Order, order_scope
 
 from . import adapters as a
 from . import services, states
@@ -354,7 +354,7 @@ class Exceptions(MethodView):
     @bp.response(200, page_schema(DeliveryExceptionSchema, "DeliveryExceptionPage"))
     def get(self, args):
         """Delivery exceptions (all of them unless filtered), by due date."""
-        stmt = select(DeliveryException)
+        stmt = select(DeliveryException).where(order_scope(DeliveryException.order_id))  # own customers' only
         for name, column in (("status", DeliveryException.status), ("kind", DeliveryException.kind),
                              ("shipment_id", DeliveryException.shipment_id),
                              ("order_id", DeliveryException.order_id), ("owner_id", DeliveryException.owner_id)):

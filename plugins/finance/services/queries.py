@@ -12,7 +12,7 @@ from erp_core import settings
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.money import format_money
-from plugins.orders.public import Order
+from plugins.orders.public import Order, customer_visible
 
 from .. import states
 from ..models import Payment, Refund
@@ -97,15 +97,19 @@ def payment_from_ref(ref: str) -> Payment | None:
 
 
 def get_payment(payment_id) -> Payment:
+    """The payment with this id; NotFound otherwise, also when its order's customer is out of the
+    logged-in user's scope ("own customers only")."""
     payment = db.session.get(Payment, int(payment_id)) if str(payment_id).isdigit() else None
-    if payment is None:
+    if payment is None or not customer_visible(payment.order.customer):
         raise NotFound(_("No such payment."))
     return payment
 
 
 def get_refund(refund_id) -> Refund:
+    """The refund with this id; NotFound otherwise, also when its order's customer is out of the
+    logged-in user's scope ("own customers only")."""
     refund = db.session.get(Refund, int(refund_id)) if str(refund_id).isdigit() else None
-    if refund is None:
+    if refund is None or not customer_visible(refund.order.customer):
         raise NotFound(_("No such refund."))
     return refund
 

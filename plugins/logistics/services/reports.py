@@ -13,7 +13,7 @@ from erp_core.db import MAX_ID
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.timeutil import utcnow
-from plugins.orders.public import Order
+from plugins.orders.public import Order, customer_visible
 from plugins.orders.public import states as order_states
 
 from .. import adapters as a
@@ -94,17 +94,19 @@ def _public_event(event: TrackingEvent) -> dict:
 
 
 def get_shipment(shipment_id) -> Shipment:
-    """The shipment with this id; NotFound otherwise."""
+    """The shipment with this id; NotFound otherwise, also when its order's customer is out of
+    the logged-in user's scope ("own customers only")."""
     shipment = db.session.get(Shipment, int(shipment_id)) if str(shipment_id).isdigit() else None
-    if shipment is None:
+    if shipment is None or not customer_visible(shipment.order.customer):
         raise NotFound(_("No such shipment."))
     return shipment
 
 
 def get_exception(exception_id) -> DeliveryException:
-    """The delivery exception with this id; NotFound otherwise."""
+    """The delivery exception with this id; NotFound otherwise, also when its order's customer is
+    out of the logged-in user's scope ("own customers only")."""
     exception = db.session.get(DeliveryException, int(exception_id)) if str(exception_id).isdigit() else None
-    if exception is None:
+    if exception is None or not customer_visible(exception.shipment.order.customer):
         raise NotFound(_("No such exception."))
     return exception
 

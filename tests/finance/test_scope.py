@@ -66,3 +66,39 @@ def test_a_scoped_user_sees_only_own_customers_invoices(world):
     assert ids["mine"]["number"] in listed and ids["theirs"]["number"] in listed
     assert other.get(f"/finance/invoices/{theirs}").status_code == 200
     assert "Theirs Co" in other.get("/finance/reports/customers").get_data(as_text=True)
+
+
+def test_payments_and_refunds_of_others_customers_answer_404_by_id(world):
+    """A payment or refund page (and its API item) opened by URL: 404 out of scope, 200 unscoped."""
+    from plugins.finance import services
+    from plugins.finance.testing import make_paid_order
+
+    app, ids = world
+    with app.test_request_context(method="POST"):
+        from plugins.orders.public import Customer
+
+        records = {}
+        for key, name in (("mine", "Mine Ltd"), ("theirs", "Theirs Co")):
+            customer = db.session.scalar(db.select(Customer).where(Customer.name == name))
+            _order, payment = make_paid_order(customer=customer)
+            refund = services.request_refund(payment, "10", "Scratched box")
+            db.session.commit()
+            records[key] = {"payment": payment.id, "refund": refund.id}
+    mine, theirs = records["mine"], records["theirs"]
+    client, api, token = _client(app, ids["seller"]), app.test_client(), bearer(ids["token"])
+    assert client.get(f"/finance/payments/{mine['payment']}").status_code == 200
+    assert api.get(f"/api/v1/finance/payments/{mine['payment']}", headers=token).status_code == 200
+    assert client.get(f"/finance/payments/{theirs['payment']}").status_code == 404
+    manager = _client(app, make_user(app, perms=[*PERMS, "finance.refunds.manage", "orders.scope.own"]))
+    assert manager.post(f"/finance/refunds/{theirs['refund']}/reject").status_code == 404
+    assert api.get(f"/api/v1/finance/payments/{theirs['payment']}", headers=token).status_code == 404
+    assert api.get(f"/api/v1/finance/refunds/{theirs['refund']}", headers=token).status_code == 404
+    assert api.get(f"/api/v1/finance/refunds/{mine['refund']}", headers=token).status_code == 200
+    listed = api.get("/api/v1/finance/refunds", headers=token).get_json()["items"]
+    assert [r["id"] for r in listed] == [mine["refund"]]
+    listed = api.get("/api/v1/finance/payments", headers=token).get_json()["items"]
+    assert [p["id"] for p in listed] == [mine["payment"]]
+    with app.app_context():  # the refused reject changed nothing
+        assert services.get_refund(theirs["refund"]).status == "requested"
+    other = _client(app, make_user(app, perms=PERMS))
+    assert other.get(f"/finance/payments/{theirs['payment']}").status_code == 200

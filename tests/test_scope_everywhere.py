@@ -45,7 +45,7 @@ def world(app):
             rma = returns.create_return(delivered, "refund", "damaged", "", {delivered.lines[0].id: 1})
             db.session.commit()
             ids[key] = {"return": rma.number, "return_id": rma.id,"customer": customer.id, "order": order.id, "number": order.number,
-                        "shipment": shipment.number, "ticket": ticket.number, "ticket_id": ticket.id,
+                        "shipment": shipment.number, "shipment_id": shipment.id, "ticket": ticket.number, "ticket_id": ticket.id,
                         "links": {"number": url_for("orders.detail", order_id=order.id),
                                   "shipment": url_for("logistics.shipment", shipment_id=shipment.id),
                                   "ticket": url_for("support.ticket", ticket_id=ticket.id),
@@ -172,3 +172,38 @@ def test_dashboard_counts_only_own_customers_orders(app, world):
             assert sum(queries.status_counts().values()) == expected
     page = _client(app, world["seller"]).get("/")
     assert page.status_code == 200
+
+
+def test_logistics_records_of_others_customers_answer_404_by_id(app, world):
+    """A shipment (page, packing slip, label, API item) or delivery exception opened by URL."""
+    from plugins.logistics import services as logistics
+    from plugins.orders.public import Customer
+
+    extra = ["logistics.exceptions"]
+    scoped_id = make_user(app, perms=SCOPED + extra)
+    with app.test_request_context():
+        orders.set_owner(db.session.get(Customer, world["mine"]["customer"]), scoped_id)
+        exceptions = {}
+        for key in ("mine", "theirs"):
+            shipment = logistics.get_shipment(world[key]["shipment_id"])
+            shipment.label_data, shipment.label_type = b"%PDF-1.4 label", "application/pdf"
+            exceptions[key] = logistics.raise_exception(shipment, "lost", "Gone").id
+        db.session.commit()
+    client = _client(app, scoped_id)
+    other_id = make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"] + extra)
+    other = _client(app, other_id)
+    api, scoped_key, other_key = app.test_client(), _token(app, scoped_id), _token(app, other_id)
+    shipment, exception = world["theirs"]["shipment_id"], exceptions["theirs"]
+    for path in (f"/logistics/shipments/{shipment}", f"/logistics/shipments/{shipment}/packing-slip",
+                 f"/logistics/shipments/{shipment}/label", f"/logistics/exceptions/{exception}"):
+        assert client.get(path).status_code == 404, path
+        assert other.get(path).status_code == 200, path
+    for path in (f"/api/v1/logistics/shipments/{shipment}", f"/api/v1/logistics/shipments/{shipment}/events",
+                 f"/api/v1/logistics/exceptions/{exception}"):
+        assert api.get(path, headers=scoped_key).status_code == 404, path
+        assert api.get(path, headers=other_key).status_code == 200, path
+    page = client.get("/logistics/exceptions/").get_data(as_text=True)
+    assert f"/logistics/exceptions/{exceptions['mine']}\"" in page and f"/logistics/exceptions/{exception}\"" not in page
+    assert client.get(f"/logistics/shipments/{world['mine']['shipment_id']}").status_code == 200
+    listed = api.get("/api/v1/logistics/exceptions", headers=scoped_key).get_json()["items"]
+    assert [item["id"] for item in listed] == [exceptions["mine"]]

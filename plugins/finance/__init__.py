@@ -219,6 +219,14 @@ def erp_order_status_changed(order, old_status, new_status, note):
 
 
 @hookimpl
+def erp_order_changed(order, changes):
+    from . import services
+
+    if changes.get("cancelled"):  # the rest of a partly shipped order was closed
+        services.refund_overpaid_order(order, changes.get("reason"))
+
+
+@hookimpl
 def erp_refund_requested(order, amount_minor, currency, reason, source_type, source_id):
     from flask import url_for
 

@@ -25,9 +25,11 @@ REFUND_BADGES = {REQUESTED: "warning", REFUNDED: "info", REJECTED: "secondary"}
 
 # Where a refund comes from.
 ORDER_CANCELLED = "order_cancelled"  # the refund of what was paid on an order that was cancelled
+REST_CLOSED = "order_rest_closed"  # the refund of what was paid beyond a closed order's new total
 SOURCE_LABELS = {
     "manual": _l("Entered by finance"),
     ORDER_CANCELLED: _l("Order cancelled"),
+    REST_CLOSED: _l("Rest of the order closed"),
     "return": _pl("finance", "Return"),
     "shipment": _l("Delivery exception"),
 }

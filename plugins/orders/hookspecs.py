@@ -36,8 +36,10 @@ def erp_order_changed(order: Order, changes: dict[str, Any]) -> None:
     Called inside the editing transaction after the change is flushed. ``changes`` is a dict:
     ``{"fields": {name: (before, after)}, "lines": {"added": [...], "removed": [...], "changed":
     [...]}, "quantity_delta": {product_id: delta}}`` where ``quantity_delta`` tells how the
-    quantity ordered per product moved (positive: more is needed). A plugin holding a reservation
-    adjusts it here; raising a DomainError (e.g. not enough stock) undoes the edit.
+    quantity ordered per product moved (positive: more is needed). When the rest of a partly
+    shipped order was closed, ``changes`` also has ``"cancelled"`` (``[{line_id, sku, product_id,
+    quantity}]``) and ``"reason"``. A plugin holding a reservation adjusts it here; raising a
+    DomainError (e.g. not enough stock) undoes the edit.
 
     Returns: nothing.
 

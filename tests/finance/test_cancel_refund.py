@@ -45,3 +45,40 @@ def test_cancel_works_with_finance_off(make_app):
         orders.transition(order, order_states.CANCELLED, note="gone")
         db.session.commit()
         assert order.status == order_states.CANCELLED
+
+
+def test_closing_the_rest_of_a_paid_order_requests_the_refund_of_the_difference(make_app):
+    from plugins.orders.public import close_rest
+    from tests.logistics.conftest import make_carriers, ship
+
+    app = make_app(plugins=["orders", "logistics", "finance"])
+    with app.test_request_context(method="POST"):
+        _demo, manual = make_carriers()
+        order, payment = make_paid_order([(4, "25.00"), (1, "50.00")])  # 150.00 paid
+        ship(order, manual, {order.lines[0].id: 2})  # 2 x 25.00 shipped
+        close_rest(order, "out of stock for good")
+        db.session.commit()
+        refund = db.session.scalars(select(Refund).where(Refund.source_type == states.REST_CLOSED)).one()
+        assert order.total_minor == 5000
+        assert (refund.status, refund.amount_minor, refund.reason, refund.payment_id) == (
+            states.REQUESTED, 10000, "out of stock for good", payment.id)
+        assert services.order_summary(order).refund_requested == 10000
+        order_id = order.id
+    staff = app.test_client()
+    login(staff, app, make_user(app, perms=["orders.view", "finance.view"]))
+    page = staff.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Rest of the order closed" in page and "Requested" in page
+
+
+def test_closing_the_rest_of_an_unpaid_order_requests_nothing(make_app):
+    from plugins.orders.public import close_rest
+    from tests.logistics.conftest import make_carriers, ship
+
+    app = make_app(plugins=["orders", "logistics", "finance"])
+    with app.test_request_context(method="POST"):
+        _demo, manual = make_carriers()
+        order, _payment = make_paid_order([(4, "25.00")], amount="50.00")  # half paid
+        ship(order, manual, {order.lines[0].id: 2})
+        close_rest(order, "the rest is discontinued")
+        db.session.commit()
+        assert db.session.scalars(select(Refund)).all() == []

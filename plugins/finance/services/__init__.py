@@ -80,6 +80,7 @@ from .refunds import (
     refund_cancelled_order,
     refund_from_ref,
     refund_order,
+    refund_overpaid_order,
     refund_ref,
     reject_refund,
     request_refund,
@@ -94,7 +95,7 @@ __all__ = [
     "get_payment", "get_refund", "handle_callback", "mark_payment_failed", "method_configured", "method_enabled",
     "method_label", "method_labels", "method_setting_key", "method_settings", "order_summary", "parse_money",
     "payment_before_shipping", "payment_from_ref", "record_notification", "record_payment", "record_refund_notice",
-    "refund_cancelled_order", "refund_from_ref", "refund_order", "refund_ref", "reject_refund", "request_refund",
+    "refund_cancelled_order", "refund_overpaid_order", "refund_from_ref", "refund_order", "refund_ref", "reject_refund", "request_refund",
     "EXPIRY_DEFAULT", "EXPIRY_SETTING", "SettleReport", "settle_payment", "settle_pending", "shipping_problems",
     "start_online_payment", "summaries",
 ]

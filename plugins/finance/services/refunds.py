@@ -293,3 +293,26 @@ def refund_cancelled_order(order: Order, reason: str | None) -> list[Refund]:
         refunds.append(request_refund(payment, left, reason, source_type=states.ORDER_CANCELLED,
                                       source_id=f"{order.id}-{order.version}"))
     return refunds
+
+
+def refund_overpaid_order(order: Order, reason: str | None) -> list[Refund]:
+    """Ask for the refund of what was received on ``order`` beyond its total, after the rest of
+    the partly shipped order was closed (its total became that of what was delivered): refund
+    requests (source ``order_rest_closed``) against its received payments, newest first, until
+    the overpaid amount is covered. Payments whose method cannot refund here are left for
+    finance. Called by the ``erp_order_changed`` hook inside the closing transaction."""
+    payments = list(db.session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.status == states.PAID,
+                              Payment.currency == order.currency)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())))
+    over = sum(p.amount_minor - p.refunded_minor for p in payments) - order.total_minor
+    reason = (reason or "").strip() or _("Rest of the order closed")
+    refunds = []
+    for payment in payments:
+        left = min(payment.amount_minor - payment.refunded_minor, over)
+        if left <= 0 or not get_adapter(payment.method, must_be_enabled=False).refundable:
+            continue
+        refunds.append(request_refund(payment, left, reason, source_type=states.REST_CLOSED,
+                                      source_id=f"{order.id}-{order.version}"))
+        over -= left
+    return refunds

@@ -158,7 +158,7 @@ def _announce(order: Order, cancelled: list[dict], old_total: int, reason: str) 
     if order.total_minor != old_total:
         fields["total"] = (format_plain(old_total, order.currency), format_plain(order.total_minor, order.currency))
     changes = {"fields": fields, "lines": {"added": [], "removed": [], "changed": []},
-               "quantity_delta": dict(delta), "cancelled": [dict(item) for item in cancelled]}
+               "quantity_delta": dict(delta), "cancelled": [dict(item) for item in cancelled], "reason": reason}
     hooks().erp_order_changed(order=order, changes=changes)
     public = [{"line_id": c["line_id"], "sku": c["sku"], "quantity": c["quantity"]} for c in cancelled]
     webhooks.emit("order.rest_closed", order, reason=reason, cancelled=public)

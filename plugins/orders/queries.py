@@ -17,6 +17,7 @@ from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 
 from . import states
 from .models import Customer, Order, OrderLine, Product
+from .models_channels import MAX_TAG, OrderTag
 from .services import customer_scope, order_scope, phone_key
 from .services.customers import tag_filter
 
@@ -44,6 +45,7 @@ class OrderFilter:
     date_to: date | None = None
     customer_id: int | None = None
     channel: str = ""  # a channel code
+    tag: str = ""  # only orders carrying this tag (as stored: spaces squeezed)
     errors: dict = field(default_factory=dict)
 
     @classmethod
@@ -69,14 +71,20 @@ class OrderFilter:
         if raw_customer.isdigit():
             result.customer_id = int(raw_customer)
         result.channel = (args.get("channel") or "").strip().lower()[:24]
+        result.tag = tag_arg(args.get("tag"))
         return result
 
     def as_args(self) -> dict:
         """The filters as query arguments (for links that keep them, e.g. the export)."""
         args = {"q": self.q, "status": self.status, "customer": self.customer_id, "channel": self.channel,
-                "from": self.date_from.isoformat() if self.date_from else None,
+                "tag": self.tag, "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None}
         return {k: v for k, v in args.items() if v}
+
+
+def tag_arg(raw: str | None) -> str:
+    """A tag filter as tags are stored (spaces trimmed and squeezed, cut to ``MAX_TAG``)."""
+    return " ".join((raw or "").split())[:MAX_TAG]
 
 
 ORDER_SORTS = {
@@ -116,6 +124,8 @@ def _filtered(stmt: Select, f: OrderFilter) -> Select:
         stmt = stmt.where(Order.customer_id == f.customer_id)
     if f.channel:
         stmt = stmt.where(Order.channel == f.channel)
+    if f.tag:
+        stmt = stmt.where(exists().where(OrderTag.order_id == Order.id, OrderTag.tag == f.tag))
     zone = settings.company_timezone()
     if f.date_from:
         stmt = stmt.where(Order.created_at >= local_day_bounds(f.date_from, zone)[0])

@@ -367,7 +367,8 @@ class Orders(MethodView):
                                       date_from=clamp_date(args.get("date_from")),
                                       date_to=clamp_date(args.get("date_to")),
                                       customer_id=args.get("customer_id"),
-                                      channel=(args.get("channel") or "").strip().lower())
+                                      channel=(args.get("channel") or "").strip().lower(),
+                                      tag=queries.tag_arg(args.get("tag")))
         stmt, _sort, _desc = apply_sort(queries.order_select(filters), queries.ORDER_SORTS, "-created")
         body, headers = paginate(stmt, args)
         return body, 200, headers
@@ -454,5 +455,5 @@ class Transitions(MethodView):
         return _commit_with_response(order)
 
 
-from . import backorders, channels, invoicing  # noqa: E402, F401  (their routes join this blueprint)
+from . import backorders, channels, invoicing, tags  # noqa: E402, F401  (their routes join this blueprint)
 from .channels import duplicate_answer  # noqa: E402

@@ -374,6 +374,10 @@ class TransitionSchema(ApiSchema):
                                 metadata={"description": "Refuse (409 stale) unless the order is at this version"})
 
 
+class OrderTagSchema(ApiSchema):
+    tag = _text(40, required=True, metadata={"description": "The tag to put on the order (spaces trimmed and squeezed)"})
+
+
 class OrderListArgs(PageQuerySchema):
     q = _text(100, metadata={"description": "Number, customer, contact, phone digits, product code or name"})
     status = ma.fields.String(validate=one_of([*states.STATUSES, "open"]))
@@ -381,6 +385,7 @@ class OrderListArgs(PageQuerySchema):
     date_to = ma.fields.Date(data_key="to", metadata={"description": "Entered on or before (company calendar)"})
     customer_id = id_field()
     channel = _text(24, metadata={"description": "Only orders of this sales channel"})
+    tag = _text(40, metadata={"description": "Only orders carrying this tag"})
     sort = ma.fields.String(validate=one_of(sort_choices(queries.ORDER_SORTS)), load_default="-created")
 
 

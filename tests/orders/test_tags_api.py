@@ -101,8 +101,10 @@ def test_list_page_filters_by_tag_with_a_fixed_number_of_statements(orders_app, 
     page = client.get("/orders/?tag=vip").get_data(as_text=True)
     assert numbers[0] in page and numbers[1] not in page and 'data-testid="tag-filter"' in page
     assert 'value="vip"' in page and "tag=vip" in page  # kept in the field and in the export link
+    everything = client.get("/orders/?status=draft").get_data(as_text=True)
+    assert 'href="/orders/?status=draft&amp;tag=vip"' in everything  # a tag beside a number filters by it
     zh = client.get("/orders/?tag=vip", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    assert "标签" in zh
+    assert "标签" in zh and "只看带此标签的订单" in zh
     with orders_app.app_context():
         engine = db.engine
     with QueryCounter(engine) as few:

@@ -207,3 +207,36 @@ def test_logistics_records_of_others_customers_answer_404_by_id(app, world):
     assert client.get(f"/logistics/shipments/{world['mine']['shipment_id']}").status_code == 200
     listed = api.get("/api/v1/logistics/exceptions", headers=scoped_key).get_json()["items"]
     assert [item["id"] for item in listed] == [exceptions["mine"]]
+
+
+def test_support_counts_and_reports_count_only_visible_tickets_and_returns(app, world):
+    """The queue tabs (and the dashboard's queue widget), the returns widget's counts and the
+    satisfaction report count only the tickets, returns and surveys a scoped user may see."""
+    from datetime import timedelta
+
+    from flask_login import login_user
+
+    from erp_core.auth.models import User
+    from erp_core.timeutil import utcnow
+    from plugins.support import surveys
+    from plugins.support.models import Ticket
+    from plugins.support.returns import status_counts
+    from plugins.support.services import queue_counts
+
+    with app.test_request_context():
+        for key in ("mine", "theirs"):
+            ticket = db.session.get(Ticket, world[key]["ticket_id"])
+            surveys.answer(surveys.issue_for_ticket(ticket), 5, "")
+            surveys.answer(surveys.issue_for_order(orders.get_order(world[key]["order"])), 4, "")  # no follow-up
+        db.session.commit()
+    other = make_user(app, perms=[p for p in SCOPED if p != "orders.scope.own"])
+    today = utcnow().date()
+    window = surveys.ReportFilters(start=today - timedelta(days=1), end=today + timedelta(days=1))
+    for user_id, n in ((world["seller"], 1), (other, 2)):
+        with app.test_request_context():
+            login_user(db.session.get(User, user_id))
+            assert queue_counts(user_id)["unassigned"] == n
+            assert status_counts() == {"requested": n}
+            assert surveys.summary(window, "UTC").responses == 2 * n
+            assert sum(s.responses for s in surveys.by_period(window, "UTC")) == 2 * n
+            assert len(db.session.scalars(surveys.answered_query(window, "UTC")).all()) == 2 * n

@@ -263,7 +263,7 @@ class Moves(MethodView):
     @bp.response(200, page_schema(MoveSchema, "StockMovePage"))
     def get(self, args):
         """The stock ledger, newest first, filtered by product, warehouse, order, kind, reference and dates."""
-        stmt = select(Move)
+        stmt = select(Move).where(services.visible_moves())  # own customers only: no others' reservations
         for name in ("product_id", "warehouse_id", "order_id"):
             if args.get(name):
                 stmt = stmt.where(getattr(Move, name) == args[name])
@@ -287,7 +287,7 @@ class MoveItem(MethodView):
     @bp.response(200, MoveSchema)
     def get(self, move_id):
         """One move of the ledger."""
-        move = db.session.get(Move, existing_id(move_id))
+        move = db.session.scalar(select(Move).where(Move.id == existing_id(move_id), services.visible_moves()))
         if move is None:
             abort(404)
         return _move_json([move])[0]

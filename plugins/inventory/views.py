@@ -141,7 +141,7 @@ def product(product_id: int):
     rule = db.session.get(StockRule, item.id)
     form = RuleForm(data={"low_threshold": rule.low_threshold if rule else 0,
                           "reorder_quantity": rule.reorder_quantity if rule else 0})
-    stmt = select(Move).where(Move.product_id == item.id)
+    stmt = select(Move).where(Move.product_id == item.id, services.visible_moves())
     wid = _int_arg("warehouse")
     if wid:
         stmt = stmt.where(Move.warehouse_id == wid)
@@ -188,7 +188,8 @@ def set_rule(product_id: int):
 @bp.route("/moves")
 @requires("inventory.view")
 def moves():
-    stmt = select(Move, Product.sku, Product.name).join(Product, Product.id == Move.product_id)
+    stmt = (select(Move, Product.sku, Product.name).join(Product, Product.id == Move.product_id)
+            .where(services.visible_moves()))
     wid = _int_arg("warehouse")
     if wid:
         stmt = stmt.where(Move.warehouse_id == wid)

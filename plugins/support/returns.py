@@ -34,6 +34,7 @@ from plugins.orders.public import Order, OrderLine, goods_came_back, money_retur
 from . import public, returns_refunds, states, tokens, uploads
 from .models import Attachment, ReturnLine, ReturnLink, ReturnRequest
 from .returns_refunds import RETURN_SOURCE
+from .scope import return_scope
 
 # hook -> the kind of link its answers become
 STEP_HOOKS = {
@@ -322,7 +323,9 @@ def order_returns(order_id: int) -> list[ReturnRequest]:
 
 
 def status_counts() -> dict[str, int]:
-    return dict(db.session.execute(select(ReturnRequest.status, func.count()).group_by(ReturnRequest.status)).all())
+    """Return requests per status, of those the logged-in user may see (``return_scope``)."""
+    return dict(db.session.execute(select(ReturnRequest.status, func.count()).where(return_scope())
+                                   .group_by(ReturnRequest.status)).all())
 
 
 def quantities_text(request: ReturnRequest) -> str:

@@ -6,13 +6,14 @@ answer 404 for one record out of scope (:func:`require_visible`); customers' tok
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.sql.elements import True_
 
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from plugins.orders.public import customer_scope, order_scope
 
-from .models import ReturnRequest, Ticket
+from .models import ReturnRequest, Survey, Ticket
 
 
 def ticket_scope(user=None):
@@ -25,6 +26,15 @@ def ticket_scope(user=None):
 def return_scope(user=None):
     """A SQL condition on return requests: those of orders ``user`` may see."""
     return order_scope(ReturnRequest.order_id, user=user)
+
+
+def survey_scope(user=None):
+    """A SQL condition on surveys (the satisfaction report): those whose ticket and order, when
+    set, ``user`` may see (``true()`` for an unscoped user, without a subquery)."""
+    if isinstance(order_scope(user=user), True_):
+        return true()
+    return and_(or_(Survey.ticket_id.is_(None), Survey.ticket_id.in_(select(Ticket.id).where(ticket_scope(user)))),
+                or_(Survey.order_key.is_(None), order_scope(Survey.order_key, user=user)))
 
 
 def require_visible(record):

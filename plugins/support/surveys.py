@@ -25,6 +25,7 @@ from erp_core.timeutil import local_day_bounds, to_zone, utcnow
 
 from . import states, tokens
 from .models import Survey, Ticket
+from .scope import survey_scope
 
 SATISFIED = 4  # scores from here up count as satisfied
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -189,7 +190,8 @@ class ReportFilters:
 def _conditions(f: ReportFilters, tz: str):
     start, _ = local_day_bounds(f.start, tz)
     _, end = local_day_bounds(f.end, tz)
-    conds = [Survey.answered_at.is_not(None), Survey.answered_at >= start, Survey.answered_at < end]
+    conds = [Survey.answered_at.is_not(None), Survey.answered_at >= start, Survey.answered_at < end,
+             survey_scope()]  # a salesperson: own customers' surveys only
     if f.kind in ("ticket", "order"):
         conds.append(Survey.kind == f.kind)
     if f.team_id:

@@ -102,3 +102,34 @@ def test_payments_and_refunds_of_others_customers_answer_404_by_id(world):
         assert services.get_refund(theirs["refund"]).status == "requested"
     other = _client(app, make_user(app, perms=PERMS))
     assert other.get(f"/finance/payments/{theirs['payment']}").status_code == 200
+
+
+def test_margin_and_tax_reports_of_a_scoped_user_sum_own_customers_only(world):
+    """The margin (product, customer, month), output tax and accounting reports: a scoped user's
+    sums hold only own customers' orders; an unscoped user's hold both."""
+    from datetime import date, timedelta
+
+    from flask_login import login_user
+
+    from erp_core.auth.models import User
+    from plugins.finance import reports
+
+    app, ids = world
+    today = date.today()
+    f = reports.Filters(start=today - timedelta(days=2), end=today + timedelta(days=2), tz="UTC")
+    keys = ("margin_products", "margin_customers", "margin_months", "output_tax", "accounting")
+    sums = {}
+    for who, user_id in (("seller", ids["seller"]), ("other", make_user(app, perms=PERMS))):
+        with app.test_request_context():
+            login_user(db.session.get(User, user_id))
+            for key in keys:
+                result = reports.REPORTS[key].run(f, page=None)
+                column = "amount" if key == "accounting" else "net"
+                sums[who, key] = sum(row[column] or 0 for row in result.rows)
+    for key in keys:
+        assert sums["seller", key] == 2000, key  # Mine Ltd's order of 20.00 at 0% tax, unpaid
+        assert sums["other", key] == 4000, key
+    with app.test_request_context():
+        login_user(db.session.get(User, ids["seller"]))
+        customers = reports.REPORTS["margin_customers"].run(f, page=None).rows
+    assert [r["customer"] for r in customers] == ["Mine Ltd"]

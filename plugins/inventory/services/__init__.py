@@ -62,7 +62,7 @@ from .on_order import (
     incoming_by_level,
     incoming_by_product,
 )
-from .product_stock import RECENT_MOVES, available_by_product, product_panel
+from .product_stock import RECENT_MOVES, available_by_product, product_panel, visible_moves
 from .replenishment import (
     Suggestion,
     cancel_expected,
@@ -156,5 +156,6 @@ __all__ = [
     "sync_low_flags",
     "sync_order_reservation",
     "transfer",
+    "visible_moves",
     "warehouses",
 ]

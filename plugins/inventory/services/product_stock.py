@@ -3,15 +3,22 @@ the latest moves (the product panel) and available stock for a page of the produ
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from erp_core.extensions import db
-from plugins.orders.public import Order
+from plugins.orders.public import Order, order_scope
 
 from ..models import Level, Move, StockRule, Warehouse
 from .on_order import available_to_promise, incoming_by_product
 
 RECENT_MOVES = 10
+
+
+def visible_moves():
+    """A SQL condition on moves: those the logged-in user may see. A salesperson who sees own
+    customers only (``orders.scope.own``) does not see the reservations, releases and shipments
+    of other customers' orders; moves of no order (receipts, stocktakes, transfers) stay."""
+    return or_(Move.order_id.is_(None), order_scope(Move.order_id))
 
 
 def product_panel(product) -> dict:
@@ -21,7 +28,7 @@ def product_panel(product) -> dict:
     :class:`~.on_order.OnOrder` or None) and ``atp`` (available to promise)."""
     levels = db.session.execute(select(Warehouse.name, Level).join(Warehouse, Warehouse.id == Level.warehouse_id)
                                 .where(Level.product_id == product.id).order_by(Warehouse.name)).all()
-    moves = list(db.session.scalars(select(Move).where(Move.product_id == product.id)
+    moves = list(db.session.scalars(select(Move).where(Move.product_id == product.id, visible_moves())
                                     .order_by(Move.id.desc()).limit(RECENT_MOVES)))
     ids = {m.order_id for m in moves if m.order_id}
     orders = dict(db.session.execute(select(Order.id, Order.number).where(Order.id.in_(ids))).all()) if ids else {}

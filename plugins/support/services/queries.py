@@ -107,7 +107,7 @@ SORT_COLUMNS = {
 
 
 def queue_counts(user_id: int, now: datetime | None = None) -> dict[str, int]:
-    """How many active tickets each queue holds (one query)."""
+    """How many active tickets each queue holds (one query), of those the logged-in user may see."""
     now = now or utcnow()
     my_teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
     active = Ticket.status.in_(states.ACTIVE)
@@ -116,7 +116,7 @@ def queue_counts(user_id: int, now: datetime | None = None) -> dict[str, int]:
         func.count().filter(and_(active, Ticket.team_id.in_(my_teams))),
         func.count().filter(and_(active, Ticket.assignee_id.is_(None))),
         func.count().filter(overdue_condition(now)),
-    ).select_from(Ticket)).one()
+    ).select_from(Ticket).where(ticket_scope())).one()
     return dict(zip(("mine", "team", "unassigned", "overdue"), row))
 
 

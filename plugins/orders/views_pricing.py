@@ -118,7 +118,7 @@ def delete_item(list_id: int, item_id: int):
 
 
 def _list_choices() -> list[tuple[str, str]]:
-    return [("", _("None")), *((str(p.id), f"{p.name} ({p.currency})") for p in pl.price_lists())]
+    return [("", _("No price list")), *((str(p.id), f"{p.name} ({p.currency})") for p in pl.price_lists())]
 
 
 @pricing_bp.route("/groups", endpoint="groups")
@@ -167,7 +167,7 @@ def customer_pricing(customer_id: int):
         abort(403)
     customer = get_customer(customer_id)
     form = CustomerPricingForm()
-    form.group_id.choices = [("", _("None")), *((str(g.id), g.name) for g in pl.groups())]
+    form.group_id.choices = [("", _("No group")), *((str(g.id), g.name) for g in pl.groups())]
     form.price_list_id.choices = _list_choices()
     if request.method == "GET":
         form.group_id.data, form.price_list_id.data = str(customer.group_id or ""), str(customer.price_list_id or "")

@@ -54,9 +54,13 @@ def test_every_demo_record_carries_the_demos_point_in_time(make_app, monkeypatch
         for order_id, entries in _status_entries("order").items():
             order = db.session.get(Order, int(order_id))
             mine = by_order.get(order.id, [])
+            # An order whose rest was closed becomes shipped when it is closed, after its parcel left.
+            closed = any(line.cancelled_quantity for line in order.lines)
             for status, at in entries:
                 assert order.created_at - MINUTE <= at <= now, (order.number, status, at)
-                if status == "shipped" and mine:
+                if status == "shipped" and mine and closed:
+                    assert at >= min(s.shipped_at for s in mine if s.shipped_at), (order.number, at)
+                elif status == "shipped" and mine:
                     assert _near(at, [s.shipped_at for s in mine]), (order.number, at)
                     checked += 1
                 elif status == "delivered" and mine:

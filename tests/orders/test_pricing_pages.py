@@ -118,3 +118,13 @@ def test_price_lists_page_shows_validity_dates(orders_app, staff):
     page = staff.get("/orders/pricing/lists")
     assert page.status_code == 200
     assert "Mar 1, 2026" in page.get_data(as_text=True) and "May 31, 2026" in page.get_data(as_text=True)
+
+
+def test_group_page_without_list_or_notes_shows_no_none(orders_app, staff):
+    assert staff.post("/orders/pricing/groups/new", data={"name": "Plain", "price_list_id": "",
+                                                        "notes": ""}).status_code == 302
+    with orders_app.app_context():
+        group_id = db.session.scalar(select(CustomerGroup.id))
+    html = staff.get(f"/orders/pricing/groups/{group_id}").get_data(as_text=True)
+    import re
+    assert not re.search(r"\bNone\b", html), re.findall(r"[^\n]{0,80}\bNone\b[^\n]{0,40}", html)
